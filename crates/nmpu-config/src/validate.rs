@@ -16,6 +16,8 @@ pub mod limits {
     pub const FRAC: (u32, u32) = (0, 40);
     /// The widest exact intermediate (product plus aligned offset) a stage may need.
     pub const INTERMEDIATE_BITS: u32 = 64;
+    /// The most fractional bits a stage's exact sum may be aligned to.
+    pub const ALIGN_FRAC: u32 = 62;
 }
 
 pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
@@ -119,6 +121,16 @@ fn mac_fits(
     let bits = (prod_width + frac - prod_frac).max(o.signed_width() + frac - o.frac) + 1;
     if bits > limits::INTERMEDIATE_BITS {
         return Err(wide(stage, bits));
+    }
+    if frac > limits::ALIGN_FRAC {
+        return Err(ConfigError::Invalid {
+            field: stage.split(' ').next().unwrap_or(stage).to_string(),
+            message: format!(
+                "stage `{stage}` aligns its sum at {frac} fractional bits, more than the {} \
+                 supported; reduce the fractional bits of its operands",
+                limits::ALIGN_FRAC
+            ),
+        });
     }
     Ok(())
 }

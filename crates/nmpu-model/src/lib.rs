@@ -1,1 +1,25 @@
+//! Golden models of the NMPU, bit-exact and free of hardware types:
+//!
+//! - [`FixedModel`]: the fixed-point NMPU of docs/arithmetic.md, integer arithmetic only;
+//! - [`Fp16Model`]: the FP16 baseline (IEEE binary16, singly rounded FMAs);
+//! - [`F64Model`]: the reference with real coefficients.
+//!
+//! Stage names (`affine`, `batch_norm`, `activation`, `requantize`) match the RTL's.
 
+pub mod coeffs;
+pub mod compare;
+mod error;
+pub mod fixed;
+pub mod fp16;
+pub mod reference;
+pub mod requant;
+pub mod stages;
+pub mod synthetic;
+
+pub use coeffs::{quantize, quantize_real, to_f16, CoeffCodes, F16Coeffs, QuantReport, RealCoeffs};
+pub use compare::{compare, Comparison, EngineReport, ErrStats};
+pub use error::ModelError;
+pub use fixed::{FixedModel, FixedTrace};
+pub use fp16::{Fp16Model, Fp16Trace};
+pub use reference::{F64Model, RefTrace};
+pub use synthetic::{SyntheticTile, TileModel};

@@ -1,0 +1,163 @@
+//! The bit-exact fixed-point NMPU (docs/arithmetic.md section 4).
+
+use crate::coeffs::CoeffCodes;
+use crate::error::ModelError;
+use crate::stages::{MacStage, Requantize};
+use nmpu_config::{Activation, NmpuConfig, QFormat};
+
+/// Every stage value of one element, for per-stage error reports and debugging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedTrace {
+    /// `None` when the config fuses affine and batch-norm.
+    pub affine: Option<i64>,
+    pub batch_norm: i64,
+    pub activation: i64,
+    pub output: i64,
+    /// Saturation at affine, batch_norm, requantize.
+    pub saturated: [bool; 3],
+}
+
+#[derive(Clone, Debug)]
+pub struct FixedModel {
+    columns: usize,
+    x_min: i64,
+    x_max: i64,
+    /// Unfused: affine stage; fused: the single multiply-add (then `batch_norm` is unused).
+    affine: MacStage,
+    batch_norm: Option<MacStage>,
+    relu: bool,
+    requantize: Requantize,
+    codes: CoeffCodes,
+}
+
+impl FixedModel {
+    pub fn new(cfg: &NmpuConfig, codes: CoeffCodes) -> Result<Self, ModelError> {
+        cfg.validate()?;
+        codes.check(cfg)?;
+        let c = &cfg.coefficients;
+        let x = QFormat::new(true, cfg.in_bits as i32, 0);
+        let (affine, batch_norm) = if cfg.fuse_affine_bn {
+            (MacStage::new(&x, &c.a, &c.b, &cfg.batch_norm), None)
+        } else {
+            (
+                MacStage::new(&x, &c.a, &c.b, &cfg.affine),
+                Some(MacStage::new(
+                    &cfg.affine.format,
+                    &c.g,
+                    &c.h,
+                    &cfg.batch_norm,
+                )),
+            )
+        };
+        Ok(FixedModel {
+            columns: cfg.columns as usize,
+            x_min: x.min_code(),
+            x_max: x.max_code(),
+            affine,
+            batch_norm,
+            relu: cfg.activation == Activation::Relu,
+            requantize: Requantize::new(&cfg.batch_norm.format, &cfg.output),
+            codes,
+        })
+    }
+
+    pub fn codes(&self) -> &CoeffCodes {
+        &self.codes
+    }
+
+    /// All stage values for ADC code `x` in column `col`.
+    pub fn trace(&self, col: usize, x: i64) -> Result<FixedTrace, ModelError> {
+        self.check_input(col, x)?;
+        let c = &self.codes;
+        let (first, s0) = self.affine.apply(x, c.a[col], c.b[col]);
+        let (affine, batch_norm, s1) = match &self.batch_norm {
+            Some(bn) => {
+                let (z, s1) = bn.apply(first, c.g[col], c.h[col]);
+                (Some(first), z, s1)
+            }
+            None => (None, first, s0),
+        };
+        let s0 = affine.is_some() && s0;
+        let activation = if self.relu { batch_norm.max(0) } else { batch_norm };
+        let (output, s2) = self.requantize.apply(activation);
+        Ok(FixedTrace {
+            affine,
+            batch_norm,
+            activation,
+            output,
+            saturated: [s0, s1, s2],
+        })
+    }
+
+    /// Output code of one element.
+    #[inline]
+    pub fn eval(&self, col: usize, x: i64) -> Result<i64, ModelError> {
+        self.check_input(col, x)?;
+        Ok(self.eval_unchecked(col, x))
+    }
+
+    #[inline(always)]
+    fn eval_unchecked(&self, col: usize, x: i64) -> i64 {
+        let c = &self.codes;
+        let (mut z, _) = self.affine.apply(x, c.a[col], c.b[col]);
+        if let Some(bn) = &self.batch_norm {
+            z = bn.apply(z, c.g[col], c.h[col]).0;
+        }
+        if self.relu {
+            z = z.max(0);
+        }
+        self.requantize.apply(z).0
+    }
+
+    /// Runs a stream of codes whose first element belongs to column `first_col`; columns
+    /// advance by one per element and wrap at `columns`.
+    pub fn run(&self, first_col: usize, xs: &[i64], out: &mut [i64]) -> Result<(), ModelError> {
+        if out.len() != xs.len() {
+            return Err(ModelError::Shape(format!(
+                "output buffer holds {} elements, input has {}",
+                out.len(),
+                xs.len()
+            )));
+        }
+        if let Some((i, &x)) = xs
+            .iter()
+            .enumerate()
+            .find(|(_, &x)| x < self.x_min || x > self.x_max)
+        {
+            return Err(ModelError::InputRange {
+                at: format!("element {i}"),
+                value: x,
+                min: self.x_min,
+                max: self.x_max,
+            });
+        }
+        self.check_input(first_col, 0)?;
+        let mut col = first_col;
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.eval_unchecked(col, x);
+            col += 1;
+            if col == self.columns {
+                col = 0;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_input(&self, col: usize, x: i64) -> Result<(), ModelError> {
+        if col >= self.columns {
+            return Err(ModelError::Shape(format!(
+                "column {col} out of range 0 ..= {}",
+                self.columns - 1
+            )));
+        }
+        if x < self.x_min || x > self.x_max {
+            return Err(ModelError::InputRange {
+                at: format!("column {col}"),
+                value: x,
+                min: self.x_min,
+                max: self.x_max,
+            });
+        }
+        Ok(())
+    }
+}

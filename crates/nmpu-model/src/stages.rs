@@ -1,0 +1,67 @@
+//! The stages of docs/arithmetic.md sections 3 and 4, with the names the RTL uses.
+
+use crate::requant::{Fit, Quantizer};
+use nmpu_config::{QFormat, StageConfig};
+
+/// A multiply-add stage `v*k + o -> result` with its alignment shifts precomputed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MacStage {
+    /// Left shift that aligns the product `v*k` to the sum's fraction.
+    pub product_shift: u32,
+    /// Left shift that aligns the offset `o` to the sum's fraction.
+    pub offset_shift: u32,
+    pub quantizer: Quantizer,
+}
+
+impl MacStage {
+    pub fn new(v: &QFormat, k: &QFormat, o: &QFormat, result: &StageConfig) -> Self {
+        let prod_frac = v.frac + k.frac;
+        let f = prod_frac.max(o.frac).max(result.format.frac);
+        MacStage {
+            product_shift: f - prod_frac,
+            offset_shift: f - o.frac,
+            quantizer: Quantizer {
+                shift: f - result.format.frac,
+                rounding: result.rounding,
+                fit: Fit::new(&result.format, result.overflow),
+            },
+        }
+    }
+
+    /// The exact aligned sum `t` (never overflows for a validated config).
+    #[inline(always)]
+    pub fn exact_sum(&self, v: i64, k: i64, o: i64) -> i64 {
+        ((v * k) << self.product_shift) + (o << self.offset_shift)
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, v: i64, k: i64, o: i64) -> (i64, bool) {
+        self.quantizer.apply(self.exact_sum(v, k, o))
+    }
+}
+
+/// The final `requantize` stage: align to `max(frac(Z), frac(OUT))`, then quantize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requantize {
+    pub align_shift: u32,
+    pub quantizer: Quantizer,
+}
+
+impl Requantize {
+    pub fn new(z: &QFormat, out: &StageConfig) -> Self {
+        let f = z.frac.max(out.format.frac);
+        Requantize {
+            align_shift: f - z.frac,
+            quantizer: Quantizer {
+                shift: f - out.format.frac,
+                rounding: out.rounding,
+                fit: Fit::new(&out.format, out.overflow),
+            },
+        }
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, z: i64) -> (i64, bool) {
+        self.quantizer.apply(z << self.align_shift)
+    }
+}
