@@ -11,3 +11,6 @@ pub use config::{CoefficientFormats, NmpuConfig, StageConfig, DEFAULT_CONFIG_TOM
 pub use error::ConfigError;
 pub use format::{Activation, Overflow, QFormat, Rounding};
 pub use validate::limits;
+
+#[cfg(feature = "strategies")]
+pub mod strategies;

@@ -1,0 +1,69 @@
+//! Proptest strategies drawing random *valid* configurations (feature `strategies`).
+
+use crate::{Activation, CoefficientFormats, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
+use proptest::prelude::*;
+
+/// A format of `width` bits in `widths`, with up to `max_frac` fractional bits.
+pub fn format(widths: std::ops::RangeInclusive<u32>, max_frac: u32) -> impl Strategy<Value = QFormat> {
+    (any::<bool>(), widths, 0..=max_frac).prop_map(|(signed, w, frac)| {
+        let w = if signed { w.max(2) } else { w };
+        QFormat::new(signed, w as i32 - frac as i32, frac)
+    })
+}
+
+pub fn rounding() -> impl Strategy<Value = Rounding> {
+    prop::sample::select(Rounding::ALL.to_vec())
+}
+
+pub fn overflow() -> impl Strategy<Value = Overflow> {
+    prop::sample::select(Overflow::ALL.to_vec())
+}
+
+pub fn stage(widths: std::ops::RangeInclusive<u32>, max_frac: u32) -> impl Strategy<Value = StageConfig> {
+    (format(widths, max_frac), rounding(), overflow()).prop_map(|(format, rounding, overflow)| {
+        StageConfig {
+            format,
+            rounding,
+            overflow,
+        }
+    })
+}
+
+/// Valid configs with `columns` in `1..=max_columns` and modest widths (up to 24-bit
+/// words), every rounding mode, both overflow modes, fused and unfused, relu and none.
+pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
+    let coeffs = (
+        format(1..=24, 20),
+        format(1..=24, 12),
+        format(1..=24, 20),
+        format(1..=24, 12),
+    )
+        .prop_map(|(a, b, g, h)| CoefficientFormats { a, b, g, h });
+    (
+        (1..=max_columns, 0usize..64),
+        2u32..=16,
+        any::<bool>(),
+        prop::sample::select(vec![Activation::Relu, Activation::None]),
+        coeffs,
+        stage(2..=24, 12),
+        stage(2..=24, 12),
+        stage(2..=12, 4),
+    )
+        .prop_map(
+            |((columns, pick), in_bits, fuse, activation, coefficients, affine, batch_norm, output)| {
+                let divisors: Vec<u32> = (1..=columns.min(64)).filter(|d| columns % d == 0).collect();
+                NmpuConfig {
+                    columns,
+                    lanes: divisors[pick % divisors.len()],
+                    in_bits,
+                    fuse_affine_bn: fuse,
+                    activation,
+                    coefficients,
+                    affine,
+                    batch_norm,
+                    output,
+                }
+            },
+        )
+        .prop_filter("config must validate", |c| c.validate().is_ok())
+}
