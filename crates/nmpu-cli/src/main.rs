@@ -1,1 +1,142 @@
-fn main(){}
+//! `nmpu`: run, compare and inspect the NMPU models from the command line.
+
+mod commands;
+mod io;
+mod table;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "nmpu",
+    version,
+    about = "Near-Memory Processing Unit generator and golden models for analog in-memory computing tiles",
+    long_about = "nmpu models the digital unit beside an AIMC crossbar that corrects and finishes each \
+                  ADC output (affine correction, batch-norm, ReLU, requantization), bit-exactly in fixed \
+                  point, in IEEE binary16 as the FP16 baseline, and in f64 as the reference.\n\n\
+                  Every command reads one TOML configuration (--config; the shipped default when omitted). \
+                  File formats are documented in the README."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The bit-exact fixed-point NMPU
+    Fixed,
+    /// The FP16 baseline: binary16 with two singly rounded FMAs
+    Fp16,
+    /// The reference: real coefficients in f64, output rounded half-even once
+    F64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a stream of ADC codes through one model and write the output codes
+    Run {
+        /// Configuration TOML (default: the shipped configs/default.toml)
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Coefficient CSV: header `column,a,b,g,h`, one row of real values per column
+        #[arg(long, short = 'k')]
+        coeffs: PathBuf,
+        /// Input CSV: one row of `columns` signed ADC codes per vector
+        #[arg(long, short)]
+        input: PathBuf,
+        /// Output CSV (same shape as the input, output codes); `-` for stdout
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+        #[arg(long, short, value_enum, default_value_t = Engine::Fixed)]
+        engine: Engine,
+    },
+    /// Fixed point vs FP16 vs the f64 reference, side by side, per stage
+    Compare {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Coefficient CSV (default: synthetic, calibrated to a simulated tile)
+        #[arg(long, short = 'k')]
+        coeffs: Option<PathBuf>,
+        /// Input CSV (default: synthetic ADC codes)
+        #[arg(long, short)]
+        input: Option<PathBuf>,
+        /// Rows of synthetic input when no --input is given
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+        /// Seed of the synthetic data
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the figures as JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a configuration and print it with every field filled in
+    Config {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the documented default configuration file instead
+        #[arg(long, conflicts_with = "config")]
+        default: bool,
+    },
+    /// Write a seeded synthetic tile: coefficient CSV and ADC-code CSV
+    GenData {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Where to write the coefficient CSV
+        #[arg(long)]
+        coeffs_out: PathBuf,
+        /// Where to write the input CSV
+        #[arg(long)]
+        input_out: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        rows: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            config,
+            coeffs,
+            input,
+            output,
+            engine,
+        } => commands::run(config.as_deref(), &coeffs, &input, &output, engine),
+        Command::Compare {
+            config,
+            coeffs,
+            input,
+            rows,
+            seed,
+            json,
+        } => commands::compare(
+            config.as_deref(),
+            coeffs.as_deref(),
+            input.as_deref(),
+            rows,
+            seed,
+            json,
+        ),
+        Command::Config { config, default } => commands::config(config.as_deref(), default),
+        Command::GenData {
+            config,
+            coeffs_out,
+            input_out,
+            rows,
+            seed,
+        } => commands::gen_data(config.as_deref(), &coeffs_out, &input_out, rows, seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

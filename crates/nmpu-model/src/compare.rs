@@ -47,6 +47,7 @@ pub struct EngineReport {
     /// |code - clamp(reference real output)|, output LSBs.
     pub output_vs_real: ErrStats,
     /// |affine - reference|, in LSBs of the affine format; absent when fused.
+    /// Stage errors leave out elements saturated at or before that stage.
     pub affine: Option<ErrStats>,
     /// |batch_norm - reference|, output LSBs.
     pub batch_norm: ErrStats,
@@ -119,13 +120,17 @@ pub fn compare(
             fx.output_mismatches += u64::from(t.output != rf.output);
             fx.output_vs_code.add((t.output - rf.output) as f64);
             fx.output_vs_real.add(t.output as f64 - real_out);
-            if let (Some(s), Some(y)) = (fx.affine.as_mut(), t.affine) {
+            // A saturated stage value is far from the reference by design; it is counted
+            // in `saturations`, and its effect shows in the output rows.
+            if let (Some(s), Some(y), false) = (fx.affine.as_mut(), t.affine, t.saturated[0]) {
                 s.add((y as f64 * aff_lsb - rf.affine) / aff_lsb);
             }
-            fx.batch_norm
-                .add((t.batch_norm as f64 * bn_lsb - rf.batch_norm) * out_scale);
-            fx.activation
-                .add((t.activation as f64 * bn_lsb - rf.activation) * out_scale);
+            if !t.saturated[0] && !t.saturated[1] {
+                fx.batch_norm
+                    .add((t.batch_norm as f64 * bn_lsb - rf.batch_norm) * out_scale);
+                fx.activation
+                    .add((t.activation as f64 * bn_lsb - rf.activation) * out_scale);
+            }
             for (n, s) in fx.saturations.iter_mut().zip(t.saturated) {
                 *n += u64::from(s);
             }

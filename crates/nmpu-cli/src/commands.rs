@@ -1,0 +1,127 @@
+//! The subcommands.
+
+use crate::io::{self, describe_config, load_coeffs, load_config, load_input};
+use crate::table;
+use crate::Engine;
+use anyhow::{Context, Result};
+use nmpu_config::DEFAULT_CONFIG_TOML;
+use nmpu_model::{quantize, to_f16, F64Model, FixedModel, Fp16Model, TileModel};
+use std::path::Path;
+
+pub fn run(
+    config: Option<&Path>,
+    coeffs: &Path,
+    input: &Path,
+    output: &Path,
+    engine: Engine,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    let real = load_coeffs(coeffs, &cfg)?;
+    let rows = load_input(input, &cfg)?;
+    let mut out = vec![vec![0i64; cfg.columns as usize]; rows.len()];
+    match engine {
+        Engine::Fixed => {
+            let (codes, report) = quantize(&cfg, &real)?;
+            if !report.saturated.is_empty() {
+                eprintln!("warning: coefficient quantization: {}", report.summary());
+            }
+            let m = FixedModel::new(&cfg, codes)?;
+            for (i, (x, o)) in rows.iter().zip(out.iter_mut()).enumerate() {
+                m.run(0, x, o).with_context(|| format!("input row {i}"))?;
+            }
+        }
+        Engine::Fp16 => {
+            let (c, overflowed) = to_f16(&cfg, &real)?;
+            for s in &overflowed {
+                eprintln!(
+                    "warning: coefficient {}[{}] = {} overflows binary16 to {}",
+                    s.name, s.column, s.real, s.became
+                );
+            }
+            let m = Fp16Model::new(&cfg, c)?;
+            for (x, o) in rows.iter().zip(out.iter_mut()) {
+                for (col, (&x, o)) in x.iter().zip(o.iter_mut()).enumerate() {
+                    *o = m.trace(col, x).output;
+                }
+            }
+        }
+        Engine::F64 => {
+            let m = F64Model::new(&cfg, real)?;
+            for (x, o) in rows.iter().zip(out.iter_mut()) {
+                for (col, (&x, o)) in x.iter().zip(o.iter_mut()).enumerate() {
+                    *o = m.trace(col, x).output;
+                }
+            }
+        }
+    }
+    io::write_out(output, &io::rows_to_csv(&out))
+}
+
+pub fn compare(
+    config: Option<&Path>,
+    coeffs: Option<&Path>,
+    input: Option<&Path>,
+    rows: usize,
+    seed: u64,
+    json: bool,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    anyhow::ensure!(rows > 0, "--rows must be at least 1");
+    let tile = TileModel::default().generate(&cfg, if input.is_some() { 0 } else { rows }, seed);
+    let real = match coeffs {
+        Some(p) => load_coeffs(p, &cfg)?,
+        None => tile.coeffs,
+    };
+    let (data, source) = match input {
+        Some(p) => (load_input(p, &cfg)?, p.display().to_string()),
+        None => (tile.rows, format!("synthetic, seed {seed}")),
+    };
+    let cmp = nmpu_model::compare(&cfg, &real, &data)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cmp).context("cannot serialize the comparison")?
+        );
+    } else {
+        let coeff_src = coeffs.map_or(format!("synthetic, seed {seed}"), |p| {
+            p.display().to_string()
+        });
+        print!(
+            "{}",
+            table::render(&cfg, &describe_config(config), &coeff_src, &source, &cmp)
+        );
+    }
+    Ok(())
+}
+
+pub fn config(config: Option<&Path>, default: bool) -> Result<()> {
+    if default {
+        print!("{DEFAULT_CONFIG_TOML}");
+        return Ok(());
+    }
+    let cfg = load_config(config)?;
+    eprintln!("{}: valid", describe_config(config));
+    print!("{}", cfg.to_toml_string());
+    Ok(())
+}
+
+pub fn gen_data(
+    config: Option<&Path>,
+    coeffs_out: &Path,
+    input_out: &Path,
+    rows: usize,
+    seed: u64,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    anyhow::ensure!(rows > 0, "--rows must be at least 1");
+    let tile = TileModel::default().generate(&cfg, rows, seed);
+    io::write_out(coeffs_out, &tile.coeffs.to_csv())?;
+    io::write_out(input_out, &io::rows_to_csv(&tile.rows))?;
+    eprintln!(
+        "wrote {} ({} columns) and {} ({rows} rows)",
+        coeffs_out.display(),
+        cfg.columns,
+        input_out.display()
+    );
+    Ok(())
+}
