@@ -2,6 +2,7 @@
 
 use crate::coeffs::CoeffCodes;
 use crate::error::ModelError;
+use crate::fast::{align, run_stages, FastMac, FastRequant, Span};
 use crate::stages::{MacStage, Requantize};
 use nmpu_config::{Activation, NmpuConfig, QFormat};
 
@@ -28,6 +29,9 @@ pub struct FixedModel {
     relu: bool,
     requantize: Requantize,
     codes: CoeffCodes,
+    fast: (FastMac, FastMac, FastRequant),
+    /// Coefficients pre-aligned for the fast path: a, b, g, h.
+    aligned: [Vec<i64>; 4],
 }
 
 impl FixedModel {
@@ -49,14 +53,29 @@ impl FixedModel {
                 )),
             )
         };
+        let requantize = Requantize::new(&cfg.batch_norm.format, &cfg.output);
+        let fast = (
+            FastMac::new(&affine),
+            FastMac::new(batch_norm.as_ref().unwrap_or(&affine)),
+            FastRequant::new(&requantize),
+        );
+        let second = batch_norm.as_ref().unwrap_or(&affine);
+        let aligned = [
+            align(&codes.a, affine.product_shift),
+            align(&codes.b, affine.offset_shift),
+            align(&codes.g, second.product_shift),
+            align(&codes.h, second.offset_shift),
+        ];
         Ok(FixedModel {
+            fast,
+            aligned,
             columns: cfg.columns as usize,
             x_min: x.min_code(),
             x_max: x.max_code(),
             affine,
             batch_norm,
             relu: cfg.activation == Activation::Relu,
-            requantize: Requantize::new(&cfg.batch_norm.format, &cfg.output),
+            requantize,
             codes,
         })
     }
@@ -132,15 +151,30 @@ impl FixedModel {
             });
         }
         self.check_input(first_col, 0)?;
-        let mut col = first_col;
-        for (o, &x) in out.iter_mut().zip(xs) {
-            *o = self.eval_unchecked(col, x);
-            col += 1;
-            if col == self.columns {
-                col = 0;
-            }
+        let (mut i, mut col) = (0, first_col);
+        while i < xs.len() {
+            let len = (self.columns - col).min(xs.len() - i);
+            self.run_span(col, &xs[i..i + len], &mut out[i..i + len]);
+            i += len;
+            col = 0;
         }
         Ok(())
+    }
+
+    /// Columns `col .. col + xs.len()`, all within one row.
+    fn run_span(&self, col: usize, xs: &[i64], out: &mut [i64]) {
+        let [a, b, g, h] = &self.aligned;
+        let end = col + xs.len();
+        let fused = self.batch_norm.is_none();
+        let span = || Span {
+            a: &a[col..end],
+            b: &b[col..end],
+            g: if fused { &[] } else { &g[col..end] },
+            h: if fused { &[] } else { &h[col..end] },
+        };
+        let (m1, m2, rq) = &self.fast;
+        let second = self.batch_norm.is_some().then_some(m2);
+        run_stages(m1, second, rq, self.relu, span(), xs, out);
     }
 
     fn check_input(&self, col: usize, x: i64) -> Result<(), ModelError> {

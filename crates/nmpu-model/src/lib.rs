@@ -9,6 +9,7 @@
 pub mod coeffs;
 pub mod compare;
 mod error;
+mod fast;
 pub mod fixed;
 pub mod fp16;
 pub mod reference;

@@ -270,3 +270,41 @@ fn inputs_outside_in_bits_are_rejected() {
     assert!(m.run(0, &[0, -4097], &mut out).is_err());
     assert!(m.eval(n, 0).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Long streams cross the fast path's 256-element blocks and the row wrap.
+    #[test]
+    fn streaming_across_blocks_and_rows_matches_trace(
+        cfg in strategies::config(6).prop_map(|mut c| { c.columns = 300; c.lanes = 1; c }),
+        first in 0usize..300,
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(cfg.validate().is_ok());
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let k = cfg.coefficients;
+        let mut draw = |f: &QFormat, n: usize| -> Vec<i64> {
+            (0..n).map(|_| rng.random_range(f.min_code()..=f.max_code())).collect()
+        };
+        let n = cfg.columns as usize;
+        let fused = cfg.fuse_affine_bn;
+        let codes = CoeffCodes {
+            fused,
+            a: draw(&k.a, n),
+            b: draw(&k.b, n),
+            g: if fused { vec![] } else { draw(&k.g, n) },
+            h: if fused { vec![] } else { draw(&k.h, n) },
+        };
+        let xf = QFormat::new(true, cfg.in_bits as i32, 0);
+        let xs = draw(&xf, 1000);
+        let m = FixedModel::new(&cfg, codes).unwrap();
+        let mut out = vec![0; xs.len()];
+        m.run(first, &xs, &mut out).unwrap();
+        for (i, (&o, &x)) in out.iter().zip(&xs).enumerate() {
+            let col = (first + i) % n;
+            prop_assert_eq!(o, m.trace(col, x).unwrap().output, "element {} col {}", i, col);
+        }
+    }
+}

@@ -35,6 +35,7 @@ proptest! {
 fn saturated_coefficients_are_reported() {
     let cfg = NmpuConfig::from_toml_str("columns = 4\nlanes = 1").unwrap();
     let mut real = RealCoeffs::identity(4);
+    real.g = vec![0.05; 4]; // the default scale format holds [-1/8, 1/8)
     real.a[2] = 5.0; // the default gain format holds [0, 2)
     real.h[1] = -1e9;
     let (codes, report) = quantize(&cfg, &real).unwrap();

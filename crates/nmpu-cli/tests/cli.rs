@@ -1,0 +1,183 @@
+//! The `nmpu` binary as a user runs it: outputs, errors and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nmpu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nmpu"))
+        .args(args)
+        .output()
+        .expect("nmpu runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A failing run: exit code 1, an `error:` line, no panic.
+fn fails(args: &[&str], needle: &str) {
+    let o = nmpu(args);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "args {args:?}\nstderr: {e}");
+    assert!(e.starts_with("error: "), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(e.contains(needle), "expected `{needle}` in: {e}");
+}
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Self {
+        Dir(tempfile::tempdir().unwrap())
+    }
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A 4-column config and matching coefficients.
+fn small(d: &Dir) -> (PathBuf, PathBuf) {
+    let cfg = d.file("c.toml", "columns = 4\nlanes = 2\n");
+    let k = d.file(
+        "k.csv",
+        "column,a,b,g,h\n0,1.0,0,0.03,0\n1,1.1,-3.5,0.03,1.25\n2,0.9,2,0.05,-2\n3,1,0,0.01,0\n",
+    );
+    (cfg, k)
+}
+
+#[test]
+fn run_writes_one_output_row_per_input_row_for_every_engine() {
+    let d = Dir::new();
+    let (cfg, k) = small(&d);
+    let input = d.file("x.csv", "# two vectors\n0,100,-100,4095\n-4096,1,2,3\n");
+    for engine in ["fixed", "fp16", "f64"] {
+        let out = d.path(&format!("{engine}.csv"));
+        let o = nmpu(&["run", "-c", s(&cfg), "-k", s(&k), "-i", s(&input), "-o", s(&out), "-e", engine]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let rows: Vec<Vec<i64>> = text
+            .lines()
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{engine}");
+        assert!(rows.iter().all(|r| r.len() == 4), "{engine}");
+        // ReLU then int8: never negative, never above 127.
+        assert!(rows.iter().flatten().all(|&v| (0..=127).contains(&v)), "{engine}: {rows:?}");
+        // Column 0 maps x = 0 to g*h-free 0; column 3 maps 4095 to 0.01*4095 = 40.95 -> 41.
+        assert_eq!(rows[0][0], 0, "{engine}");
+        assert_eq!(rows[0][3], 41, "{engine}");
+    }
+}
+
+#[test]
+fn compare_prints_the_side_by_side_table() {
+    let o = nmpu(&["compare", "--rows", "20", "--seed", "7"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    for needle in ["fixed point", "fp16", "affine", "batch_norm", "activation", "mismatch", "5120 elements"] {
+        assert!(t.contains(needle), "missing `{needle}` in\n{t}");
+    }
+}
+
+#[test]
+fn compare_json_has_both_engines() {
+    let o = nmpu(&["compare", "--rows", "5", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fixed"]["elements"], 1280);
+    assert_eq!(v["fp16"]["elements"], 1280);
+}
+
+#[test]
+fn gen_data_is_deterministic_and_feeds_compare() {
+    let d = Dir::new();
+    let (k1, x1, k2, x2) = (d.path("k1"), d.path("x1"), d.path("k2"), d.path("x2"));
+    for (k, x) in [(&k1, &x1), (&k2, &x2)] {
+        let o = nmpu(&["gen-data", "--rows", "3", "--seed", "9", "--coeffs-out", s(k), "--input-out", s(x)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read(&k1).unwrap(), std::fs::read(&k2).unwrap());
+    assert_eq!(std::fs::read(&x1).unwrap(), std::fs::read(&x2).unwrap());
+    let o = nmpu(&["compare", "-k", s(&k1), "-i", s(&x1)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("768 elements"));
+}
+
+#[test]
+fn config_prints_the_default_and_validates() {
+    let o = nmpu(&["config", "--default"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("in_bits = 13"));
+    let o = nmpu(&["config"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("columns = 256"));
+}
+
+#[test]
+fn help_describes_every_command() {
+    let o = nmpu(&["--help"]);
+    let h = stdout(&o);
+    for c in ["run", "compare", "config", "gen-data"] {
+        assert!(h.contains(c), "{h}");
+    }
+    let o = nmpu(&["run", "--help"]);
+    assert!(stdout(&o).contains("--engine"));
+}
+
+#[test]
+fn bad_configs_name_the_field() {
+    let d = Dir::new();
+    let c = d.file("zero.toml", "lanes = 0\n");
+    fails(&["config", "-c", s(&c)], "`lanes`");
+    let c = d.file("div.toml", "columns = 100\nlanes = 8\n");
+    fails(&["config", "-c", s(&c)], "does not divide");
+    let c = d.file("key.toml", "colums = 100\n");
+    fails(&["config", "-c", s(&c)], "colums");
+    let c = d.file("syntax.toml", "lanes = = 3\n");
+    fails(&["config", "-c", s(&c)], "invalid config TOML");
+    fails(&["config", "-c", "/nonexistent/nmpu.toml"], "cannot read config file");
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let d = Dir::new();
+    let (cfg, k) = small(&d);
+    let run = |input: &Path, needle: &str| {
+        fails(&["run", "-c", s(&cfg), "-k", s(&k), "-i", s(input)], needle)
+    };
+    run(&d.file("empty.csv", ""), "no input rows");
+    run(&d.file("cols.csv", "1,2,3\n"), "3 codes, the config has columns = 4");
+    run(&d.file("range.csv", "0,0,4096,0\n"), "outside the in_bits = 13 range -4096 ..= 4095");
+    run(&d.file("text.csv", "0,zero,0,0\n"), "`zero` is not an integer");
+    run(&d.path("missing.csv"), "cannot read input file");
+}
+
+#[test]
+fn bad_coefficients_are_clear_errors() {
+    let d = Dir::new();
+    let (cfg, _) = small(&d);
+    let input = d.file("x.csv", "0,0,0,0\n");
+    let run = |k: &Path, needle: &str| {
+        fails(&["run", "-c", s(&cfg), "-k", s(k), "-i", s(&input)], needle)
+    };
+    let rows = |r: &str| format!("column,a,b,g,h\n0,1,0,1,0\n1,1,0,1,0\n2,1,0,1,0\n{r}\n");
+    run(&d.file("nan.csv", &rows("3,NaN,0,1,0")), "a[3] = NaN: not a finite number");
+    run(&d.file("inf.csv", &rows("3,1,0,inf,0")), "g[3] = inf");
+    run(&d.file("short.csv", "column,a,b,g,h\n0,1,0,1,0\n"), "has 1 columns, the config has columns = 4");
+    run(&d.file("hdr.csv", "col,a,b,g,h\n"), "expected `column,a,b,g,h`");
+    run(&d.file("empty.csv", ""), "coefficient file is empty");
+    run(&d.file("order.csv", "column,a,b,g,h\n1,1,0,1,0\n"), "expected 0");
+}

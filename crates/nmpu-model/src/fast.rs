@@ -1,0 +1,180 @@
+//! The streaming fast path of the fixed-point model: the same function as
+//! `requant::Quantizer`, written branch-free so a row of elements runs without
+//! per-element mode dispatch. Property tests demand it agree with the traced path.
+
+use crate::requant::Quantizer;
+use crate::stages::{MacStage, Requantize};
+use nmpu_config::{Overflow, Rounding};
+
+/// `round_shift` then `fit`, with the mode chosen at compile time (`R`: 0 floor,
+/// 1 half_up, 2 half_even, 3 half_away; `W`: wrap instead of saturate).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FastQuant {
+    shift: u32,
+    rounding: Rounding,
+    overflow: Overflow,
+    /// `2^(shift-1)`, or 0 when nothing is shifted out.
+    half: i64,
+    /// `2^shift - 1`: selects the remainder bits.
+    low: i64,
+    /// Wrap: shift pair that sign-extends from the word width, and a mask for unsigned.
+    drop: u32,
+    mask: i64,
+    min: i64,
+    max: i64,
+}
+
+impl FastQuant {
+    pub(crate) fn new(q: &Quantizer) -> Self {
+        let s = q.shift;
+        let f = &q.fit;
+        FastQuant {
+            shift: s,
+            // With nothing shifted out every mode is the identity; floor is the cheapest.
+            rounding: if s == 0 { Rounding::Floor } else { q.rounding },
+            overflow: f.overflow,
+            half: if s == 0 { 0 } else { 1i64 << (s - 1) },
+            low: ((1u64 << s) - 1) as i64,
+            drop: 64 - f.width,
+            mask: if f.signed { -1 } else { f.max },
+            min: f.min,
+            max: f.max,
+        }
+    }
+
+    #[inline(always)]
+    fn apply<const R: u8, const W: bool>(&self, t: i64) -> i64 {
+        let q = t >> self.shift;
+        // Remainder plus bias stays below 2^(shift+1): the carry is 0 or 1 and nothing
+        // overflows, even for a sum at the 64-bit limit.
+        let carry = |bias: i64| ((t & self.low) + bias) >> self.shift;
+        let r = match R {
+            0 => q,
+            1 => q + carry(self.half),
+            2 => q + carry(self.half - 1 + (q & 1)),
+            _ => q + carry(self.half - 1 + i64::from(t >= 0)),
+        };
+        if W {
+            ((r << self.drop) >> self.drop) & self.mask
+        } else {
+            r.clamp(self.min, self.max)
+        }
+    }
+}
+
+/// `out[i] = quant(v[i] * k[i] + o[i])`, with `k`, `o` pre-aligned (see [`align`]).
+fn mac_pass<const R: u8, const W: bool>(q: &FastQuant, v: &[i64], k: &[i64], o: &[i64], out: &mut [i64]) {
+    for (((r, &v), &k), &o) in out.iter_mut().zip(v).zip(k).zip(o) {
+        *r = q.apply::<R, W>(v * k + o);
+    }
+}
+
+/// `out[i] = quant(z[i] << align)`, with ReLU first when `RELU`.
+fn requant_pass<const R: u8, const W: bool, const RELU: bool>(q: &FastQuant, align: u32, z: &[i64], out: &mut [i64]) {
+    for (r, &z) in out.iter_mut().zip(z) {
+        let z = if RELU { z.max(0) } else { z };
+        *r = q.apply::<R, W>(z << align);
+    }
+}
+
+macro_rules! dispatch {
+    ($q:expr, $f:ident [$($extra:tt)*] ($($arg:expr),*)) => {
+        match ($q.rounding, $q.overflow) {
+            (Rounding::Floor, Overflow::Saturate) => $f::<0, false $($extra)*>($($arg),*),
+            (Rounding::HalfUp, Overflow::Saturate) => $f::<1, false $($extra)*>($($arg),*),
+            (Rounding::HalfEven, Overflow::Saturate) => $f::<2, false $($extra)*>($($arg),*),
+            (Rounding::HalfAway, Overflow::Saturate) => $f::<3, false $($extra)*>($($arg),*),
+            (Rounding::Floor, Overflow::Wrap) => $f::<0, true $($extra)*>($($arg),*),
+            (Rounding::HalfUp, Overflow::Wrap) => $f::<1, true $($extra)*>($($arg),*),
+            (Rounding::HalfEven, Overflow::Wrap) => $f::<2, true $($extra)*>($($arg),*),
+            (Rounding::HalfAway, Overflow::Wrap) => $f::<3, true $($extra)*>($($arg),*),
+        }
+    };
+}
+
+/// One multiply-add stage on the fast path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FastMac {
+    q: FastQuant,
+}
+
+impl FastMac {
+    pub(crate) fn new(m: &MacStage) -> Self {
+        FastMac {
+            q: FastQuant::new(&m.quantizer),
+        }
+    }
+
+    fn pass(&self, v: &[i64], k: &[i64], o: &[i64], out: &mut [i64]) {
+        let q = &self.q;
+        dispatch!(q, mac_pass [] (q, v, k, o, out))
+    }
+}
+
+/// Coefficient codes shifted left by `shift` (exact: the config validator bounds the
+/// aligned sum, and so each aligned term, to 64 bits).
+pub(crate) fn align(codes: &[i64], shift: u32) -> Vec<i64> {
+    codes.iter().map(|&k| k << shift).collect()
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FastRequant {
+    align_shift: u32,
+    q: FastQuant,
+}
+
+impl FastRequant {
+    pub(crate) fn new(r: &Requantize) -> Self {
+        FastRequant {
+            align_shift: r.align_shift,
+            q: FastQuant::new(&r.quantizer),
+        }
+    }
+
+    fn pass(&self, relu: bool, z: &[i64], out: &mut [i64]) {
+        let (q, a) = (&self.q, self.align_shift);
+        if relu {
+            dispatch!(q, requant_pass [, true] (q, a, z, out))
+        } else {
+            dispatch!(q, requant_pass [, false] (q, a, z, out))
+        }
+    }
+}
+
+/// Coefficient slices (pre-aligned) of one contiguous run of columns.
+pub(crate) struct Span<'a> {
+    pub a: &'a [i64],
+    pub b: &'a [i64],
+    pub g: &'a [i64],
+    pub h: &'a [i64],
+}
+
+const BLOCK: usize = 256;
+
+/// Runs `xs` through the pipeline stage by stage, a block at a time, so each pass is a
+/// tight loop whose few constants stay in registers.
+pub(crate) fn run_stages(
+    first: &FastMac,
+    second: Option<&FastMac>,
+    out_q: &FastRequant,
+    relu: bool,
+    k: Span<'_>,
+    xs: &[i64],
+    out: &mut [i64],
+) {
+    let mut y = [0i64; BLOCK];
+    let mut z = [0i64; BLOCK];
+    for (i, (x, o)) in xs.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
+        let (lo, n) = (i * BLOCK, x.len());
+        let r = lo..lo + n;
+        first.pass(x, &k.a[r.clone()], &k.b[r.clone()], &mut y[..n]);
+        let z = match second {
+            Some(bn) => {
+                bn.pass(&y[..n], &k.g[r.clone()], &k.h[r], &mut z[..n]);
+                &z[..n]
+            }
+            None => &y[..n],
+        };
+        out_q.pass(relu, z, o);
+    }
+}
