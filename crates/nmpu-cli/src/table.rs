@@ -32,7 +32,11 @@ pub fn render(
         cfg.columns,
         cfg.lanes,
         cfg.in_bits,
-        if cfg.fuse_affine_bn { "fused affine+bn" } else { "affine then batch-norm" },
+        if cfg.fuse_affine_bn {
+            "fused affine+bn"
+        } else {
+            "affine then batch-norm"
+        },
         cfg.activation.name()
     );
     let _ = writeln!(s, "  coefficients  {coeffs}");
@@ -57,11 +61,41 @@ pub fn render(
         "|error|", "unit", "max", "mean", "max", "mean"
     );
     let aff_unit = format!("affine LSB (2^-{})", cfg.affine.format.frac);
-    row(&mut s, "affine", &aff_unit, f.affine.as_ref(), h.affine.as_ref());
-    row(&mut s, "batch_norm", "output LSB", Some(&f.batch_norm), Some(&h.batch_norm));
-    row(&mut s, "activation", "output LSB", Some(&f.activation), Some(&h.activation));
-    row(&mut s, "output", "LSB vs f64 real", Some(&f.output_vs_real), Some(&h.output_vs_real));
-    row(&mut s, "output", "LSB vs f64 code", Some(&f.output_vs_code), Some(&h.output_vs_code));
+    row(
+        &mut s,
+        "affine",
+        &aff_unit,
+        f.affine.as_ref(),
+        h.affine.as_ref(),
+    );
+    row(
+        &mut s,
+        "batch_norm",
+        "output LSB",
+        Some(&f.batch_norm),
+        Some(&h.batch_norm),
+    );
+    row(
+        &mut s,
+        "activation",
+        "output LSB",
+        Some(&f.activation),
+        Some(&h.activation),
+    );
+    row(
+        &mut s,
+        "output",
+        "LSB vs f64 real",
+        Some(&f.output_vs_real),
+        Some(&h.output_vs_real),
+    );
+    row(
+        &mut s,
+        "output",
+        "LSB vs f64 code",
+        Some(&f.output_vs_code),
+        Some(&h.output_vs_code),
+    );
     let _ = writeln!(
         s,
         "  {:<12} {:<22} {:>18.3}%   {:>18.3}%",
@@ -75,7 +109,10 @@ pub fn render(
         "  {:<12} {:<22} {:>19}",
         "saturated",
         "affine/bn/output",
-        format!("{}/{}/{}", f.saturations[0], f.saturations[1], f.saturations[2])
+        format!(
+            "{}/{}/{}",
+            f.saturations[0], f.saturations[1], f.saturations[2]
+        )
     );
     let _ = writeln!(
         s,

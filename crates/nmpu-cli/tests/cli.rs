@@ -65,7 +65,19 @@ fn run_writes_one_output_row_per_input_row_for_every_engine() {
     let input = d.file("x.csv", "# two vectors\n0,100,-100,4095\n-4096,1,2,3\n");
     for engine in ["fixed", "fp16", "f64"] {
         let out = d.path(&format!("{engine}.csv"));
-        let o = nmpu(&["run", "-c", s(&cfg), "-k", s(&k), "-i", s(&input), "-o", s(&out), "-e", engine]);
+        let o = nmpu(&[
+            "run",
+            "-c",
+            s(&cfg),
+            "-k",
+            s(&k),
+            "-i",
+            s(&input),
+            "-o",
+            s(&out),
+            "-e",
+            engine,
+        ]);
         assert!(o.status.success(), "{engine}: {}", stderr(&o));
         let text = std::fs::read_to_string(&out).unwrap();
         let rows: Vec<Vec<i64>> = text
@@ -75,7 +87,10 @@ fn run_writes_one_output_row_per_input_row_for_every_engine() {
         assert_eq!(rows.len(), 2, "{engine}");
         assert!(rows.iter().all(|r| r.len() == 4), "{engine}");
         // ReLU then int8: never negative, never above 127.
-        assert!(rows.iter().flatten().all(|&v| (0..=127).contains(&v)), "{engine}: {rows:?}");
+        assert!(
+            rows.iter().flatten().all(|&v| (0..=127).contains(&v)),
+            "{engine}: {rows:?}"
+        );
         // Column 0 maps x = 0 to g*h-free 0; column 3 maps 4095 to 0.01*4095 = 40.95 -> 41.
         assert_eq!(rows[0][0], 0, "{engine}");
         assert_eq!(rows[0][3], 41, "{engine}");
@@ -87,7 +102,15 @@ fn compare_prints_the_side_by_side_table() {
     let o = nmpu(&["compare", "--rows", "20", "--seed", "7"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let t = stdout(&o);
-    for needle in ["fixed point", "fp16", "affine", "batch_norm", "activation", "mismatch", "5120 elements"] {
+    for needle in [
+        "fixed point",
+        "fp16",
+        "affine",
+        "batch_norm",
+        "activation",
+        "mismatch",
+        "5120 elements",
+    ] {
         assert!(t.contains(needle), "missing `{needle}` in\n{t}");
     }
 }
@@ -106,7 +129,17 @@ fn gen_data_is_deterministic_and_feeds_compare() {
     let d = Dir::new();
     let (k1, x1, k2, x2) = (d.path("k1"), d.path("x1"), d.path("k2"), d.path("x2"));
     for (k, x) in [(&k1, &x1), (&k2, &x2)] {
-        let o = nmpu(&["gen-data", "--rows", "3", "--seed", "9", "--coeffs-out", s(k), "--input-out", s(x)]);
+        let o = nmpu(&[
+            "gen-data",
+            "--rows",
+            "3",
+            "--seed",
+            "9",
+            "--coeffs-out",
+            s(k),
+            "--input-out",
+            s(x),
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert_eq!(std::fs::read(&k1).unwrap(), std::fs::read(&k2).unwrap());
@@ -148,7 +181,10 @@ fn bad_configs_name_the_field() {
     fails(&["config", "-c", s(&c)], "colums");
     let c = d.file("syntax.toml", "lanes = = 3\n");
     fails(&["config", "-c", s(&c)], "invalid config TOML");
-    fails(&["config", "-c", "/nonexistent/nmpu.toml"], "cannot read config file");
+    fails(
+        &["config", "-c", "/nonexistent/nmpu.toml"],
+        "cannot read config file",
+    );
 }
 
 #[test]
@@ -159,9 +195,18 @@ fn bad_inputs_are_clear_errors() {
         fails(&["run", "-c", s(&cfg), "-k", s(&k), "-i", s(input)], needle)
     };
     run(&d.file("empty.csv", ""), "no input rows");
-    run(&d.file("cols.csv", "1,2,3\n"), "3 codes, the config has columns = 4");
-    run(&d.file("range.csv", "0,0,4096,0\n"), "outside the in_bits = 13 range -4096 ..= 4095");
-    run(&d.file("text.csv", "0,zero,0,0\n"), "`zero` is not an integer");
+    run(
+        &d.file("cols.csv", "1,2,3\n"),
+        "3 codes, the config has columns = 4",
+    );
+    run(
+        &d.file("range.csv", "0,0,4096,0\n"),
+        "outside the in_bits = 13 range -4096 ..= 4095",
+    );
+    run(
+        &d.file("text.csv", "0,zero,0,0\n"),
+        "`zero` is not an integer",
+    );
     run(&d.path("missing.csv"), "cannot read input file");
 }
 
@@ -174,10 +219,41 @@ fn bad_coefficients_are_clear_errors() {
         fails(&["run", "-c", s(&cfg), "-k", s(k), "-i", s(&input)], needle)
     };
     let rows = |r: &str| format!("column,a,b,g,h\n0,1,0,1,0\n1,1,0,1,0\n2,1,0,1,0\n{r}\n");
-    run(&d.file("nan.csv", &rows("3,NaN,0,1,0")), "a[3] = NaN: not a finite number");
+    run(
+        &d.file("nan.csv", &rows("3,NaN,0,1,0")),
+        "a[3] = NaN: not a finite number",
+    );
     run(&d.file("inf.csv", &rows("3,1,0,inf,0")), "g[3] = inf");
-    run(&d.file("short.csv", "column,a,b,g,h\n0,1,0,1,0\n"), "has 1 columns, the config has columns = 4");
-    run(&d.file("hdr.csv", "col,a,b,g,h\n"), "expected `column,a,b,g,h`");
+    run(
+        &d.file("short.csv", "column,a,b,g,h\n0,1,0,1,0\n"),
+        "has 1 columns, the config has columns = 4",
+    );
+    run(
+        &d.file("hdr.csv", "col,a,b,g,h\n"),
+        "expected `column,a,b,g,h`",
+    );
     run(&d.file("empty.csv", ""), "coefficient file is empty");
-    run(&d.file("order.csv", "column,a,b,g,h\n1,1,0,1,0\n"), "expected 0");
+    run(
+        &d.file("order.csv", "column,a,b,g,h\n1,1,0,1,0\n"),
+        "expected 0",
+    );
+}
+
+#[test]
+fn every_shipped_config_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let o = nmpu(&["config", "-c", s(&p)]);
+            assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+            n += 1;
+        }
+    }
+    assert!(
+        n >= 2,
+        "expected the default and the fused example in {}",
+        dir.display()
+    );
 }

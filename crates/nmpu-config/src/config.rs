@@ -73,9 +73,9 @@ impl NmpuConfig {
     /// top-level tables (`[affine]`, `[coefficients]`, ...). A format is one value and is
     /// replaced whole, so a half-written format is an error rather than a silent mix.
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let user: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::Parse(e.to_string())
-        })?;
+        let user: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         let mut merged: toml::Table = DEFAULT_CONFIG_TOML
             .parse()
             .expect("the shipped default config parses");

@@ -65,7 +65,13 @@ impl QFormat {
 impl fmt::Display for QFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = if self.signed { "signed" } else { "unsigned" };
-        write!(f, "Q({s}, {}, {}) [{} bits]", self.int, self.frac, self.width())
+        write!(
+            f,
+            "Q({s}, {}, {}) [{} bits]",
+            self.int,
+            self.frac,
+            self.width()
+        )
     }
 }
 

@@ -4,7 +4,10 @@ use crate::{Activation, CoefficientFormats, NmpuConfig, Overflow, QFormat, Round
 use proptest::prelude::*;
 
 /// A format of `width` bits in `widths`, with up to `max_frac` fractional bits.
-pub fn format(widths: std::ops::RangeInclusive<u32>, max_frac: u32) -> impl Strategy<Value = QFormat> {
+pub fn format(
+    widths: std::ops::RangeInclusive<u32>,
+    max_frac: u32,
+) -> impl Strategy<Value = QFormat> {
     (any::<bool>(), widths, 0..=max_frac).prop_map(|(signed, w, frac)| {
         let w = if signed { w.max(2) } else { w };
         QFormat::new(signed, w as i32 - frac as i32, frac)
@@ -19,7 +22,10 @@ pub fn overflow() -> impl Strategy<Value = Overflow> {
     prop::sample::select(Overflow::ALL.to_vec())
 }
 
-pub fn stage(widths: std::ops::RangeInclusive<u32>, max_frac: u32) -> impl Strategy<Value = StageConfig> {
+pub fn stage(
+    widths: std::ops::RangeInclusive<u32>,
+    max_frac: u32,
+) -> impl Strategy<Value = StageConfig> {
     (format(widths, max_frac), rounding(), overflow()).prop_map(|(format, rounding, overflow)| {
         StageConfig {
             format,
@@ -50,8 +56,18 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
         stage(2..=12, 4),
     )
         .prop_map(
-            |((columns, pick), in_bits, fuse, activation, coefficients, affine, batch_norm, output)| {
-                let divisors: Vec<u32> = (1..=columns.min(64)).filter(|d| columns % d == 0).collect();
+            |(
+                (columns, pick),
+                in_bits,
+                fuse,
+                activation,
+                coefficients,
+                affine,
+                batch_norm,
+                output,
+            )| {
+                let divisors: Vec<u32> =
+                    (1..=columns.min(64)).filter(|d| columns % d == 0).collect();
                 NmpuConfig {
                     columns,
                     lanes: divisors[pick % divisors.len()],

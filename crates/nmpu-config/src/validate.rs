@@ -48,7 +48,13 @@ pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
 
     let x = QFormat::new(true, cfg.in_bits as i32, 0);
     if cfg.fuse_affine_bn {
-        mac_fits("batch_norm (fused a*x + b)", &x, &c.a, &c.b, &cfg.batch_norm.format)?;
+        mac_fits(
+            "batch_norm (fused a*x + b)",
+            &x,
+            &c.a,
+            &c.b,
+            &cfg.batch_norm.format,
+        )?;
     } else {
         mac_fits("affine", &x, &c.a, &c.b, &cfg.affine.format)?;
         mac_fits(
@@ -204,10 +210,12 @@ mod tests {
 
     #[test]
     fn too_wide_coefficient_is_rejected() {
-        let e = err("[coefficients]\na = { signed = true, int = 2, frac = 31 }\n\
+        let e = err(
+            "[coefficients]\na = { signed = true, int = 2, frac = 31 }\n\
                      b = { signed = true, int = 8, frac = 0 }\n\
                      g = { signed = true, int = 2, frac = 8 }\n\
-                     h = { signed = true, int = 8, frac = 0 }");
+                     h = { signed = true, int = 8, frac = 0 }",
+        );
         assert_eq!(e.field(), Some("coefficients.a"));
     }
 

@@ -46,7 +46,13 @@ fn main() {
         black_box(&out);
     });
 
-    println!("golden-model throughput, default config, one core ({} elements per call)", xs.len());
-    println!("  fixed point  {:>8.1} M elements/s   (target >= 100)", fixed_rate / 1e6);
+    println!(
+        "golden-model throughput, default config, one core ({} elements per call)",
+        xs.len()
+    );
+    println!(
+        "  fixed point  {:>8.1} M elements/s   (target >= 100)",
+        fixed_rate / 1e6
+    );
     println!("  fp16         {:>8.1} M elements/s", fp16_rate / 1e6);
 }

@@ -30,7 +30,12 @@ impl RealCoeffs {
     }
 
     fn named(&self) -> [(&'static str, &[f64]); 4] {
-        [("a", &self.a), ("b", &self.b), ("g", &self.g), ("h", &self.h)]
+        [
+            ("a", &self.a),
+            ("b", &self.b),
+            ("g", &self.g),
+            ("h", &self.h),
+        ]
     }
 
     /// Rejects a column count that differs from the config, and NaN or infinite values.
@@ -218,10 +223,7 @@ impl QuantReport {
         } else {
             s += &format!("{} coefficient(s) saturated, e.g. ", self.saturated.len());
             for x in self.saturated.iter().take(3) {
-                s += &format!(
-                    "{}[{}] = {} -> {}; ",
-                    x.name, x.column, x.real, x.became
-                );
+                s += &format!("{}[{}] = {} -> {}; ", x.name, x.column, x.real, x.became);
             }
         }
         s

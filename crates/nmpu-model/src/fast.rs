@@ -63,14 +63,25 @@ impl FastQuant {
 }
 
 /// `out[i] = quant(v[i] * k[i] + o[i])`, with `k`, `o` pre-aligned (see [`align`]).
-fn mac_pass<const R: u8, const W: bool>(q: &FastQuant, v: &[i64], k: &[i64], o: &[i64], out: &mut [i64]) {
+fn mac_pass<const R: u8, const W: bool>(
+    q: &FastQuant,
+    v: &[i64],
+    k: &[i64],
+    o: &[i64],
+    out: &mut [i64],
+) {
     for (((r, &v), &k), &o) in out.iter_mut().zip(v).zip(k).zip(o) {
         *r = q.apply::<R, W>(v * k + o);
     }
 }
 
 /// `out[i] = quant(z[i] << align)`, with ReLU first when `RELU`.
-fn requant_pass<const R: u8, const W: bool, const RELU: bool>(q: &FastQuant, align: u32, z: &[i64], out: &mut [i64]) {
+fn requant_pass<const R: u8, const W: bool, const RELU: bool>(
+    q: &FastQuant,
+    align: u32,
+    z: &[i64],
+    out: &mut [i64],
+) {
     for (r, &z) in out.iter_mut().zip(z) {
         let z = if RELU { z.max(0) } else { z };
         *r = q.apply::<R, W>(z << align);

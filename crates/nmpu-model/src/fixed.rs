@@ -97,7 +97,11 @@ impl FixedModel {
             None => (None, first, s0),
         };
         let s0 = affine.is_some() && s0;
-        let activation = if self.relu { batch_norm.max(0) } else { batch_norm };
+        let activation = if self.relu {
+            batch_norm.max(0)
+        } else {
+            batch_norm
+        };
         let (output, s2) = self.requantize.apply(activation);
         Ok(FixedTrace {
             affine,

@@ -193,7 +193,11 @@ impl Fp16Model {
         let x = from_code(x);
         let affine = fma(c.a[col], x, c.b[col]);
         let batch_norm = fma(c.g[col], affine, c.h[col]);
-        let activation = if self.relu { relu(batch_norm) } else { batch_norm };
+        let activation = if self.relu {
+            relu(batch_norm)
+        } else {
+            batch_norm
+        };
         let output = to_code(activation, self.out_frac, self.out_min, self.out_max);
         Fp16Trace {
             x,

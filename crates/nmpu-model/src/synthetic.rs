@@ -59,9 +59,7 @@ impl TileModel {
         let g: Vec<f64> = (0..n)
             .map(|_| out_span / (3.0 * sigma) * rng.random_range(0.5..1.5))
             .collect();
-        let h: Vec<f64> = (0..n)
-            .map(|_| 0.1 * out_span * normal(&mut rng))
-            .collect();
+        let h: Vec<f64> = (0..n).map(|_| 0.1 * out_span * normal(&mut rng)).collect();
         let coeffs = RealCoeffs {
             a: gain.iter().map(|k| 1.0 / k).collect(),
             b: gain.iter().zip(&offset).map(|(k, o)| -o / k).collect(),

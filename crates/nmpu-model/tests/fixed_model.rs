@@ -40,11 +40,23 @@ fn spec_fit(v: i128, f: &QFormat, o: Overflow) -> (i128, bool) {
     }
 }
 
-fn spec_mac(v: i128, vf: &QFormat, k: i128, kf: &QFormat, o: i128, of: &QFormat, r: &StageConfig) -> (i128, bool) {
+fn spec_mac(
+    v: i128,
+    vf: &QFormat,
+    k: i128,
+    kf: &QFormat,
+    o: i128,
+    of: &QFormat,
+    r: &StageConfig,
+) -> (i128, bool) {
     let pf = vf.frac + kf.frac;
     let f = pf.max(of.frac).max(r.format.frac);
     let t = v * k * (1i128 << (f - pf)) + o * (1i128 << (f - of.frac));
-    spec_fit(spec_round(t, f - r.format.frac, r.rounding), &r.format, r.overflow)
+    spec_fit(
+        spec_round(t, f - r.format.frac, r.rounding),
+        &r.format,
+        r.overflow,
+    )
 }
 
 /// (affine, batch_norm, activation, output)
@@ -52,14 +64,45 @@ fn spec(cfg: &NmpuConfig, c: &CoeffCodes, col: usize, x: i64) -> (Option<i128>, 
     let xf = QFormat::new(true, cfg.in_bits as i32, 0);
     let k = &cfg.coefficients;
     let (aff, z) = if cfg.fuse_affine_bn {
-        let z = spec_mac(x.into(), &xf, c.a[col].into(), &k.a, c.b[col].into(), &k.b, &cfg.batch_norm).0;
+        let z = spec_mac(
+            x.into(),
+            &xf,
+            c.a[col].into(),
+            &k.a,
+            c.b[col].into(),
+            &k.b,
+            &cfg.batch_norm,
+        )
+        .0;
         (None, z)
     } else {
-        let y = spec_mac(x.into(), &xf, c.a[col].into(), &k.a, c.b[col].into(), &k.b, &cfg.affine).0;
-        let z = spec_mac(y, &cfg.affine.format, c.g[col].into(), &k.g, c.h[col].into(), &k.h, &cfg.batch_norm).0;
+        let y = spec_mac(
+            x.into(),
+            &xf,
+            c.a[col].into(),
+            &k.a,
+            c.b[col].into(),
+            &k.b,
+            &cfg.affine,
+        )
+        .0;
+        let z = spec_mac(
+            y,
+            &cfg.affine.format,
+            c.g[col].into(),
+            &k.g,
+            c.h[col].into(),
+            &k.h,
+            &cfg.batch_norm,
+        )
+        .0;
         (Some(y), z)
     };
-    let act = if cfg.activation == Activation::Relu { z.max(0) } else { z };
+    let act = if cfg.activation == Activation::Relu {
+        z.max(0)
+    } else {
+        z
+    };
     let zf = cfg.batch_norm.format.frac;
     let of = cfg.output.format.frac;
     let f = zf.max(of);
@@ -180,7 +223,11 @@ fn folded_formats(cfg: &NmpuConfig) -> (QFormat, QFormat) {
     let k = &cfg.coefficients;
     let signed = |f: &QFormat| f.signed_width();
     let a_frac = k.a.frac + k.g.frac;
-    let a = QFormat::new(true, (signed(&k.a) + signed(&k.g)) as i32 - a_frac as i32, a_frac);
+    let a = QFormat::new(
+        true,
+        (signed(&k.a) + signed(&k.g)) as i32 - a_frac as i32,
+        a_frac,
+    );
     let b_frac = (k.b.frac + k.g.frac).max(k.h.frac);
     let bw = (signed(&k.b) + signed(&k.g) + b_frac - (k.b.frac + k.g.frac))
         .max(signed(&k.h) + b_frac - k.h.frac)
@@ -229,7 +276,7 @@ proptest! {
             a: (0..n).map(|c| unfused.a[c] * unfused.g[c]).collect(),
             b: (0..n)
                 .map(|c| {
-                    (unfused.b[c] * unfused.g[c] << (bf - k.b.frac - k.g.frac))
+                    ((unfused.b[c] * unfused.g[c]) << (bf - k.b.frac - k.g.frac))
                         + (unfused.h[c] << (bf - k.h.frac))
                 })
                 .collect(),
@@ -260,7 +307,13 @@ proptest! {
 fn inputs_outside_in_bits_are_rejected() {
     let cfg = NmpuConfig::default();
     let n = cfg.columns as usize;
-    let codes = CoeffCodes { fused: false, a: vec![0; n], b: vec![0; n], g: vec![0; n], h: vec![0; n] };
+    let codes = CoeffCodes {
+        fused: false,
+        a: vec![0; n],
+        b: vec![0; n],
+        g: vec![0; n],
+        h: vec![0; n],
+    };
     let m = FixedModel::new(&cfg, codes).unwrap();
     assert!(m.eval(0, 4095).is_ok());
     assert!(m.eval(0, -4096).is_ok());

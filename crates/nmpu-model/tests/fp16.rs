@@ -68,7 +68,11 @@ proptest! {
 fn fma_matches_apfloat_on_a_million_uniform_triples() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x0f16);
     for _ in 0..1_000_000 {
-        let (a, b, c) = (rng.random::<u16>(), rng.random::<u16>(), rng.random::<u16>());
+        let (a, b, c) = (
+            rng.random::<u16>(),
+            rng.random::<u16>(),
+            rng.random::<u16>(),
+        );
         check(a, b, c).unwrap();
     }
 }
@@ -92,7 +96,11 @@ fn reference_to_code(z: f16, frac: u32, min: i64, max: i64) -> i64 {
     let bits = z.to_bits();
     let e = ((bits >> 10) & 0x1f) as i32;
     let m = (bits & 0x3ff) as i128;
-    let (sig, exp) = if e == 0 { (m, -24) } else { (m | 0x400, e - 25) };
+    let (sig, exp) = if e == 0 {
+        (m, -24)
+    } else {
+        (m | 0x400, e - 25)
+    };
     let sig = if bits & 0x8000 != 0 { -sig } else { sig };
     let p = exp + frac as i32; // value = sig * 2^p
     let v = if p >= 0 {

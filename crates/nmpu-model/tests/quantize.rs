@@ -39,7 +39,11 @@ fn saturated_coefficients_are_reported() {
     real.a[2] = 5.0; // the default gain format holds [0, 2)
     real.h[1] = -1e9;
     let (codes, report) = quantize(&cfg, &real).unwrap();
-    let names: Vec<_> = report.saturated.iter().map(|s| (s.name, s.column)).collect();
+    let names: Vec<_> = report
+        .saturated
+        .iter()
+        .map(|s| (s.name, s.column))
+        .collect();
     assert_eq!(names, vec![("a", 2), ("h", 1)]);
     assert_eq!(codes.a[2], cfg.coefficients.a.max_code());
     assert_eq!(codes.h[1], cfg.coefficients.h.min_code());

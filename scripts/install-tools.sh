@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog) from
+# Debian packages when any is missing. Idempotent: does nothing when all are present.
+set -euo pipefail
+
+declare -A pkg=([verilator]=verilator [yosys]=yosys [iverilog]=iverilog)
+missing=()
+for tool in "${!pkg[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "install-tools: missing ${missing[*]}; installing from Debian packages" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-tools: apt-get not found; install ${missing[*]} with your package manager" >&2
+    exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=sudo; else
+        echo "install-tools: not root and no sudo; run: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for tool in "${!pkg[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
+done
+echo "install-tools: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)" >&2
