@@ -71,6 +71,15 @@ pub struct Quantizer {
 }
 
 impl Quantizer {
+    /// Drops `shift` fractional bits into `stage`'s result format, by its rounding and overflow.
+    pub fn for_stage(shift: u32, stage: &nmpu_config::StageConfig) -> Self {
+        Quantizer {
+            shift,
+            rounding: stage.rounding,
+            fit: Fit::new(&stage.format, stage.overflow),
+        }
+    }
+
     #[inline(always)]
     pub fn apply(&self, v: i64) -> (i64, bool) {
         self.fit.apply(round_shift(v, self.shift, self.rounding))

@@ -1,6 +1,6 @@
 //! The stages of docs/arithmetic.md sections 3 and 4, with the names the RTL uses.
 
-use crate::requant::{Fit, Quantizer};
+use crate::requant::Quantizer;
 use nmpu_config::{QFormat, StageConfig};
 
 /// A multiply-add stage `v*k + o -> result` with its alignment shifts precomputed.
@@ -20,11 +20,7 @@ impl MacStage {
         MacStage {
             product_shift: f - prod_frac,
             offset_shift: f - o.frac,
-            quantizer: Quantizer {
-                shift: f - result.format.frac,
-                rounding: result.rounding,
-                fit: Fit::new(&result.format, result.overflow),
-            },
+            quantizer: Quantizer::for_stage(f - result.format.frac, result),
         }
     }
 
@@ -52,11 +48,7 @@ impl Requantize {
         let f = z.frac.max(out.format.frac);
         Requantize {
             align_shift: f - z.frac,
-            quantizer: Quantizer {
-                shift: f - out.format.frac,
-                rounding: out.rounding,
-                fit: Fit::new(&out.format, out.overflow),
-            },
+            quantizer: Quantizer::for_stage(f - out.format.frac, out),
         }
     }
 
