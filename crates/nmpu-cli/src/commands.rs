@@ -125,3 +125,16 @@ pub fn gen_data(
     );
     Ok(())
 }
+
+pub fn generate(config: Option<&Path>, out: &Path) -> Result<()> {
+    let cfg = load_config(config)?;
+    let rtl = nmpu_rtl::generate(&cfg)?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    for (name, text) in &rtl.files {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {} ({} bytes)", path.display(), text.len());
+    }
+    Ok(())
+}

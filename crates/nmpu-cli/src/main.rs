@@ -73,6 +73,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate the NMPU's synthesizable Verilog (and a filelist) into a directory
+    Generate {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Output directory (created if missing)
+        #[arg(long, short, default_value = "rtl_out")]
+        out: PathBuf,
+    },
     /// Validate a configuration and print it with every field filled in
     Config {
         #[arg(long, short)]
@@ -123,6 +131,7 @@ fn main() -> ExitCode {
             seed,
             json,
         ),
+        Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
         Command::Config { config, default } => commands::config(config.as_deref(), default),
         Command::GenData {
             config,

@@ -1,0 +1,18 @@
+//! The NMPU hardware description on rust-hdl: `generate` turns an `NmpuConfig` into
+//! synthesizable Verilog. Stages carry the golden model's names (`affine`, `batch_norm`,
+//! `activation`, `requantize`); the arithmetic is this crate's own reading of
+//! docs/arithmetic.md and shares no code with the model.
+
+pub mod bank;
+pub mod extend;
+pub mod generate;
+pub mod lane;
+pub mod mac;
+pub mod params;
+pub mod quantize;
+pub mod regs;
+pub mod requantize;
+pub mod top;
+
+pub use generate::{generate, RtlFiles};
+pub use top::LATENCY;
