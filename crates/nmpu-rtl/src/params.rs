@@ -166,6 +166,10 @@ impl NmpuParams {
     }
 }
 
+// rust-hdl emits a `get_bit` index verbatim, so kernels write the sign bit of a value
+// word as the literal 45; this keeps that literal honest.
+const _: () = assert!(VALUE_BITS == 46);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +206,3 @@ mod tests {
         assert_eq!(limbs(33), 3);
     }
 }
-
-// rust-hdl emits a `get_bit` index verbatim, so kernels write the sign bit of a value
-// word as the literal 45; this keeps that literal honest.
-const _: () = assert!(VALUE_BITS == 46);
