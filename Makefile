@@ -1,18 +1,19 @@
 # nmpu: two commands do everything.
-#   make        the main job on the default configuration
-#   make test   every check: format, lints, unit/property/CLI tests
+#   make        the main job: generate the NMPU's Verilog from the default configuration
+#   make test   every check: format, clippy, all tests, RTL lint
 # External tools (Verilator, Yosys, Icarus) are installed from Debian packages when missing.
 
 CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run compare test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare test fmt-check clippy unit deps bench clean help
 
-all: run
+all: rtl
 
 help:
-	@echo "make          build and run the main job on $(CONFIG)"
+	@echo "make          generate rtl_out/ from $(CONFIG) (same as make rtl)"
+	@echo "make lint     Verilator -Wall, Icarus -Wall, Yosys check + synth (no latches) on rtl_out/"
 	@echo "make test     format check, clippy -D warnings, all tests (installs EDA tools if missing)"
 	@echo "make compare  fixed point vs FP16 vs f64 on $(CONFIG) (CONFIG=... to change)"
 	@echo "make bench    golden-model throughput (elements/s)"
@@ -21,11 +22,14 @@ help:
 build:
 	$(CARGO) build --release --locked -p nmpu-cli
 
-# The main job. Until the RTL generator lands it validates the config and compares the
-# three models on it.
-run: build
-	$(NMPU) config --config $(CONFIG) > /dev/null
-	$(NMPU) compare --config $(CONFIG)
+# The main job: the Verilog of the configured NMPU into rtl_out/.
+rtl: build
+	$(NMPU) generate --config $(CONFIG) --out rtl_out
+
+run: rtl
+
+lint: deps rtl
+	scripts/lint-rtl.sh rtl_out
 
 compare: build
 	$(NMPU) compare --config $(CONFIG)
@@ -42,7 +46,7 @@ clippy:
 unit:
 	$(CARGO) test --locked --workspace
 
-test: deps fmt-check clippy unit
+test: deps fmt-check clippy unit lint
 
 bench:
 	$(CARGO) bench --locked -p nmpu-model

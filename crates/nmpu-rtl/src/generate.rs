@@ -30,7 +30,8 @@ pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
     header += "// Top module `nmpu`; see the README for its ports and protocol.\n";
     header += "// Configuration:\n";
     for line in cfg.to_toml_string().lines() {
-        header += &format!("//   {line}\n");
+        header += format!("//   {line}").trim_end();
+        header.push('\n');
     }
     let verilog = format!("{header}{body}");
     Ok(RtlFiles {

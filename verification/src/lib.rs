@@ -1,0 +1,5 @@
+//! Verification of the generated NMPU RTL against the golden model.
+
+pub mod check;
+pub mod icarus;
+pub mod stimulus;

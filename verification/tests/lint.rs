@@ -1,0 +1,63 @@
+//! Very different configurations all generate Verilog that Verilator -Wall, Icarus -Wall
+//! and Yosys (check -assert, synth -flatten without latches) accept.
+
+use nmpu_config::NmpuConfig;
+use std::path::Path;
+use std::process::Command;
+
+/// `synth`: also synthesize and assert no latches (slow for wide, many-lane configs;
+/// the lanes are identical, so one narrow and one 8-lane synthesis cover the structure).
+fn lint(name: &str, toml: &str, synth: bool) {
+    let cfg = NmpuConfig::from_toml_str(toml).unwrap();
+    let rtl = nmpu_rtl::generate(&cfg).unwrap();
+    let dir = std::env::temp_dir().join(format!("nmpu-lint-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("nmpu.v"), &rtl.files[0].1).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lint-rtl.sh");
+    let mut cmd = Command::new("bash");
+    cmd.arg(script).arg(&dir);
+    if !synth {
+        cmd.arg("--no-synth");
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{name}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{name}: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn one_lane_fused_relu_narrow() {
+    lint(
+        "1lane",
+        "columns = 16\nlanes = 1\nin_bits = 8\nfuse_affine_bn = true\n\
+         [coefficients]\na = { signed = false, int = 1, frac = 7 }\nb = { signed = true, int = 7, frac = 1 }\n\
+         g = { signed = true, int = 2, frac = 6 }\nh = { signed = true, int = 8, frac = 0 }\n\
+         [batch_norm]\nformat = { signed = true, int = 9, frac = 2 }\nrounding = \"floor\"\noverflow = \"wrap\"\n\
+         [output]\nformat = { signed = false, int = 8, frac = 0 }\nrounding = \"half_up\"\noverflow = \"saturate\"",
+        true,
+    );
+}
+
+#[test]
+fn eight_lanes_unfused_default_formats() {
+    lint("8lanes", "columns = 32\nlanes = 8", true);
+}
+
+#[test]
+fn sixteen_lanes_unfused_no_activation_wide() {
+    lint(
+        "16lanes",
+        "columns = 48\nlanes = 16\nin_bits = 24\nactivation = \"none\"\n\
+         [coefficients]\na = { signed = true, int = 2, frac = 30 }\nb = { signed = true, int = 24, frac = 8 }\n\
+         g = { signed = true, int = -2, frac = 30 }\nh = { signed = true, int = 16, frac = 16 }\n\
+         [affine]\nformat = { signed = true, int = 26, frac = 6 }\nrounding = \"half_away\"\noverflow = \"wrap\"\n\
+         [batch_norm]\nformat = { signed = false, int = 20, frac = 12 }\nrounding = \"half_even\"\noverflow = \"saturate\"\n\
+         [output]\nformat = { signed = true, int = 12, frac = 4 }\nrounding = \"half_away\"\noverflow = \"saturate\"",
+        false,
+    );
+}
