@@ -73,9 +73,6 @@ fn testbench(case: &Case) -> String {
     let _ = writeln!(s, "      if (acc) bi = bi + 1;");
     let _ = writeln!(s, "      if (!s_valid || acc) begin\n        if (bi < {nb} && !flow[cyc % {nc}][1]) begin\n          s_valid = 1'b1;");
     let mut unpack = String::from("s_col");
-    for i in (0..l).rev() {
-        let _ = i;
-    }
     for i in 0..l {
         unpack += &format!(", s_x{i}");
     }

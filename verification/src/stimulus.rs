@@ -74,7 +74,7 @@ pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = cfg.columns as usize;
     let k = cfg.coefficients;
-    let mut draw = |f: &QFormat, m: usize, rng: &mut ChaCha8Rng| {
+    let draw = |f: &QFormat, m: usize, rng: &mut ChaCha8Rng| {
         (0..m).map(|_| draw_code(rng, f)).collect::<Vec<_>>()
     };
     let fused = cfg.fuse_affine_bn;
