@@ -43,8 +43,10 @@ fn header_states_the_config_and_version() {
 
 #[test]
 fn an_invalid_config_is_an_error_not_a_panic() {
-    let mut cfg = NmpuConfig::default();
-    cfg.lanes = 7;
+    let cfg = NmpuConfig {
+        lanes: 7,
+        ..NmpuConfig::default()
+    };
     let e = nmpu_rtl::generate(&cfg).unwrap_err();
     assert_eq!(e.field(), Some("lanes"));
 }
