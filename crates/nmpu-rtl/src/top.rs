@@ -4,14 +4,16 @@
 //! Flow control: the whole pipeline advances when its last stage is empty or being read
 //! (`advance = !m_valid | m_ready`), so `s_ready = advance`. One beat per clock while the
 //! consumer is ready; when it is not, every stage holds, so no beat is lost, duplicated
-//! or reordered. Latency: 6 clocks from an accepted input beat to its output beat.
+//! or reordered. Latency: 6 register stages. A beat accepted on clock edge n is presented
+//! (`m_valid`) after edge n + 5 and, with `m_ready` high, transfers on edge n + 6.
 
 use crate::lane::Lane;
 use crate::params::{NmpuParams, CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
 use crate::regs::{CtrlReg, Reg};
 use rust_hdl::prelude::*;
 
-/// Pipeline depth in clocks.
+/// Register stages from input to output: an input handshake on edge n gives an output
+/// handshake on edge n + LATENCY when the consumer is ready.
 pub const LATENCY: usize = 6;
 
 #[derive(LogicBlock)]
