@@ -977,17 +977,18 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -1000,12 +1001,6 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -1028,6 +1023,18 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$0$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$0$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$0$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -1051,65 +1058,25 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -1120,6 +1087,50 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$0$affine
+
+
+module nmpu$lanes$0$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$0$affine$k_limbs
 
 
 module nmpu$lanes$0$affine$quantize(t,r);
@@ -1230,6 +1241,50 @@ module nmpu$lanes$0$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$0$affine$sum
+
+
+module nmpu$lanes$0$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$0$affine$v_limbs
 
 
 module nmpu$lanes$0$b_ext(x,y);
@@ -1350,17 +1405,18 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -1373,12 +1429,6 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -1401,6 +1451,18 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$0$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$0$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$0$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -1424,65 +1486,25 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -1493,6 +1515,50 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$0$batch_norm
+
+
+module nmpu$lanes$0$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$0$batch_norm$k_limbs
 
 
 module nmpu$lanes$0$batch_norm$quantize(t,r);
@@ -1603,6 +1669,50 @@ module nmpu$lanes$0$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$0$batch_norm$sum
+
+
+module nmpu$lanes$0$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$0$batch_norm$v_limbs
 
 
 module nmpu$lanes$0$bypass_d1(clock,en,d,q);
@@ -2276,17 +2386,18 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -2299,12 +2410,6 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -2327,6 +2432,18 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$1$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$1$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$1$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -2350,65 +2467,25 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -2419,6 +2496,50 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$1$affine
+
+
+module nmpu$lanes$1$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$1$affine$k_limbs
 
 
 module nmpu$lanes$1$affine$quantize(t,r);
@@ -2529,6 +2650,50 @@ module nmpu$lanes$1$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$1$affine$sum
+
+
+module nmpu$lanes$1$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$1$affine$v_limbs
 
 
 module nmpu$lanes$1$b_ext(x,y);
@@ -2649,17 +2814,18 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -2672,12 +2838,6 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -2700,6 +2860,18 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$1$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$1$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$1$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -2723,65 +2895,25 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -2792,6 +2924,50 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$1$batch_norm
+
+
+module nmpu$lanes$1$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$1$batch_norm$k_limbs
 
 
 module nmpu$lanes$1$batch_norm$quantize(t,r);
@@ -2902,6 +3078,50 @@ module nmpu$lanes$1$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$1$batch_norm$sum
+
+
+module nmpu$lanes$1$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$1$batch_norm$v_limbs
 
 
 module nmpu$lanes$1$bypass_d1(clock,en,d,q);
@@ -3575,17 +3795,18 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -3598,12 +3819,6 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -3626,6 +3841,18 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$2$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$2$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$2$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -3649,65 +3876,25 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -3718,6 +3905,50 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$2$affine
+
+
+module nmpu$lanes$2$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$2$affine$k_limbs
 
 
 module nmpu$lanes$2$affine$quantize(t,r);
@@ -3828,6 +4059,50 @@ module nmpu$lanes$2$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$2$affine$sum
+
+
+module nmpu$lanes$2$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$2$affine$v_limbs
 
 
 module nmpu$lanes$2$b_ext(x,y);
@@ -3948,17 +4223,18 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -3971,12 +4247,6 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -3999,6 +4269,18 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$2$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$2$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$2$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -4022,65 +4304,25 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -4091,6 +4333,50 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$2$batch_norm
+
+
+module nmpu$lanes$2$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$2$batch_norm$k_limbs
 
 
 module nmpu$lanes$2$batch_norm$quantize(t,r);
@@ -4201,6 +4487,50 @@ module nmpu$lanes$2$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$2$batch_norm$sum
+
+
+module nmpu$lanes$2$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$2$batch_norm$v_limbs
 
 
 module nmpu$lanes$2$bypass_d1(clock,en,d,q);
@@ -4874,17 +5204,18 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -4897,12 +5228,6 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -4925,6 +5250,18 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$3$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$3$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$3$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -4948,65 +5285,25 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -5017,6 +5314,50 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$3$affine
+
+
+module nmpu$lanes$3$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$3$affine$k_limbs
 
 
 module nmpu$lanes$3$affine$quantize(t,r);
@@ -5127,6 +5468,50 @@ module nmpu$lanes$3$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$3$affine$sum
+
+
+module nmpu$lanes$3$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$3$affine$v_limbs
 
 
 module nmpu$lanes$3$b_ext(x,y);
@@ -5247,17 +5632,18 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -5270,12 +5656,6 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -5298,6 +5678,18 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$3$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$3$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$3$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -5321,65 +5713,25 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -5390,6 +5742,50 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$3$batch_norm
+
+
+module nmpu$lanes$3$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$3$batch_norm$k_limbs
 
 
 module nmpu$lanes$3$batch_norm$quantize(t,r);
@@ -5500,6 +5896,50 @@ module nmpu$lanes$3$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$3$batch_norm$sum
+
+
+module nmpu$lanes$3$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$3$batch_norm$v_limbs
 
 
 module nmpu$lanes$3$bypass_d1(clock,en,d,q);
@@ -6173,17 +6613,18 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -6196,12 +6637,6 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -6224,6 +6659,18 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$4$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$4$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$4$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -6247,65 +6694,25 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -6316,6 +6723,50 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$4$affine
+
+
+module nmpu$lanes$4$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$4$affine$k_limbs
 
 
 module nmpu$lanes$4$affine$quantize(t,r);
@@ -6426,6 +6877,50 @@ module nmpu$lanes$4$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$4$affine$sum
+
+
+module nmpu$lanes$4$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$4$affine$v_limbs
 
 
 module nmpu$lanes$4$b_ext(x,y);
@@ -6546,17 +7041,18 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -6569,12 +7065,6 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -6597,6 +7087,18 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$4$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$4$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$4$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -6620,65 +7122,25 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -6689,6 +7151,50 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$4$batch_norm
+
+
+module nmpu$lanes$4$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$4$batch_norm$k_limbs
 
 
 module nmpu$lanes$4$batch_norm$quantize(t,r);
@@ -6799,6 +7305,50 @@ module nmpu$lanes$4$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$4$batch_norm$sum
+
+
+module nmpu$lanes$4$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$4$batch_norm$v_limbs
 
 
 module nmpu$lanes$4$bypass_d1(clock,en,d,q);
@@ -7472,17 +8022,18 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -7495,12 +8046,6 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -7523,6 +8068,18 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$5$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$5$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$5$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -7546,65 +8103,25 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -7615,6 +8132,50 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$5$affine
+
+
+module nmpu$lanes$5$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$5$affine$k_limbs
 
 
 module nmpu$lanes$5$affine$quantize(t,r);
@@ -7725,6 +8286,50 @@ module nmpu$lanes$5$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$5$affine$sum
+
+
+module nmpu$lanes$5$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$5$affine$v_limbs
 
 
 module nmpu$lanes$5$b_ext(x,y);
@@ -7845,17 +8450,18 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -7868,12 +8474,6 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -7896,6 +8496,18 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$5$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$5$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$5$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -7919,65 +8531,25 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -7988,6 +8560,50 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$5$batch_norm
+
+
+module nmpu$lanes$5$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$5$batch_norm$k_limbs
 
 
 module nmpu$lanes$5$batch_norm$quantize(t,r);
@@ -8098,6 +8714,50 @@ module nmpu$lanes$5$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$5$batch_norm$sum
+
+
+module nmpu$lanes$5$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$5$batch_norm$v_limbs
 
 
 module nmpu$lanes$5$bypass_d1(clock,en,d,q);
@@ -8771,17 +9431,18 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -8794,12 +9455,6 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -8822,6 +9477,18 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$6$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$6$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$6$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -8845,65 +9512,25 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -8914,6 +9541,50 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$6$affine
+
+
+module nmpu$lanes$6$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$6$affine$k_limbs
 
 
 module nmpu$lanes$6$affine$quantize(t,r);
@@ -9024,6 +9695,50 @@ module nmpu$lanes$6$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$6$affine$sum
+
+
+module nmpu$lanes$6$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$6$affine$v_limbs
 
 
 module nmpu$lanes$6$b_ext(x,y);
@@ -9144,17 +9859,18 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -9167,12 +9883,6 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -9195,6 +9905,18 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$6$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$6$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$6$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -9218,65 +9940,25 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -9287,6 +9969,50 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$6$batch_norm
+
+
+module nmpu$lanes$6$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$6$batch_norm$k_limbs
 
 
 module nmpu$lanes$6$batch_norm$quantize(t,r);
@@ -9397,6 +10123,50 @@ module nmpu$lanes$6$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$6$batch_norm$sum
+
+
+module nmpu$lanes$6$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$6$batch_norm$v_limbs
 
 
 module nmpu$lanes$6$bypass_d1(clock,en,d,q);
@@ -10070,17 +10840,18 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b1;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hb;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -10093,12 +10864,6 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -10121,6 +10886,18 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$7$affine$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$7$affine$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$7$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -10144,65 +10921,25 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -10213,6 +10950,50 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$7$affine
+
+
+module nmpu$lanes$7$affine$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$7$affine$k_limbs
 
 
 module nmpu$lanes$7$affine$quantize(t,r);
@@ -10323,6 +11104,50 @@ module nmpu$lanes$7$affine$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$7$affine$sum
+
+
+module nmpu$lanes$7$affine$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$7$affine$v_limbs
 
 
 module nmpu$lanes$7$b_ext(x,y);
@@ -10443,17 +11268,18 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     output reg  [45:0] r;
     
     // Constant declarations
-    localparam  v_limbs = 2'b1;
-    localparam  k_limbs = 2'b10;
-    localparam  one_limb = 2'b1;
-    localparam  two_limbs = 2'b10;
-    localparam  three_limbs = 2'b11;
-    localparam  limb_mask = 46'h7fff;
-    localparam signed zero16 = 16'h0;
     localparam  product_shift = 8'h0;
     localparam  offset_shift = 8'hf;
     
     // Stub signals
+    reg  [45:0] v_limbs$w;
+    wire signed [15:0] v_limbs$l0;
+    wire signed [15:0] v_limbs$l1;
+    wire signed [15:0] v_limbs$l2;
+    reg  [45:0] k_limbs$w;
+    wire signed [15:0] k_limbs$l0;
+    wire signed [15:0] k_limbs$l1;
+    wire signed [15:0] k_limbs$l2;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
@@ -10466,12 +11292,6 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     wire  [45:0] result$q;
     
     // Local signals
-    reg signed [15:0] lv0;
-    reg signed [15:0] lv1;
-    reg signed [15:0] lv2;
-    reg signed [15:0] lk0;
-    reg signed [15:0] lk1;
-    reg signed [15:0] lk2;
     reg signed [31:0] p00;
     reg signed [63:0] e00;
     reg signed [31:0] p01;
@@ -10494,6 +11314,18 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     reg  [63:0] product;
     
     // Sub module instances
+    nmpu$lanes$7$batch_norm$v_limbs v_limbs(
+        .w(v_limbs$w),
+        .l0(v_limbs$l0),
+        .l1(v_limbs$l1),
+        .l2(v_limbs$l2)
+    );
+    nmpu$lanes$7$batch_norm$k_limbs k_limbs(
+        .w(k_limbs$w),
+        .l0(k_limbs$l0),
+        .l1(k_limbs$l1),
+        .l2(k_limbs$l2)
+    );
     nmpu$lanes$7$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
@@ -10517,65 +11349,25 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
         result$clock = clock;
         sum$en = en;
         result$en = en;
-        if (v_limbs == one_limb) begin
-            lv0 = $signed(((v) & 16'hffff));
-        end
-        else begin
-            lv0 = $signed(((v & limb_mask) & 16'hffff));
-        end
-        if (v_limbs == two_limbs) begin
-            lv1 = $signed(((v >> 32'hf) & 16'hffff));
-        end
-        else if (v_limbs == three_limbs) begin
-            lv1 = $signed((((v >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lv1 = zero16;
-        end
-        if (v_limbs == three_limbs) begin
-            lv2 = $signed(((v >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lv2 = zero16;
-        end
-        if (k_limbs == one_limb) begin
-            lk0 = $signed(((k) & 16'hffff));
-        end
-        else begin
-            lk0 = $signed(((k & limb_mask) & 16'hffff));
-        end
-        if (k_limbs == two_limbs) begin
-            lk1 = $signed(((k >> 32'hf) & 16'hffff));
-        end
-        else if (k_limbs == three_limbs) begin
-            lk1 = $signed((((k >> 32'hf) & limb_mask) & 16'hffff));
-        end
-        else begin
-            lk1 = zero16;
-        end
-        if (k_limbs == three_limbs) begin
-            lk2 = $signed(((k >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            lk2 = zero16;
-        end
-        p00 = lv0 * lk0;
+        v_limbs$w = v;
+        k_limbs$w = k;
+        p00 = v_limbs$l0 * k_limbs$l0;
         e00 = $signed(p00);
-        p01 = lv0 * lk1;
+        p01 = v_limbs$l0 * k_limbs$l1;
         e01 = $signed(p01);
-        p02 = lv0 * lk2;
+        p02 = v_limbs$l0 * k_limbs$l2;
         e02 = $signed(p02);
-        p10 = lv1 * lk0;
+        p10 = v_limbs$l1 * k_limbs$l0;
         e10 = $signed(p10);
-        p11 = lv1 * lk1;
+        p11 = v_limbs$l1 * k_limbs$l1;
         e11 = $signed(p11);
-        p12 = lv1 * lk2;
+        p12 = v_limbs$l1 * k_limbs$l2;
         e12 = $signed(p12);
-        p20 = lv2 * lk0;
+        p20 = v_limbs$l2 * k_limbs$l0;
         e20 = $signed(p20);
-        p21 = lv2 * lk1;
+        p21 = v_limbs$l2 * k_limbs$l1;
         e21 = $signed(p21);
-        p22 = lv2 * lk2;
+        p22 = v_limbs$l2 * k_limbs$l2;
         e22 = $signed(p22);
         product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
         o_ext = $signed($signed(o));
@@ -10586,6 +11378,50 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     end
     
 endmodule // nmpu$lanes$7$batch_norm
+
+
+module nmpu$lanes$7$batch_norm$k_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b10;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$7$batch_norm$k_limbs
 
 
 module nmpu$lanes$7$batch_norm$quantize(t,r);
@@ -10696,6 +11532,50 @@ module nmpu$lanes$7$batch_norm$sum(clock,en,d,q);
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
 endmodule // nmpu$lanes$7$batch_norm$sum
+
+
+module nmpu$lanes$7$batch_norm$v_limbs(w,l0,l1,l2);
+    
+    // Module arguments
+    input wire  [45:0] w;
+    output reg signed [15:0] l0;
+    output reg signed [15:0] l1;
+    output reg signed [15:0] l2;
+    
+    // Constant declarations
+    localparam  count = 2'b1;
+    localparam  one = 2'b1;
+    localparam  two = 2'b10;
+    localparam  three = 2'b11;
+    localparam  low15 = 46'h7fff;
+    localparam signed zero = 16'h0;
+    
+    // Update code
+    always @(*) begin
+        if (count == one) begin
+            l0 = $signed(((w) & 16'hffff));
+        end
+        else begin
+            l0 = $signed(((w & low15) & 16'hffff));
+        end
+        if (count == two) begin
+            l1 = $signed(((w >> 32'hf) & 16'hffff));
+        end
+        else if (count == three) begin
+            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
+        end
+        else begin
+            l1 = zero;
+        end
+        if (count == three) begin
+            l2 = $signed(((w >> 32'h1e) & 16'hffff));
+        end
+        else begin
+            l2 = zero;
+        end
+    end
+    
+endmodule // nmpu$lanes$7$batch_norm$v_limbs
 
 
 module nmpu$lanes$7$bypass_d1(clock,en,d,q);

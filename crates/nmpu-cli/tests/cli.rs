@@ -257,3 +257,29 @@ fn every_shipped_config_validates() {
         dir.display()
     );
 }
+
+#[test]
+fn generate_writes_verilog_and_filelist() {
+    let d = Dir::new();
+    let cfg = d.file("g.toml", "columns = 8\nlanes = 4\n");
+    let out = d.path("rtl");
+    let o = nmpu(&["generate", "-c", s(&cfg), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = std::fs::read_to_string(out.join("nmpu.v")).unwrap();
+    assert!(v.contains("module nmpu("));
+    assert!(v.contains("//   lanes = 4"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("nmpu.f")).unwrap(),
+        "nmpu.v\n"
+    );
+}
+
+#[test]
+fn generate_rejects_a_bad_config() {
+    let d = Dir::new();
+    let cfg = d.file("bad.toml", "columns = 8\nlanes = 3\n");
+    fails(
+        &["generate", "-c", s(&cfg), "-o", s(&d.path("rtl"))],
+        "does not divide",
+    );
+}

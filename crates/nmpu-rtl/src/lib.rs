@@ -7,6 +7,7 @@ pub mod bank;
 pub mod extend;
 pub mod generate;
 pub mod lane;
+pub mod limbs;
 pub mod mac;
 pub mod params;
 pub mod quantize;

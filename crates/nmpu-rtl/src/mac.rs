@@ -7,6 +7,7 @@
 //! Limbs a config does not need are the constant 0, which synthesis removes with their
 //! multipliers.
 
+use crate::limbs::Limbs;
 use crate::params::{MacParams, SUM_BITS, VALUE_BITS};
 use crate::quantize::Quantize;
 use crate::regs::Reg;
@@ -20,21 +21,10 @@ pub struct Mac {
     pub k: Signal<In, Bits<VALUE_BITS>>,
     pub o: Signal<In, Bits<VALUE_BITS>>,
     pub r: Signal<Out, Bits<VALUE_BITS>>,
-    v_limbs: Constant<Bits<2>>,
-    k_limbs: Constant<Bits<2>>,
-    one_limb: Constant<Bits<2>>,
-    two_limbs: Constant<Bits<2>>,
-    three_limbs: Constant<Bits<2>>,
-    limb_mask: Constant<Bits<VALUE_BITS>>,
-    zero16: Constant<Signed<16>>,
+    v_limbs: Limbs,
+    k_limbs: Limbs,
     product_shift: Constant<Bits<8>>,
     offset_shift: Constant<Bits<8>>,
-    lv0: Signal<Local, Signed<16>>,
-    lv1: Signal<Local, Signed<16>>,
-    lv2: Signal<Local, Signed<16>>,
-    lk0: Signal<Local, Signed<16>>,
-    lk1: Signal<Local, Signed<16>>,
-    lk2: Signal<Local, Signed<16>>,
     p00: Signal<Local, Signed<32>>,
     e00: Signal<Local, Signed<SUM_BITS>>,
     p01: Signal<Local, Signed<32>>,
@@ -69,21 +59,10 @@ impl Mac {
             k: Default::default(),
             o: Default::default(),
             r: Default::default(),
-            v_limbs: Constant::new(bits(p.v_limbs as u64)),
-            k_limbs: Constant::new(bits(p.k_limbs as u64)),
-            one_limb: Constant::new(bits(1)),
-            two_limbs: Constant::new(bits(2)),
-            three_limbs: Constant::new(bits(3)),
-            limb_mask: Constant::new(bits(0x7fff)),
-            zero16: Constant::new(Signed::<16>::from(0i64)),
+            v_limbs: Limbs::new(p.v_limbs),
+            k_limbs: Limbs::new(p.k_limbs),
             product_shift: Constant::new(bits(p.product_shift as u64)),
             offset_shift: Constant::new(bits(p.offset_shift as u64)),
-            lv0: Default::default(),
-            lv1: Default::default(),
-            lv2: Default::default(),
-            lk0: Default::default(),
-            lk1: Default::default(),
-            lk2: Default::default(),
             p00: Default::default(),
             e00: Default::default(),
             p01: Default::default(),
@@ -118,67 +97,25 @@ impl Logic for Mac {
         self.result.clock.next = self.clock.val();
         self.sum.en.next = self.en.val();
         self.result.en.next = self.en.val();
-        // Limbs of `v`: the top one a signed 16-bit slice, those below unsigned 15-bit.
-        if self.v_limbs.val() == self.one_limb.val() {
-            self.lv0.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.v.val()));
-        } else {
-            self.lv0.next = signed_cast(bit_cast::<16, VALUE_BITS>(
-                self.v.val() & self.limb_mask.val(),
-            ));
-        }
-        if self.v_limbs.val() == self.two_limbs.val() {
-            self.lv1.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.v.val() >> 15));
-        } else if self.v_limbs.val() == self.three_limbs.val() {
-            self.lv1.next = signed_cast(bit_cast::<16, VALUE_BITS>(
-                (self.v.val() >> 15) & self.limb_mask.val(),
-            ));
-        } else {
-            self.lv1.next = self.zero16.val();
-        }
-        if self.v_limbs.val() == self.three_limbs.val() {
-            self.lv2.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.v.val() >> 30));
-        } else {
-            self.lv2.next = self.zero16.val();
-        }
-        // Limbs of `k`: the top one a signed 16-bit slice, those below unsigned 15-bit.
-        if self.k_limbs.val() == self.one_limb.val() {
-            self.lk0.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.k.val()));
-        } else {
-            self.lk0.next = signed_cast(bit_cast::<16, VALUE_BITS>(
-                self.k.val() & self.limb_mask.val(),
-            ));
-        }
-        if self.k_limbs.val() == self.two_limbs.val() {
-            self.lk1.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.k.val() >> 15));
-        } else if self.k_limbs.val() == self.three_limbs.val() {
-            self.lk1.next = signed_cast(bit_cast::<16, VALUE_BITS>(
-                (self.k.val() >> 15) & self.limb_mask.val(),
-            ));
-        } else {
-            self.lk1.next = self.zero16.val();
-        }
-        if self.k_limbs.val() == self.three_limbs.val() {
-            self.lk2.next = signed_cast(bit_cast::<16, VALUE_BITS>(self.k.val() >> 30));
-        } else {
-            self.lk2.next = self.zero16.val();
-        }
-        self.p00.next = self.lv0.val() * self.lk0.val();
+        self.v_limbs.w.next = self.v.val();
+        self.k_limbs.w.next = self.k.val();
+        self.p00.next = self.v_limbs.l0.val() * self.k_limbs.l0.val();
         self.e00.next = signed_bit_cast::<SUM_BITS, 32>(self.p00.val());
-        self.p01.next = self.lv0.val() * self.lk1.val();
+        self.p01.next = self.v_limbs.l0.val() * self.k_limbs.l1.val();
         self.e01.next = signed_bit_cast::<SUM_BITS, 32>(self.p01.val());
-        self.p02.next = self.lv0.val() * self.lk2.val();
+        self.p02.next = self.v_limbs.l0.val() * self.k_limbs.l2.val();
         self.e02.next = signed_bit_cast::<SUM_BITS, 32>(self.p02.val());
-        self.p10.next = self.lv1.val() * self.lk0.val();
+        self.p10.next = self.v_limbs.l1.val() * self.k_limbs.l0.val();
         self.e10.next = signed_bit_cast::<SUM_BITS, 32>(self.p10.val());
-        self.p11.next = self.lv1.val() * self.lk1.val();
+        self.p11.next = self.v_limbs.l1.val() * self.k_limbs.l1.val();
         self.e11.next = signed_bit_cast::<SUM_BITS, 32>(self.p11.val());
-        self.p12.next = self.lv1.val() * self.lk2.val();
+        self.p12.next = self.v_limbs.l1.val() * self.k_limbs.l2.val();
         self.e12.next = signed_bit_cast::<SUM_BITS, 32>(self.p12.val());
-        self.p20.next = self.lv2.val() * self.lk0.val();
+        self.p20.next = self.v_limbs.l2.val() * self.k_limbs.l0.val();
         self.e20.next = signed_bit_cast::<SUM_BITS, 32>(self.p20.val());
-        self.p21.next = self.lv2.val() * self.lk1.val();
+        self.p21.next = self.v_limbs.l2.val() * self.k_limbs.l1.val();
         self.e21.next = signed_bit_cast::<SUM_BITS, 32>(self.p21.val());
-        self.p22.next = self.lv2.val() * self.lk2.val();
+        self.p22.next = self.v_limbs.l2.val() * self.k_limbs.l2.val();
         self.e22.next = signed_bit_cast::<SUM_BITS, 32>(self.p22.val());
         self.product.next = (unsigned_cast(self.e00.val()))
             + (unsigned_cast(self.e01.val()) << 15)
