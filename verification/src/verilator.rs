@@ -194,28 +194,25 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
             .args(["--top-module", "cosim_top", "nmpu.v", "cosim_top.v"]),
         "verilator",
     )?;
-    let root = verilator_root()?;
-    let include = format!("{root}/include");
-    let objs: Vec<PathBuf> = std::fs::read_dir(work.join("obj"))?
+    let runtime = runtime()?;
+    let include = format!("{}/include", verilator_root()?);
+    let mut archives: Vec<PathBuf> = std::fs::read_dir(work.join("obj"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().to_string();
-            n.ends_with(".a") || (n.starts_with("verilated") && n.ends_with(".o"))
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "a"))
         .collect();
-    let mut objs = objs;
-    objs.sort();
+    archives.sort();
     run(
         Command::new("g++")
             .current_dir(&work)
-            .args(["-shared", "-fPIC", "-O1", "-std=c++17", "-o", "libnmpu_cosim.so", "shim.cpp"])
+            .args(["-shared", "-fPIC", "-O2", "-std=c++17", "-o", "libnmpu_cosim.so", "shim.cpp"])
+            .args(RUNTIME_DEFINES)
             .arg(format!("-I{include}"))
             .arg(format!("-I{include}/vltstd"))
             .arg("-Iobj")
-            .args(["-Wl,--whole-archive"])
-            .args(objs.iter().filter(|p| p.extension().is_some_and(|e| e == "a")))
-            .args(["-Wl,--no-whole-archive"])
-            .args(objs.iter().filter(|p| p.extension().is_some_and(|e| e == "o")))
+            .arg("-Wl,--whole-archive")
+            .args(&archives)
+            .arg("-Wl,--no-whole-archive")
+            .args(&runtime)
             .args(["-lpthread", "-latomic"]),
         "g++ (linking the Verilated model)",
     )?;
@@ -227,6 +224,58 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
         Err(e) => return Err(e).context("cannot move the built model into the cache"),
     }
     Ok(Built { library: lib, build_seconds: start.elapsed().as_secs_f64() })
+}
+
+/// Defines the Verilator runtime and the shim are compiled with; they must match the model
+/// (`--trace`, no coverage, no SystemC).
+const RUNTIME_DEFINES: [&str; 4] = ["-DVM_TRACE=1", "-DVM_TRACE_VCD=1", "-DVM_COVERAGE=0", "-DVM_SC=0"];
+const RUNTIME_SOURCES: [&str; 3] = ["verilated.cpp", "verilated_vcd_c.cpp", "verilated_threads.cpp"];
+
+/// The Verilator runtime objects, compiled once per Verilator install and shared by every
+/// model (`verilator --build` without `--exe` leaves them out).
+fn runtime() -> Result<Vec<PathBuf>> {
+    let root = verilator_root()?;
+    let version = Command::new("verilator").arg("--version").output().context("cannot run verilator")?;
+    let key = fnv(&[&root, &String::from_utf8_lossy(&version.stdout), &RUNTIME_DEFINES.join(" ")]);
+    let dir = cache_dir().join(format!("runtime-{key:016x}"));
+    let objs: Vec<PathBuf> = RUNTIME_SOURCES.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect();
+    if objs.iter().all(|o| o.exists()) {
+        return Ok(objs);
+    }
+    let work = cache_dir().join(format!("runtime-{key:016x}.tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let include = format!("{root}/include");
+    let children = RUNTIME_SOURCES
+        .iter()
+        .map(|src| {
+            Command::new("g++")
+                .current_dir(&work)
+                .args(["-c", "-fPIC", "-O2", "-std=c++17"])
+                .args(RUNTIME_DEFINES)
+                .arg(format!("-I{include}"))
+                .arg(format!("-I{include}/vltstd"))
+                .arg(format!("{include}/{src}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .context("cannot run g++ (install it: apt-get install g++)")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (child, src) in children.into_iter().zip(RUNTIME_SOURCES) {
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!("g++ failed on the Verilator runtime {src}:\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    match std::fs::rename(&work, &dir) {
+        Ok(()) => {}
+        Err(_) if objs.iter().all(|o| o.exists()) => {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        Err(e) => return Err(e).context("cannot move the Verilator runtime into the cache"),
+    }
+    Ok(objs)
 }
 
 fn verilator_root() -> Result<String> {
