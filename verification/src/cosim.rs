@@ -4,11 +4,13 @@
 
 use crate::check::lane_word;
 use crate::stimulus::Case;
-use crate::verilator::{Ctrl, Model};
-use anyhow::Result;
+use crate::stimulus::CaseSpec;
+use crate::verilator::{build, Ctrl, Model};
+use anyhow::{Context, Result};
+use nmpu_config::NmpuConfig;
 use std::collections::VecDeque;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Clone, Debug, Default)]
@@ -28,8 +30,9 @@ pub struct RunReport {
     pub dropped_by_reset: usize,
     /// Cycles of the streaming phase.
     pub cycles: usize,
-    /// Streaming cycle of the first output handshake.
+    /// Streaming cycles of the first and the last output handshake.
     pub first_output_cycle: Option<usize>,
+    pub last_output_cycle: Option<usize>,
     pub seconds: f64,
 }
 
@@ -42,7 +45,13 @@ impl RunReport {
 /// The first difference between RTL and model.
 #[derive(Clone, Debug)]
 pub struct Mismatch {
+    /// Streaming cycle of the failing handshake.
     pub cycle: usize,
+    /// The same, counted from the model's first cycle (reset and coefficient load included):
+    /// the VCD's time is ten units per cycle of this count.
+    pub global_cycle: usize,
+    /// Global cycle at which the failing beat was accepted.
+    pub accepted_at: usize,
     pub beat: usize,
     pub column: usize,
     pub lane: usize,
@@ -75,39 +84,65 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// Where the failing beat was: streaming cycle, global cycle, beat index, acceptance.
+#[derive(Clone, Copy)]
+struct At {
+    cycle: usize,
+    global: usize,
+    beat: usize,
+    accepted_at: usize,
+}
+
+fn mismatch(case: &Case, at: At, lane: usize, expected: i64, got: u32, what: &str) -> Box<Mismatch> {
+    let b = &case.beats[at.beat.min(case.beats.len().saturating_sub(1))];
+    let lane = lane.min(b.x.len().saturating_sub(1));
+    let out = case.cfg.output.format;
+    Box::new(Mismatch {
+        cycle: at.cycle,
+        global_cycle: at.global,
+        accepted_at: at.accepted_at,
+        beat: at.beat,
+        column: b.col as usize + lane,
+        lane,
+        x: b.x[lane],
+        x_word: b.words[lane],
+        expected,
+        got,
+        out_frac: out.frac,
+        out_signed: out.signed,
+        config: case.cfg.to_toml_string(),
+        what: what.to_string(),
+    })
+}
+
 /// Runs `case`; `Ok(Err(m))` is a mismatch, `Err` a harness failure.
-pub fn run_case(model: &mut Model, case: &Case, opts: &RunOptions) -> Result<Result<RunReport, Box<Mismatch>>> {
+pub fn run_case(
+    model: &mut Model,
+    case: &Case,
+    opts: &RunOptions,
+) -> Result<Result<RunReport, Box<Mismatch>>> {
+    let start = Instant::now();
     let expected = case.expected()?;
     let lanes = model.lanes();
-    let out_fmt = case.cfg.output.format;
-    let mismatch = |cycle: usize, beat: usize, lane: usize, exp: i64, got: u32, what: &str| {
-        let b = &case.beats[beat];
-        Box::new(Mismatch {
-            cycle,
-            beat,
-            column: b.col as usize + lane,
-            lane,
-            x: b.x[lane],
-            x_word: b.words[lane],
-            expected: exp,
-            got,
-            out_frac: out_fmt.frac,
-            out_signed: out_fmt.signed,
-            config: case.cfg.to_toml_string(),
-            what: what.to_string(),
-        })
-    };
     if let Some((path, _, _)) = &opts.vcd {
         model.open_vcd(path)?;
     }
-    let dump_at = |c: usize| opts.vcd.as_ref().is_some_and(|(_, a, b)| (*a..*b).contains(&c));
+    let dump_at = |c: usize| {
+        opts.vcd
+            .as_ref()
+            .is_some_and(|(_, a, b)| (*a..*b).contains(&c))
+    };
     let zeros = vec![0u32; lanes];
     let mut y = vec![0u32; lanes];
     let mut global = 0usize;
 
     // Reset, then the coefficients through the configuration port.
     for _ in 0..2 {
-        model.cycle(&Ctrl { reset: true, ..Ctrl::default() }, &zeros, &mut y, dump_at(global));
+        let c = Ctrl {
+            reset: true,
+            ..Ctrl::default()
+        };
+        model.cycle(&c, &zeros, &mut y, dump_at(global));
         global += 1;
     }
     for w in &case.writes {
@@ -125,21 +160,22 @@ pub fn run_case(model: &mut Model, case: &Case, opts: &RunOptions) -> Result<Res
 
     let n = case.beats.len();
     let mut report = RunReport::default();
-    let mut queue: VecDeque<usize> = VecDeque::new();
+    // Accepted beats not yet out: (beat, global cycle of acceptance).
+    let mut queue: VecDeque<(usize, usize)> = VecDeque::new();
     let (mut next, mut presenting) = (0usize, false);
     let limit = 8 * (n + case.gaps.len()) + 1000;
-    let start = Instant::now();
     let mut cycle = 0usize;
     while next < n || !queue.is_empty() {
+        let front = queue.front().copied().unwrap_or((next.min(n - 1), global));
+        let at = At {
+            cycle,
+            global,
+            beat: front.0,
+            accepted_at: front.1,
+        };
         if cycle > limit {
-            return Ok(Err(mismatch(
-                cycle,
-                queue.front().copied().unwrap_or(next.min(n - 1)),
-                0,
-                0,
-                0,
-                &format!("timeout: {} beats still expected", queue.len() + (n - next)),
-            )));
+            let what = format!("timeout: {} beats still expected", queue.len() + (n - next));
+            return Ok(Err(mismatch(case, at, 0, 0, 0, &what)));
         }
         let resetting = opts.reset_at == Some(cycle);
         if !presenting && next < n && !case.gaps[cycle % case.gaps.len()] {
@@ -155,26 +191,31 @@ pub fn run_case(model: &mut Model, case: &Case, opts: &RunOptions) -> Result<Res
         };
         let s = model.cycle(&c, &beat.words, &mut y, dump_at(global));
         if c.m_ready && s.m_valid {
-            let Some(b) = queue.pop_front() else {
-                return Ok(Err(mismatch(cycle, 0, 0, 0, y[0], "output beat with no input beat")));
-            };
+            if queue.pop_front().is_none() {
+                let what = "output beat with no input beat in flight";
+                return Ok(Err(mismatch(case, at, 0, 0, y[0], what)));
+            }
+            let b = at.beat;
             report.first_output_cycle.get_or_insert(cycle);
+            report.last_output_cycle = Some(cycle);
             if s.m_col != case.beats[b].col {
-                return Ok(Err(mismatch(cycle, b, 0, expected[b][0], y[0], &format!(
-                    "output column {} for input column {}: a beat was lost or reordered",
+                let what = format!(
+                    "output column {} for input column {}: a beat was lost, duplicated or reordered",
                     s.m_col, case.beats[b].col
-                ))));
+                );
+                return Ok(Err(mismatch(case, at, 0, expected[b][0], y[0], &what)));
             }
             for lane in 0..lanes {
                 if y[lane] != lane_word(expected[b][lane]) {
-                    return Ok(Err(mismatch(cycle, b, lane, expected[b][lane], y[lane], "output differs")));
+                    let e = expected[b][lane];
+                    return Ok(Err(mismatch(case, at, lane, e, y[lane], "output differs")));
                 }
             }
             report.beats_out += 1;
             report.elements += lanes;
         }
         if c.s_valid && s.s_ready {
-            queue.push_back(next);
+            queue.push_back((next, global));
             next += 1;
             presenting = false;
             report.beats_in += 1;
@@ -188,10 +229,20 @@ pub fn run_case(model: &mut Model, case: &Case, opts: &RunOptions) -> Result<Res
     }
     // A few idle cycles: nothing more may come out.
     for _ in 0..nmpu_rtl::LATENCY + 2 {
-        let c = Ctrl { m_ready: true, ..Ctrl::default() };
+        let c = Ctrl {
+            m_ready: true,
+            ..Ctrl::default()
+        };
         let s = model.cycle(&c, &zeros, &mut y, dump_at(global));
         if s.m_valid {
-            return Ok(Err(mismatch(cycle, 0, 0, 0, y[0], "extra output beat after the stream")));
+            let at = At {
+                cycle,
+                global,
+                beat: n - 1,
+                accepted_at: global,
+            };
+            let what = "extra output beat after the stream";
+            return Ok(Err(mismatch(case, at, 0, 0, y[0], what)));
         }
         cycle += 1;
         global += 1;
@@ -199,4 +250,124 @@ pub fn run_case(model: &mut Model, case: &Case, opts: &RunOptions) -> Result<Res
     report.seconds = start.elapsed().as_secs_f64();
     report.cycles = cycle;
     Ok(Ok(report))
+}
+
+/// A config's Verilated model, ready to run cases.
+pub struct Session {
+    pub cfg: NmpuConfig,
+    pub library: PathBuf,
+    /// Seconds spent building the model (zero when it came from the cache).
+    pub build_seconds: f64,
+    model: Model,
+}
+
+impl Session {
+    /// Generates the RTL for `cfg` and builds (or finds in the cache) its Verilated model.
+    pub fn new(cfg: &NmpuConfig) -> Result<Self> {
+        let rtl = nmpu_rtl::generate(cfg)?;
+        let built = build(&rtl.files[0].1, cfg.lanes as usize)?;
+        let model = Model::load(&built.library, cfg.lanes as usize)?;
+        Ok(Session {
+            cfg: cfg.clone(),
+            library: built.library,
+            build_seconds: built.build_seconds,
+            model,
+        })
+    }
+
+    pub fn run(&mut self, case: &Case, opts: &RunOptions) -> Result<Result<RunReport, Box<Mismatch>>> {
+        run_case(&mut self.model, case, opts)
+    }
+
+    /// Runs the case `spec` describes; on a mismatch writes the failure's artefacts into
+    /// `failure_dir` (see [`record_failure`]) and returns the report with its replay command.
+    pub fn check(
+        &mut self,
+        spec: &CaseSpec,
+        opts: &RunOptions,
+        failure_dir: &Path,
+    ) -> Result<Result<RunReport, Failure>> {
+        let case = spec.build(&self.cfg);
+        match self.run(&case, opts)? {
+            Ok(r) => Ok(Ok(r)),
+            Err(m) => Ok(Err(record_failure(&self.library, &case, spec, opts, m, failure_dir)?)),
+        }
+    }
+}
+
+/// A mismatch with what was written to reproduce it.
+#[derive(Debug)]
+pub struct Failure {
+    pub mismatch: Box<Mismatch>,
+    pub config_file: PathBuf,
+    pub vcd: PathBuf,
+    pub replay: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.mismatch)?;
+        writeln!(
+            f,
+            "VCD of the failing window (from the beat's acceptance): {}",
+            self.vcd.display()
+        )?;
+        write!(f, "replay: {}", self.replay)
+    }
+}
+
+/// Writes the config as TOML and a VCD of the failing window (from a few cycles before the
+/// failing beat was accepted to a few after the mismatch) by re-running the case on a fresh
+/// model, and returns the command that replays it.
+pub fn record_failure(
+    library: &Path,
+    case: &Case,
+    spec: &CaseSpec,
+    opts: &RunOptions,
+    m: Box<Mismatch>,
+    dir: &Path,
+) -> Result<Failure> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let config_file = dir.join("config.toml");
+    std::fs::write(&config_file, case.cfg.to_toml_string())?;
+    let vcd = dir.join("failure.vcd");
+    let mut fresh = Model::load(library, case.cfg.lanes as usize)?;
+    let window = RunOptions {
+        vcd: Some((vcd.clone(), m.accepted_at.saturating_sub(8), m.global_cycle + 4)),
+        ..opts.clone()
+    };
+    let again = run_case(&mut fresh, case, &window)?;
+    if again.is_ok() {
+        anyhow::bail!("the mismatch did not reproduce on a fresh model: the harness is not deterministic\n{m}");
+    }
+    let replay = replay_command(&config_file, spec, opts, &vcd);
+    Ok(Failure {
+        mismatch: m,
+        config_file,
+        vcd,
+        replay,
+    })
+}
+
+/// The `nmpu cosim` command line that runs exactly `spec` again.
+pub fn replay_command(config: &Path, spec: &CaseSpec, opts: &RunOptions, vcd: &Path) -> String {
+    let mut cmd = format!("nmpu cosim --config {} ", config.display());
+    match spec {
+        CaseSpec::Random {
+            seed,
+            rows,
+            p_gap,
+            p_stall,
+        } => cmd += &format!(
+            "--only random --seed {seed} --vectors {rows} --chunk {rows} --gap {p_gap} --stall {p_stall}"
+        ),
+        CaseSpec::Corner { seed, pass } => {
+            cmd += &format!("--only corners --seed {seed} --first-pass {pass} --passes 1")
+        }
+    }
+    if let Some(r) = opts.reset_at {
+        cmd += &format!(" --reset-at {r}");
+    }
+    cmd + &format!(" --vcd {}", vcd.display())
 }

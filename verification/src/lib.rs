@@ -1,6 +1,7 @@
 //! Verification of the generated NMPU RTL against the golden model.
 
 pub mod check;
+pub mod coverage;
 pub mod cosim;
 pub mod icarus;
 pub mod stimulus;

@@ -68,33 +68,10 @@ pub fn draw_code(rng: &mut ChaCha8Rng, f: &QFormat) -> i64 {
     }
 }
 
-/// Random coefficients, `rows` rows of random beats, and flow-control patterns with the
-/// given probabilities of a producer gap and of the consumer not being ready.
-pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall: f64) -> Case {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = cfg.columns as usize;
+/// The configuration-port writes that load `codes` (with garbage above each code).
+fn writes_for(cfg: &NmpuConfig, codes: &CoeffCodes, rng: &mut ChaCha8Rng) -> Vec<CfgWrite> {
     let k = cfg.coefficients;
-    let draw = |f: &QFormat, m: usize, rng: &mut ChaCha8Rng| {
-        (0..m).map(|_| draw_code(rng, f)).collect::<Vec<_>>()
-    };
-    let fused = cfg.fuse_affine_bn;
-    let codes = CoeffCodes {
-        fused,
-        a: draw(&k.a, n, &mut rng),
-        b: draw(&k.b, n, &mut rng),
-        g: if fused {
-            vec![]
-        } else {
-            draw(&k.g, n, &mut rng)
-        },
-        h: if fused {
-            vec![]
-        } else {
-            draw(&k.h, n, &mut rng)
-        },
-    };
-    let mut writes = vec![];
-    let sets: Vec<(u32, &Vec<i64>, QFormat)> = if fused {
+    let sets: Vec<(u32, &Vec<i64>, QFormat)> = if codes.fused {
         vec![(0, &codes.a, k.a), (1, &codes.b, k.b)]
     } else {
         vec![
@@ -104,9 +81,10 @@ pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall
             (3, &codes.h, k.h),
         ]
     };
+    let mut writes = vec![];
     for (sel, v, f) in sets {
         for (col, &code) in v.iter().enumerate() {
-            let data = with_garbage(&mut rng, code, f.width(), 32);
+            let data = with_garbage(rng, code, f.width(), 32);
             writes.push(CfgWrite {
                 sel,
                 col: col as u32,
@@ -114,26 +92,65 @@ pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall
             });
         }
     }
+    writes
+}
+
+/// Coefficient codes with one code per column drawn by `draw` for each coefficient.
+fn codes_with(
+    cfg: &NmpuConfig,
+    rng: &mut ChaCha8Rng,
+    mut draw: impl FnMut(&QFormat, &mut ChaCha8Rng) -> i64,
+) -> CoeffCodes {
+    let n = cfg.columns as usize;
+    let k = cfg.coefficients;
+    let fused = cfg.fuse_affine_bn;
+    let mut column = |f: &QFormat, used: bool, rng: &mut ChaCha8Rng| -> Vec<i64> {
+        if used {
+            (0..n).map(|_| draw(f, rng)).collect()
+        } else {
+            vec![]
+        }
+    };
+    CoeffCodes {
+        fused,
+        a: column(&k.a, true, rng),
+        b: column(&k.b, true, rng),
+        g: column(&k.g, !fused, rng),
+        h: column(&k.h, !fused, rng),
+    }
+}
+
+fn beat(rng: &mut ChaCha8Rng, cfg: &NmpuConfig, col: u32, x: Vec<i64>) -> Beat {
+    let words = x
+        .iter()
+        .map(|&v| with_garbage(rng, v, cfg.in_bits, 24))
+        .collect();
+    Beat { col, x, words }
+}
+
+fn flow(rng: &mut ChaCha8Rng, beats: usize, p_gap: f64, p_stall: f64) -> (Vec<bool>, Vec<bool>) {
+    let cycles = (4 * beats + 64).min(1 << 20);
+    let gaps = (0..cycles).map(|_| rng.random_bool(p_gap)).collect();
+    let ready = (0..cycles).map(|_| !rng.random_bool(p_stall)).collect();
+    (gaps, ready)
+}
+
+/// Random coefficients, `rows` rows of random beats, and flow-control patterns with the
+/// given probabilities of a producer gap and of the consumer not being ready.
+pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall: f64) -> Case {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let codes = codes_with(cfg, &mut rng, |f, rng| draw_code(rng, f));
+    let writes = writes_for(cfg, &codes, &mut rng);
     let xf = QFormat::new(true, cfg.in_bits as i32, 0);
     let lanes = cfg.lanes as usize;
     let mut beats = vec![];
     for _ in 0..rows {
         for b in 0..cfg.beats_per_row() as usize {
             let x: Vec<i64> = (0..lanes).map(|_| draw_code(&mut rng, &xf)).collect();
-            let words = x
-                .iter()
-                .map(|&v| with_garbage(&mut rng, v, cfg.in_bits, 24))
-                .collect();
-            beats.push(Beat {
-                col: (b * lanes) as u32,
-                x,
-                words,
-            });
+            beats.push(beat(&mut rng, cfg, (b * lanes) as u32, x));
         }
     }
-    let cycles = 4 * beats.len() + 64;
-    let gaps = (0..cycles).map(|_| rng.random_bool(p_gap)).collect();
-    let ready = (0..cycles).map(|_| !rng.random_bool(p_stall)).collect();
+    let (gaps, ready) = flow(&mut rng, beats.len(), p_gap, p_stall);
     Case {
         cfg: cfg.clone(),
         codes,
@@ -141,6 +158,121 @@ pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall
         beats,
         gaps,
         ready,
+    }
+}
+
+/// The values of a format a corner sweep draws coefficients from: both extremes and their
+/// neighbours, zero, plus and minus one LSB, and every power of two in range (a single set
+/// bit puts the product's rounding tie at each position in turn).
+pub fn corner_values(f: &QFormat) -> Vec<i64> {
+    let (lo, hi) = (f.min_code(), f.max_code());
+    let mut v = vec![lo, lo + 1, hi, hi - 1, 0, 1, -1];
+    for k in 0..f.width() {
+        v.push(1i64 << k);
+        v.push(-(1i64 << k));
+    }
+    v.retain(|c| (lo..=hi).contains(c));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// At most this many elements per corner pass, whatever the config.
+const CORNER_PASS_ELEMENTS: usize = 1 << 21;
+
+/// The ADC codes a corner pass sweeps: all of them when there are at most 2^13, otherwise
+/// the extremes, every code within 2^11 of zero and of each extreme, and every power of two.
+pub fn corner_inputs(in_bits: u32) -> Vec<i64> {
+    let f = QFormat::new(true, in_bits as i32, 0);
+    let (lo, hi) = (f.min_code(), f.max_code());
+    if in_bits <= 13 {
+        return (lo..=hi).collect();
+    }
+    let near = 1i64 << 11;
+    let mut v: Vec<i64> = (lo..lo + near).chain(-near..near).chain(hi - near + 1..=hi).collect();
+    v.extend(corner_values(&f));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Corner pass `pass`: every column gets coefficients drawn from `corner_values` (seeded by
+/// `seed` and `pass`), and the rows sweep the ADC codes of `corner_inputs` so that every
+/// code meets every column when the pass is large enough (columns see the sweep staggered,
+/// so lanes of one beat carry different codes). Streams without gaps or stalls.
+pub fn corner_case(cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(pass) << 40) ^ 0xc0_4e5);
+    let codes = codes_with(cfg, &mut rng, |f, rng| {
+        let vals = corner_values(f);
+        vals[rng.random_range(0..vals.len())]
+    });
+    let writes = writes_for(cfg, &codes, &mut rng);
+    let inputs = corner_inputs(cfg.in_bits);
+    let columns = cfg.columns as usize;
+    let lanes = cfg.lanes as usize;
+    let rows = inputs
+        .len()
+        .min(CORNER_PASS_ELEMENTS / columns)
+        .max(inputs.len().div_ceil(columns));
+    let mut beats = Vec::with_capacity(rows * columns / lanes);
+    for r in 0..rows {
+        for b in 0..cfg.beats_per_row() as usize {
+            let x = (0..lanes)
+                .map(|l| inputs[(r + b * lanes + l) % inputs.len()])
+                .collect();
+            beats.push(beat(&mut rng, cfg, (b * lanes) as u32, x));
+        }
+    }
+    Case {
+        cfg: cfg.clone(),
+        codes,
+        writes,
+        beats,
+        gaps: vec![false],
+        ready: vec![true],
+    }
+}
+
+/// How to rebuild a case from a config: what a failure report and a replay command name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CaseSpec {
+    Random {
+        seed: u64,
+        rows: usize,
+        p_gap: f64,
+        p_stall: f64,
+    },
+    Corner {
+        seed: u64,
+        pass: u32,
+    },
+}
+
+impl CaseSpec {
+    pub fn build(&self, cfg: &NmpuConfig) -> Case {
+        match *self {
+            CaseSpec::Random {
+                seed,
+                rows,
+                p_gap,
+                p_stall,
+            } => random_case(cfg, seed, rows, p_gap, p_stall),
+            CaseSpec::Corner { seed, pass } => corner_case(cfg, seed, pass),
+        }
+    }
+}
+
+impl std::fmt::Display for CaseSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaseSpec::Random {
+                seed,
+                rows,
+                p_gap,
+                p_stall,
+            } => write!(f, "random case: seed {seed}, {rows} vectors, gap {p_gap}, stall {p_stall}"),
+            CaseSpec::Corner { seed, pass } => write!(f, "corner pass {pass} (seed {seed})"),
+        }
     }
 }
 

@@ -1,24 +1,240 @@
 //! The Verilator co-simulation: generated RTL against the golden model, bit for bit.
 
-use nmpu_config::NmpuConfig;
-use nmpu_verification::cosim::{run_case, RunOptions};
-use nmpu_verification::stimulus::random_case;
-use nmpu_verification::verilator::{build, Model};
+use nmpu_config::{NmpuConfig, Overflow};
+use nmpu_verification::cosim::{record_failure, RunOptions, RunReport, Session};
+use nmpu_verification::coverage::{coverage, Coverage, StageCoverage};
+use nmpu_verification::stimulus::{corner_case, CaseSpec};
+use nmpu_verification::{check, icarus};
+use std::path::PathBuf;
 
-fn model_for(cfg: &NmpuConfig) -> Model {
-    let rtl = nmpu_rtl::generate(cfg).unwrap();
-    let built = build(&rtl.files[0].1, cfg.lanes as usize).unwrap();
-    eprintln!("model built in {:.1} s", built.build_seconds);
-    Model::load(&built.library, cfg.lanes as usize).unwrap()
+fn failure_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cosim-failures")
+        .join(name)
+}
+
+fn session(cfg: &NmpuConfig) -> Session {
+    let s = Session::new(cfg).unwrap_or_else(|e| panic!("{e:#}"));
+    if s.build_seconds > 0.0 {
+        eprintln!("Verilated model built in {:.1} s", s.build_seconds);
+    }
+    s
+}
+
+/// Runs `spec`, panicking with the full failure report (and its replay command) on a mismatch.
+fn check(s: &mut Session, spec: CaseSpec, opts: &RunOptions, name: &str) -> RunReport {
+    match s.check(&spec, opts, &failure_dir(name)).unwrap() {
+        Ok(r) => r,
+        Err(f) => panic!("{spec}\n{f}"),
+    }
+}
+
+fn fused_example() -> NmpuConfig {
+    let text = include_str!("../../configs/fused.toml");
+    NmpuConfig::from_toml_str(text).unwrap()
 }
 
 #[test]
-fn default_config_with_random_backpressure() {
+fn default_config_with_random_backpressure_loses_nothing() {
     let cfg = NmpuConfig::default();
-    let mut m = model_for(&cfg);
-    let case = random_case(&cfg, 11, 40, 0.2, 0.3);
-    let r = run_case(&mut m, &case, &RunOptions::default()).unwrap();
-    let r = r.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r.beats_out, case.beats.len());
-    eprintln!("{r:?} {:.1} M elements/s", r.elements_per_second() / 1e6);
+    let mut s = session(&cfg);
+    let spec = CaseSpec::Random {
+        seed: 11,
+        rows: 64,
+        p_gap: 0.2,
+        p_stall: 0.3,
+    };
+    let r = check(&mut s, spec, &RunOptions::default(), "backpressure");
+    let beats = 64 * cfg.beats_per_row() as usize;
+    assert_eq!((r.beats_in, r.beats_out), (beats, beats));
+    // The flow patterns really did stall the stream.
+    assert!(r.cycles > beats * 5 / 4, "{} cycles for {beats} beats", r.cycles);
+}
+
+#[test]
+fn full_throughput_is_one_beat_per_clock() {
+    let cfg = NmpuConfig::default();
+    let mut s = session(&cfg);
+    let spec = CaseSpec::Random {
+        seed: 12,
+        rows: 16,
+        p_gap: 0.0,
+        p_stall: 0.0,
+    };
+    let r = check(&mut s, spec, &RunOptions::default(), "throughput");
+    let beats = 16 * cfg.beats_per_row() as usize;
+    let (first, last) = (r.first_output_cycle.unwrap(), r.last_output_cycle.unwrap());
+    assert_eq!(first, nmpu_rtl::LATENCY, "latency");
+    assert_eq!(last - first + 1, beats, "{beats} beats must leave in {beats} cycles");
+}
+
+/// Reset in the middle of a stream drops exactly the beats in flight; the coefficients stay
+/// loaded and every beat accepted after the reset comes out right.
+#[test]
+fn reset_in_mid_stream_drops_the_beats_in_flight() {
+    let cfg = NmpuConfig::default();
+    let mut s = session(&cfg);
+    for (seed, reset_at, p_stall) in [(13, 100, 0.0), (14, 77, 0.5), (15, 5, 0.3)] {
+        let spec = CaseSpec::Random {
+            seed,
+            rows: 4,
+            p_gap: 0.1,
+            p_stall,
+        };
+        let opts = RunOptions {
+            reset_at: Some(reset_at),
+            ..RunOptions::default()
+        };
+        let r = check(&mut s, spec, &opts, "reset");
+        assert!(r.dropped_by_reset > 0, "reset at {reset_at} dropped nothing");
+        assert!(r.dropped_by_reset <= nmpu_rtl::LATENCY, "{r:?}");
+        assert_eq!(r.beats_out + r.dropped_by_reset, r.beats_in, "{r:?}");
+        assert_eq!(r.beats_in, 4 * cfg.beats_per_row() as usize);
+    }
+}
+
+fn assert_reaches_every_corner(name: &str, s: &StageCoverage, low: bool) {
+    assert!(s.ties > 0, "{name}: no rounding tie");
+    assert!(s.over_high > 0, "{name}: never above the range");
+    assert!(!low || s.over_low > 0, "{name}: never below the range");
+}
+
+/// Every ADC code against coefficient extremes, powers of two (which put rounding ties at
+/// every position) and zero, in every column, with coverage counts proving the sweep lands
+/// on ties and saturates each stage at both ends.
+#[test]
+fn default_config_corner_sweep() {
+    let cfg = NmpuConfig::default();
+    let mut s = session(&cfg);
+    let mut total = Coverage::default();
+    let mut affine = StageCoverage::default();
+    for pass in 0..4 {
+        let case = corner_case(&cfg, 1, pass);
+        let c = coverage(&case);
+        let a = c.affine.unwrap();
+        affine.ties += a.ties;
+        affine.over_high += a.over_high;
+        affine.over_low += a.over_low;
+        total.elements += c.elements;
+        for (t, x) in [
+            (&mut total.batch_norm, c.batch_norm),
+            (&mut total.requantize, c.requantize),
+        ] {
+            t.ties += x.ties;
+            t.over_high += x.over_high;
+            t.over_low += x.over_low;
+        }
+        let r = check(&mut s, CaseSpec::Corner { seed: 1, pass }, &RunOptions::default(), "corners");
+        assert_eq!(r.elements, c.elements);
+    }
+    total.affine = Some(affine);
+    eprintln!("{total}");
+    assert_eq!(total.elements, 4 * 8192 * 256, "every code in every column, four times");
+    assert_reaches_every_corner("affine", &affine, true);
+    assert_reaches_every_corner("batch_norm", &total.batch_norm, true);
+    // After ReLU the requantize input is never negative.
+    assert_reaches_every_corner("requantize", &total.requantize, false);
+}
+
+/// A checker that cannot fail is worthless: the golden model gets a one-LSB coefficient
+/// error the RTL never saw, and the harness must stop at that column, write the VCD and the
+/// config, and name a replay command.
+#[test]
+fn a_one_lsb_coefficient_error_is_caught_and_recorded() {
+    let cfg = NmpuConfig::default();
+    let mut s = session(&cfg);
+    let spec = CaseSpec::Random {
+        seed: 21,
+        rows: 8,
+        p_gap: 0.1,
+        p_stall: 0.1,
+    };
+    let case = spec.build(&cfg);
+    let good = case.expected().unwrap();
+    // The first column where one LSB on the affine offset changes an output.
+    let (bad, column) = (0..cfg.columns as usize)
+        .find_map(|col| {
+            let mut bad = case.clone();
+            let b = &mut bad.codes.b[col];
+            *b += if *b < cfg.coefficients.b.max_code() { 1 } else { -1 };
+            (bad.expected().unwrap() != good).then_some((bad, col))
+        })
+        .expect("some column shows a one-LSB offset change");
+    let r = s.run(&case, &RunOptions::default()).unwrap();
+    assert!(r.is_ok(), "the unperturbed case must match");
+    let m = s
+        .run(&bad, &RunOptions::default())
+        .unwrap()
+        .expect_err("a one-LSB error must be caught");
+    assert_eq!(m.column, column);
+    assert_eq!(m.what, "output differs");
+    assert_ne!(m.got, check::lane_word(m.expected));
+
+    let dir = failure_dir("negative");
+    let _ = std::fs::remove_dir_all(&dir);
+    let f = record_failure(&s.library, &bad, &spec, &RunOptions::default(), m, &dir).unwrap();
+    let vcd = std::fs::read_to_string(&f.vcd).unwrap();
+    assert!(vcd.contains("$var") && vcd.contains("m_y_bus"), "VCD lacks the output bus");
+    assert!(vcd.lines().filter(|l| l.starts_with('#')).count() > 4, "VCD has no window");
+    let back = NmpuConfig::from_toml_str(&std::fs::read_to_string(&f.config_file).unwrap());
+    assert_eq!(back.unwrap(), cfg);
+    assert!(f.replay.starts_with("nmpu cosim --config ") && f.replay.contains("--seed 21"));
+    let text = f.to_string();
+    for needle in ["MISMATCH", "column", "expected", "got", "replay"] {
+        assert!(text.contains(needle), "report lacks {needle}:\n{text}");
+    }
+}
+
+/// The same vectors through Icarus Verilog: the result does not rest on one simulator.
+#[test]
+fn icarus_agrees_on_the_same_vectors() {
+    let mut narrow = fused_example();
+    narrow.columns = 32;
+    narrow.output.overflow = Overflow::Wrap;
+    for (name, cfg) in [("default", NmpuConfig::default()), ("fused", narrow)] {
+        let spec = CaseSpec::Random {
+            seed: 31,
+            rows: 3,
+            p_gap: 0.3,
+            p_stall: 0.3,
+        };
+        let case = spec.build(&cfg);
+        let mut s = session(&cfg);
+        check(&mut s, spec, &RunOptions::default(), "icarus-agrees");
+        let rtl = nmpu_rtl::generate(&cfg).unwrap();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("icarus-{name}"));
+        let got = icarus::run(&case, &rtl.files[0].1, &dir).unwrap();
+        check::compare(&case, &got).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+mod random_configs {
+    use super::*;
+    use nmpu_config::strategies;
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("NMPU_COSIM_CONFIGS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Random valid configs (widths, lanes, fused or not, activation, every rounding
+        /// and overflow mode, signed and unsigned formats), random coefficients and data,
+        /// random gaps and stalls; each config is Verilated once and cached by its hash.
+        #[test]
+        fn random_config_matches_the_golden_model(cfg in strategies::config(32), seed in any::<u64>()) {
+            let mut s = Session::new(&cfg).map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            let spec = CaseSpec::Random { seed, rows: 24, p_gap: 0.25, p_stall: 0.25 };
+            let r = s.check(&spec, &RunOptions::default(), &failure_dir("random-config")).unwrap();
+            prop_assert!(r.is_ok(), "{spec}\n{}", r.unwrap_err());
+            let corner = CaseSpec::Corner { seed, pass: 0 };
+            let r = s.check(&corner, &RunOptions::default(), &failure_dir("random-config")).unwrap();
+            prop_assert!(r.is_ok(), "{corner}\n{}", r.unwrap_err());
+        }
+    }
 }

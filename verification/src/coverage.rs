@@ -1,0 +1,106 @@
+//! What a case exercised, stage by stage: rounding ties and overflow at either end. A corner
+//! sweep that claims to hit the ties and the saturation limits is checked against these
+//! counts, so a change that silently stops reaching a corner fails a test.
+
+use crate::stimulus::Case;
+use nmpu_config::QFormat;
+use nmpu_model::stages::{MacStage, Requantize};
+use nmpu_model::requant::Quantizer;
+use std::fmt;
+
+/// Counts for one rounding-and-fit step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageCoverage {
+    /// Exact values that sit on a rounding tie (half an output LSB above a code).
+    pub ties: usize,
+    /// Values above the result format's range (saturated or wrapped).
+    pub over_high: usize,
+    /// Values below it.
+    pub over_low: usize,
+}
+
+impl StageCoverage {
+    fn count(&mut self, q: &Quantizer, exact: i64) {
+        if q.shift > 0 && exact & ((1i64 << q.shift) - 1) == 1i64 << (q.shift - 1) {
+            self.ties += 1;
+        }
+        let rounded = exact >> q.shift; // floor: past the range either way
+        if rounded > q.fit.max {
+            self.over_high += 1;
+        } else if rounded < q.fit.min {
+            self.over_low += 1;
+        }
+    }
+}
+
+/// Per-stage counts of a case; `affine` is `None` for a fused config (its one multiply-add
+/// is counted as `batch_norm`, the stage whose format it rounds to).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub elements: usize,
+    pub affine: Option<StageCoverage>,
+    pub batch_norm: StageCoverage,
+    pub requantize: StageCoverage,
+}
+
+impl fmt::Display for Coverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let row = |f: &mut fmt::Formatter<'_>, name: &str, s: &StageCoverage| {
+            writeln!(
+                f,
+                "  {name:<11} ties {:>9}  over max {:>9}  under min {:>9}",
+                s.ties, s.over_high, s.over_low
+            )
+        };
+        writeln!(f, "coverage of {} elements:", self.elements)?;
+        if let Some(a) = &self.affine {
+            row(f, "affine", a)?;
+        }
+        row(f, "batch_norm", &self.batch_norm)?;
+        row(f, "requantize", &self.requantize)
+    }
+}
+
+/// Counts, with the golden model's stage definitions, what `case` exercises.
+pub fn coverage(case: &Case) -> Coverage {
+    let cfg = &case.cfg;
+    let k = &cfg.coefficients;
+    let c = &case.codes;
+    let x_fmt = QFormat::new(true, cfg.in_bits as i32, 0);
+    let (first, second) = if cfg.fuse_affine_bn {
+        (MacStage::new(&x_fmt, &k.a, &k.b, &cfg.batch_norm), None)
+    } else {
+        (
+            MacStage::new(&x_fmt, &k.a, &k.b, &cfg.affine),
+            Some(MacStage::new(&cfg.affine.format, &k.g, &k.h, &cfg.batch_norm)),
+        )
+    };
+    let requantize = Requantize::new(&cfg.batch_norm.format, &cfg.output);
+    let relu = cfg.activation == nmpu_config::Activation::Relu;
+    let mut cov = Coverage {
+        affine: second.map(|_| StageCoverage::default()),
+        ..Coverage::default()
+    };
+    for beat in &case.beats {
+        for (lane, &x) in beat.x.iter().enumerate() {
+            let col = beat.col as usize + lane;
+            let t = first.exact_sum(x, c.a[col], c.b[col]);
+            let mut z = first.apply(x, c.a[col], c.b[col]).0;
+            match (&second, cov.affine.as_mut()) {
+                (Some(bn), Some(a)) => {
+                    a.count(&first.quantizer, t);
+                    cov.batch_norm.count(&bn.quantizer, bn.exact_sum(z, c.g[col], c.h[col]));
+                    z = bn.apply(z, c.g[col], c.h[col]).0;
+                }
+                _ => cov.batch_norm.count(&first.quantizer, t),
+            }
+            if relu {
+                z = z.max(0);
+            }
+            cov.requantize
+                .count(&requantize.quantizer, z << requantize.align_shift);
+            cov.elements += 1;
+        }
+    }
+    cov
+}
