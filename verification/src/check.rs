@@ -11,7 +11,9 @@ pub fn lane_word(code: i64) -> u32 {
 
 /// Fails on the first difference with everything needed to reproduce it.
 pub fn compare(case: &Case, got: &[OutBeat]) -> Result<()> {
-    let want = case.expected()?;
+    let lanes = case.cfg.lanes as usize;
+    let flat = case.expected()?;
+    let want: Vec<&[i64]> = flat.chunks_exact(lanes).collect();
     if got.len() != want.len() {
         bail!(
             "RTL produced {} output beats for {} input beats",
@@ -27,7 +29,7 @@ pub fn compare(case: &Case, got: &[OutBeat]) -> Result<()> {
                 beat.col
             );
         }
-        for (lane, (&gy, &wy)) in g.y.iter().zip(w).enumerate() {
+        for (lane, (&gy, &wy)) in g.y.iter().zip(w.iter()).enumerate() {
             if gy != lane_word(wy) {
                 bail!(
                     "MISMATCH beat {n} column {} lane {lane}: x = {} ({:#x}); expected {wy} ({:#06x}), got {gy:#06x}\nconfig:\n{}",

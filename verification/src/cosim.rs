@@ -68,9 +68,17 @@ pub struct Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scale = (-(self.out_frac as f64)).exp2();
-        let got_code = if self.out_signed { self.got as u16 as i16 as i64 } else { self.got as i64 };
+        let got_code = if self.out_signed {
+            self.got as u16 as i16 as i64
+        } else {
+            self.got as i64
+        };
         writeln!(f, "MISMATCH at cycle {} ({})", self.cycle, self.what)?;
-        writeln!(f, "  beat {} column {} lane {}", self.beat, self.column, self.lane)?;
+        writeln!(
+            f,
+            "  beat {} column {} lane {}",
+            self.beat, self.column, self.lane
+        )?;
         writeln!(f, "  input x = {} (lane word {:#08x})", self.x, self.x_word)?;
         writeln!(
             f,
@@ -79,7 +87,13 @@ impl fmt::Display for Mismatch {
             self.expected,
             self.expected as f64 * scale
         )?;
-        writeln!(f, "  got      {:#06x} = code {} = {}", self.got, got_code, got_code as f64 * scale)?;
+        writeln!(
+            f,
+            "  got      {:#06x} = code {} = {}",
+            self.got,
+            got_code,
+            got_code as f64 * scale
+        )?;
         write!(f, "  config:\n{}", self.config)
     }
 }
@@ -93,7 +107,14 @@ struct At {
     accepted_at: usize,
 }
 
-fn mismatch(case: &Case, at: At, lane: usize, expected: i64, got: u32, what: &str) -> Box<Mismatch> {
+fn mismatch(
+    case: &Case,
+    at: At,
+    lane: usize,
+    expected: i64,
+    got: u32,
+    what: &str,
+) -> Box<Mismatch> {
     let b = &case.beats[at.beat.min(case.beats.len().saturating_sub(1))];
     let lane = lane.min(b.x.len().saturating_sub(1));
     let out = case.cfg.output.format;
@@ -203,11 +224,11 @@ pub fn run_case(
                     "output column {} for input column {}: a beat was lost, duplicated or reordered",
                     s.m_col, case.beats[b].col
                 );
-                return Ok(Err(mismatch(case, at, 0, expected[b][0], y[0], &what)));
+                return Ok(Err(mismatch(case, at, 0, expected[b * lanes], y[0], &what)));
             }
             for lane in 0..lanes {
-                if y[lane] != lane_word(expected[b][lane]) {
-                    let e = expected[b][lane];
+                if y[lane] != lane_word(expected[b * lanes + lane]) {
+                    let e = expected[b * lanes + lane];
                     return Ok(Err(mismatch(case, at, lane, e, y[lane], "output differs")));
                 }
             }
@@ -275,7 +296,11 @@ impl Session {
         })
     }
 
-    pub fn run(&mut self, case: &Case, opts: &RunOptions) -> Result<Result<RunReport, Box<Mismatch>>> {
+    pub fn run(
+        &mut self,
+        case: &Case,
+        opts: &RunOptions,
+    ) -> Result<Result<RunReport, Box<Mismatch>>> {
         run_case(&mut self.model, case, opts)
     }
 
@@ -288,10 +313,30 @@ impl Session {
         failure_dir: &Path,
     ) -> Result<Result<RunReport, Failure>> {
         let case = spec.build(&self.cfg);
-        match self.run(&case, opts)? {
+        self.check_case(&case, spec, opts, failure_dir, None)
+    }
+
+    /// As [`Session::check`] for a case already built from `spec`, with the VCD path.
+    pub fn check_case(
+        &mut self,
+        case: &Case,
+        spec: &CaseSpec,
+        opts: &RunOptions,
+        failure_dir: &Path,
+        vcd: Option<&Path>,
+    ) -> Result<Result<RunReport, Failure>> {
+        match self.run(case, opts)? {
             Ok(r) => Ok(Ok(r)),
-            Err(m) => Ok(Err(record_failure(&self.library, &case, spec, opts, m, failure_dir)?)),
+            Err(m) => {
+                let f = record_failure(&self.library, case, spec, opts, m, failure_dir, vcd)?;
+                Ok(Err(f))
+            }
         }
+    }
+
+    /// A fresh model of the same library, for a run with its own VCD.
+    pub fn fresh_model(&self) -> Result<Model> {
+        Model::load(&self.library, self.cfg.lanes as usize)
     }
 }
 
@@ -316,9 +361,10 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Writes the config as TOML and a VCD of the failing window (from a few cycles before the
-/// failing beat was accepted to a few after the mismatch) by re-running the case on a fresh
-/// model, and returns the command that replays it.
+/// Writes the config as `config.toml` into `dir` and a VCD of the failing window (from a
+/// few cycles before the failing beat was accepted to a few after the mismatch; to `vcd`,
+/// else `dir/failure.vcd`) by re-running the case on a fresh model, and returns the
+/// command that replays it.
 pub fn record_failure(
     library: &Path,
     case: &Case,
@@ -326,15 +372,20 @@ pub fn record_failure(
     opts: &RunOptions,
     m: Box<Mismatch>,
     dir: &Path,
+    vcd: Option<&Path>,
 ) -> Result<Failure> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config_file = dir.join("config.toml");
-    std::fs::write(&config_file, case.cfg.to_toml_string())?;
-    let vcd = dir.join("failure.vcd");
+    std::fs::write(&config_file, case.cfg.to_toml_string())
+        .with_context(|| format!("cannot write {}", config_file.display()))?;
+    let vcd = vcd.map_or_else(|| dir.join("failure.vcd"), Path::to_path_buf);
     let mut fresh = Model::load(library, case.cfg.lanes as usize)?;
     let window = RunOptions {
-        vcd: Some((vcd.clone(), m.accepted_at.saturating_sub(8), m.global_cycle + 4)),
+        vcd: Some((
+            vcd.clone(),
+            m.accepted_at.saturating_sub(8),
+            m.global_cycle + 4,
+        )),
         ..opts.clone()
     };
     let again = run_case(&mut fresh, case, &window)?;

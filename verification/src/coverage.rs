@@ -4,8 +4,8 @@
 
 use crate::stimulus::Case;
 use nmpu_config::QFormat;
-use nmpu_model::stages::{MacStage, Requantize};
 use nmpu_model::requant::Quantizer;
+use nmpu_model::stages::{MacStage, Requantize};
 use std::fmt;
 
 /// Counts for one rounding-and-fit step.
@@ -72,7 +72,12 @@ pub fn coverage(case: &Case) -> Coverage {
     } else {
         (
             MacStage::new(&x_fmt, &k.a, &k.b, &cfg.affine),
-            Some(MacStage::new(&cfg.affine.format, &k.g, &k.h, &cfg.batch_norm)),
+            Some(MacStage::new(
+                &cfg.affine.format,
+                &k.g,
+                &k.h,
+                &cfg.batch_norm,
+            )),
         )
     };
     let requantize = Requantize::new(&cfg.batch_norm.format, &cfg.output);
@@ -89,7 +94,8 @@ pub fn coverage(case: &Case) -> Coverage {
             match (&second, cov.affine.as_mut()) {
                 (Some(bn), Some(a)) => {
                     a.count(&first.quantizer, t);
-                    cov.batch_norm.count(&bn.quantizer, bn.exact_sum(z, c.g[col], c.h[col]));
+                    cov.batch_norm
+                        .count(&bn.quantizer, bn.exact_sum(z, c.g[col], c.h[col]));
                     z = bn.apply(z, c.g[col], c.h[col]).0;
                 }
                 _ => cov.batch_norm.count(&first.quantizer, t),

@@ -1,8 +1,8 @@
 //! Verification of the generated NMPU RTL against the golden model.
 
 pub mod check;
-pub mod coverage;
 pub mod cosim;
+pub mod coverage;
 pub mod icarus;
 pub mod stimulus;
 pub mod verilator;

@@ -133,9 +133,9 @@ fn wrapper(lanes: usize) -> String {
 
 fn fnv(parts: &[&str]) -> u64 {
     parts.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, p| {
-        p.bytes()
-            .chain([0xff])
-            .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+        p.bytes().chain([0xff]).fold(h, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
     })
 }
 
@@ -147,9 +147,9 @@ pub fn cache_dir() -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {what} (install it: make deps, or apt-get install verilator)"))?;
+    let out = cmd.output().with_context(|| {
+        format!("cannot run {what} (install it: make deps, or apt-get install verilator)")
+    })?;
     if !out.status.success() {
         bail!(
             "{what} failed:\n{}{}",
@@ -169,11 +169,21 @@ pub struct Built {
 /// Builds (or finds in the cache) the shared library for `verilog` with `lanes` lanes.
 pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
     let wrap = wrapper(lanes);
-    let key = format!("{:016x}", fnv(&[verilog, &wrap, SHIM, env!("CARGO_PKG_VERSION")]));
+    let recipe = [
+        VERILATOR_ARGS.join(" "),
+        RUNTIME_DEFINES.join(" "),
+        verilator_version()?,
+    ];
+    let mut parts = vec![verilog, &wrap, SHIM, env!("CARGO_PKG_VERSION")];
+    parts.extend(recipe.iter().map(String::as_str));
+    let key = format!("{:016x}", fnv(&parts));
     let dir = cache_dir().join(&key);
     let lib = dir.join("libnmpu_cosim.so");
     if lib.exists() {
-        return Ok(Built { library: lib, build_seconds: 0.0 });
+        return Ok(Built {
+            library: lib,
+            build_seconds: 0.0,
+        });
     }
     let start = Instant::now();
     std::fs::create_dir_all(cache_dir())?;
@@ -184,13 +194,14 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
     std::fs::write(work.join("nmpu.v"), verilog)?;
     std::fs::write(work.join("cosim_top.v"), wrap)?;
     std::fs::write(work.join("shim.cpp"), SHIM)?;
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).to_string();
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .to_string();
     run(
         Command::new("verilator")
             .current_dir(&work)
-            .args(["--cc", "--build", "--trace", "-Wno-fatal", "-Wno-WIDTH", "-Wno-DECLFILENAME"])
-            .args(["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert"])
-            .args(["-CFLAGS", "-fPIC -O1", "-j", &jobs, "--Mdir", "obj"])
+            .args(VERILATOR_ARGS)
+            .args(["-j", &jobs, "--Mdir", "obj"])
             .args(["--top-module", "cosim_top", "nmpu.v", "cosim_top.v"]),
         "verilator",
     )?;
@@ -204,7 +215,15 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
     run(
         Command::new("g++")
             .current_dir(&work)
-            .args(["-shared", "-fPIC", "-O2", "-std=c++17", "-o", "libnmpu_cosim.so", "shim.cpp"])
+            .args([
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-std=c++17",
+                "-o",
+                "libnmpu_cosim.so",
+                "shim.cpp",
+            ])
             .args(RUNTIME_DEFINES)
             .arg(format!("-I{include}"))
             .arg(format!("-I{include}/vltstd"))
@@ -223,22 +242,56 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
         }
         Err(e) => return Err(e).context("cannot move the built model into the cache"),
     }
-    Ok(Built { library: lib, build_seconds: start.elapsed().as_secs_f64() })
+    Ok(Built {
+        library: lib,
+        build_seconds: start.elapsed().as_secs_f64(),
+    })
 }
+
+/// How models are Verilated: the generated RTL's WIDTH and DECLFILENAME warnings are waived
+/// as in constraints/verilator.vlt (lint is its own test). The C++ is compiled with
+/// Verilator's default `-Os`; `-O2` measured no faster (cosim bench, default config).
+const VERILATOR_ARGS: [&str; 14] = [
+    "--cc",
+    "--build",
+    "--trace",
+    "-Wno-fatal",
+    "-Wno-WIDTH",
+    "-Wno-DECLFILENAME",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--noassert",
+    "-CFLAGS",
+    "-fPIC",
+];
 
 /// Defines the Verilator runtime and the shim are compiled with; they must match the model
 /// (`--trace`, no coverage, no SystemC).
-const RUNTIME_DEFINES: [&str; 4] = ["-DVM_TRACE=1", "-DVM_TRACE_VCD=1", "-DVM_COVERAGE=0", "-DVM_SC=0"];
-const RUNTIME_SOURCES: [&str; 3] = ["verilated.cpp", "verilated_vcd_c.cpp", "verilated_threads.cpp"];
+const RUNTIME_DEFINES: [&str; 4] = [
+    "-DVM_TRACE=1",
+    "-DVM_TRACE_VCD=1",
+    "-DVM_COVERAGE=0",
+    "-DVM_SC=0",
+];
+const RUNTIME_SOURCES: [&str; 3] = [
+    "verilated.cpp",
+    "verilated_vcd_c.cpp",
+    "verilated_threads.cpp",
+];
 
 /// The Verilator runtime objects, compiled once per Verilator install and shared by every
 /// model (`verilator --build` without `--exe` leaves them out).
 fn runtime() -> Result<Vec<PathBuf>> {
     let root = verilator_root()?;
-    let version = Command::new("verilator").arg("--version").output().context("cannot run verilator")?;
-    let key = fnv(&[&root, &String::from_utf8_lossy(&version.stdout), &RUNTIME_DEFINES.join(" ")]);
+    let key = fnv(&[&root, &verilator_version()?, &RUNTIME_DEFINES.join(" ")]);
     let dir = cache_dir().join(format!("runtime-{key:016x}"));
-    let objs: Vec<PathBuf> = RUNTIME_SOURCES.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect();
+    let objs: Vec<PathBuf> = RUNTIME_SOURCES
+        .iter()
+        .map(|s| dir.join(s.replace(".cpp", ".o")))
+        .collect();
     if objs.iter().all(|o| o.exists()) {
         return Ok(objs);
     }
@@ -265,7 +318,10 @@ fn runtime() -> Result<Vec<PathBuf>> {
     for (child, src) in children.into_iter().zip(RUNTIME_SOURCES) {
         let out = child.wait_with_output()?;
         if !out.status.success() {
-            bail!("g++ failed on the Verilator runtime {src}:\n{}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "g++ failed on the Verilator runtime {src}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
     match std::fs::rename(&work, &dir) {
@@ -278,8 +334,19 @@ fn runtime() -> Result<Vec<PathBuf>> {
     Ok(objs)
 }
 
+fn verilator_version() -> Result<String> {
+    let out = Command::new("verilator")
+        .arg("--version")
+        .output()
+        .context("cannot run verilator (install it: make deps, or apt-get install verilator)")?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn verilator_root() -> Result<String> {
-    let out = Command::new("verilator").arg("-V").output().context("cannot run verilator -V")?;
+    let out = Command::new("verilator")
+        .arg("-V")
+        .output()
+        .context("cannot run verilator -V")?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("VERILATOR_ROOT"))

@@ -48,7 +48,11 @@ fn default_config_with_random_backpressure_loses_nothing() {
     let beats = 64 * cfg.beats_per_row() as usize;
     assert_eq!((r.beats_in, r.beats_out), (beats, beats));
     // The flow patterns really did stall the stream.
-    assert!(r.cycles > beats * 5 / 4, "{} cycles for {beats} beats", r.cycles);
+    assert!(
+        r.cycles > beats * 5 / 4,
+        "{} cycles for {beats} beats",
+        r.cycles
+    );
 }
 
 #[test]
@@ -65,7 +69,11 @@ fn full_throughput_is_one_beat_per_clock() {
     let beats = 16 * cfg.beats_per_row() as usize;
     let (first, last) = (r.first_output_cycle.unwrap(), r.last_output_cycle.unwrap());
     assert_eq!(first, nmpu_rtl::LATENCY, "latency");
-    assert_eq!(last - first + 1, beats, "{beats} beats must leave in {beats} cycles");
+    assert_eq!(
+        last - first + 1,
+        beats,
+        "{beats} beats must leave in {beats} cycles"
+    );
 }
 
 /// Reset in the middle of a stream drops exactly the beats in flight; the coefficients stay
@@ -86,7 +94,10 @@ fn reset_in_mid_stream_drops_the_beats_in_flight() {
             ..RunOptions::default()
         };
         let r = check(&mut s, spec, &opts, "reset");
-        assert!(r.dropped_by_reset > 0, "reset at {reset_at} dropped nothing");
+        assert!(
+            r.dropped_by_reset > 0,
+            "reset at {reset_at} dropped nothing"
+        );
         assert!(r.dropped_by_reset <= nmpu_rtl::LATENCY, "{r:?}");
         assert_eq!(r.beats_out + r.dropped_by_reset, r.beats_in, "{r:?}");
         assert_eq!(r.beats_in, 4 * cfg.beats_per_row() as usize);
@@ -124,12 +135,21 @@ fn default_config_corner_sweep() {
             t.over_high += x.over_high;
             t.over_low += x.over_low;
         }
-        let r = check(&mut s, CaseSpec::Corner { seed: 1, pass }, &RunOptions::default(), "corners");
+        let r = check(
+            &mut s,
+            CaseSpec::Corner { seed: 1, pass },
+            &RunOptions::default(),
+            "corners",
+        );
         assert_eq!(r.elements, c.elements);
     }
     total.affine = Some(affine);
     eprintln!("{total}");
-    assert_eq!(total.elements, 4 * 8192 * 256, "every code in every column, four times");
+    assert_eq!(
+        total.elements,
+        4 * 8192 * 256,
+        "every code in every column, four times"
+    );
     assert_reaches_every_corner("affine", &affine, true);
     assert_reaches_every_corner("batch_norm", &total.batch_norm, true);
     // After ReLU the requantize input is never negative.
@@ -156,7 +176,11 @@ fn a_one_lsb_coefficient_error_is_caught_and_recorded() {
         .find_map(|col| {
             let mut bad = case.clone();
             let b = &mut bad.codes.b[col];
-            *b += if *b < cfg.coefficients.b.max_code() { 1 } else { -1 };
+            *b += if *b < cfg.coefficients.b.max_code() {
+                1
+            } else {
+                -1
+            };
             (bad.expected().unwrap() != good).then_some((bad, col))
         })
         .expect("some column shows a one-LSB offset change");
@@ -172,10 +196,25 @@ fn a_one_lsb_coefficient_error_is_caught_and_recorded() {
 
     let dir = failure_dir("negative");
     let _ = std::fs::remove_dir_all(&dir);
-    let f = record_failure(&s.library, &bad, &spec, &RunOptions::default(), m, &dir).unwrap();
+    let f = record_failure(
+        &s.library,
+        &bad,
+        &spec,
+        &RunOptions::default(),
+        m,
+        &dir,
+        None,
+    )
+    .unwrap();
     let vcd = std::fs::read_to_string(&f.vcd).unwrap();
-    assert!(vcd.contains("$var") && vcd.contains("m_y_bus"), "VCD lacks the output bus");
-    assert!(vcd.lines().filter(|l| l.starts_with('#')).count() > 4, "VCD has no window");
+    assert!(
+        vcd.contains("$var") && vcd.contains("m_y_bus"),
+        "VCD lacks the output bus"
+    );
+    assert!(
+        vcd.lines().filter(|l| l.starts_with('#')).count() > 4,
+        "VCD has no window"
+    );
     let back = NmpuConfig::from_toml_str(&std::fs::read_to_string(&f.config_file).unwrap());
     assert_eq!(back.unwrap(), cfg);
     assert!(f.replay.starts_with("nmpu cosim --config ") && f.replay.contains("--seed 21"));

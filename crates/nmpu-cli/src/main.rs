@@ -1,6 +1,7 @@
 //! `nmpu`: run, compare and inspect the NMPU models from the command line.
 
 mod commands;
+mod cosim;
 mod io;
 mod table;
 
@@ -81,6 +82,14 @@ enum Command {
         #[arg(long, short, default_value = "rtl_out")]
         out: PathBuf,
     },
+    /// Co-simulate the generated RTL (Verilator) against the golden model, bit for bit
+    ///
+    /// Builds (or takes from the cache, $NMPU_CACHE_DIR or the temp dir) a Verilated model
+    /// of the config's RTL, loads coefficients through the configuration port and streams
+    /// corner sweeps, random vectors with random gaps and stalls, and resets in mid-stream;
+    /// then the same kind of vectors through Icarus Verilog. Stops at the first mismatch
+    /// with a report, the config and a VCD of the failing window, and a replay command.
+    Cosim(cosim::CosimArgs),
     /// Validate a configuration and print it with every field filled in
     Config {
         #[arg(long, short)]
@@ -132,6 +141,7 @@ fn main() -> ExitCode {
             json,
         ),
         Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
+        Command::Cosim(args) => cosim::cosim(&args),
         Command::Config { config, default } => commands::config(config.as_deref(), default),
         Command::GenData {
             config,

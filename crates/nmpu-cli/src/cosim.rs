@@ -1,0 +1,301 @@
+//! `nmpu cosim`: the generated RTL under Verilator against the golden model, for any config.
+
+use crate::io::{describe_config, load_config};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use nmpu_verification::cosim::{run_case, RunOptions, RunReport, Session};
+use nmpu_verification::coverage::{coverage, Coverage, StageCoverage};
+use nmpu_verification::stimulus::{Case, CaseSpec};
+use nmpu_verification::{check, icarus};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Every phase
+    All,
+    /// Corner passes: every ADC code against coefficient extremes, no stalls
+    Corners,
+    /// Random vectors and coefficients with random gaps and stalls
+    Random,
+    /// Reset asserted in the middle of random streams
+    Reset,
+    /// The same vectors through Icarus Verilog
+    Icarus,
+}
+
+#[derive(Args, Debug)]
+pub struct CosimArgs {
+    /// Configuration TOML (default: the shipped configs/default.toml)
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Random input vectors (rows of `columns` codes) to stream
+    #[arg(long, short = 'n', default_value_t = 2048)]
+    vectors: usize,
+    /// Seed of coefficients, data and flow control
+    #[arg(long, short, default_value_t = 1)]
+    seed: u64,
+    /// VCD file: the window around the first mismatch; when everything matches, the
+    /// first 256 cycles of the first random case
+    #[arg(long)]
+    vcd: Option<PathBuf>,
+    /// Run only one phase
+    #[arg(long, value_enum, default_value_t = Only::All)]
+    only: Only,
+    /// Corner passes (each with new coefficient draws)
+    #[arg(long, default_value_t = 4)]
+    passes: u32,
+    /// Number of the first corner pass (to replay one pass)
+    #[arg(long, default_value_t = 0)]
+    first_pass: u32,
+    /// Vectors per random case; each case loads new random coefficients (case k uses
+    /// seed + k)
+    #[arg(long, default_value_t = 256)]
+    chunk: usize,
+    /// Probability that the producer holds back a beat in a cycle
+    #[arg(long, default_value_t = 0.2)]
+    gap: f64,
+    /// Probability that the consumer is not ready in a cycle
+    #[arg(long, default_value_t = 0.2)]
+    stall: f64,
+    /// Assert reset at this streaming cycle of every random case
+    #[arg(long)]
+    reset_at: Option<usize>,
+    /// Where a failure's config and VCD are written
+    #[arg(long, default_value = "cosim-failure")]
+    failure_dir: PathBuf,
+}
+
+/// Totals over every case run.
+#[derive(Default)]
+struct Totals {
+    vectors: usize,
+    elements: usize,
+    cycles: usize,
+    seconds: f64,
+    cases: usize,
+}
+
+impl Totals {
+    fn add(&mut self, r: &RunReport, columns: usize) {
+        self.elements += r.elements;
+        self.vectors += r.elements / columns;
+        self.cycles += r.cycles;
+        self.seconds += r.seconds;
+        self.cases += 1;
+    }
+}
+
+fn add_stage(t: &mut StageCoverage, s: &StageCoverage) {
+    t.ties += s.ties;
+    t.over_high += s.over_high;
+    t.over_low += s.over_low;
+}
+
+fn add_coverage(t: &mut Coverage, c: &Coverage) {
+    t.elements += c.elements;
+    if let Some(a) = &c.affine {
+        add_stage(t.affine.get_or_insert_with(StageCoverage::default), a);
+    }
+    add_stage(&mut t.batch_norm, &c.batch_norm);
+    add_stage(&mut t.requantize, &c.requantize);
+}
+
+fn check_args(a: &CosimArgs) -> Result<()> {
+    for (name, p) in [("--gap", a.gap), ("--stall", a.stall)] {
+        if !(0.0..1.0).contains(&p) {
+            bail!("{name} {p}: a probability in [0, 1) is needed (1 would stall forever)");
+        }
+    }
+    if a.chunk == 0 {
+        bail!("--chunk 0: a random case needs at least one vector");
+    }
+    Ok(())
+}
+
+pub fn cosim(a: &CosimArgs) -> Result<()> {
+    check_args(a)?;
+    let cfg = load_config(a.config.as_deref())?;
+    let columns = cfg.columns as usize;
+    let phase = |p: Only| a.only == Only::All || a.only == p;
+    eprintln!(
+        "cosim: config {} ({} columns, {} lanes, fingerprint {})",
+        describe_config(a.config.as_deref()),
+        cfg.columns,
+        cfg.lanes,
+        cfg.fingerprint()
+    );
+    let bar = ProgressBar::new_spinner();
+    bar.set_message("generating the RTL and building the Verilated model");
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let mut session = Session::new(&cfg).context("building the Verilated model")?;
+    bar.finish_and_clear();
+    if session.build_seconds > 0.0 {
+        eprintln!("model built in {:.1} s", session.build_seconds);
+    } else {
+        eprintln!("model taken from the cache ({})", session.library.display());
+    }
+
+    let random: Vec<CaseSpec> = (0..a.vectors.div_ceil(a.chunk))
+        .map(|k| CaseSpec::Random {
+            seed: a.seed.wrapping_add(k as u64),
+            rows: a.chunk.min(a.vectors - k * a.chunk),
+            p_gap: a.gap,
+            p_stall: a.stall,
+        })
+        .collect();
+    let corners: Vec<CaseSpec> = (a.first_pass..a.first_pass + a.passes)
+        .map(|pass| CaseSpec::Corner { seed: a.seed, pass })
+        .collect();
+    let mut plan: Vec<(&str, CaseSpec, RunOptions)> = vec![];
+    if phase(Only::Corners) {
+        plan.extend(
+            corners
+                .iter()
+                .map(|s| ("corners", *s, RunOptions::default())),
+        );
+    }
+    if phase(Only::Random) {
+        let opts = RunOptions {
+            reset_at: a.reset_at,
+            ..RunOptions::default()
+        };
+        plan.extend(random.iter().map(|s| ("random", *s, opts.clone())));
+    }
+    if phase(Only::Reset) {
+        for k in 0..3u64 {
+            let spec = CaseSpec::Random {
+                seed: a.seed.wrapping_add(1000 + k),
+                rows: 2,
+                p_gap: a.gap,
+                p_stall: a.stall,
+            };
+            let reset_at = 3 + (k as usize * 37) % (2 * cfg.beats_per_row() as usize).max(1);
+            let opts = RunOptions {
+                reset_at: Some(reset_at),
+                ..RunOptions::default()
+            };
+            plan.push(("reset", spec, opts));
+        }
+    }
+
+    let total_cases = plan.len();
+    let bar = ProgressBar::new(total_cases as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} cases {msg}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let mut totals = Totals::default();
+    let mut cov = Coverage::default();
+    let (mut dropped, mut resets) = (0usize, 0usize);
+    let mut traced = false;
+    for (name, spec, opts) in &plan {
+        bar.set_prefix(name.to_string());
+        let case = spec.build(&cfg);
+        add_coverage(&mut cov, &coverage(&case));
+        let vcd = a.vcd.as_deref();
+        let r = match session.check_case(&case, spec, opts, &a.failure_dir, vcd)? {
+            Ok(r) => r,
+            Err(f) => {
+                bar.abandon();
+                summary(&totals, &cov, 1);
+                bail!("{spec}\n{f}");
+            }
+        };
+        if *name == "reset" {
+            resets += 1;
+            dropped += r.dropped_by_reset;
+            if r.beats_out + r.dropped_by_reset != r.beats_in {
+                bar.abandon();
+                bail!(
+                    "{spec}, reset at {:?}: {} beats in, {} out, {} dropped by the reset: beats lost",
+                    opts.reset_at,
+                    r.beats_in,
+                    r.beats_out,
+                    r.dropped_by_reset
+                );
+            }
+        }
+        if *name == "random" && !traced {
+            if let Some(path) = vcd {
+                trace_first_cycles(&session, &case, path)?;
+                traced = true;
+            }
+        }
+        totals.add(&r, columns);
+        bar.set_message(format!(
+            "{} vectors, 0 mismatches, {:.1} M elements/s",
+            totals.vectors,
+            totals.elements as f64 / totals.seconds.max(1e-9) / 1e6
+        ));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let mut icarus_vectors = 0;
+    if phase(Only::Icarus) {
+        icarus_vectors = cross_check_icarus(&cfg, a.seed, &a.failure_dir)?;
+    }
+    summary(&totals, &cov, 0);
+    if phase(Only::Reset) {
+        eprintln!("  reset mid-stream: {resets} cases, {dropped} in-flight beats dropped as documented, the rest exact");
+    }
+    if phase(Only::Icarus) {
+        eprintln!("  icarus: {icarus_vectors} vectors with gaps and stalls, identical to the golden model");
+    }
+    Ok(())
+}
+
+fn summary(t: &Totals, cov: &Coverage, mismatches: usize) {
+    eprintln!(
+        "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included)",
+        t.cases,
+        t.vectors,
+        t.elements,
+        t.cycles,
+        mismatches,
+        t.elements as f64 / t.seconds.max(1e-9) / 1e6
+    );
+    eprint!("{cov}");
+}
+
+/// With `--vcd` and no mismatch: the first 256 cycles of the first random case.
+fn trace_first_cycles(session: &Session, case: &Case, path: &Path) -> Result<()> {
+    let mut m = session.fresh_model()?;
+    let opts = RunOptions {
+        vcd: Some((path.to_path_buf(), 0, 256)),
+        ..RunOptions::default()
+    };
+    run_case(&mut m, case, &opts)?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("VCD of the first 256 cycles written to {}", path.display());
+    Ok(())
+}
+
+/// A short random case through Icarus Verilog: a second simulator on the same vectors.
+fn cross_check_icarus(cfg: &nmpu_config::NmpuConfig, seed: u64, dir: &Path) -> Result<usize> {
+    let rows = 2;
+    let spec = CaseSpec::Random {
+        seed: seed.wrapping_add(2000),
+        rows,
+        p_gap: 0.25,
+        p_stall: 0.25,
+    };
+    let case = spec.build(cfg);
+    let rtl = nmpu_rtl::generate(cfg)?;
+    let work = std::env::temp_dir().join(format!("nmpu-cosim-icarus-{}", std::process::id()));
+    let start = Instant::now();
+    let got = icarus::run(&case, &rtl.files[0].1, &work)?;
+    let _ = std::fs::remove_dir_all(&work);
+    if let Err(e) = check::compare(&case, &got) {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("config.toml"), cfg.to_toml_string())?;
+        bail!("Icarus Verilog: {spec}\n{e:#}");
+    }
+    eprintln!(
+        "icarus: {rows} vectors in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(rows)
+}
