@@ -7,7 +7,7 @@ CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run rtl lint compare test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim test fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -16,7 +16,8 @@ help:
 	@echo "make lint     Verilator -Wall, Icarus -Wall, Yosys check + synth (no latches) on rtl_out/"
 	@echo "make test     format check, clippy -D warnings, all tests (installs EDA tools if missing)"
 	@echo "make compare  fixed point vs FP16 vs f64 on $(CONFIG) (CONFIG=... to change)"
-	@echo "make bench    golden-model throughput (elements/s)"
+	@echo "make cosim    Verilator co-simulation of $(CONFIG)'s RTL against the golden model"
+	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus from Debian packages if missing"
 
 build:
@@ -34,6 +35,9 @@ lint: deps rtl
 compare: build
 	$(NMPU) compare --config $(CONFIG)
 
+cosim: deps build
+	$(NMPU) cosim --config $(CONFIG)
+
 deps:
 	@scripts/install-tools.sh
 
@@ -43,13 +47,14 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+# Optimised: the co-simulation tests compute and compare millions of golden-model outputs.
 unit:
-	$(CARGO) test --locked --workspace
+	$(CARGO) test --release --locked --workspace
 
 test: deps fmt-check clippy unit lint
 
 bench:
-	$(CARGO) bench --locked -p nmpu-model
+	$(CARGO) bench --locked -p nmpu-model -p nmpu-verification
 
 clean:
 	$(CARGO) clean

@@ -168,6 +168,11 @@ pub struct Built {
 
 /// Builds (or finds in the cache) the shared library for `verilog` with `lanes` lanes.
 pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
+    // One build at a time in this process: threads asking for the same model wait for the
+    // first and then find it in the cache; builds use every core anyway. Other processes
+    // build in their own directories and the first rename wins.
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let wrap = wrapper(lanes);
     let recipe = [
         VERILATOR_ARGS.join(" "),

@@ -163,7 +163,7 @@ fn config_prints_the_default_and_validates() {
 fn help_describes_every_command() {
     let o = nmpu(&["--help"]);
     let h = stdout(&o);
-    for c in ["run", "compare", "config", "gen-data"] {
+    for c in ["run", "compare", "config", "gen-data", "generate", "cosim"] {
         assert!(h.contains(c), "{h}");
     }
     let o = nmpu(&["run", "--help"]);
@@ -281,5 +281,76 @@ fn generate_rejects_a_bad_config() {
     fails(
         &["generate", "-c", s(&cfg), "-o", s(&d.path("rtl"))],
         "does not divide",
+    );
+}
+
+/// A config that is not in the repository, co-simulated end to end: summary, coverage,
+/// the VCD asked for, and a replay of one random case through the printed flags.
+#[test]
+fn cosim_checks_a_users_config() {
+    let d = Dir::new();
+    let cfg = d.file(
+        "mine.toml",
+        "columns = 24\nlanes = 6\nin_bits = 9\nfuse_affine_bn = true\nactivation = \"none\"\n\
+         [coefficients]\na = { signed = true, int = 3, frac = 9 }\nb = { signed = true, int = 8, frac = 4 }\n\
+         [output]\nformat = { signed = false, int = 7, frac = 0 }\nrounding = \"floor\"\noverflow = \"wrap\"\n",
+    );
+    let vcd = d.0.path().join("trace.vcd");
+    let o = nmpu(&[
+        "cosim",
+        "--config",
+        s(&cfg),
+        "--vectors",
+        "300",
+        "--seed",
+        "5",
+        "--vcd",
+        s(&vcd),
+    ]);
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(e.contains("0 mismatches"), "{e}");
+    assert!(e.contains("coverage of"), "{e}");
+    assert!(e.contains("icarus: 2 vectors"), "{e}");
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(
+        text.contains("m_y_bus") && text.contains("#2550"),
+        "VCD does not span 256 cycles"
+    );
+    let o = nmpu(&[
+        "cosim",
+        "--config",
+        s(&cfg),
+        "--only",
+        "random",
+        "--seed",
+        "7",
+        "--vectors",
+        "3",
+        "--chunk",
+        "3",
+        "--gap",
+        "0.5",
+        "--stall",
+        "0.5",
+        "--reset-at",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cosim summary: 1 cases"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn cosim_rejects_bad_arguments() {
+    fails(&["cosim", "--gap", "1"], "--gap 1: a probability in [0, 1)");
+    fails(&["cosim", "--stall=-0.1"], "--stall -0.1");
+    fails(&["cosim", "--chunk", "0"], "--chunk 0");
+    fails(
+        &["cosim", "--config", "/nonexistent/c.toml"],
+        "/nonexistent/c.toml",
     );
 }
