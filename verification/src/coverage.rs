@@ -3,9 +3,9 @@
 //! counts, so a change that silently stops reaching a corner fails a test.
 
 use crate::stimulus::Case;
-use nmpu_config::QFormat;
+
 use nmpu_model::requant::Quantizer;
-use nmpu_model::stages::{MacStage, Requantize};
+use nmpu_model::stages::pipeline;
 use std::fmt;
 
 /// Counts for one rounding-and-fit step.
@@ -20,6 +20,12 @@ pub struct StageCoverage {
 }
 
 impl StageCoverage {
+    pub fn add(&mut self, s: &StageCoverage) {
+        self.ties += s.ties;
+        self.over_high += s.over_high;
+        self.over_low += s.over_low;
+    }
+
     fn count(&mut self, q: &Quantizer, exact: i64) {
         if q.shift > 0 && exact & ((1i64 << q.shift) - 1) == 1i64 << (q.shift - 1) {
             self.ties += 1;
@@ -43,6 +49,20 @@ pub struct Coverage {
     pub requantize: StageCoverage,
 }
 
+impl Coverage {
+    /// Adds the counts of another case.
+    pub fn add(&mut self, c: &Coverage) {
+        self.elements += c.elements;
+        if let Some(a) = &c.affine {
+            self.affine
+                .get_or_insert_with(StageCoverage::default)
+                .add(a);
+        }
+        self.batch_norm.add(&c.batch_norm);
+        self.requantize.add(&c.requantize);
+    }
+}
+
 impl fmt::Display for Coverage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let row = |f: &mut fmt::Formatter<'_>, name: &str, s: &StageCoverage| {
@@ -64,23 +84,8 @@ impl fmt::Display for Coverage {
 /// Counts, with the golden model's stage definitions, what `case` exercises.
 pub fn coverage(case: &Case) -> Coverage {
     let cfg = &case.cfg;
-    let k = &cfg.coefficients;
     let c = &case.codes;
-    let x_fmt = QFormat::new(true, cfg.in_bits as i32, 0);
-    let (first, second) = if cfg.fuse_affine_bn {
-        (MacStage::new(&x_fmt, &k.a, &k.b, &cfg.batch_norm), None)
-    } else {
-        (
-            MacStage::new(&x_fmt, &k.a, &k.b, &cfg.affine),
-            Some(MacStage::new(
-                &cfg.affine.format,
-                &k.g,
-                &k.h,
-                &cfg.batch_norm,
-            )),
-        )
-    };
-    let requantize = Requantize::new(&cfg.batch_norm.format, &cfg.output);
+    let (first, second, requantize) = pipeline(cfg);
     let relu = cfg.activation == nmpu_config::Activation::Relu;
     let mut cov = Coverage {
         affine: second.map(|_| StageCoverage::default()),

@@ -118,23 +118,10 @@ fn default_config_corner_sweep() {
     let cfg = NmpuConfig::default();
     let mut s = session(&cfg);
     let mut total = Coverage::default();
-    let mut affine = StageCoverage::default();
     for pass in 0..4 {
         let case = corner_case(&cfg, 1, pass);
         let c = coverage(&case);
-        let a = c.affine.unwrap();
-        affine.ties += a.ties;
-        affine.over_high += a.over_high;
-        affine.over_low += a.over_low;
-        total.elements += c.elements;
-        for (t, x) in [
-            (&mut total.batch_norm, c.batch_norm),
-            (&mut total.requantize, c.requantize),
-        ] {
-            t.ties += x.ties;
-            t.over_high += x.over_high;
-            t.over_low += x.over_low;
-        }
+        total.add(&c);
         let r = check(
             &mut s,
             CaseSpec::Corner { seed: 1, pass },
@@ -143,14 +130,13 @@ fn default_config_corner_sweep() {
         );
         assert_eq!(r.elements, c.elements);
     }
-    total.affine = Some(affine);
     eprintln!("{total}");
     assert_eq!(
         total.elements,
         4 * 8192 * 256,
         "every code in every column, four times"
     );
-    assert_reaches_every_corner("affine", &affine, true);
+    assert_reaches_every_corner("affine", &total.affine.unwrap(), true);
     assert_reaches_every_corner("batch_norm", &total.batch_norm, true);
     // After ReLU the requantize input is never negative.
     assert_reaches_every_corner("requantize", &total.requantize, false);

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_verification::cosim::{run_case, RunOptions, RunReport, Session};
-use nmpu_verification::coverage::{coverage, Coverage, StageCoverage};
+use nmpu_verification::coverage::{coverage, Coverage};
 use nmpu_verification::stimulus::{Case, CaseSpec};
 use nmpu_verification::{check, icarus};
 use std::path::{Path, PathBuf};
@@ -85,21 +85,6 @@ impl Totals {
         self.seconds += r.seconds;
         self.cases += 1;
     }
-}
-
-fn add_stage(t: &mut StageCoverage, s: &StageCoverage) {
-    t.ties += s.ties;
-    t.over_high += s.over_high;
-    t.over_low += s.over_low;
-}
-
-fn add_coverage(t: &mut Coverage, c: &Coverage) {
-    t.elements += c.elements;
-    if let Some(a) = &c.affine {
-        add_stage(t.affine.get_or_insert_with(StageCoverage::default), a);
-    }
-    add_stage(&mut t.batch_norm, &c.batch_norm);
-    add_stage(&mut t.requantize, &c.requantize);
 }
 
 fn check_args(a: &CosimArgs) -> Result<()> {
@@ -194,7 +179,7 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     for (name, spec, opts) in &plan {
         bar.set_prefix(name.to_string());
         let case = spec.build(&cfg);
-        add_coverage(&mut cov, &coverage(&case));
+        cov.add(&coverage(&case));
         let vcd = a.vcd.as_deref();
         let r = match session.check_case(&case, spec, opts, &a.failure_dir, vcd)? {
             Ok(r) => r,

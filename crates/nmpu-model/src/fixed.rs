@@ -3,7 +3,7 @@
 use crate::coeffs::CoeffCodes;
 use crate::error::ModelError;
 use crate::fast::{align, run_stages, FastMac, FastRequant, Span};
-use crate::stages::{MacStage, Requantize};
+use crate::stages::{pipeline, MacStage, Requantize};
 use nmpu_config::{Activation, NmpuConfig, QFormat};
 
 /// Every stage value of one element, for per-stage error reports and debugging.
@@ -38,22 +38,8 @@ impl FixedModel {
     pub fn new(cfg: &NmpuConfig, codes: CoeffCodes) -> Result<Self, ModelError> {
         cfg.validate()?;
         codes.check(cfg)?;
-        let c = &cfg.coefficients;
         let x = QFormat::new(true, cfg.in_bits as i32, 0);
-        let (affine, batch_norm) = if cfg.fuse_affine_bn {
-            (MacStage::new(&x, &c.a, &c.b, &cfg.batch_norm), None)
-        } else {
-            (
-                MacStage::new(&x, &c.a, &c.b, &cfg.affine),
-                Some(MacStage::new(
-                    &cfg.affine.format,
-                    &c.g,
-                    &c.h,
-                    &cfg.batch_norm,
-                )),
-            )
-        };
-        let requantize = Requantize::new(&cfg.batch_norm.format, &cfg.output);
+        let (affine, batch_norm, requantize) = pipeline(cfg);
         let fast = (
             FastMac::new(&affine),
             FastMac::new(batch_norm.as_ref().unwrap_or(&affine)),

@@ -1,7 +1,7 @@
 //! The stages of docs/arithmetic.md sections 3 and 4, with the names the RTL uses.
 
 use crate::requant::Quantizer;
-use nmpu_config::{QFormat, StageConfig};
+use nmpu_config::{NmpuConfig, QFormat, StageConfig};
 
 /// A multiply-add stage `v*k + o -> result` with its alignment shifts precomputed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,4 +56,30 @@ impl Requantize {
     pub fn apply(&self, z: i64) -> (i64, bool) {
         self.quantizer.apply(z << self.align_shift)
     }
+}
+
+/// The stages of a config's pipeline: the first multiply-add (unfused: `affine`; fused: the
+/// one multiply-add, rounding to the batch-norm format), the batch-norm multiply-add (unfused
+/// only) and `requantize`.
+pub fn pipeline(cfg: &NmpuConfig) -> (MacStage, Option<MacStage>, Requantize) {
+    let c = &cfg.coefficients;
+    let x = QFormat::new(true, cfg.in_bits as i32, 0);
+    let (first, second) = if cfg.fuse_affine_bn {
+        (MacStage::new(&x, &c.a, &c.b, &cfg.batch_norm), None)
+    } else {
+        (
+            MacStage::new(&x, &c.a, &c.b, &cfg.affine),
+            Some(MacStage::new(
+                &cfg.affine.format,
+                &c.g,
+                &c.h,
+                &cfg.batch_norm,
+            )),
+        )
+    };
+    (
+        first,
+        second,
+        Requantize::new(&cfg.batch_norm.format, &cfg.output),
+    )
 }
