@@ -24,11 +24,18 @@ fn a_failing_config_shrinks_to_a_small_one() {
     let Err(TestError::Fail(_, small)) = result else {
         panic!("the predicate must fail on some random config: {result:?}");
     };
-    assert_eq!((small.columns, small.lanes, small.in_bits), (2, 2, 6), "{small:?}");
+    assert_eq!(
+        (small.columns, small.lanes, small.in_bits),
+        (2, 2, 6),
+        "{small:?}"
+    );
     let widths = [
         small.coefficients.a.width(),
         small.coefficients.b.width(),
         small.output.format.width(),
     ];
-    assert!(widths.iter().all(|&w| w <= 2), "widths not shrunk: {small:?}");
+    assert!(
+        widths.iter().all(|&w| w <= 2),
+        "widths not shrunk: {small:?}"
+    );
 }
