@@ -53,6 +53,17 @@
 //   signed = true
 //   int = 8
 //   frac = 0
+//
+//   [adc]
+//   count_bits = 12
+//   window = 4096
+//
+//   [dac]
+//   rows = 256
+//   bits = 8
+//   lanes = 8
+//   cycles_per_lsb = 1
+//   two_phase = false
 
 
 module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,m_valid,m_ready,m_col,m_y$0,m_y$1,m_y$2,m_y$3,m_y$4,m_y$5,m_y$6,m_y$7,cfg_we,cfg_sel,cfg_col,cfg_data);

@@ -31,7 +31,7 @@ fn main() {
     let mut s = Session::new(&cfg).expect("build");
     let cold_seconds = start.elapsed().as_secs_f64();
     // A second build with the runtime cached: remove only the model.
-    std::fs::remove_dir_all(s.library.parent().unwrap()).unwrap();
+    std::fs::remove_dir_all(s.built.library.parent().unwrap()).unwrap();
     let start = Instant::now();
     let mut s2 = Session::new(&cfg).expect("build");
     let warm_seconds = start.elapsed().as_secs_f64();

@@ -3,9 +3,10 @@
 //! bit. A reset drops the queue (in-flight beats are lost, as documented).
 
 use crate::check::lane_word;
+use crate::nmpu_dut::{Ctrl, Model};
 use crate::stimulus::Case;
 use crate::stimulus::CaseSpec;
-use crate::verilator::{build, Ctrl, Model};
+use crate::verilator::{build, Built};
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
 use std::collections::VecDeque;
@@ -276,7 +277,7 @@ pub fn run_case(
 /// A config's Verilated model, ready to run cases.
 pub struct Session {
     pub cfg: NmpuConfig,
-    pub library: PathBuf,
+    pub built: Built,
     /// Seconds spent building the model (zero when it came from the cache).
     pub build_seconds: f64,
     model: Model,
@@ -286,12 +287,12 @@ impl Session {
     /// Generates the RTL for `cfg` and builds (or finds in the cache) its Verilated model.
     pub fn new(cfg: &NmpuConfig) -> Result<Self> {
         let rtl = nmpu_rtl::generate(cfg)?;
-        let built = build(&rtl.files[0].1, cfg.lanes as usize)?;
-        let model = Model::load(&built.library, cfg.lanes as usize)?;
+        let built = build(&rtl.files[0].1, "nmpu")?;
+        let model = Model::load(&built, cfg.lanes as usize)?;
         Ok(Session {
             cfg: cfg.clone(),
-            library: built.library,
             build_seconds: built.build_seconds,
+            built,
             model,
         })
     }
@@ -328,7 +329,7 @@ impl Session {
         match self.run(case, opts)? {
             Ok(r) => Ok(Ok(r)),
             Err(m) => {
-                let f = record_failure(&self.library, case, spec, opts, m, failure_dir, vcd)?;
+                let f = record_failure(&self.built, case, spec, opts, m, failure_dir, vcd)?;
                 Ok(Err(f))
             }
         }
@@ -336,7 +337,7 @@ impl Session {
 
     /// A fresh model of the same library, for a run with its own VCD.
     pub fn fresh_model(&self) -> Result<Model> {
-        Model::load(&self.library, self.cfg.lanes as usize)
+        Model::load(&self.built, self.cfg.lanes as usize)
     }
 }
 
@@ -366,7 +367,7 @@ impl fmt::Display for Failure {
 /// else `dir/failure.vcd`) by re-running the case on a fresh model, and returns the
 /// command that replays it.
 pub fn record_failure(
-    library: &Path,
+    built: &Built,
     case: &Case,
     spec: &CaseSpec,
     opts: &RunOptions,
@@ -379,7 +380,7 @@ pub fn record_failure(
     std::fs::write(&config_file, case.cfg.to_toml_string())
         .with_context(|| format!("cannot write {}", config_file.display()))?;
     let vcd = vcd.map_or_else(|| dir.join("failure.vcd"), Path::to_path_buf);
-    let mut fresh = Model::load(library, case.cfg.lanes as usize)?;
+    let mut fresh = Model::load(built, case.cfg.lanes as usize)?;
     let window = RunOptions {
         vcd: Some((
             vcd.clone(),

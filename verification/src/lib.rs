@@ -4,5 +4,6 @@ pub mod check;
 pub mod cosim;
 pub mod coverage;
 pub mod icarus;
+pub mod nmpu_dut;
 pub mod stimulus;
 pub mod verilator;

@@ -1,10 +1,12 @@
 //! The generated RTL as a Verilated model loaded into this process.
 //!
-//! Configs arrive at run time (property tests, `nmpu cosim` on a user's file), so the model
-//! is built at run time: a wrapper packs the lanes into buses, `verilator --cc --build`
-//! compiles it, a small `extern "C"` shim (one clock cycle per call) is linked into a
-//! shared library, and the library is loaded with `libloading`. Libraries are cached by a
-//! hash of everything that goes into them, so a config is only built once.
+//! Configs arrive at run time (property tests, `nmpu cosim` on a user's file), so models
+//! are built at run time: `verilator --cc --build` compiles the top module, a small
+//! `extern "C"` shim generated from the top's port list (one clock cycle per call: inputs
+//! in, outputs sampled before the rising edge) is linked into a shared library, and the
+//! library is loaded with `libloading`. Libraries are cached by a hash of everything that
+//! goes into them, so a design is only built once. Any generated block works: the port list
+//! is read from the Verilog.
 
 use anyhow::{bail, Context, Result};
 use std::ffi::{c_void, CString};
@@ -13,40 +15,124 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const SHIM: &str = r#"
-#include "Vcosim_top.h"
+/// One port of the top module, as declared in the Verilog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub width: u32,
+    pub input: bool,
+    /// First word of this port in the input or output word array.
+    pub offset: usize,
+}
+
+impl Port {
+    fn words(&self) -> usize {
+        self.width.div_ceil(32) as usize
+    }
+
+    /// The C++ member Verilator gives the port (`$` is escaped as `__024`).
+    fn member(&self) -> String {
+        self.name.replace('$', "__024")
+    }
+}
+
+/// The ports of module `top` in `verilog`, in declaration order, with word offsets (inputs
+/// and outputs counted separately). Reads rust-hdl's non-ANSI declarations
+/// (`input wire [23:0] s_x$0;`).
+pub fn ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
+    let head = format!("module {top}(");
+    let start = verilog
+        .find(&head)
+        .with_context(|| format!("module {top} not found in the Verilog"))?;
+    let mut ports = vec![];
+    let (mut in_words, mut out_words) = (0, 0);
+    for line in verilog[start..].lines().skip(1) {
+        let l = line.trim();
+        let input = l.starts_with("input ");
+        if !input && !l.starts_with("output ") {
+            if l.is_empty() || l.starts_with("//") {
+                continue;
+            }
+            break;
+        }
+        let decl = l.trim_end_matches(';');
+        let name = decl
+            .split_whitespace()
+            .last()
+            .context("port without a name")?;
+        let width = match (decl.find('['), decl.find(']')) {
+            (Some(a), Some(b)) => {
+                let (hi, lo) = decl[a + 1..b].split_once(':').context("bad port range")?;
+                hi.trim().parse::<u32>()? - lo.trim().parse::<u32>()? + 1
+            }
+            _ => 1,
+        };
+        let words = &mut if input { &mut in_words } else { &mut out_words };
+        let offset = **words;
+        **words += width.div_ceil(32) as usize;
+        ports.push(Port {
+            name: name.to_string(),
+            width,
+            input,
+            offset,
+        });
+    }
+    if ports.is_empty() {
+        bail!("module {top} declares no ports");
+    }
+    Ok(ports)
+}
+
+/// The shim for a top with `ports`: `dut_cycle(handle, in, out, dump)` drives the inputs,
+/// samples the outputs before the rising edge, and runs one full clock period.
+fn shim(ports: &[Port]) -> String {
+    let mut set = String::new();
+    let mut get = String::new();
+    for p in ports {
+        let (m, o) = (p.member(), p.offset);
+        let line = match (p.input, p.words()) {
+            (true, 1) => format!("    t->{m} = in[{o}];\n"),
+            (true, 2) => format!("    t->{m} = (uint64_t)in[{o}] | ((uint64_t)in[{o} + 1] << 32);\n"),
+            (true, n) => format!("    for (int i = 0; i < {n}; i++) t->{m}[i] = in[{o} + i];\n"),
+            (false, 1) => format!("    out[{o}] = (uint32_t)t->{m};\n"),
+            (false, 2) => format!(
+                "    out[{o}] = (uint32_t)t->{m}; out[{o} + 1] = (uint32_t)((uint64_t)t->{m} >> 32);\n"
+            ),
+            (false, n) => format!("    for (int i = 0; i < {n}; i++) out[{o} + i] = t->{m}[i];\n"),
+        };
+        if p.name == "clock" {
+            continue;
+        }
+        if p.input {
+            set += &line;
+        } else {
+            get += &line;
+        }
+    }
+    SHIM_TEMPLATE
+        .replace("/*SET*/", &set)
+        .replace("/*GET*/", &get)
+}
+
+const SHIM_TEMPLATE: &str = r#"
+#include "Vdut.h"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
 #include <cstdint>
 
-template <typename T> static inline void load(T& d, const uint32_t* w) {
-    d = (T)((uint64_t)w[0] | ((uint64_t)w[1] << 32));
-}
-template <std::size_t N> static inline void load(VlWide<N>& d, const uint32_t* w) {
-    for (std::size_t i = 0; i < N; i++) d[i] = w[i];
-}
-template <typename T> static inline void store(const T& d, uint32_t* w) {
-    uint64_t v = (uint64_t)d;
-    w[0] = (uint32_t)v;
-    w[1] = (uint32_t)(v >> 32);
-}
-template <std::size_t N> static inline void store(const VlWide<N>& d, uint32_t* w) {
-    for (std::size_t i = 0; i < N; i++) w[i] = d[i];
-}
-
 struct Handle {
     VerilatedContext* ctx;
-    Vcosim_top* top;
+    Vdut* top;
     VerilatedVcdC* vcd;
     uint64_t time;
 };
 
 extern "C" {
-void* nmpu_new() {
+void* dut_new() {
     Handle* h = new Handle;
     h->ctx = new VerilatedContext;
     h->ctx->traceEverOn(true);
-    h->top = new Vcosim_top(h->ctx);
+    h->top = new Vdut(h->ctx);
     h->vcd = nullptr;
     h->time = 0;
     h->top->clock = 0;
@@ -54,7 +140,7 @@ void* nmpu_new() {
     return h;
 }
 
-void nmpu_free(void* p) {
+void dut_free(void* p) {
     Handle* h = (Handle*)p;
     if (h->vcd) { h->vcd->close(); delete h->vcd; }
     h->top->final();
@@ -63,7 +149,7 @@ void nmpu_free(void* p) {
     delete h;
 }
 
-int nmpu_vcd_open(void* p, const char* path) {
+int dut_vcd_open(void* p, const char* path) {
     Handle* h = (Handle*)p;
     if (h->vcd) return 1;
     h->vcd = new VerilatedVcdC;
@@ -72,27 +158,13 @@ int nmpu_vcd_open(void* p, const char* path) {
     return h->vcd->isOpen() ? 0 : 2;
 }
 
-// ctrl: reset, s_valid, s_col, m_ready, cfg_we, cfg_sel, cfg_col, cfg_data.
-// status (sampled before the rising edge, what the handshakes see): s_ready, m_valid, m_col.
-void nmpu_cycle(void* p, const uint32_t* ctrl, const uint32_t* x, uint32_t* status,
-                uint32_t* y, int dump) {
+void dut_cycle(void* p, const uint32_t* in, uint32_t* out, int dump) {
     Handle* h = (Handle*)p;
-    Vcosim_top* t = h->top;
-    t->reset = ctrl[0];
-    t->s_valid = ctrl[1];
-    t->s_col = ctrl[2];
-    t->m_ready = ctrl[3];
-    t->cfg_we = ctrl[4];
-    t->cfg_sel = ctrl[5];
-    t->cfg_col = ctrl[6];
-    t->cfg_data = ctrl[7];
-    load(t->s_x_bus, x);
+    Vdut* t = h->top;
+/*SET*/
     t->eval();
     if (dump && h->vcd) h->vcd->dump(h->time);
-    status[0] = t->s_ready;
-    status[1] = t->m_valid;
-    status[2] = t->m_col;
-    store(t->m_y_bus, y);
+/*GET*/
     h->time += 5;
     t->clock = 1;
     t->eval();
@@ -103,33 +175,6 @@ void nmpu_cycle(void* p, const uint32_t* ctrl, const uint32_t* x, uint32_t* stat
 }
 }
 "#;
-
-/// The wrapper: the NMPU's per-lane ports packed into buses, lane 0 in the low bits.
-fn wrapper(lanes: usize) -> String {
-    let mut s = String::from(
-        "module cosim_top(clock, reset, s_valid, s_ready, s_col, s_x_bus, m_valid, m_ready, \
-         m_col, m_y_bus, cfg_we, cfg_sel, cfg_col, cfg_data);\n",
-    );
-    s += "  input clock;\n  input reset;\n  input s_valid;\n  output s_ready;\n  input [11:0] s_col;\n";
-    s += &format!("  input [{}:0] s_x_bus;\n", 24 * lanes - 1);
-    s += "  output m_valid;\n  input m_ready;\n  output [11:0] m_col;\n";
-    s += &format!("  output [{}:0] m_y_bus;\n", 16 * lanes - 1);
-    s += "  input cfg_we;\n  input [1:0] cfg_sel;\n  input [11:0] cfg_col;\n  input [31:0] cfg_data;\n";
-    s += "  nmpu dut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready), \
-          .s_col(s_col), .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), \
-          .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)";
-    for i in 0..lanes {
-        s += &format!(
-            ",\n    .s_x${i}(s_x_bus[{}:{}]), .m_y${i}(m_y_bus[{}:{}])",
-            24 * i + 23,
-            24 * i,
-            16 * i + 15,
-            16 * i
-        );
-    }
-    s += ");\nendmodule\n";
-    s
-}
 
 fn fnv(parts: &[&str]) -> u64 {
     parts.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, p| {
@@ -160,33 +205,37 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// A built model library, and how long building it took (zero when it came from cache).
+/// A built model library, its top's ports, and how long building it took (zero when it
+/// came from the cache).
 pub struct Built {
     pub library: PathBuf,
+    pub ports: Vec<Port>,
     pub build_seconds: f64,
 }
 
-/// Builds (or finds in the cache) the shared library for `verilog` with `lanes` lanes.
-pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
+/// Builds (or finds in the cache) the shared library for module `top` of `verilog`.
+pub fn build(verilog: &str, top: &str) -> Result<Built> {
     // One build at a time in this process: threads asking for the same model wait for the
     // first and then find it in the cache; builds use every core anyway. Other processes
     // build in their own directories and the first rename wins.
     static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-    let wrap = wrapper(lanes);
+    let ports = ports(verilog, top)?;
+    let shim = shim(&ports);
     let recipe = [
         VERILATOR_ARGS.join(" "),
         RUNTIME_DEFINES.join(" "),
         verilator_version()?,
     ];
-    let mut parts = vec![verilog, &wrap, SHIM, env!("CARGO_PKG_VERSION")];
+    let mut parts = vec![verilog, top, &shim, env!("CARGO_PKG_VERSION")];
     parts.extend(recipe.iter().map(String::as_str));
     let key = format!("{:016x}", fnv(&parts));
     let dir = cache_dir().join(&key);
-    let lib = dir.join("libnmpu_cosim.so");
+    let lib = dir.join("libdut.so");
     if lib.exists() {
         return Ok(Built {
             library: lib,
+            ports,
             build_seconds: 0.0,
         });
     }
@@ -196,9 +245,8 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
     let work = cache_dir().join(format!("{key}.tmp{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    std::fs::write(work.join("nmpu.v"), verilog)?;
-    std::fs::write(work.join("cosim_top.v"), wrap)?;
-    std::fs::write(work.join("shim.cpp"), SHIM)?;
+    std::fs::write(work.join("dut.v"), verilog)?;
+    std::fs::write(work.join("shim.cpp"), &shim)?;
     let jobs = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .to_string();
@@ -206,8 +254,8 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
         Command::new("verilator")
             .current_dir(&work)
             .args(VERILATOR_ARGS)
-            .args(["-j", &jobs, "--Mdir", "obj"])
-            .args(["--top-module", "cosim_top", "nmpu.v", "cosim_top.v"]),
+            .args(["-j", &jobs, "--Mdir", "obj", "--prefix", "Vdut"])
+            .args(["--top-module", top, "dut.v"]),
         "verilator",
     )?;
     let runtime = runtime()?;
@@ -226,7 +274,7 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
                 "-O2",
                 "-std=c++17",
                 "-o",
-                "libnmpu_cosim.so",
+                "libdut.so",
                 "shim.cpp",
             ])
             .args(RUNTIME_DEFINES)
@@ -249,6 +297,7 @@ pub fn build(verilog: &str, lanes: usize) -> Result<Built> {
     }
     Ok(Built {
         library: lib,
+        ports,
         build_seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -363,70 +412,97 @@ fn verilator_root() -> Result<String> {
 type NewFn = unsafe extern "C" fn() -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type VcdFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
-type CycleFn = unsafe extern "C" fn(*mut c_void, *const u32, *const u32, *mut u32, *mut u32, i32);
+type CycleFn = unsafe extern "C" fn(*mut c_void, *const u32, *mut u32, i32);
 
-/// Inputs of one clock cycle.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Ctrl {
-    pub reset: bool,
-    pub s_valid: bool,
-    pub s_col: u32,
-    pub m_ready: bool,
-    pub cfg_we: bool,
-    pub cfg_sel: u32,
-    pub cfg_col: u32,
-    pub cfg_data: u32,
-}
-
-/// Outputs sampled just before the rising edge: what the handshakes see.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Status {
-    pub s_ready: bool,
-    pub m_valid: bool,
-    pub m_col: u32,
-}
-
-/// A live Verilated NMPU. Not `Send`: a Verilated model stays on the thread that made it.
-pub struct Model {
+/// A live Verilated design. Not `Send`: a Verilated model stays on the thread that made it.
+pub struct Dut {
     _lib: libloading::Library,
     handle: *mut c_void,
     free: FreeFn,
     vcd: VcdFn,
     cycle: CycleFn,
-    lanes: usize,
-    x_words: Vec<u32>,
-    y_words: Vec<u32>,
+    ports: Vec<Port>,
+    /// Input words (driven each cycle) and output words (sampled before each edge).
+    pub inputs: Vec<u32>,
+    pub outputs: Vec<u32>,
     _not_send: PhantomData<*const ()>,
 }
 
-impl Model {
-    pub fn load(library: &Path, lanes: usize) -> Result<Self> {
-        // SAFETY: the library is one this module built from SHIM; the symbols below have
-        // exactly the signatures SHIM declares.
+impl Dut {
+    pub fn load(built: &Built) -> Result<Self> {
+        let words = |input: bool| {
+            built
+                .ports
+                .iter()
+                .filter(|p| p.input == input)
+                .map(|p| p.offset + p.words())
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        };
+        // SAFETY: the library is one `build` made from `shim`; the symbols below have
+        // exactly the signatures SHIM_TEMPLATE declares, and the word arrays cover every
+        // offset the shim was generated with.
         unsafe {
-            let lib = libloading::Library::new(library)
-                .with_context(|| format!("cannot load {}", library.display()))?;
-            let new: NewFn = *lib.get::<NewFn>(b"nmpu_new")?;
-            let free: FreeFn = *lib.get::<FreeFn>(b"nmpu_free")?;
-            let vcd: VcdFn = *lib.get::<VcdFn>(b"nmpu_vcd_open")?;
-            let cycle: CycleFn = *lib.get::<CycleFn>(b"nmpu_cycle")?;
+            let lib = libloading::Library::new(&built.library)
+                .with_context(|| format!("cannot load {}", built.library.display()))?;
+            let new: NewFn = *lib.get::<NewFn>(b"dut_new")?;
+            let free: FreeFn = *lib.get::<FreeFn>(b"dut_free")?;
+            let vcd: VcdFn = *lib.get::<VcdFn>(b"dut_vcd_open")?;
+            let cycle: CycleFn = *lib.get::<CycleFn>(b"dut_cycle")?;
             let handle = new();
-            Ok(Model {
+            Ok(Dut {
                 _lib: lib,
                 handle,
                 free,
                 vcd,
                 cycle,
-                lanes,
-                x_words: vec![0; (24 * lanes).div_ceil(32).max(2)],
-                y_words: vec![0; (16 * lanes).div_ceil(32).max(2)],
+                inputs: vec![0; words(true)],
+                outputs: vec![0; words(false)],
+                ports: built.ports.clone(),
                 _not_send: PhantomData,
             })
         }
     }
 
-    pub fn lanes(&self) -> usize {
-        self.lanes
+    /// The port called `name`; an error names the ports there are.
+    pub fn port(&self, name: &str) -> Result<Port> {
+        self.ports
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .with_context(|| {
+                let names: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();
+                format!(
+                    "the design has no port {name}; its ports: {}",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Drives input `p` with the low `p.width` bits of `v` (ports up to 64 bits).
+    #[inline]
+    pub fn set(&mut self, p: &Port, v: u64) {
+        let v = if p.width >= 64 {
+            v
+        } else {
+            v & ((1u64 << p.width) - 1)
+        };
+        self.inputs[p.offset] = v as u32;
+        if p.width > 32 {
+            self.inputs[p.offset + 1] = (v >> 32) as u32;
+        }
+    }
+
+    /// Output `p` as sampled before the last edge (ports up to 64 bits).
+    #[inline]
+    pub fn get(&self, p: &Port) -> u64 {
+        let lo = u64::from(self.outputs[p.offset]);
+        if p.width > 32 {
+            lo | (u64::from(self.outputs[p.offset + 1]) << 32)
+        } else {
+            lo
+        }
     }
 
     /// Starts a VCD; cycles run with `dump` set are written to it.
@@ -440,56 +516,24 @@ impl Model {
         Ok(())
     }
 
-    /// One clock cycle with lane words `x` (low 24 bits each); returns the status and
-    /// fills `y` with the 16-bit output lane words, all sampled before the edge.
-    pub fn cycle(&mut self, c: &Ctrl, x: &[u32], y: &mut [u32], dump: bool) -> Status {
-        self.x_words.iter_mut().for_each(|w| *w = 0);
-        for (i, &v) in x.iter().enumerate().take(self.lanes) {
-            let bit = 24 * i;
-            let v = u64::from(v & 0xff_ffff) << (bit % 32);
-            self.x_words[bit / 32] |= v as u32;
-            if let Some(w) = self.x_words.get_mut(bit / 32 + 1) {
-                *w |= (v >> 32) as u32;
-            }
-        }
-        let ctrl = [
-            u32::from(c.reset),
-            u32::from(c.s_valid),
-            c.s_col,
-            u32::from(c.m_ready),
-            u32::from(c.cfg_we),
-            c.cfg_sel,
-            c.cfg_col,
-            c.cfg_data,
-        ];
-        let mut status = [0u32; 3];
-        // SAFETY: handle is live; every buffer is at least as long as the shim reads or
-        // writes (bus words rounded up, never fewer than two).
+    /// One clock cycle with the current `inputs`; fills `outputs` as sampled before the edge.
+    #[inline]
+    pub fn cycle(&mut self, dump: bool) {
+        // SAFETY: handle is live; both arrays are as long as the shim's highest offset.
         unsafe {
             (self.cycle)(
                 self.handle,
-                ctrl.as_ptr(),
-                self.x_words.as_ptr(),
-                status.as_mut_ptr(),
-                self.y_words.as_mut_ptr(),
+                self.inputs.as_ptr(),
+                self.outputs.as_mut_ptr(),
                 i32::from(dump),
             )
         };
-        for (i, o) in y.iter_mut().enumerate().take(self.lanes) {
-            let bit = 16 * i;
-            *o = (self.y_words[bit / 32] >> (bit % 32)) & 0xffff;
-        }
-        Status {
-            s_ready: status[0] != 0,
-            m_valid: status[1] != 0,
-            m_col: status[2],
-        }
     }
 }
 
-impl Drop for Model {
+impl Drop for Dut {
     fn drop(&mut self) {
-        // SAFETY: handle came from nmpu_new and is freed once.
+        // SAFETY: handle came from dut_new and is freed once.
         unsafe { (self.free)(self.handle) }
     }
 }

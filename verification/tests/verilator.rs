@@ -182,19 +182,10 @@ fn a_one_lsb_coefficient_error_is_caught_and_recorded() {
 
     let dir = failure_dir("negative");
     let _ = std::fs::remove_dir_all(&dir);
-    let f = record_failure(
-        &s.library,
-        &bad,
-        &spec,
-        &RunOptions::default(),
-        m,
-        &dir,
-        None,
-    )
-    .unwrap();
+    let f = record_failure(&s.built, &bad, &spec, &RunOptions::default(), m, &dir, None).unwrap();
     let vcd = std::fs::read_to_string(&f.vcd).unwrap();
     assert!(
-        vcd.contains("$var") && vcd.contains("m_y_bus"),
+        vcd.contains("$var") && vcd.contains("m_y$0"),
         "VCD lacks the output bus"
     );
     assert!(

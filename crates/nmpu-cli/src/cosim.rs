@@ -119,7 +119,10 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     if session.build_seconds > 0.0 {
         eprintln!("model built in {:.1} s", session.build_seconds);
     } else {
-        eprintln!("model taken from the cache ({})", session.library.display());
+        eprintln!(
+            "model taken from the cache ({})",
+            session.built.library.display()
+        );
     }
 
     let random: Vec<CaseSpec> = (0..a.vectors.div_ceil(a.chunk))

@@ -314,7 +314,7 @@ fn cosim_checks_a_users_config() {
     assert!(e.contains("icarus: 2 vectors"), "{e}");
     let text = std::fs::read_to_string(&vcd).unwrap();
     assert!(
-        text.contains("m_y_bus") && text.contains("#2550"),
+        text.contains("m_y$0") && text.contains("#2550"),
         "VCD does not span 256 cycles"
     );
     let o = nmpu(&[

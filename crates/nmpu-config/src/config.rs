@@ -35,6 +35,35 @@ pub struct StageConfig {
     pub overflow: Overflow,
 }
 
+/// The CCO-ADC capture block in front of the NMPU (docs/interfaces.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdcConfig {
+    /// Width of each column's positive and negative pulse counter; counts saturate at
+    /// `2^count_bits - 1`. The code `pos - neg` needs `in_bits >= count_bits + 1`.
+    pub count_bits: u32,
+    /// Length of the integration window in clock cycles (at most one pulse per input per
+    /// cycle, so counts saturate only when `window >= 2^count_bits - 1`).
+    pub window: u32,
+}
+
+/// The PWM input driver of the next layer's crossbar rows (docs/interfaces.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DacConfig {
+    /// Crossbar rows driven, one signed input code each.
+    pub rows: u32,
+    /// Width of the signed input code; |x| is the pulse length in LSB times.
+    pub bits: u32,
+    /// Codes accepted per clock on the input stream; must divide `rows`.
+    pub lanes: u32,
+    /// Clock cycles per PWM LSB.
+    pub cycles_per_lsb: u32,
+    /// Positive inputs in a first phase, negative ones in a second, for arrays that cannot
+    /// apply both polarities at once.
+    pub two_phase: bool,
+}
+
 /// Every bit width, lane count, rounding and saturation choice of one NMPU.
 ///
 /// Fields left out of a TOML file take the values of [`DEFAULT_CONFIG_TOML`]
@@ -58,6 +87,10 @@ pub struct NmpuConfig {
     pub batch_norm: StageConfig,
     /// The output code handed to the next layer.
     pub output: StageConfig,
+    /// The ADC capture block that feeds the NMPU.
+    pub adc: AdcConfig,
+    /// The PWM driver of the next layer's rows.
+    pub dac: DacConfig,
 }
 
 impl Default for NmpuConfig {
@@ -79,6 +112,17 @@ impl NmpuConfig {
         let mut merged: toml::Table = DEFAULT_CONFIG_TOML
             .parse()
             .expect("the shipped default config parses");
+        // The ADC's counters follow the NMPU's input unless set: pos - neg of two
+        // (in_bits - 1)-bit counts is exactly an in_bits code.
+        let user_counts = user
+            .get("adc")
+            .and_then(|a| a.as_table())
+            .is_some_and(|a| a.contains_key("count_bits"));
+        if let (false, Some(toml::Value::Integer(in_bits))) = (user_counts, user.get("in_bits")) {
+            if let Some(toml::Value::Table(adc)) = merged.get_mut("adc") {
+                adc.insert("count_bits".into(), toml::Value::Integer(in_bits - 1));
+            }
+        }
         for (key, value) in user {
             match (merged.get_mut(&key), value) {
                 (Some(toml::Value::Table(base)), toml::Value::Table(over)) => {
@@ -111,6 +155,12 @@ impl NmpuConfig {
     /// The configuration as TOML (every field written out).
     pub fn to_toml_string(&self) -> String {
         toml::to_string(self).expect("a config always serializes")
+    }
+
+    /// Clock cycles of one PWM drive: `2^(bits-1)` LSB times (the largest |x|) per phase.
+    pub fn dac_period(&self) -> u64 {
+        let phases = if self.dac.two_phase { 2 } else { 1 };
+        phases * (1u64 << (self.dac.bits - 1)) * u64::from(self.dac.cycles_per_lsb)
     }
 
     /// Clock beats needed for one full row of `columns` elements.

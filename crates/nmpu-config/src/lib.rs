@@ -7,7 +7,9 @@ mod error;
 mod format;
 mod validate;
 
-pub use config::{CoefficientFormats, NmpuConfig, StageConfig, DEFAULT_CONFIG_TOML};
+pub use config::{
+    AdcConfig, CoefficientFormats, DacConfig, NmpuConfig, StageConfig, DEFAULT_CONFIG_TOML,
+};
 pub use error::ConfigError;
 pub use format::{Activation, Overflow, QFormat, Rounding};
 pub use validate::limits;

@@ -1,6 +1,9 @@
 //! Proptest strategies drawing random *valid* configurations (feature `strategies`).
 
-use crate::{Activation, CoefficientFormats, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
+use crate::{
+    Activation, AdcConfig, CoefficientFormats, DacConfig, NmpuConfig, Overflow, QFormat, Rounding,
+    StageConfig,
+};
 use proptest::prelude::*;
 
 /// A format of `width` bits in `widths`, with up to `max_frac` fractional bits.
@@ -35,6 +38,22 @@ pub fn stage(
     })
 }
 
+/// PWM drivers of 1 to 32 rows, narrow codes and short LSB times (fast to simulate).
+pub fn dac() -> impl Strategy<Value = DacConfig> {
+    ((1u32..=32, 0usize..8), 2u32..=10, 1u32..=3, any::<bool>()).prop_map(
+        |((rows, pick), bits, cycles_per_lsb, two_phase)| {
+            let divisors: Vec<u32> = (1..=rows.min(64)).filter(|d| rows % d == 0).collect();
+            DacConfig {
+                rows,
+                bits,
+                lanes: divisors[pick % divisors.len()],
+                cycles_per_lsb,
+                two_phase,
+            }
+        },
+    )
+}
+
 /// Valid configs with `columns` in `1..=max_columns` and modest widths (up to 24-bit
 /// words), every rounding mode, both overflow modes, fused and unfused, relu and none.
 pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
@@ -54,6 +73,8 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
         stage(2..=24, 12),
         stage(2..=24, 12),
         stage(2..=12, 4),
+        (0u32..3, 1u32..=300),
+        dac(),
     )
         .prop_map(
             |(
@@ -65,6 +86,8 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
                 affine,
                 batch_norm,
                 output,
+                (count_shrink, window),
+                dac,
             )| {
                 let divisors: Vec<u32> =
                     (1..=columns.min(64)).filter(|d| columns % d == 0).collect();
@@ -78,6 +101,11 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
                     affine,
                     batch_norm,
                     output,
+                    adc: AdcConfig {
+                        count_bits: (in_bits - 1).saturating_sub(count_shrink).max(1),
+                        window,
+                    },
+                    dac,
                 }
             },
         )

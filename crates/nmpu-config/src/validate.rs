@@ -18,6 +18,12 @@ pub mod limits {
     pub const INTERMEDIATE_BITS: u32 = 64;
     /// The most fractional bits a stage's exact sum may be aligned to.
     pub const ALIGN_FRAC: u32 = 62;
+    pub const ADC_COUNT_BITS: (u32, u32) = (1, 23);
+    pub const ADC_WINDOW: (u32, u32) = (1, 1 << 24);
+    pub const DAC_ROWS: (u32, u32) = (1, 4096);
+    pub const DAC_BITS: (u32, u32) = (2, 16);
+    pub const DAC_LANES: (u32, u32) = (1, 64);
+    pub const DAC_CYCLES_PER_LSB: (u32, u32) = (1, 1024);
 }
 
 pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
@@ -65,11 +71,58 @@ pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
             &cfg.batch_norm.format,
         )?;
     }
+    validate_adc(cfg)?;
+    validate_dac(cfg)?;
     let z = &cfg.batch_norm.format;
     let out = &cfg.output.format;
     let aligned = z.signed_width() + out.frac.saturating_sub(z.frac);
     if aligned > limits::INTERMEDIATE_BITS {
         return Err(wide("output", aligned));
+    }
+    Ok(())
+}
+
+fn validate_adc(cfg: &NmpuConfig) -> Result<(), ConfigError> {
+    let a = &cfg.adc;
+    in_range("adc.count_bits", a.count_bits, limits::ADC_COUNT_BITS)?;
+    in_range("adc.window", a.window, limits::ADC_WINDOW)?;
+    if cfg.in_bits < a.count_bits + 1 {
+        return Err(ConfigError::Invalid {
+            field: "adc.count_bits".into(),
+            message: format!(
+                "adc.count_bits = {} gives codes pos - neg up to +-{}, which need in_bits >= {} \
+                 (in_bits = {}); lower adc.count_bits or raise in_bits",
+                a.count_bits,
+                (1u64 << a.count_bits) - 1,
+                a.count_bits + 1,
+                cfg.in_bits
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn validate_dac(cfg: &NmpuConfig) -> Result<(), ConfigError> {
+    let d = &cfg.dac;
+    in_range("dac.rows", d.rows, limits::DAC_ROWS)?;
+    in_range("dac.bits", d.bits, limits::DAC_BITS)?;
+    in_range("dac.lanes", d.lanes, limits::DAC_LANES)?;
+    in_range(
+        "dac.cycles_per_lsb",
+        d.cycles_per_lsb,
+        limits::DAC_CYCLES_PER_LSB,
+    )?;
+    if d.rows % d.lanes != 0 {
+        return Err(ConfigError::Invalid {
+            field: "dac.lanes".into(),
+            message: format!(
+                "dac.lanes = {} does not divide dac.rows = {}; pick a divisor of {} such as {}",
+                d.lanes,
+                d.rows,
+                d.rows,
+                divisors_hint(d.rows)
+            ),
+        });
     }
     Ok(())
 }
@@ -181,6 +234,48 @@ mod tests {
         let e = err("columns = 256\nlanes = 12");
         assert_eq!(e.field(), Some("lanes"));
         assert!(e.to_string().contains("does not divide"), "{e}");
+    }
+
+    #[test]
+    fn adc_counts_must_fit_the_nmpu_input() {
+        let e = err("in_bits = 12\n[adc]\ncount_bits = 12");
+        assert_eq!(e.field(), Some("adc.count_bits"));
+        assert!(e.to_string().contains("in_bits >= 13"), "{e}");
+        assert!(NmpuConfig::from_toml_str("in_bits = 12\n[adc]\ncount_bits = 11").is_ok());
+        assert_eq!(err("[adc]\nwindow = 0").field(), Some("adc.window"));
+    }
+
+    #[test]
+    fn adc_counters_follow_in_bits_unless_set() {
+        let c = NmpuConfig::from_toml_str("in_bits = 9").unwrap();
+        assert_eq!(c.adc.count_bits, 8);
+        let c = NmpuConfig::from_toml_str("in_bits = 16\n[adc]\ncount_bits = 10").unwrap();
+        assert_eq!(c.adc.count_bits, 10);
+    }
+
+    #[test]
+    fn dac_parameters_are_checked() {
+        let e = err("[dac]\nrows = 100\nlanes = 8");
+        assert_eq!(e.field(), Some("dac.lanes"));
+        assert!(
+            e.to_string().contains("does not divide dac.rows = 100"),
+            "{e}"
+        );
+        assert_eq!(err("[dac]\nbits = 1").field(), Some("dac.bits"));
+        assert_eq!(err("[dac]\nbits = 17").field(), Some("dac.bits"));
+        assert_eq!(
+            err("[dac]\ncycles_per_lsb = 0").field(),
+            Some("dac.cycles_per_lsb")
+        );
+        assert_eq!(err("[dac]\nrows = 5000").field(), Some("dac.rows"));
+    }
+
+    #[test]
+    fn dac_period_counts_both_phases() {
+        let one = NmpuConfig::default();
+        assert_eq!(one.dac_period(), 128);
+        let two = NmpuConfig::from_toml_str("[dac]\ntwo_phase = true\ncycles_per_lsb = 3").unwrap();
+        assert_eq!(two.dac_period(), 2 * 128 * 3);
     }
 
     #[test]
