@@ -6,6 +6,7 @@
 //!
 //! Stage names (`affine`, `batch_norm`, `activation`, `requantize`) match the RTL's.
 
+pub mod adc;
 pub mod coeffs;
 pub mod compare;
 mod error;
