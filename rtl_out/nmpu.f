@@ -1,1 +1,2 @@
 nmpu.v
+adc_capture.v

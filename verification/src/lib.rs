@@ -1,5 +1,6 @@
 //! Verification of the generated NMPU RTL against the golden model.
 
+pub mod adc_cosim;
 pub mod check;
 pub mod cosim;
 pub mod coverage;

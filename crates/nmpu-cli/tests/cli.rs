@@ -268,9 +268,11 @@ fn generate_writes_verilog_and_filelist() {
     let v = std::fs::read_to_string(out.join("nmpu.v")).unwrap();
     assert!(v.contains("module nmpu("));
     assert!(v.contains("//   lanes = 4"));
+    let adc = std::fs::read_to_string(out.join("adc_capture.v")).unwrap();
+    assert!(adc.contains("module adc_capture(") && adc.contains("pulse_pos$7"));
     assert_eq!(
         std::fs::read_to_string(out.join("nmpu.f")).unwrap(),
-        "nmpu.v\n"
+        "nmpu.v\nadc_capture.v\n"
     );
 }
 

@@ -79,9 +79,7 @@ fn windows_run_back_to_back_while_the_previous_is_read_out() {
         m_ready: true,
         ..AdcIn::default()
     };
-    let accepts: Vec<usize> = (0..100)
-        .filter(|_| m.step(&idle).start_ready)
-        .collect();
+    let accepts: Vec<usize> = (0..100).filter(|_| m.step(&idle).start_ready).collect();
     // Starts at cycles 0, 11, 22, ...: one window every window + 1 cycles.
     let gaps: Vec<usize> = accepts.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps.iter().all(|&g| g == 11), "{accepts:?}");

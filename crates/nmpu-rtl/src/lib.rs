@@ -3,6 +3,7 @@
 //! `activation`, `requantize`); the arithmetic is this crate's own reading of
 //! docs/arithmetic.md and shares no code with the model.
 
+pub mod adc;
 pub mod bank;
 pub mod extend;
 pub mod generate;
