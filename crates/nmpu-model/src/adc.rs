@@ -63,7 +63,7 @@ impl AdcCapture {
     pub fn outputs(&self) -> AdcOut {
         let first = self.beat * self.lanes;
         AdcOut {
-            start_ready: !self.integrating && !(self.done && self.full),
+            start_ready: !(self.integrating || (self.done && self.full)),
             m_valid: self.full,
             m_col: first as u32,
             m_x: self.xb[first..first + self.lanes].to_vec(),
