@@ -1,2 +1,3 @@
 nmpu.v
 adc_capture.v
+tile_io.v

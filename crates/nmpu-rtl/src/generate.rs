@@ -2,6 +2,7 @@
 
 use crate::adc::AdcCapture;
 use crate::params::NmpuParams;
+use crate::tile_io::{tile_io_verilog, TILE_IO_MODULE};
 use crate::top::Nmpu;
 use nmpu_config::{ConfigError, NmpuConfig};
 use rust_hdl::prelude::*;
@@ -27,11 +28,16 @@ pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
         &rename_top(&generate_verilog(&top), TOP_MODULE),
     );
     let adc = generate_adc(cfg)?;
+    let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
     Ok(RtlFiles {
         files: vec![
             ("nmpu.v".into(), nmpu),
             (format!("{ADC_MODULE}.v"), adc),
-            ("nmpu.f".into(), format!("nmpu.v\n{ADC_MODULE}.v\n")),
+            (format!("{TILE_IO_MODULE}.v"), chain),
+            (
+                "nmpu.f".into(),
+                format!("nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n"),
+            ),
         ],
     })
 }

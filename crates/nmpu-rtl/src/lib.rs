@@ -14,6 +14,7 @@ pub mod params;
 pub mod quantize;
 pub mod regs;
 pub mod requantize;
+pub mod tile_io;
 pub mod top;
 
 pub use generate::{generate, RtlFiles};
