@@ -9,6 +9,7 @@
 pub mod adc;
 pub mod coeffs;
 pub mod compare;
+pub mod dac;
 mod error;
 mod fast;
 pub mod fixed;
