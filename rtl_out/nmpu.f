@@ -1,3 +1,4 @@
 nmpu.v
 adc_capture.v
 tile_io.v
+pwm_dac.v

@@ -40,5 +40,6 @@ lint_one() {
 
 lint_one "$dir/nmpu.v" nmpu
 if [ -f "$dir/adc_capture.v" ]; then lint_one "$dir/adc_capture.v" adc_capture; fi
+if [ -f "$dir/pwm_dac.v" ]; then lint_one "$dir/pwm_dac.v" pwm_dac; fi
 # The chain is structural: its parts are synthesized above, so it is only checked.
 if [ -f "$dir/tile_io.v" ]; then lint_one "$dir/nmpu.v $dir/adc_capture.v $dir/tile_io.v" tile_io 0; fi

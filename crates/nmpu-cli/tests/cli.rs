@@ -272,7 +272,7 @@ fn generate_writes_verilog_and_filelist() {
     assert!(adc.contains("module adc_capture(") && adc.contains("pulse_pos$7"));
     assert_eq!(
         std::fs::read_to_string(out.join("nmpu.f")).unwrap(),
-        "nmpu.v\nadc_capture.v\ntile_io.v\n"
+        "nmpu.v\nadc_capture.v\ntile_io.v\npwm_dac.v\n"
     );
 }
 

@@ -40,18 +40,21 @@ pub fn stage(
 
 /// PWM drivers of 1 to 32 rows, narrow codes and short LSB times (fast to simulate).
 pub fn dac() -> impl Strategy<Value = DacConfig> {
-    ((1u32..=32, 0usize..8), 2u32..=10, 1u32..=3, any::<bool>()).prop_map(
-        |((rows, pick), bits, cycles_per_lsb, two_phase)| {
-            let divisors: Vec<u32> = (1..=rows.min(64)).filter(|d| rows % d == 0).collect();
-            DacConfig {
-                rows,
+    (
+        (1u32..=8).prop_flat_map(|l| (Just(l), 1..=32 / l)),
+        2u32..=10,
+        1u32..=3,
+        any::<bool>(),
+    )
+        .prop_map(
+            |((lanes, multiple), bits, cycles_per_lsb, two_phase)| DacConfig {
+                rows: lanes * multiple,
                 bits,
-                lanes: divisors[pick % divisors.len()],
+                lanes,
                 cycles_per_lsb,
                 two_phase,
-            }
-        },
-    )
+            },
+        )
 }
 
 /// Valid configs with `columns` in `1..=max_columns` and modest widths (up to 24-bit
@@ -65,7 +68,8 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
     )
         .prop_map(|(a, b, g, h)| CoefficientFormats { a, b, g, h });
     (
-        (1..=max_columns, 0usize..64),
+        // Lanes, then columns as a multiple of them: both shrink toward 1 independently.
+        (1..=max_columns.min(64)).prop_flat_map(move |l| (Just(l), 1..=max_columns / l)),
         2u32..=16,
         any::<bool>(),
         prop::sample::select(vec![Activation::Relu, Activation::None]),
@@ -78,7 +82,7 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
     )
         .prop_map(
             |(
-                (columns, pick),
+                (lanes, multiple),
                 in_bits,
                 fuse,
                 activation,
@@ -89,11 +93,9 @@ pub fn config(max_columns: u32) -> impl Strategy<Value = NmpuConfig> {
                 (count_shrink, window),
                 dac,
             )| {
-                let divisors: Vec<u32> =
-                    (1..=columns.min(64)).filter(|d| columns % d == 0).collect();
                 NmpuConfig {
-                    columns,
-                    lanes: divisors[pick % divisors.len()],
+                    columns: lanes * multiple,
+                    lanes,
                     in_bits,
                     fuse_affine_bn: fuse,
                     activation,

@@ -1,6 +1,7 @@
 //! From a configuration to Verilog text.
 
 use crate::adc::AdcCapture;
+use crate::dac::PwmDac;
 use crate::params::NmpuParams;
 use crate::tile_io::{tile_io_verilog, TILE_IO_MODULE};
 use crate::top::Nmpu;
@@ -28,15 +29,17 @@ pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
         &rename_top(&generate_verilog(&top), TOP_MODULE),
     );
     let adc = generate_adc(cfg)?;
+    let dac = generate_dac(cfg)?;
     let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
     Ok(RtlFiles {
         files: vec![
             ("nmpu.v".into(), nmpu),
             (format!("{ADC_MODULE}.v"), adc),
             (format!("{TILE_IO_MODULE}.v"), chain),
+            (format!("{DAC_MODULE}.v"), dac),
             (
                 "nmpu.f".into(),
-                format!("nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n"),
+                format!("nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n{DAC_MODULE}.v\n"),
             ),
         ],
     })
@@ -52,6 +55,18 @@ pub fn generate_adc(cfg: &NmpuConfig) -> Result<String, ConfigError> {
     top.connect_all();
     let body = rename_top(&generate_verilog(&top), ADC_MODULE);
     Ok(with_header(cfg, ADC_MODULE, &body))
+}
+
+/// Name of the PWM DAC's top module.
+pub const DAC_MODULE: &str = "pwm_dac";
+
+/// The PWM row driver for `cfg` (docs/interfaces.md).
+pub fn generate_dac(cfg: &NmpuConfig) -> Result<String, ConfigError> {
+    cfg.validate()?;
+    let mut top = PwmDac::new(cfg);
+    top.connect_all();
+    let body = rename_top(&generate_verilog(&top), DAC_MODULE);
+    Ok(with_header(cfg, DAC_MODULE, &body))
 }
 
 fn with_header(cfg: &NmpuConfig, module: &str, body: &str) -> String {

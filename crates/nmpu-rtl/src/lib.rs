@@ -5,6 +5,7 @@
 
 pub mod adc;
 pub mod bank;
+pub mod dac;
 pub mod extend;
 pub mod generate;
 pub mod lane;
