@@ -4,6 +4,7 @@ pub mod adc_cosim;
 pub mod check;
 pub mod cosim;
 pub mod coverage;
+pub mod crossbar;
 pub mod dac_cosim;
 pub mod icarus;
 pub mod nmpu_dut;

@@ -69,7 +69,7 @@ pub fn draw_code(rng: &mut ChaCha8Rng, f: &QFormat) -> i64 {
 }
 
 /// The configuration-port writes that load `codes` (with garbage above each code).
-fn writes_for(cfg: &NmpuConfig, codes: &CoeffCodes, rng: &mut ChaCha8Rng) -> Vec<CfgWrite> {
+pub fn writes_for(cfg: &NmpuConfig, codes: &CoeffCodes, rng: &mut ChaCha8Rng) -> Vec<CfgWrite> {
     let k = cfg.coefficients;
     let sets: Vec<(u32, &Vec<i64>, QFormat)> = if codes.fused {
         vec![(0, &codes.a, k.a), (1, &codes.b, k.b)]

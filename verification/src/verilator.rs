@@ -158,6 +158,14 @@ int dut_vcd_open(void* p, const char* path) {
     return h->vcd->isOpen() ? 0 : 2;
 }
 
+void dut_peek(void* p, const uint32_t* in, uint32_t* out) {
+    Handle* h = (Handle*)p;
+    Vdut* t = h->top;
+/*SET*/
+    t->eval();
+/*GET*/
+}
+
 void dut_cycle(void* p, const uint32_t* in, uint32_t* out, int dump) {
     Handle* h = (Handle*)p;
     Vdut* t = h->top;
@@ -413,6 +421,7 @@ type NewFn = unsafe extern "C" fn() -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type VcdFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
 type CycleFn = unsafe extern "C" fn(*mut c_void, *const u32, *mut u32, i32);
+type PeekFn = unsafe extern "C" fn(*mut c_void, *const u32, *mut u32);
 
 /// A live Verilated design. Not `Send`: a Verilated model stays on the thread that made it.
 pub struct Dut {
@@ -421,6 +430,7 @@ pub struct Dut {
     free: FreeFn,
     vcd: VcdFn,
     cycle: CycleFn,
+    peek: PeekFn,
     ports: Vec<Port>,
     /// Input words (driven each cycle) and output words (sampled before each edge).
     pub inputs: Vec<u32>,
@@ -450,8 +460,10 @@ impl Dut {
             let free: FreeFn = *lib.get::<FreeFn>(b"dut_free")?;
             let vcd: VcdFn = *lib.get::<VcdFn>(b"dut_vcd_open")?;
             let cycle: CycleFn = *lib.get::<CycleFn>(b"dut_cycle")?;
+            let peek: PeekFn = *lib.get::<PeekFn>(b"dut_peek")?;
             let handle = new();
             Ok(Dut {
+                peek,
                 _lib: lib,
                 handle,
                 free,
@@ -528,6 +540,15 @@ impl Dut {
                 i32::from(dump),
             )
         };
+    }
+}
+
+impl Dut {
+    /// Applies the current `inputs` and fills `outputs` without a clock edge: what the
+    /// outputs are in this cycle (for a test bench whose inputs depend on them).
+    pub fn peek(&mut self) {
+        // SAFETY: as for `cycle`.
+        unsafe { (self.peek)(self.handle, self.inputs.as_ptr(), self.outputs.as_mut_ptr()) };
     }
 }
 
