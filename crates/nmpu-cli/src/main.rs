@@ -87,7 +87,8 @@ enum Command {
     /// Builds (or takes from the cache, $NMPU_CACHE_DIR or the temp dir) a Verilated model
     /// of the config's RTL, loads coefficients through the configuration port and streams
     /// corner sweeps, random vectors with random gaps and stalls, and resets in mid-stream;
-    /// then the same kind of vectors through Icarus Verilog. Stops at the first mismatch
+    /// then the same kind of vectors through Icarus Verilog, and the ADC capture and PWM DAC
+    /// blocks against their cycle models. Stops at the first mismatch
     /// with a report, the config and a VCD of the failing window, and a replay command.
     Cosim(cosim::CosimArgs),
     /// Validate a configuration and print it with every field filled in
