@@ -29,18 +29,7 @@ pub mod limits {
 pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
     in_range("columns", cfg.columns, limits::COLUMNS)?;
     in_range("lanes", cfg.lanes, limits::LANES)?;
-    if cfg.columns % cfg.lanes != 0 {
-        return Err(ConfigError::Invalid {
-            field: "lanes".into(),
-            message: format!(
-                "lanes = {} does not divide columns = {}; pick a divisor of {} such as {}",
-                cfg.lanes,
-                cfg.columns,
-                cfg.columns,
-                divisors_hint(cfg.columns)
-            ),
-        });
-    }
+    divides(("lanes", cfg.lanes), ("columns", cfg.columns))?;
     in_range("in_bits", cfg.in_bits, limits::IN_BITS)?;
 
     let c = &cfg.coefficients;
@@ -112,19 +101,22 @@ fn validate_dac(cfg: &NmpuConfig) -> Result<(), ConfigError> {
         d.cycles_per_lsb,
         limits::DAC_CYCLES_PER_LSB,
     )?;
-    if d.rows % d.lanes != 0 {
-        return Err(ConfigError::Invalid {
-            field: "dac.lanes".into(),
-            message: format!(
-                "dac.lanes = {} does not divide dac.rows = {}; pick a divisor of {} such as {}",
-                d.lanes,
-                d.rows,
-                d.rows,
-                divisors_hint(d.rows)
-            ),
-        });
-    }
+    divides(("dac.lanes", d.lanes), ("dac.rows", d.rows))?;
     Ok(())
+}
+
+/// `lanes` (a field and its value) must divide `total`.
+fn divides((field, lanes): (&str, u32), (what, total): (&str, u32)) -> Result<(), ConfigError> {
+    if total % lanes == 0 {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        field: field.into(),
+        message: format!(
+            "{field} = {lanes} does not divide {what} = {total}; pick a divisor of {total} such as {}",
+            divisors_hint(total)
+        ),
+    })
 }
 
 fn in_range(field: &str, value: u32, (lo, hi): (u32, u32)) -> Result<(), ConfigError> {

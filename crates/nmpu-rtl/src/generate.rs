@@ -20,14 +20,7 @@ pub const TOP_MODULE: &str = "nmpu";
 /// Generates the NMPU for `cfg`. Deterministic: the same config gives the same bytes.
 pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
     cfg.validate()?;
-    let params = NmpuParams::new(cfg);
-    let mut top = Nmpu::new(&params);
-    top.connect_all();
-    let nmpu = with_header(
-        cfg,
-        TOP_MODULE,
-        &rename_top(&generate_verilog(&top), TOP_MODULE),
-    );
+    let nmpu = block_verilog(cfg, Nmpu::new(&NmpuParams::new(cfg)), TOP_MODULE);
     let adc = generate_adc(cfg)?;
     let dac = generate_dac(cfg)?;
     let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
@@ -51,10 +44,7 @@ pub const ADC_MODULE: &str = "adc_capture";
 /// The ADC capture block for `cfg` (docs/interfaces.md).
 pub fn generate_adc(cfg: &NmpuConfig) -> Result<String, ConfigError> {
     cfg.validate()?;
-    let mut top = AdcCapture::new(cfg);
-    top.connect_all();
-    let body = rename_top(&generate_verilog(&top), ADC_MODULE);
-    Ok(with_header(cfg, ADC_MODULE, &body))
+    Ok(block_verilog(cfg, AdcCapture::new(cfg), ADC_MODULE))
 }
 
 /// Name of the PWM DAC's top module.
@@ -63,10 +53,13 @@ pub const DAC_MODULE: &str = "pwm_dac";
 /// The PWM row driver for `cfg` (docs/interfaces.md).
 pub fn generate_dac(cfg: &NmpuConfig) -> Result<String, ConfigError> {
     cfg.validate()?;
-    let mut top = PwmDac::new(cfg);
+    Ok(block_verilog(cfg, PwmDac::new(cfg), DAC_MODULE))
+}
+
+/// A rust-hdl block as a file: its Verilog with the top renamed `module`, and the header.
+fn block_verilog<B: Block>(cfg: &NmpuConfig, mut top: B, module: &str) -> String {
     top.connect_all();
-    let body = rename_top(&generate_verilog(&top), DAC_MODULE);
-    Ok(with_header(cfg, DAC_MODULE, &body))
+    with_header(cfg, module, &rename_top(&generate_verilog(&top), module))
 }
 
 fn with_header(cfg: &NmpuConfig, module: &str, body: &str) -> String {
