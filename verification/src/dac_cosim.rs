@@ -131,7 +131,7 @@ pub fn run_dac(
                     0 => -half,
                     1 => half - 1,
                     2 => 0,
-                    3 => rng.random_range(-2..=2),
+                    3 => rng.random_range(-2..=2i64).clamp(-half, half - 1),
                     _ => rng.random_range(-half..half),
                 },
             })
@@ -153,8 +153,14 @@ pub fn run_dac(
         let got = dut.cycle(&i, &words, dump(cycle));
         // Cycle 0 shows the state from before the first reset.
         if cycle > 0 && got != want {
-            let rows: Vec<usize> = (0..want.en.len())
+            let rows: Vec<String> = (0..want.en.len())
                 .filter(|&r| got.en[r] != want.en[r] || got.sign[r] != want.sign[r])
+                .map(|r| {
+                    format!(
+                        "row {r}: en {}/{}, sign {}/{}",
+                        want.en[r], got.en[r], want.sign[r], got.sign[r]
+                    )
+                })
                 .collect();
             return Ok(Err(format!(
                 "PWM DAC MISMATCH at cycle {cycle}: s_ready {}/{}, start_ready {}/{}, done {}/{} (expected/got); rows differing: {rows:?}\n  stimulus {s:?}\n  config:\n{}",

@@ -54,6 +54,23 @@ fn two_phase_prescaled_and_reset_in_mid_drive() {
     }
 }
 
+/// Two-bit codes (-2 ..= 1), two-phase, prescaled: the config the property test shrank to
+/// when its stimulus once drew the out-of-range code 2.
+#[test]
+fn two_bit_codes() {
+    let cfg = NmpuConfig::from_toml_str(
+        "[dac]\nrows = 6\nbits = 2\nlanes = 2\ncycles_per_lsb = 2\ntwo_phase = true",
+    )
+    .unwrap();
+    let mut dut = DacDut::new(&cfg).unwrap();
+    let r = check(
+        &mut dut,
+        &cfg,
+        &stim(9129613476070643110, 2000, Codes::Random),
+    );
+    assert!(r.drives > 50, "{r:?}");
+}
+
 /// The comparison must be able to fail: a model with one fewer cycle per LSB differs.
 #[test]
 fn a_wrong_prescaler_is_caught() {

@@ -101,6 +101,15 @@ impl PwmDac {
         let last = self.last_cycle();
         let accept = i.start && out.start_ready;
         if i.s_valid && out.s_ready {
+            // A code out of range is a test-bench bug: the hardware would see other bits.
+            assert!(
+                i.s_x[..self.lanes]
+                    .iter()
+                    .all(|x| (-self.t_max - 1..=self.t_max).contains(x)),
+                "DAC input codes {:?} outside the {}-bit range",
+                &i.s_x[..self.lanes],
+                (self.t_max + 1).trailing_zeros() + 1
+            );
             let base = self.fill_beat * self.lanes;
             self.fill[base..base + self.lanes].copy_from_slice(&i.s_x[..self.lanes]);
             if base + self.lanes == self.rows {
