@@ -7,7 +7,7 @@ CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run rtl lint compare cosim test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth test fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -17,6 +17,7 @@ help:
 	@echo "make test     format check, clippy -D warnings, all tests (installs EDA tools if missing)"
 	@echo "make compare  fixed point vs FP16 vs f64 on $(CONFIG) (CONFIG=... to change)"
 	@echo "make cosim    Verilator co-simulation of $(CONFIG)'s RTL against the golden model"
+	@echo "make synth    Yosys + iCE40 synthesis of every block of $(CONFIG) -> synth_out/ (minutes)"
 	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus from Debian packages if missing"
 
@@ -37,6 +38,11 @@ compare: build
 
 cosim: deps build
 	$(NMPU) cosim --config $(CONFIG)
+
+# Opt-in: the default config's synthesis takes several minutes per block.
+synth: deps build
+	mkdir -p synth_out
+	$(NMPU) synth --config $(CONFIG) --block all --ice40 --json synth_out/synth.json | tee synth_out/synth.txt
 
 deps:
 	@scripts/install-tools.sh

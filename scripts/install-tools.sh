@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog) from
+# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40) from
 # Debian packages when any is missing. Idempotent: does nothing when all are present.
 set -euo pipefail
 
-declare -A pkg=([verilator]=verilator [yosys]=yosys [iverilog]=iverilog)
+declare -A pkg=([verilator]=verilator [yosys]=yosys [iverilog]=iverilog [nextpnr-ice40]=nextpnr-ice40)
 missing=()
 for tool in "${!pkg[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")

@@ -138,3 +138,28 @@ pub fn generate(config: Option<&Path>, out: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn synth(
+    config: Option<&Path>,
+    block: &str,
+    ice40: bool,
+    json: Option<&Path>,
+    work: Option<&Path>,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    crate::synth::blocks(block)?;
+    let temp = std::env::temp_dir().join(format!("nmpu-synth-{}", std::process::id()));
+    let dir = work.unwrap_or(&temp);
+    let costs = crate::synth::synth(&cfg, block, ice40, dir, |m| eprintln!("synth: {m}"));
+    if work.is_none() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    let costs = costs?;
+    print!("{}", crate::synth::table(&costs));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&costs)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

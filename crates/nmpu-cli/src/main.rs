@@ -3,6 +3,7 @@
 mod commands;
 mod cosim;
 mod io;
+mod synth;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -91,6 +92,29 @@ enum Command {
     /// blocks against their cycle models. Stops at the first mismatch
     /// with a report, the config and a VCD of the failing window, and a replay command.
     Cosim(cosim::CosimArgs),
+    /// Synthesize the generated blocks with open tools: cells, flip-flops, transistors, depth
+    ///
+    /// Yosys generic synthesis (constraints/synth_generic.ys) of each block, flattened:
+    /// cell and flip-flop counts, a transistor estimate (`stat -tech cmos` after mapping to
+    /// simple gates and D flip-flops) and the logic depth (`ltp`). With --ice40, the iCE40
+    /// flow (constraints/synth_ice40.ys, nextpnr-ice40) in an I/O wrapper: LUTs, DSPs and
+    /// the Fmax on the UP5K, or the HX8K when the block does not fit the UP5K.
+    Synth {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// nmpu, adc_capture, pwm_dac or all
+        #[arg(long, default_value = "nmpu")]
+        block: String,
+        /// Also run the iCE40 flow (synth_ice40 -dsp, nextpnr-ice40)
+        #[arg(long)]
+        ice40: bool,
+        /// Write the figures as JSON to this file
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Working directory for the tools' files (default: a fresh temporary one, removed)
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
     /// Validate a configuration and print it with every field filled in
     Config {
         #[arg(long, short)]
@@ -143,6 +167,19 @@ fn main() -> ExitCode {
         ),
         Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
         Command::Cosim(args) => cosim::cosim(&args),
+        Command::Synth {
+            config,
+            block,
+            ice40,
+            json,
+            work,
+        } => commands::synth(
+            config.as_deref(),
+            &block,
+            ice40,
+            json.as_deref(),
+            work.as_deref(),
+        ),
         Command::Config { config, default } => commands::config(config.as_deref(), default),
         Command::GenData {
             config,

@@ -356,3 +356,42 @@ fn cosim_rejects_bad_arguments() {
         "/nonexistent/c.toml",
     );
 }
+
+/// The synthesis flow on a tiny config: figures that must be there and be plausible, the
+/// JSON, and an iCE40 place and route with an Fmax.
+#[test]
+fn synth_reports_generic_and_ice40_figures() {
+    let d = Dir::new();
+    let cfg = d.file(
+        "tiny.toml",
+        "columns = 4\nlanes = 1\nin_bits = 5\n[dac]\nrows = 4\nlanes = 2\nbits = 3\n",
+    );
+    let json = d.path("synth.json");
+    let o = nmpu(&[
+        "synth",
+        "-c",
+        s(&cfg),
+        "--block",
+        "adc_capture",
+        "--ice40",
+        "--json",
+        s(&json),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("adc_capture"), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let g = &v[0]["generic"];
+    // 4 columns x (4 + 4 + 5) bits of counters and readout, plus control.
+    let ffs = g["flip_flops"].as_u64().unwrap();
+    assert!((52..200).contains(&ffs), "{v}");
+    assert!(g["transistors"].as_u64().unwrap() > 20 * ffs, "{v}");
+    assert!(g["logic_depth"].as_u64().unwrap() > 2, "{v}");
+    let i = &v[0]["ice40"];
+    assert_eq!(i["device"], "iCE40UP5K", "{v}");
+    assert!(i["fmax_mhz"].as_f64().unwrap() > 10.0, "{v}");
+    fails(
+        &["synth", "--block", "fpu"],
+        "--block fpu: choose nmpu, adc_capture, pwm_dac or all",
+    );
+}
