@@ -200,12 +200,12 @@ fn nextpnr(dir: &Path, args: &[&str]) -> Result<Option<f64>> {
     // The last report is the one after routing.
     Ok(log
         .lines()
+        .rev()
         .filter(|l| l.contains("Max frequency for clock"))
-        .filter_map(|l| {
+        .find_map(|l| {
             let after = &l[l.find("':")? + 2..];
             after.split_whitespace().next()?.parse::<f64>().ok()
-        })
-        .last())
+        }))
 }
 
 /// The iCE40 flow: UltraPlus 5K with its DSPs when the block fits, else the HX8K without
