@@ -14,10 +14,12 @@ const GENERIC_YS: &str = include_str!("../../../constraints/synth_generic.ys");
 const ICE40_YS: &str = include_str!("../../../constraints/synth_ice40.ys");
 const ICE40_PCF: &str = include_str!("../../../constraints/ice40.pcf");
 
-/// iCE40 UltraPlus 5K and HX8K resources.
+/// iCE40 UltraPlus 5K and HX8K resources (4-kbit block RAMs: 30 and 32).
 const UP5K_LUTS: u64 = 5280;
 const UP5K_DSPS: u64 = 8;
+const UP5K_BRAMS: u64 = 30;
 const HX8K_LUTS: u64 = 7680;
+const HX8K_BRAMS: u64 = 32;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GenericCost {
@@ -216,38 +218,55 @@ pub fn ice40(dir: &Path, files: &[&str], verilog: &str, top: &str) -> Result<Ice
     let mut all: Vec<&str> = files.to_vec();
     all.push("ice40_top.v");
     let up5k = ice40_synth(dir, &all, true)?;
-    if up5k.luts <= UP5K_LUTS && up5k.dsps <= UP5K_DSPS {
-        let fmax = nextpnr(dir, &["--up5k", "--package", "sg48", "--pcf", "ice40.pcf"])?;
-        return Ok(Ice40Cost {
-            device: Some("iCE40UP5K".into()),
-            fmax_mhz: fmax,
-            note: "I/O wrapper included".into(),
-            ..up5k
-        });
+    if up5k.luts <= UP5K_LUTS && up5k.dsps <= UP5K_DSPS && up5k.brams <= UP5K_BRAMS {
+        let pnr = nextpnr(dir, &["--up5k", "--package", "sg48", "--pcf", "ice40.pcf"]);
+        return Ok(placed(
+            up5k,
+            "iCE40UP5K",
+            pnr,
+            "I/O wrapper included".into(),
+        ));
     }
     let hx8k = ice40_synth(dir, &all, false)?;
-    if hx8k.luts <= HX8K_LUTS {
-        let fmax = nextpnr(
+    let why = format!(
+        "does not fit the UP5K ({} LUTs of 5,280, {} DSPs of 8, {} block RAMs of 30)",
+        up5k.luts, up5k.dsps, up5k.brams
+    );
+    if hx8k.luts <= HX8K_LUTS && hx8k.brams <= HX8K_BRAMS {
+        let pnr = nextpnr(
             dir,
             &["--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"],
-        )?;
-        return Ok(Ice40Cost {
-            device: Some("iCE40HX8K".into()),
-            fmax_mhz: fmax,
-            note: format!(
-                "does not fit the UP5K ({} LUTs, {} DSPs); I/O wrapper included",
-                up5k.luts, up5k.dsps
-            ),
-            ..hx8k
-        });
+        );
+        return Ok(placed(
+            hx8k,
+            "iCE40HX8K",
+            pnr,
+            format!("{why}; I/O wrapper included"),
+        ));
     }
     Ok(Ice40Cost {
         note: format!(
-            "fits no iCE40: {} LUTs and {} DSPs with the UP5K's DSPs (5,280 LUTs, 8 DSPs), {} LUTs without (HX8K: 7,680)",
-            up5k.luts, up5k.dsps, hx8k.luts
+            "fits no iCE40: {why}; without DSPs {} LUTs of the HX8K's 7,680, {} block RAMs of 32",
+            hx8k.luts, hx8k.brams
         ),
         ..up5k
     })
+}
+
+/// The figures of a placed and routed design, or of its synthesis when nextpnr failed.
+fn placed(cost: Ice40Cost, device: &str, pnr: Result<Option<f64>>, note: String) -> Ice40Cost {
+    match pnr {
+        Ok(fmax) => Ice40Cost {
+            device: Some(device.into()),
+            fmax_mhz: fmax,
+            note,
+            ..cost
+        },
+        Err(e) => Ice40Cost {
+            note: format!("{note}; place and route on the {device} failed: {e:#}"),
+            ..cost
+        },
+    }
 }
 
 /// The blocks `nmpu synth` knows: name, its file(s) and top module.
