@@ -109,9 +109,19 @@ fn shim(ports: &[Port]) -> String {
             get += &line;
         }
     }
+    // A purely combinational top has no clock: its cycles only evaluate.
+    let clocked = ports.iter().any(|p| p.name == "clock" && p.input);
+    let (c0, c1, c0t) = if clocked {
+        ("h->top->clock = 0;", "t->clock = 1;", "t->clock = 0;")
+    } else {
+        ("", "", "")
+    };
     SHIM_TEMPLATE
         .replace("/*SET*/", &set)
         .replace("/*GET*/", &get)
+        .replace("/*CLOCK0*/", c0)
+        .replace("/*CLOCK1*/", c1)
+        .replace("/*CLOCK0T*/", c0t)
 }
 
 const SHIM_TEMPLATE: &str = r#"
@@ -135,7 +145,7 @@ void* dut_new() {
     h->top = new Vdut(h->ctx);
     h->vcd = nullptr;
     h->time = 0;
-    h->top->clock = 0;
+    /*CLOCK0*/
     h->top->eval();
     return h;
 }
@@ -174,11 +184,11 @@ void dut_cycle(void* p, const uint32_t* in, uint32_t* out, int dump) {
     if (dump && h->vcd) h->vcd->dump(h->time);
 /*GET*/
     h->time += 5;
-    t->clock = 1;
+    /*CLOCK1*/
     t->eval();
     if (dump && h->vcd) h->vcd->dump(h->time);
     h->time += 5;
-    t->clock = 0;
+    /*CLOCK0T*/
     t->eval();
 }
 }

@@ -57,7 +57,7 @@ pub fn generate_dac(cfg: &NmpuConfig) -> Result<String, ConfigError> {
 }
 
 /// A rust-hdl block as a file: its Verilog with the top renamed `module`, and the header.
-fn block_verilog<B: Block>(cfg: &NmpuConfig, mut top: B, module: &str) -> String {
+pub fn block_verilog<B: Block>(cfg: &NmpuConfig, mut top: B, module: &str) -> String {
     top.connect_all();
     with_header(cfg, module, &rename_top(&generate_verilog(&top), module))
 }

@@ -7,6 +7,7 @@ pub mod adc;
 pub mod bank;
 pub mod dac;
 pub mod extend;
+pub mod fp16_convert;
 pub mod generate;
 pub mod lane;
 pub mod limbs;
