@@ -70,19 +70,16 @@ impl AdcDut {
         let built = build(&verilog, nmpu_rtl::generate::ADC_MODULE)?;
         let dut = Dut::load(&built)?;
         let n = cfg.columns as usize;
-        let many = |name: &str, k: usize| -> Result<Vec<Port>> {
-            (0..k).map(|i| dut.port(&format!("{name}${i}"))).collect()
-        };
         Ok(AdcDut {
             reset: dut.port("reset")?,
             start: dut.port("start")?,
             m_ready: dut.port("m_ready")?,
-            pos: many("pulse_pos", n)?,
-            neg: many("pulse_neg", n)?,
+            pos: dut.port_vec("pulse_pos", n)?,
+            neg: dut.port_vec("pulse_neg", n)?,
             start_ready: dut.port("start_ready")?,
             m_valid: dut.port("m_valid")?,
             m_col: dut.port("m_col")?,
-            m_x: many("m_x", cfg.lanes as usize)?,
+            m_x: dut.port_vec("m_x", cfg.lanes as usize)?,
             build_seconds: built.build_seconds,
             dut,
         })

@@ -61,19 +61,16 @@ impl DacDut {
         let verilog = nmpu_rtl::generate::generate_dac(cfg)?;
         let built = build(&verilog, nmpu_rtl::generate::DAC_MODULE)?;
         let dut = Dut::load(&built)?;
-        let many = |name: &str, k: u32| -> Result<Vec<Port>> {
-            (0..k).map(|i| dut.port(&format!("{name}${i}"))).collect()
-        };
         Ok(DacDut {
             reset: dut.port("reset")?,
             s_valid: dut.port("s_valid")?,
             start: dut.port("start")?,
-            s_x: many("s_x", cfg.dac.lanes)?,
+            s_x: dut.port_vec("s_x", cfg.dac.lanes as usize)?,
             s_ready: dut.port("s_ready")?,
             start_ready: dut.port("start_ready")?,
             done: dut.port("done")?,
-            en: many("pwm_en", cfg.dac.rows)?,
-            sign: many("pwm_sign", cfg.dac.rows)?,
+            en: dut.port_vec("pwm_en", cfg.dac.rows as usize)?,
+            sign: dut.port_vec("pwm_sign", cfg.dac.rows as usize)?,
             build_seconds: built.build_seconds,
             dut,
         })

@@ -1,6 +1,7 @@
 //! The NMPU's ports on a Verilated design: one call per clock cycle in the terms of the
 //! NMPU's protocol (handshakes, lanes, configuration port).
 
+use crate::stimulus::CfgWrite;
 use crate::verilator::{Built, Dut, Port};
 use anyhow::Result;
 use std::path::Path;
@@ -51,12 +52,8 @@ impl Model {
             p("cfg_data")?,
         ];
         let status = [p("s_ready")?, p("m_valid")?, p("m_col")?];
-        let x = (0..lanes)
-            .map(|i| p(&format!("s_x${i}")))
-            .collect::<Result<_>>()?;
-        let y = (0..lanes)
-            .map(|i| p(&format!("m_y${i}")))
-            .collect::<Result<_>>()?;
+        let x = dut.port_vec("s_x", lanes)?;
+        let y = dut.port_vec("m_y", lanes)?;
         Ok(Model {
             dut,
             ctrl,
@@ -104,4 +101,20 @@ impl Model {
             m_col: self.dut.get(m_col) as u32,
         }
     }
+}
+
+/// Writes coefficients through the configuration port of a design that has one (`nmpu`,
+/// `tile_io`), one write per clock, and leaves `cfg_we` low.
+pub fn load_coefficients(d: &mut Dut, writes: &[CfgWrite]) -> Result<()> {
+    let [we, sel, col, data] = ["cfg_we", "cfg_sel", "cfg_col", "cfg_data"].map(|n| d.port(n));
+    let (we, sel, col, data) = (we?, sel?, col?, data?);
+    for w in writes {
+        d.set(&we, 1);
+        d.set(&sel, u64::from(w.sel));
+        d.set(&col, u64::from(w.col));
+        d.set(&data, u64::from(w.data));
+        d.cycle(false);
+    }
+    d.set(&we, 0);
+    Ok(())
 }

@@ -502,6 +502,13 @@ impl Dut {
             })
     }
 
+    /// The ports `name$0 .. name$(count-1)` (rust-hdl's names for a `Vec` of signals).
+    pub fn port_vec(&self, name: &str, count: usize) -> Result<Vec<Port>> {
+        (0..count)
+            .map(|i| self.port(&format!("{name}${i}")))
+            .collect()
+    }
+
     /// Drives input `p` with the low `p.width` bits of `v` (ports up to 64 bits).
     #[inline]
     pub fn set(&mut self, p: &Port, v: u64) {

@@ -4,8 +4,10 @@
 //! order, whatever the backpressure.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::adc::adc_code;
+use nmpu_model::adc::Window;
 use nmpu_model::FixedModel;
+use nmpu_verification::check::lane_word;
+use nmpu_verification::nmpu_dut::load_coefficients;
 use nmpu_verification::stimulus::random_case;
 use nmpu_verification::verilator::{build, Dut};
 use rand::{Rng, SeedableRng};
@@ -27,11 +29,9 @@ fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
         p("m_valid"),
         p("m_col"),
     );
-    let (cfg_we, cfg_sel, cfg_col, cfg_data) =
-        (p("cfg_we"), p("cfg_sel"), p("cfg_col"), p("cfg_data"));
-    let pos: Vec<_> = (0..n).map(|c| p(&format!("pulse_pos${c}"))).collect();
-    let neg: Vec<_> = (0..n).map(|c| p(&format!("pulse_neg${c}"))).collect();
-    let y: Vec<_> = (0..lanes).map(|i| p(&format!("m_y${i}"))).collect();
+    let pos = d.port_vec("pulse_pos", n).unwrap();
+    let neg = d.port_vec("pulse_neg", n).unwrap();
+    let y = d.port_vec("m_y", lanes).unwrap();
 
     // Coefficients (random, biased to extremes) through the configuration port.
     let case = random_case(cfg, seed, 0, 0.0, 0.0);
@@ -39,20 +39,13 @@ fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
     d.set(&reset, 1);
     d.cycle(false);
     d.set(&reset, 0);
-    for w in &case.writes {
-        d.set(&cfg_we, 1);
-        d.set(&cfg_sel, u64::from(w.sel));
-        d.set(&cfg_col, u64::from(w.col));
-        d.set(&cfg_data, u64::from(w.data));
-        d.cycle(false);
-    }
-    d.set(&cfg_we, 0);
+    load_coefficients(&mut d, &case.writes).unwrap();
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let rates: Vec<(f64, f64)> = (0..n)
         .map(|_| (rng.random(), rng.random::<f64>() * 0.5))
         .collect();
-    let mut counting: Option<(u32, Vec<u64>, Vec<u64>)> = None;
+    let mut counting: Option<Window> = None;
     let mut expected: VecDeque<(u32, Vec<i64>)> = VecDeque::new();
     let (mut started, mut beats) = (0, 0);
     let total_beats = windows * n / lanes;
@@ -70,28 +63,18 @@ fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
             d.set(&neg[c], u64::from(b));
         }
         d.cycle(false);
-        if let Some((left, sp, sn)) = counting.as_mut() {
-            for (c, &(a, b)) in pulses.iter().enumerate() {
-                sp[c] += u64::from(a);
-                sn[c] += u64::from(b);
-            }
-            *left -= 1;
-            if *left == 0 {
-                let (_, sp, sn) = counting.take().unwrap();
-                let x: Vec<i64> = (0..n)
-                    .map(|c| adc_code(sp[c], sn[c], cfg.adc.count_bits))
-                    .collect();
-                for b in 0..n / lanes {
-                    let out = (0..lanes)
-                        .map(|i| model.eval(b * lanes + i, x[b * lanes + i]).unwrap())
-                        .collect();
-                    expected.push_back(((b * lanes) as u32, out));
-                }
+        let (p, q): (Vec<bool>, Vec<bool>) = pulses.iter().copied().unzip();
+        if let Some(x) = counting.as_mut().and_then(|w| w.edge(&p, &q)) {
+            counting = None;
+            let mut out = vec![0; n];
+            model.run(0, &x, &mut out).unwrap();
+            for (b, beat) in out.chunks(lanes).enumerate() {
+                expected.push_back(((b * lanes) as u32, beat.to_vec()));
             }
         }
         if go && d.get(&start_ready) != 0 {
             assert!(counting.is_none());
-            counting = Some((cfg.adc.window, vec![0; n], vec![0; n]));
+            counting = Some(Window::new(cfg));
             started += 1;
         }
         if ready && d.get(&m_valid) != 0 {
@@ -104,7 +87,7 @@ fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
                 "cycle {cycle}: beats out of order"
             );
             let got: Vec<u64> = y.iter().map(|p| d.get(p)).collect();
-            let want_words: Vec<u64> = want.iter().map(|&v| v as u64 & 0xffff).collect();
+            let want_words: Vec<u64> = want.iter().map(|&v| u64::from(lane_word(v))).collect();
             assert_eq!(
                 got,
                 want_words,

@@ -4,10 +4,12 @@
 //! outputs track the ideal matrix-vector product.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::adc::adc_code;
+use nmpu_model::adc::Window;
 use nmpu_model::dac::{DacIn, PwmDac};
 use nmpu_model::{quantize, CoeffCodes, FixedModel, RealCoeffs};
+use nmpu_verification::check::lane_word;
 use nmpu_verification::crossbar::Crossbar;
+use nmpu_verification::nmpu_dut::load_coefficients;
 use nmpu_verification::stimulus::writes_for;
 use nmpu_verification::verilator::{build, Dut};
 use rand::{Rng, SeedableRng};
@@ -50,23 +52,20 @@ fn random_x(rng: &mut ChaCha8Rng, cfg: &NmpuConfig) -> Vec<i64> {
 /// first |x_r| * cycles_per_lsb cycles; the window is the drive).
 fn model_codes(xbar: &mut Crossbar, cfg: &NmpuConfig, x: &[i64]) -> Vec<i64> {
     let n = cfg.columns as usize;
-    let (mut sp, mut sn) = (vec![0u64; n], vec![0u64; n]);
     let (mut p, mut q) = (vec![false; n], vec![false; n]);
     let sign: Vec<bool> = x.iter().map(|&v| v < 0).collect();
-    for t in 0..cfg.adc.window as i64 {
+    let mut window = Window::new(cfg);
+    for t in 0.. {
         let en: Vec<bool> = x
             .iter()
             .map(|&v| t < v.abs() * i64::from(cfg.dac.cycles_per_lsb))
             .collect();
         xbar.cycle(&en, &sign, &mut p, &mut q);
-        for c in 0..n {
-            sp[c] += u64::from(p[c]);
-            sn[c] += u64::from(q[c]);
+        if let Some(codes) = window.edge(&p, &q) {
+            return codes;
         }
     }
-    (0..n)
-        .map(|c| adc_code(sp[c], sn[c], cfg.adc.count_bits))
-        .collect()
+    unreachable!("a window ends")
 }
 
 /// Per column least squares `code = alpha * y + beta`, turned into the NMPU's coefficients:
@@ -187,13 +186,9 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
     let dp = |d: &Dut, name: &str| d.port(name).unwrap();
     let (d_reset, d_valid, d_start) = (dp(&dac, "reset"), dp(&dac, "s_valid"), dp(&dac, "start"));
     let (d_ready, d_start_ready) = (dp(&dac, "s_ready"), dp(&dac, "start_ready"));
-    let d_x: Vec<_> = (0..dlanes).map(|i| dp(&dac, &format!("s_x${i}"))).collect();
-    let d_en: Vec<_> = (0..rows)
-        .map(|r| dp(&dac, &format!("pwm_en${r}")))
-        .collect();
-    let d_sign: Vec<_> = (0..rows)
-        .map(|r| dp(&dac, &format!("pwm_sign${r}")))
-        .collect();
+    let d_x = dac.port_vec("s_x", dlanes).unwrap();
+    let d_en = dac.port_vec("pwm_en", rows).unwrap();
+    let d_sign = dac.port_vec("pwm_sign", rows).unwrap();
     let (t_reset, t_start, t_start_ready) = (
         dp(&tile, "reset"),
         dp(&tile, "start"),
@@ -204,19 +199,9 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
         dp(&tile, "m_valid"),
         dp(&tile, "m_col"),
     );
-    let t_pos: Vec<_> = (0..n)
-        .map(|c| dp(&tile, &format!("pulse_pos${c}")))
-        .collect();
-    let t_neg: Vec<_> = (0..n)
-        .map(|c| dp(&tile, &format!("pulse_neg${c}")))
-        .collect();
-    let t_y: Vec<_> = (0..lanes).map(|i| dp(&tile, &format!("m_y${i}"))).collect();
-    let (we, sel, col, data) = (
-        dp(&tile, "cfg_we"),
-        dp(&tile, "cfg_sel"),
-        dp(&tile, "cfg_col"),
-        dp(&tile, "cfg_data"),
-    );
+    let t_pos = tile.port_vec("pulse_pos", n).unwrap();
+    let t_neg = tile.port_vec("pulse_neg", n).unwrap();
+    let t_y = tile.port_vec("m_y", lanes).unwrap();
 
     dac.set(&d_reset, 1);
     tile.set(&t_reset, 1);
@@ -224,15 +209,7 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
     tile.cycle(false);
     dac.set(&d_reset, 0);
     tile.set(&t_reset, 0);
-    for w in writes_for(&cfg, &codes, &mut rng) {
-        tile.set(&we, 1);
-        tile.set(&sel, u64::from(w.sel));
-        tile.set(&col, u64::from(w.col));
-        tile.set(&data, u64::from(w.data));
-        tile.cycle(false);
-        dac.cycle(false);
-    }
-    tile.set(&we, 0);
+    load_coefficients(&mut tile, &writes_for(&cfg, &codes, &mut rng)).unwrap();
 
     let model = FixedModel::new(&cfg, codes.clone()).unwrap();
     let mut dac_model = PwmDac::new(&cfg);
@@ -246,7 +223,8 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
         .collect();
     let mut loaded: VecDeque<usize> = VecDeque::new(); // vectors in the DAC's fill buffer
     let mut sent_rows = 0;
-    let mut window: Option<(usize, u32, Vec<u64>, Vec<u64>)> = None;
+    // The vector being driven and its ADC window.
+    let mut window: Option<(usize, Window)> = None;
     let mut expected: VecDeque<(u32, Vec<i64>)> = VecDeque::new();
     let (mut out_beats, mut err_sum, mut err_n) = (0usize, 0.0, 0usize);
     let (mut p, mut q) = (vec![false; n], vec![false; n]);
@@ -288,28 +266,20 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
         dac.cycle(false);
         tile.cycle(false);
 
-        if let Some((_, left, sp, sn)) = window.as_mut() {
-            for c in 0..n {
-                sp[c] += u64::from(p[c]);
-                sn[c] += u64::from(q[c]);
+        if let Some((v, code)) = window
+            .as_mut()
+            .and_then(|(v, w)| Some((*v, w.edge(&p, &q)?)))
+        {
+            window = None;
+            let y = xbar.ideal(&test[v]);
+            let mut out = vec![0; n];
+            model.run(0, &code, &mut out).unwrap();
+            for (&o, &y) in out.iter().zip(&y) {
+                err_sum += (o as f64 - y as f64 * y_scale).abs();
+                err_n += 1;
             }
-            *left -= 1;
-            if *left == 0 {
-                let (v, _, sp, sn) = window.take().unwrap();
-                let code: Vec<i64> = (0..n)
-                    .map(|c| adc_code(sp[c], sn[c], cfg.adc.count_bits))
-                    .collect();
-                let y = xbar.ideal(&test[v]);
-                for b in 0..n / lanes {
-                    let outs: Vec<i64> = (0..lanes)
-                        .map(|i| model.eval(b * lanes + i, code[b * lanes + i]).unwrap())
-                        .collect();
-                    for (i, &o) in outs.iter().enumerate() {
-                        err_sum += (o as f64 - y[b * lanes + i] as f64 * y_scale).abs();
-                        err_n += 1;
-                    }
-                    expected.push_back(((b * lanes) as u32, outs));
-                }
+            for (b, beat) in out.chunks(lanes).enumerate() {
+                expected.push_back(((b * lanes) as u32, beat.to_vec()));
             }
         }
         if dac_took {
@@ -321,7 +291,7 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
         }
         if go {
             let v = loaded.pop_front().expect("a start with no loaded vector");
-            window = Some((v, cfg.adc.window, vec![0; n], vec![0; n]));
+            window = Some((v, Window::new(&cfg)));
         }
         if ready && tile.get(&t_valid) != 0 {
             let (c, want) = expected
@@ -329,7 +299,7 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
                 .unwrap_or_else(|| panic!("cycle {cycle}: output before its window"));
             assert_eq!(tile.get(&t_col) as u32, c, "cycle {cycle}");
             let got: Vec<u64> = t_y.iter().map(|port| tile.get(port)).collect();
-            let want_words: Vec<u64> = want.iter().map(|&v| v as u64 & 0xffff).collect();
+            let want_words: Vec<u64> = want.iter().map(|&v| u64::from(lane_word(v))).collect();
             assert_eq!(
                 got, want_words,
                 "cycle {cycle}, columns {c}..: NMPU output differs"

@@ -130,3 +130,44 @@ pub fn adc_code(pulses_pos: u64, pulses_neg: u64, count_bits: u32) -> i64 {
     let max = (1u64 << count_bits) - 1;
     pulses_pos.min(max) as i64 - pulses_neg.min(max) as i64
 }
+
+/// A window by the transaction-level definition: the pulses of the `window` edges after its
+/// start, counted per column, then saturated and subtracted (`adc_code`).
+#[derive(Clone, Debug)]
+pub struct Window {
+    left: u32,
+    count_bits: u32,
+    pos: Vec<u64>,
+    neg: Vec<u64>,
+}
+
+impl Window {
+    /// A window that starts now, for `cfg`'s columns and ADC.
+    pub fn new(cfg: &NmpuConfig) -> Self {
+        let n = cfg.columns as usize;
+        Window {
+            left: cfg.adc.window,
+            count_bits: cfg.adc.count_bits,
+            pos: vec![0; n],
+            neg: vec![0; n],
+        }
+    }
+
+    /// Counts the pulses of one edge; when it was the window's last, its codes.
+    pub fn edge(&mut self, pos: &[bool], neg: &[bool]) -> Option<Vec<i64>> {
+        for (sum, &p) in self.pos.iter_mut().zip(pos) {
+            *sum += u64::from(p);
+        }
+        for (sum, &p) in self.neg.iter_mut().zip(neg) {
+            *sum += u64::from(p);
+        }
+        self.left -= 1;
+        (self.left == 0).then(|| {
+            self.pos
+                .iter()
+                .zip(&self.neg)
+                .map(|(&p, &n)| adc_code(p, n, self.count_bits))
+                .collect()
+        })
+    }
+}

@@ -3,7 +3,7 @@
 //! start, subtracted, read out in column order.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::adc::{adc_code, AdcCapture, AdcIn};
+use nmpu_model::adc::{AdcCapture, AdcIn, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -13,7 +13,7 @@ fn run(cfg: &NmpuConfig, seed: u64, p_pulse: f64, p_start: f64, p_ready: f64) ->
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut m = AdcCapture::new(cfg);
     // Pulse totals of the window in progress, and codes expected, in window order.
-    let mut counting: Option<(u32, Vec<u64>, Vec<u64>)> = None;
+    let mut counting: Option<Window> = None;
     let mut expected: std::collections::VecDeque<Vec<i64>> = Default::default();
     let mut readout: Vec<i64> = vec![];
     let mut windows = 0;
@@ -26,21 +26,16 @@ fn run(cfg: &NmpuConfig, seed: u64, p_pulse: f64, p_start: f64, p_ready: f64) ->
             m_ready: rng.random_bool(p_ready),
         };
         let o = m.step(&i);
-        if let Some((left, pos, neg)) = counting.as_mut() {
-            for c in 0..n {
-                pos[c] += u64::from(i.pulse_pos[c]);
-                neg[c] += u64::from(i.pulse_neg[c]);
-            }
-            *left -= 1;
-            if *left == 0 {
-                let (_, pos, neg) = counting.take().unwrap();
-                let bits = cfg.adc.count_bits;
-                expected.push_back((0..n).map(|c| adc_code(pos[c], neg[c], bits)).collect());
-            }
+        if let Some(codes) = counting
+            .as_mut()
+            .and_then(|w| w.edge(&i.pulse_pos, &i.pulse_neg))
+        {
+            expected.push_back(codes);
+            counting = None;
         }
         if i.start && o.start_ready {
             assert!(counting.is_none(), "a start was accepted during a window");
-            counting = Some((cfg.adc.window, vec![0; n], vec![0; n]));
+            counting = Some(Window::new(cfg));
         }
         if o.m_valid && i.m_ready {
             assert_eq!(o.m_col as usize, readout.len());
