@@ -277,9 +277,8 @@ pub fn run_case(
 /// A config's Verilated model, ready to run cases.
 pub struct Session {
     pub cfg: NmpuConfig,
+    /// The model library (its `build_seconds` is zero when it came from the cache).
     pub built: Built,
-    /// Seconds spent building the model (zero when it came from the cache).
-    pub build_seconds: f64,
     model: Model,
 }
 
@@ -287,11 +286,10 @@ impl Session {
     /// Generates the RTL for `cfg` and builds (or finds in the cache) its Verilated model.
     pub fn new(cfg: &NmpuConfig) -> Result<Self> {
         let rtl = nmpu_rtl::generate(cfg)?;
-        let built = build(&rtl.files[0].1, "nmpu")?;
+        let built = build(&rtl.files[0].1, nmpu_rtl::generate::TOP_MODULE)?;
         let model = Model::load(&built, cfg.lanes as usize)?;
         Ok(Session {
             cfg: cfg.clone(),
-            build_seconds: built.build_seconds,
             built,
             model,
         })

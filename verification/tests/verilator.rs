@@ -15,8 +15,8 @@ fn failure_dir(name: &str) -> PathBuf {
 
 fn session(cfg: &NmpuConfig) -> Session {
     let s = Session::new(cfg).unwrap_or_else(|e| panic!("{e:#}"));
-    if s.build_seconds > 0.0 {
-        eprintln!("Verilated model built in {:.1} s", s.build_seconds);
+    if s.built.build_seconds > 0.0 {
+        eprintln!("Verilated model built in {:.1} s", s.built.build_seconds);
     }
     s
 }

@@ -120,8 +120,8 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut session = Session::new(&cfg).context("building the Verilated model")?;
     bar.finish_and_clear();
-    if session.build_seconds > 0.0 {
-        eprintln!("model built in {:.1} s", session.build_seconds);
+    if session.built.build_seconds > 0.0 {
+        eprintln!("model built in {:.1} s", session.built.build_seconds);
     } else {
         eprintln!(
             "model taken from the cache ({})",
