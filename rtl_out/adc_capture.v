@@ -3193,6 +3193,7 @@ module adc_capture(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pulse_p
     wire  [23:0] cols$255$x;
     
     // Local signals
+    reg  can_start;
     reg  accept;
     reg  latch;
     reg  shift;
@@ -6328,8 +6329,9 @@ module adc_capture(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pulse_p
         remaining$en = 1'b1;
         beat$en = 1'b1;
         col$en = 1'b1;
-        start_ready = ~integrating$q & ~(done$q & full$q);
-        accept = start & ~integrating$q & ~(done$q & full$q);
+        can_start = ~integrating$q & ~(done$q & full$q);
+        start_ready = can_start;
+        accept = start & can_start;
         latch = done$q & ~full$q;
         shift = full$q & m_ready;
         last = beat$q == last_beat;

@@ -3459,6 +3459,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
     reg  lsb_end;
     reg  t_end;
     reg  last_cycle;
+    reg  can_start;
     reg  accept;
     
     // Sub module instances
@@ -6607,8 +6608,9 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         lsb_end = lsb$q == lsb_max;
         t_end = t$q == t_max;
         last_cycle = driving$q & lsb_end & t_end & (~two_phase | phase$q);
-        start_ready = loaded$q & (~driving$q | last_cycle);
-        accept = start & loaded$q & (~driving$q | last_cycle);
+        can_start = loaded$q & (~driving$q | last_cycle);
+        start_ready = can_start;
+        accept = start & can_start;
         loaded$d = (loaded$q & ~accept) | (xfer & last_fill);
         fill_beat$d = fill_beat$q;
         if (reset | (xfer & last_fill)) begin

@@ -112,6 +112,7 @@ pub struct AdcCapture {
     last_beat: Constant<Bits<COL_BITS>>,
     lane_step: Constant<Bits<COL_BITS>>,
     zero_x: Constant<Bits<IN_LANE_BITS>>,
+    can_start: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     latch: Signal<Local, Bit>,
     shift: Signal<Local, Bit>,
@@ -144,6 +145,7 @@ impl AdcCapture {
             last_beat: Constant::new(bits((n / lanes - 1) as u64)),
             lane_step: Constant::new(bits(lanes as u64)),
             zero_x: Constant::new(bits(0)),
+            can_start: Default::default(),
             accept: Default::default(),
             latch: Default::default(),
             shift: Default::default(),
@@ -178,10 +180,9 @@ impl Logic for AdcCapture {
         self.beat.en.next = true;
         self.col.en.next = true;
 
-        self.start_ready.next =
-            !self.integrating.q.val() & !(self.done.q.val() & self.full.q.val());
-        self.accept.next =
-            self.start.val() & !self.integrating.q.val() & !(self.done.q.val() & self.full.q.val());
+        self.can_start.next = !self.integrating.q.val() & !(self.done.q.val() & self.full.q.val());
+        self.start_ready.next = self.can_start.val();
+        self.accept.next = self.start.val() & self.can_start.val();
         self.latch.next = self.done.q.val() & !self.full.q.val();
         self.shift.next = self.full.q.val() & self.m_ready.val();
         self.last.next = self.beat.q.val() == self.last_beat.val();

@@ -146,6 +146,7 @@ pub struct PwmDac {
     lsb_end: Signal<Local, Bit>,
     t_end: Signal<Local, Bit>,
     last_cycle: Signal<Local, Bit>,
+    can_start: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     loaded: CtrlReg,
     driving: CtrlReg,
@@ -182,6 +183,7 @@ impl PwmDac {
             lsb_end: Default::default(),
             t_end: Default::default(),
             last_cycle: Default::default(),
+            can_start: Default::default(),
             accept: Default::default(),
             loaded: Default::default(),
             driving: Default::default(),
@@ -229,11 +231,9 @@ impl Logic for PwmDac {
             & self.lsb_end.val()
             & self.t_end.val()
             & (!self.two_phase.val() | self.phase.q.val());
-        self.start_ready.next =
-            self.loaded.q.val() & (!self.driving.q.val() | self.last_cycle.val());
-        self.accept.next = self.start.val()
-            & self.loaded.q.val()
-            & (!self.driving.q.val() | self.last_cycle.val());
+        self.can_start.next = self.loaded.q.val() & (!self.driving.q.val() | self.last_cycle.val());
+        self.start_ready.next = self.can_start.val();
+        self.accept.next = self.start.val() & self.can_start.val();
 
         // Loading.
         self.loaded.d.next =
