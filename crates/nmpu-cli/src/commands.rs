@@ -147,10 +147,10 @@ pub fn synth(
     work: Option<&Path>,
 ) -> Result<()> {
     let cfg = load_config(config)?;
-    crate::synth::blocks(block)?;
+    let chosen = crate::synth::blocks(block)?;
     let temp = std::env::temp_dir().join(format!("nmpu-synth-{}", std::process::id()));
     let dir = work.unwrap_or(&temp);
-    let costs = crate::synth::synth(&cfg, block, ice40, dir, |m| eprintln!("synth: {m}"));
+    let costs = crate::synth::synth(&cfg, &chosen, ice40, dir, |m| eprintln!("synth: {m}"));
     if work.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }

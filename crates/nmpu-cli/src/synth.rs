@@ -286,15 +286,14 @@ pub fn blocks(which: &str) -> Result<Vec<(&'static str, Vec<&'static str>)>> {
     }
 }
 
-/// Synthesizes the chosen blocks of `cfg` in `work` (created).
+/// Synthesizes the `chosen` blocks (from [`blocks`]) of `cfg` in `work` (created).
 pub fn synth(
     cfg: &NmpuConfig,
-    which: &str,
+    chosen: &[(&str, Vec<&str>)],
     with_ice40: bool,
     work: &Path,
     progress: impl Fn(&str),
 ) -> Result<Vec<BlockCost>> {
-    let chosen = blocks(which)?;
     let rtl = nmpu_rtl::generate(cfg)?;
     let mut out = vec![];
     for (top, files) in chosen {
@@ -302,7 +301,7 @@ pub fn synth(
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let mut verilog = String::new();
-        for f in &files {
+        for f in files {
             let text = &rtl
                 .files
                 .iter()
@@ -313,10 +312,10 @@ pub fn synth(
             verilog += text;
         }
         progress(&format!("{top}: Yosys generic synthesis"));
-        let generic = generic(&dir, &files, top)?;
+        let generic = generic(&dir, files, top)?;
         let ice40 = if with_ice40 {
             progress(&format!("{top}: iCE40 synthesis, place and route"));
-            Some(ice40(&dir, &files, &verilog, top)?)
+            Some(ice40(&dir, files, &verilog, top)?)
         } else {
             None
         };
