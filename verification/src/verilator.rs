@@ -194,12 +194,9 @@ void dut_cycle(void* p, const uint32_t* in, uint32_t* out, int dump) {
 }
 "#;
 
+/// FNV-1a over the parts, each followed by 0xff (a byte no text contains).
 fn fnv(parts: &[&str]) -> u64 {
-    parts.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, p| {
-        p.bytes().chain([0xff]).fold(h, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
-    })
+    nmpu_config::fnv1a(parts.iter().flat_map(|p| p.bytes().chain([0xff])))
 }
 
 /// Where built models are cached: `$NMPU_CACHE_DIR`, else `nmpu-cosim` in the temp dir.

@@ -6,6 +6,13 @@ use crate::validate;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// 64-bit FNV-1a of `bytes`: a stable hash, the same on every machine and Rust version.
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// The default configuration, shipped as a documented file.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../configs/default.toml");
 
@@ -171,11 +178,7 @@ impl NmpuConfig {
     /// A stable 64-bit fingerprint of the configuration (FNV-1a over its canonical TOML),
     /// the same on every machine and Rust version.
     pub fn fingerprint(&self) -> u64 {
-        self.to_toml_string()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
+        fnv1a(self.to_toml_string().bytes())
     }
 }
 

@@ -8,7 +8,7 @@ mod format;
 mod validate;
 
 pub use config::{
-    AdcConfig, CoefficientFormats, DacConfig, NmpuConfig, StageConfig, DEFAULT_CONFIG_TOML,
+    fnv1a, AdcConfig, CoefficientFormats, DacConfig, NmpuConfig, StageConfig, DEFAULT_CONFIG_TOML,
 };
 pub use error::ConfigError;
 pub use format::{Activation, Overflow, QFormat, Rounding};
