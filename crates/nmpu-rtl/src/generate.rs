@@ -21,6 +21,7 @@ pub const TOP_MODULE: &str = "nmpu";
 pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
     cfg.validate()?;
     let nmpu = block_verilog(cfg, Nmpu::new(&NmpuParams::new(cfg)), TOP_MODULE);
+    let fp16 = generate_fp16(cfg)?;
     let adc = generate_adc(cfg)?;
     let dac = generate_dac(cfg)?;
     let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
@@ -30,12 +31,25 @@ pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
             (format!("{ADC_MODULE}.v"), adc),
             (format!("{TILE_IO_MODULE}.v"), chain),
             (format!("{DAC_MODULE}.v"), dac),
+            (format!("{FP16_MODULE}.v"), fp16),
             (
                 "nmpu.f".into(),
-                format!("nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n{DAC_MODULE}.v\n"),
+                format!(
+                    "nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n{DAC_MODULE}.v\n{FP16_MODULE}.v\n"
+                ),
             ),
         ],
     })
+}
+
+/// Name of the FP16 baseline's top module.
+pub const FP16_MODULE: &str = "nmpu_fp16";
+
+/// The FP16 baseline NMPU for `cfg` (docs/arithmetic.md section 6): the NMPU's ports,
+/// binary16 coefficients, two FMAs.
+pub fn generate_fp16(cfg: &NmpuConfig) -> Result<String, ConfigError> {
+    cfg.validate()?;
+    Ok(block_verilog(cfg, Nmpu::fp16(cfg), FP16_MODULE))
 }
 
 /// Name of the ADC capture block's top module.

@@ -8,6 +8,8 @@ pub mod bank;
 pub mod dac;
 pub mod extend;
 pub mod fp16_convert;
+pub mod fp16_fma;
+pub mod fp16_lane;
 pub mod generate;
 pub mod lane;
 pub mod limbs;
@@ -19,5 +21,6 @@ pub mod requantize;
 pub mod tile_io;
 pub mod top;
 
+pub use fp16_lane::FP16_LATENCY;
 pub use generate::{generate, RtlFiles};
 pub use top::LATENCY;

@@ -4,12 +4,15 @@
 //! Flow control: the whole pipeline advances when its last stage is empty or being read
 //! (`advance = !m_valid | m_ready`), so `s_ready = advance`. One beat per clock while the
 //! consumer is ready; when it is not, every stage holds, so no beat is lost, duplicated
-//! or reordered. Latency: 6 register stages. A beat accepted on clock edge n is presented
-//! (`m_valid`) after edge n + 5 and, with `m_ready` high, transfers on edge n + 6.
+//! or reordered. Latency: 6 register stages (FP16 baseline: 9). A beat accepted on clock
+//! edge n is presented (`m_valid`) after edge n + 5 and, with `m_ready` high, transfers on
+//! edge n + 6 (n + 8, n + 9).
 
+use crate::fp16_lane::{Fp16Lane, FP16_LATENCY};
 use crate::lane::Lane;
 use crate::params::{NmpuParams, CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
 use crate::regs::{CtrlReg, Reg};
+use nmpu_config::NmpuConfig;
 use rust_hdl::prelude::*;
 
 /// Register stages from input to output: an input handshake on edge n gives an output
@@ -49,13 +52,35 @@ pub struct Nmpu {
     cfg_quot: Signal<Local, Bits<32>>,
     cfg_addr16: Signal<Local, Bits<16>>,
     cfg_base: Signal<Local, Bits<32>>,
+    rd_addr: Signal<Local, Bits<COL_BITS>>,
+    wr_en: Signal<Local, Bit>,
+    wr_lane: Signal<Local, Bits<COL_BITS>>,
+    wr_addr: Signal<Local, Bits<COL_BITS>>,
     valid: Vec<CtrlReg>,
     col: Vec<Reg<Bits<COL_BITS>>>,
+    /// The datapath: fixed-point lanes, or (in the FP16 baseline) FP16 lanes; the other
+    /// list is empty.
     lanes: Vec<Lane>,
+    fp16_lanes: Vec<Fp16Lane>,
 }
 
 impl Nmpu {
+    /// The fixed-point NMPU.
     pub fn new(p: &NmpuParams) -> Self {
+        let mut top = Nmpu::shell(p, LATENCY);
+        top.lanes = (0..p.lanes).map(|i| Lane::new(p, i)).collect();
+        top
+    }
+
+    /// The FP16 baseline with the same ports (docs/arithmetic.md section 6): coefficients
+    /// are binary16 words in the low half of `cfg_data`; latency [`FP16_LATENCY`].
+    pub fn fp16(cfg: &NmpuConfig) -> Self {
+        let mut top = Nmpu::shell(&NmpuParams::new(cfg), FP16_LATENCY);
+        top.fp16_lanes = (0..cfg.lanes).map(|i| Fp16Lane::new(cfg, i)).collect();
+        top
+    }
+
+    fn shell(p: &NmpuParams, latency: usize) -> Self {
         let n = p.lanes as usize;
         Nmpu {
             clock: Default::default(),
@@ -83,9 +108,14 @@ impl Nmpu {
             cfg_quot: Default::default(),
             cfg_addr16: Default::default(),
             cfg_base: Default::default(),
-            valid: (0..LATENCY).map(|_| Default::default()).collect(),
-            col: (0..LATENCY).map(|_| Default::default()).collect(),
-            lanes: (0..p.lanes).map(|i| Lane::new(p, i)).collect(),
+            rd_addr: Default::default(),
+            wr_en: Default::default(),
+            wr_lane: Default::default(),
+            wr_addr: Default::default(),
+            valid: (0..latency).map(|_| Default::default()).collect(),
+            col: (0..latency).map(|_| Default::default()).collect(),
+            lanes: vec![],
+            fp16_lanes: vec![],
         }
     }
 }
@@ -93,11 +123,13 @@ impl Nmpu {
 impl Logic for Nmpu {
     #[hdl_gen]
     fn update(&mut self) {
-        self.advance.next = !self.valid[5].q.val() | self.m_ready.val();
+        for i in (self.valid.len() - 1)..(self.valid.len()) {
+            self.advance.next = !self.valid[i].q.val() | self.m_ready.val();
+            self.m_valid.next = self.valid[i].q.val();
+            self.m_col.next = self.col[i].q.val();
+        }
         self.s_ready.next = self.advance.val();
-        self.m_valid.next = self.valid[5].q.val();
-        self.m_col.next = self.col[5].q.val();
-        for i in 0..6 {
+        for i in 0..self.valid.len() {
             self.valid[i].clock.next = self.clock.val();
             self.valid[i].reset.next = self.reset.val();
             self.valid[i].en.next = self.advance.val();
@@ -106,7 +138,7 @@ impl Logic for Nmpu {
         }
         self.valid[0].d.next = self.s_valid.val();
         self.col[0].d.next = self.s_col.val();
-        for i in 1..6 {
+        for i in 1..self.valid.len() {
             self.valid[i].d.next = self.valid[i - 1].q.val();
             self.col[i].d.next = self.col[i - 1].q.val();
         }
@@ -119,21 +151,36 @@ impl Logic for Nmpu {
         self.cfg_quot.next = (self.cfg_col16.val() * self.div_mul.val()) >> self.div_shift.val();
         self.cfg_addr16.next = bit_cast::<16, 32>(self.cfg_quot.val());
         self.cfg_base.next = self.cfg_addr16.val() * self.lane_count.val();
+        self.rd_addr.next = bit_cast::<COL_BITS, 32>(self.s_quot.val());
+        self.wr_en.next = self.cfg_we.val() & (self.cfg_col.val() < self.columns.val());
+        self.wr_lane.next = bit_cast::<COL_BITS, 32>(
+            bit_cast::<32, COL_BITS>(self.cfg_col.val()) - self.cfg_base.val(),
+        );
+        self.wr_addr.next = bit_cast::<COL_BITS, 32>(self.cfg_quot.val());
 
         for i in 0..self.lanes.len() {
             self.lanes[i].clock.next = self.clock.val();
             self.lanes[i].en.next = self.advance.val();
             self.lanes[i].x.next = self.s_x[i].val();
-            self.lanes[i].rd_addr.next = bit_cast::<COL_BITS, 32>(self.s_quot.val());
-            self.lanes[i].wr_en.next =
-                self.cfg_we.val() & (self.cfg_col.val() < self.columns.val());
-            self.lanes[i].wr_lane.next = bit_cast::<COL_BITS, 32>(
-                bit_cast::<32, COL_BITS>(self.cfg_col.val()) - self.cfg_base.val(),
-            );
+            self.lanes[i].rd_addr.next = self.rd_addr.val();
+            self.lanes[i].wr_en.next = self.wr_en.val();
+            self.lanes[i].wr_lane.next = self.wr_lane.val();
             self.lanes[i].wr_sel.next = self.cfg_sel.val();
-            self.lanes[i].wr_addr.next = bit_cast::<COL_BITS, 32>(self.cfg_quot.val());
+            self.lanes[i].wr_addr.next = self.wr_addr.val();
             self.lanes[i].wr_data.next = self.cfg_data.val();
             self.m_y[i].next = self.lanes[i].y.val();
+        }
+        for i in 0..self.fp16_lanes.len() {
+            self.fp16_lanes[i].clock.next = self.clock.val();
+            self.fp16_lanes[i].en.next = self.advance.val();
+            self.fp16_lanes[i].x.next = self.s_x[i].val();
+            self.fp16_lanes[i].rd_addr.next = self.rd_addr.val();
+            self.fp16_lanes[i].wr_en.next = self.wr_en.val();
+            self.fp16_lanes[i].wr_lane.next = self.wr_lane.val();
+            self.fp16_lanes[i].wr_sel.next = self.cfg_sel.val();
+            self.fp16_lanes[i].wr_addr.next = self.wr_addr.val();
+            self.fp16_lanes[i].wr_data.next = self.cfg_data.val();
+            self.m_y[i].next = self.fp16_lanes[i].y.val();
         }
     }
 }

@@ -1,0 +1,186 @@
+//! One lane of the FP16 baseline (docs/arithmetic.md section 6): coefficient banks holding
+//! binary16 words and the pipeline `from_code -> affine -> batch_norm -> activation ->
+//! to_code`, advancing when `en` is high. The ports are the fixed-point `Lane`'s.
+//!
+//! Cycle by cycle after an accepted beat (edge 0 loads the input and reads the banks):
+//! edge 1 the input as binary16, edges 2-4 the affine FMA, edges 5-7 the batch-norm FMA,
+//! edge 8 the output code.
+
+use crate::bank::CoeffBank;
+use crate::fp16_convert::{FromCode, ToCode};
+use crate::fp16_fma::Fp16Fma;
+use crate::params::{CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
+use crate::regs::Reg;
+use nmpu_config::{Activation, NmpuConfig};
+use rust_hdl::prelude::*;
+
+/// Register stages of the FP16 lane, input register to output code.
+pub const FP16_LATENCY: usize = 9;
+
+#[derive(LogicBlock)]
+pub struct Fp16Lane {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    pub x: Signal<In, Bits<IN_LANE_BITS>>,
+    pub rd_addr: Signal<In, Bits<COL_BITS>>,
+    /// Configuration write: the lane it is for, the coefficient (0 a, 1 b, 2 g, 3 h).
+    pub wr_en: Signal<In, Bit>,
+    pub wr_lane: Signal<In, Bits<COL_BITS>>,
+    pub wr_sel: Signal<In, Bits<2>>,
+    pub wr_addr: Signal<In, Bits<COL_BITS>>,
+    pub wr_data: Signal<In, Bits<CFG_DATA_BITS>>,
+    pub y: Signal<Out, Bits<OUT_LANE_BITS>>,
+    index: Constant<Bits<COL_BITS>>,
+    sel_a: Constant<Bits<2>>,
+    sel_b: Constant<Bits<2>>,
+    sel_g: Constant<Bits<2>>,
+    sel_h: Constant<Bits<2>>,
+    relu: Constant<Bit>,
+    mine: Signal<Local, Bit>,
+    bank_a: CoeffBank,
+    bank_b: CoeffBank,
+    bank_g: CoeffBank,
+    bank_h: CoeffBank,
+    x_reg: Reg<Bits<IN_LANE_BITS>>,
+    from_code: FromCode,
+    x16: Reg<Bits<16>>,
+    a_d1: Reg<Bits<16>>,
+    b_d1: Reg<Bits<16>>,
+    g_d: Vec<Reg<Bits<16>>>,
+    h_d: Vec<Reg<Bits<16>>>,
+    affine: Fp16Fma,
+    batch_norm: Fp16Fma,
+    activation: Signal<Local, Bits<16>>,
+    to_code: ToCode,
+    out: Reg<Bits<OUT_LANE_BITS>>,
+}
+
+impl Fp16Lane {
+    pub fn new(cfg: &NmpuConfig, index: u32) -> Self {
+        let depth = cfg.columns / cfg.lanes;
+        Fp16Lane {
+            clock: Default::default(),
+            en: Default::default(),
+            x: Default::default(),
+            rd_addr: Default::default(),
+            wr_en: Default::default(),
+            wr_lane: Default::default(),
+            wr_sel: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            y: Default::default(),
+            index: Constant::new(bits(index as u64)),
+            sel_a: Constant::new(bits(0)),
+            sel_b: Constant::new(bits(1)),
+            sel_g: Constant::new(bits(2)),
+            sel_h: Constant::new(bits(3)),
+            relu: Constant::new(cfg.activation == Activation::Relu),
+            mine: Default::default(),
+            bank_a: CoeffBank::new(depth),
+            bank_b: CoeffBank::new(depth),
+            bank_g: CoeffBank::new(depth),
+            bank_h: CoeffBank::new(depth),
+            x_reg: Default::default(),
+            from_code: FromCode::new(cfg),
+            x16: Default::default(),
+            a_d1: Default::default(),
+            b_d1: Default::default(),
+            g_d: (0..4).map(|_| Default::default()).collect(),
+            h_d: (0..4).map(|_| Default::default()).collect(),
+            affine: Default::default(),
+            batch_norm: Default::default(),
+            activation: Default::default(),
+            to_code: ToCode::new(&cfg.output.format),
+            out: Default::default(),
+        }
+    }
+}
+
+impl Logic for Fp16Lane {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.bank_a.clock.next = self.clock.val();
+        self.bank_b.clock.next = self.clock.val();
+        self.bank_g.clock.next = self.clock.val();
+        self.bank_h.clock.next = self.clock.val();
+        self.x_reg.clock.next = self.clock.val();
+        self.x16.clock.next = self.clock.val();
+        self.a_d1.clock.next = self.clock.val();
+        self.b_d1.clock.next = self.clock.val();
+        self.affine.clock.next = self.clock.val();
+        self.batch_norm.clock.next = self.clock.val();
+        self.out.clock.next = self.clock.val();
+        self.x_reg.en.next = self.en.val();
+        self.x16.en.next = self.en.val();
+        self.a_d1.en.next = self.en.val();
+        self.b_d1.en.next = self.en.val();
+        self.affine.en.next = self.en.val();
+        self.batch_norm.en.next = self.en.val();
+        self.out.en.next = self.en.val();
+        for i in 0..self.g_d.len() {
+            self.g_d[i].clock.next = self.clock.val();
+            self.h_d[i].clock.next = self.clock.val();
+            self.g_d[i].en.next = self.en.val();
+            self.h_d[i].en.next = self.en.val();
+        }
+
+        // Coefficient writes for this lane (a binary16 value in the word's low half).
+        self.mine.next = self.wr_en.val() & (self.wr_lane.val() == self.index.val());
+        self.bank_a.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_a.val());
+        self.bank_b.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_b.val());
+        self.bank_g.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_g.val());
+        self.bank_h.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_h.val());
+        self.bank_a.waddr.next = self.wr_addr.val();
+        self.bank_b.waddr.next = self.wr_addr.val();
+        self.bank_g.waddr.next = self.wr_addr.val();
+        self.bank_h.waddr.next = self.wr_addr.val();
+        self.bank_a.wdata.next = self.wr_data.val();
+        self.bank_b.wdata.next = self.wr_data.val();
+        self.bank_g.wdata.next = self.wr_data.val();
+        self.bank_h.wdata.next = self.wr_data.val();
+
+        // Edge 0: input register and coefficient reads.
+        self.bank_a.re.next = self.en.val();
+        self.bank_b.re.next = self.en.val();
+        self.bank_g.re.next = self.en.val();
+        self.bank_h.re.next = self.en.val();
+        self.bank_a.raddr.next = self.rd_addr.val();
+        self.bank_b.raddr.next = self.rd_addr.val();
+        self.bank_g.raddr.next = self.rd_addr.val();
+        self.bank_h.raddr.next = self.rd_addr.val();
+        self.x_reg.d.next = self.x.val();
+
+        // Edge 1: the code as binary16; coefficients follow their beat.
+        self.from_code.x.next = self.x_reg.q.val();
+        self.x16.d.next = self.from_code.z.val();
+        self.a_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_a.rdata.val());
+        self.b_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_b.rdata.val());
+        self.g_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_g.rdata.val());
+        self.h_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_h.rdata.val());
+        for i in 1..self.g_d.len() {
+            self.g_d[i].d.next = self.g_d[i - 1].q.val();
+            self.h_d[i].d.next = self.h_d[i - 1].q.val();
+        }
+
+        // Edges 2-4: affine; edges 5-7: batch_norm.
+        self.affine.a.next = self.a_d1.q.val();
+        self.affine.b.next = self.x16.q.val();
+        self.affine.c.next = self.b_d1.q.val();
+        self.batch_norm.a.next = self.g_d[3].q.val();
+        self.batch_norm.b.next = self.affine.r.val();
+        self.batch_norm.c.next = self.h_d[3].q.val();
+
+        // Edge 8: activation (the sign bit set, NaN excepted, becomes +0), output code.
+        self.activation.next = self.batch_norm.r.val();
+        if self.relu.val()
+            & self.batch_norm.r.val().get_bit(15)
+            & !((self.batch_norm.r.val().get_bits::<5>(10) == 31)
+                & (self.batch_norm.r.val().get_bits::<10>(0) != 0))
+        {
+            self.activation.next = 0.into();
+        }
+        self.to_code.z.next = self.activation.val();
+        self.out.d.next = self.to_code.y.val();
+        self.y.next = self.out.q.val();
+    }
+}
