@@ -9,6 +9,7 @@ use crate::stimulus::CaseSpec;
 use crate::verilator::{build, Built};
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
+use nmpu_rtl::generate::Datapath;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -250,7 +251,7 @@ pub fn run_case(
         global += 1;
     }
     // A few idle cycles: nothing more may come out.
-    for _ in 0..nmpu_rtl::LATENCY + 2 {
+    for _ in 0..case.datapath().latency() + 2 {
         let c = Ctrl {
             m_ready: true,
             ..Ctrl::default()
@@ -277,6 +278,7 @@ pub fn run_case(
 /// A config's Verilated model, ready to run cases.
 pub struct Session {
     pub cfg: NmpuConfig,
+    pub datapath: Datapath,
     /// The model library (its `build_seconds` is zero when it came from the cache).
     pub built: Built,
     model: Model,
@@ -285,11 +287,16 @@ pub struct Session {
 impl Session {
     /// Generates the RTL for `cfg` and builds (or finds in the cache) its Verilated model.
     pub fn new(cfg: &NmpuConfig) -> Result<Self> {
-        let rtl = nmpu_rtl::generate(cfg)?;
-        let built = build(&rtl.files[0].1, nmpu_rtl::generate::TOP_MODULE)?;
+        Session::for_datapath(Datapath::Fixed, cfg)
+    }
+
+    /// As [`Session::new`] for either datapath.
+    pub fn for_datapath(datapath: Datapath, cfg: &NmpuConfig) -> Result<Self> {
+        let built = build(&datapath.generate(cfg)?, datapath.module())?;
         let model = Model::load(&built, cfg.lanes as usize)?;
         Ok(Session {
             cfg: cfg.clone(),
+            datapath,
             built,
             model,
         })
@@ -311,7 +318,7 @@ impl Session {
         opts: &RunOptions,
         failure_dir: &Path,
     ) -> Result<Result<RunReport, Failure>> {
-        let case = spec.build(&self.cfg);
+        let case = spec.build_for(self.datapath, &self.cfg);
         self.check_case(&case, spec, opts, failure_dir, None)
     }
 
@@ -391,7 +398,7 @@ pub fn record_failure(
     if again.is_ok() {
         anyhow::bail!("the mismatch did not reproduce on a fresh model: the harness is not deterministic\n{m}");
     }
-    let replay = replay_command(&config_file, spec, opts, &vcd);
+    let replay = replay_command(case.datapath(), &config_file, spec, opts, &vcd);
     Ok(Failure {
         mismatch: m,
         config_file,
@@ -401,8 +408,17 @@ pub fn record_failure(
 }
 
 /// The `nmpu cosim` command line that runs exactly `spec` again.
-pub fn replay_command(config: &Path, spec: &CaseSpec, opts: &RunOptions, vcd: &Path) -> String {
+pub fn replay_command(
+    datapath: Datapath,
+    config: &Path,
+    spec: &CaseSpec,
+    opts: &RunOptions,
+    vcd: &Path,
+) -> String {
     let mut cmd = format!("nmpu cosim --config {} ", config.display());
+    if datapath == Datapath::Fp16 {
+        cmd += "--fp16 ";
+    }
     match spec {
         CaseSpec::Random {
             seed,

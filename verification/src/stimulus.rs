@@ -1,8 +1,10 @@
 //! One test case: coefficient codes, input beats and flow-control patterns, drawn from a
 //! seed, and the golden model's expected output for every element.
 
+use half::f16;
 use nmpu_config::{NmpuConfig, QFormat};
-use nmpu_model::{CoeffCodes, FixedModel};
+use nmpu_model::{CoeffCodes, F16Coeffs, FixedModel, Fp16Model};
+use nmpu_rtl::generate::Datapath;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -26,7 +28,10 @@ pub struct Beat {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub cfg: NmpuConfig,
+    /// The fixed-point coefficient codes (empty in an FP16 case).
     pub codes: CoeffCodes,
+    /// The binary16 coefficients of an FP16 baseline case (`None`: fixed-point).
+    pub fp16: Option<F16Coeffs>,
     pub writes: Vec<CfgWrite>,
     pub beats: Vec<Beat>,
     /// Per cycle: the producer holds back (no new beat) when true.
@@ -95,6 +100,89 @@ pub fn writes_for(cfg: &NmpuConfig, codes: &CoeffCodes, rng: &mut ChaCha8Rng) ->
     writes
 }
 
+/// The configuration-port writes that load binary16 coefficients (value in the low 16
+/// bits, garbage above).
+pub fn f16_writes(c: &F16Coeffs, rng: &mut ChaCha8Rng) -> Vec<CfgWrite> {
+    let mut writes = vec![];
+    for (sel, v) in [(0, &c.a), (1, &c.b), (2, &c.g), (3, &c.h)] {
+        for (col, h) in v.iter().enumerate() {
+            let data = with_garbage(rng, i64::from(h.to_bits()), 16, 32);
+            writes.push(CfgWrite {
+                sel,
+                col: col as u32,
+                data,
+            });
+        }
+    }
+    writes
+}
+
+/// Special and boundary binary16 values: zeros, subnormal extremes, the smallest normal,
+/// one and its neighbours, the largest finite value, infinities and NaNs, both signs.
+pub fn f16_boundary_values() -> Vec<u16> {
+    let mut v = vec![
+        0x0000, 0x0001, 0x0003, 0x03ff, 0x0400, 0x0401, 0x1400, 0x2000, 0x2c00, 0x3555, 0x3bff,
+        0x3c00, 0x3c01, 0x3e00, 0x4000, 0x4900, 0x5800, 0x7800, 0x7bff, 0x7c00, 0x7c01, 0x7e00,
+    ];
+    let neg: Vec<u16> = v.iter().map(|x| x | 0x8000).collect();
+    v.extend(neg);
+    v
+}
+
+/// A binary16 coefficient: mostly ordinary magnitudes (2^-12 .. 2^4: ADC codes reach
+/// 2^12 and binary16 ends at 2^16), sometimes a boundary value or any bit pattern.
+pub fn draw_f16(rng: &mut ChaCha8Rng) -> f16 {
+    let bits = match rng.random_range(0..16) {
+        0 => {
+            let v = f16_boundary_values();
+            v[rng.random_range(0..v.len())]
+        }
+        1 => rng.random(),
+        _ => {
+            let sign = u16::from(rng.random_bool(0.5)) << 15;
+            sign | (rng.random_range(3..=19u16) << 10) | rng.random_range(0..1024u16)
+        }
+    };
+    f16::from_bits(bits)
+}
+
+/// Coefficients for `datapath`, one per column and coefficient, from `fixed` (a code of a
+/// format) or `float` (a binary16), with the writes that load them.
+fn coefficients(
+    cfg: &NmpuConfig,
+    datapath: Datapath,
+    rng: &mut ChaCha8Rng,
+    fixed: impl FnMut(&QFormat, &mut ChaCha8Rng) -> i64,
+    mut float: impl FnMut(&mut ChaCha8Rng) -> f16,
+) -> (CoeffCodes, Option<F16Coeffs>, Vec<CfgWrite>) {
+    match datapath {
+        Datapath::Fixed => {
+            let codes = codes_with(cfg, rng, fixed);
+            let writes = writes_for(cfg, &codes, rng);
+            (codes, None, writes)
+        }
+        Datapath::Fp16 => {
+            let n = cfg.columns as usize;
+            let mut column = |rng: &mut ChaCha8Rng| (0..n).map(|_| float(rng)).collect();
+            let c = F16Coeffs {
+                a: column(rng),
+                b: column(rng),
+                g: column(rng),
+                h: column(rng),
+            };
+            let writes = f16_writes(&c, rng);
+            let codes = CoeffCodes {
+                fused: cfg.fuse_affine_bn,
+                a: vec![],
+                b: vec![],
+                g: vec![],
+                h: vec![],
+            };
+            (codes, Some(c), writes)
+        }
+    }
+}
+
 /// Coefficient codes with one code per column drawn by `draw` for each coefficient.
 fn codes_with(
     cfg: &NmpuConfig,
@@ -138,9 +226,26 @@ fn flow(rng: &mut ChaCha8Rng, beats: usize, p_gap: f64, p_stall: f64) -> (Vec<bo
 /// Random coefficients, `rows` rows of random beats, and flow-control patterns with the
 /// given probabilities of a producer gap and of the consumer not being ready.
 pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall: f64) -> Case {
+    random_case_for(Datapath::Fixed, cfg, seed, rows, p_gap, p_stall)
+}
+
+/// [`random_case`] for either datapath.
+pub fn random_case_for(
+    datapath: Datapath,
+    cfg: &NmpuConfig,
+    seed: u64,
+    rows: usize,
+    p_gap: f64,
+    p_stall: f64,
+) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let codes = codes_with(cfg, &mut rng, |f, rng| draw_code(rng, f));
-    let writes = writes_for(cfg, &codes, &mut rng);
+    let (codes, fp16, writes) = coefficients(
+        cfg,
+        datapath,
+        &mut rng,
+        |f, rng| draw_code(rng, f),
+        draw_f16,
+    );
     let xf = QFormat::new(true, cfg.in_bits as i32, 0);
     let lanes = cfg.lanes as usize;
     let mut beats = vec![];
@@ -154,6 +259,7 @@ pub fn random_case(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall
     Case {
         cfg: cfg.clone(),
         codes,
+        fp16,
         writes,
         beats,
         gaps,
@@ -204,12 +310,32 @@ pub fn corner_inputs(in_bits: u32) -> Vec<i64> {
 /// code meets every column when the pass is large enough (columns see the sweep staggered,
 /// so lanes of one beat carry different codes). Streams without gaps or stalls.
 pub fn corner_case(cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
+    corner_case_for(Datapath::Fixed, cfg, seed, pass)
+}
+
+/// [`corner_case`] for either datapath; FP16 coefficients come from
+/// [`f16_boundary_values`] one time in four (a column with an infinite or huge
+/// coefficient saturates whole, so more would leave few columns doing arithmetic), else
+/// from [`draw_f16`].
+pub fn corner_case_for(datapath: Datapath, cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(pass) << 40) ^ 0xc0_4e5);
-    let codes = codes_with(cfg, &mut rng, |f, rng| {
-        let vals = corner_values(f);
-        vals[rng.random_range(0..vals.len())]
-    });
-    let writes = writes_for(cfg, &codes, &mut rng);
+    let boundary = f16_boundary_values();
+    let (codes, fp16, writes) = coefficients(
+        cfg,
+        datapath,
+        &mut rng,
+        |f, rng| {
+            let vals = corner_values(f);
+            vals[rng.random_range(0..vals.len())]
+        },
+        |rng| {
+            if rng.random_bool(0.25) {
+                f16::from_bits(boundary[rng.random_range(0..boundary.len())])
+            } else {
+                draw_f16(rng)
+            }
+        },
+    );
     let inputs = corner_inputs(cfg.in_bits);
     let columns = cfg.columns as usize;
     let lanes = cfg.lanes as usize;
@@ -229,6 +355,7 @@ pub fn corner_case(cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
     Case {
         cfg: cfg.clone(),
         codes,
+        fp16,
         writes,
         beats,
         gaps: vec![false],
@@ -252,15 +379,20 @@ pub enum CaseSpec {
 }
 
 impl CaseSpec {
+    /// The fixed-point NMPU's case.
     pub fn build(&self, cfg: &NmpuConfig) -> Case {
+        self.build_for(Datapath::Fixed, cfg)
+    }
+
+    pub fn build_for(&self, datapath: Datapath, cfg: &NmpuConfig) -> Case {
         match *self {
             CaseSpec::Random {
                 seed,
                 rows,
                 p_gap,
                 p_stall,
-            } => random_case(cfg, seed, rows, p_gap, p_stall),
-            CaseSpec::Corner { seed, pass } => corner_case(cfg, seed, pass),
+            } => random_case_for(datapath, cfg, seed, rows, p_gap, p_stall),
+            CaseSpec::Corner { seed, pass } => corner_case_for(datapath, cfg, seed, pass),
         }
     }
 }
@@ -285,12 +417,30 @@ impl std::fmt::Display for CaseSpec {
 impl Case {
     /// The golden model's output codes, flat: lane `l` of beat `b` at `b * lanes + l`.
     pub fn expected(&self) -> anyhow::Result<Vec<i64>> {
-        let m = FixedModel::new(&self.cfg, self.codes.clone())?;
         let lanes = self.cfg.lanes as usize;
         let mut out = vec![0i64; self.beats.len() * lanes];
+        if let Some(c) = &self.fp16 {
+            let m = Fp16Model::new(&self.cfg, c.clone())?;
+            for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
+                for (l, (o, &x)) in o.iter_mut().zip(&b.x).enumerate() {
+                    *o = m.trace(b.col as usize + l, x).output;
+                }
+            }
+            return Ok(out);
+        }
+        let m = FixedModel::new(&self.cfg, self.codes.clone())?;
         for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
             m.run(b.col as usize, &b.x, o)?;
         }
         Ok(out)
+    }
+
+    /// The datapath this case is for.
+    pub fn datapath(&self) -> Datapath {
+        if self.fp16.is_some() {
+            Datapath::Fp16
+        } else {
+            Datapath::Fixed
+        }
     }
 }

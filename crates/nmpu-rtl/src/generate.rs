@@ -20,8 +20,8 @@ pub const TOP_MODULE: &str = "nmpu";
 /// Generates the NMPU for `cfg`. Deterministic: the same config gives the same bytes.
 pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
     cfg.validate()?;
-    let nmpu = block_verilog(cfg, Nmpu::new(&NmpuParams::new(cfg)), TOP_MODULE);
-    let fp16 = generate_fp16(cfg)?;
+    let nmpu = Datapath::Fixed.generate(cfg)?;
+    let fp16 = Datapath::Fp16.generate(cfg)?;
     let adc = generate_adc(cfg)?;
     let dac = generate_dac(cfg)?;
     let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
@@ -40,6 +40,47 @@ pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
             ),
         ],
     })
+}
+
+/// Which NMPU: the fixed-point one, or the FP16 baseline with the same ports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Datapath {
+    #[default]
+    Fixed,
+    Fp16,
+}
+
+impl Datapath {
+    pub fn module(self) -> &'static str {
+        match self {
+            Datapath::Fixed => TOP_MODULE,
+            Datapath::Fp16 => FP16_MODULE,
+        }
+    }
+
+    /// Register stages: an input handshake on edge n gives an output handshake on edge
+    /// n + latency when the consumer is ready.
+    pub fn latency(self) -> usize {
+        match self {
+            Datapath::Fixed => crate::LATENCY,
+            Datapath::Fp16 => crate::FP16_LATENCY,
+        }
+    }
+
+    /// The top's Verilog for `cfg`.
+    pub fn generate(self, cfg: &NmpuConfig) -> Result<String, ConfigError> {
+        match self {
+            Datapath::Fixed => {
+                cfg.validate()?;
+                Ok(block_verilog(
+                    cfg,
+                    Nmpu::new(&NmpuParams::new(cfg)),
+                    TOP_MODULE,
+                ))
+            }
+            Datapath::Fp16 => generate_fp16(cfg),
+        }
+    }
 }
 
 /// Name of the FP16 baseline's top module.
