@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints the generated Verilog (nmpu.v, and adc_capture.v when present) with the three tools, failing on any warning that is not
+# Lints the generated Verilog (nmpu.v, and adc_capture.v, pwm_dac.v, nmpu_fp16.v when present) with the three tools, failing on any warning that is not
 # waived in constraints/verilator.vlt:
 #   Verilator --lint-only -Wall; Icarus -g2005 -Wall; Yosys hierarchy -check, proc,
 #   check -assert, and (unless --no-synth) synth -flatten with an assertion of no latches.
@@ -41,5 +41,6 @@ lint_one() {
 lint_one "$dir/nmpu.v" nmpu
 if [ -f "$dir/adc_capture.v" ]; then lint_one "$dir/adc_capture.v" adc_capture; fi
 if [ -f "$dir/pwm_dac.v" ]; then lint_one "$dir/pwm_dac.v" pwm_dac; fi
+if [ -f "$dir/nmpu_fp16.v" ]; then lint_one "$dir/nmpu_fp16.v" nmpu_fp16; fi
 # The chain is structural: its parts are synthesized above, so it is only checked.
 if [ -f "$dir/tile_io.v" ]; then lint_one "$dir/nmpu.v $dir/adc_capture.v $dir/tile_io.v" tile_io 0; fi

@@ -33,7 +33,7 @@ fn testbench(case: &Case) -> String {
     for i in 0..l {
         let _ = writeln!(s, "  reg [23:0] s_x{i} = 24'd0;\n  wire [15:0] m_y{i};");
     }
-    let _ = write!(s, "  nmpu dut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready), .s_col(s_col), .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)");
+    let _ = write!(s, "  {} dut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready), .s_col(s_col), .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)", case.datapath().module());
     for i in 0..l {
         let _ = write!(s, ", .s_x${i}(s_x{i}), .m_y${i}(m_y{i})");
     }

@@ -4,6 +4,7 @@ use crate::io::{describe_config, load_config};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use nmpu_rtl::generate::Datapath;
 use nmpu_verification::cosim::{run_case, RunOptions, RunReport, Session};
 use nmpu_verification::coverage::{coverage, Coverage};
 use nmpu_verification::stimulus::{Case, CaseSpec};
@@ -69,6 +70,10 @@ pub struct CosimArgs {
     /// Where a failure's config and VCD are written
     #[arg(long, default_value = "cosim-failure")]
     failure_dir: PathBuf,
+    /// Co-simulate the FP16 baseline (top `nmpu_fp16`, binary16 coefficients) against the
+    /// FP16 golden model instead of the fixed-point NMPU
+    #[arg(long)]
+    fp16: bool,
 }
 
 /// Totals over every case run.
@@ -118,7 +123,13 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     let bar = ProgressBar::new_spinner();
     bar.set_message("generating the RTL and building the Verilated model");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let mut session = Session::new(&cfg).context("building the Verilated model")?;
+    let datapath = if a.fp16 {
+        Datapath::Fp16
+    } else {
+        Datapath::Fixed
+    };
+    let mut session =
+        Session::for_datapath(datapath, &cfg).context("building the Verilated model")?;
     bar.finish_and_clear();
     if session.built.build_seconds > 0.0 {
         eprintln!("model built in {:.1} s", session.built.build_seconds);
@@ -185,14 +196,16 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     let mut traced = false;
     for (name, spec, opts) in &plan {
         bar.set_prefix(name.to_string());
-        let case = spec.build(&cfg);
-        cov.add(&coverage(&case));
+        let case = spec.build_for(datapath, &cfg);
+        if datapath == Datapath::Fixed {
+            cov.add(&coverage(&case));
+        }
         let vcd = a.vcd.as_deref();
         let r = match session.check_case(&case, spec, opts, &a.failure_dir, vcd)? {
             Ok(r) => r,
             Err(f) => {
                 bar.abandon();
-                summary(&totals, &cov, 1);
+                summary(&totals, datapath, &cov, 1);
                 bail!("{spec}\n{f}");
             }
         };
@@ -229,9 +242,9 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     let interfaces = interface_blocks(&cfg, a.seed, phase(Only::Adc), phase(Only::Dac))?;
     let mut icarus_vectors = 0;
     if phase(Only::Icarus) {
-        icarus_vectors = cross_check_icarus(&cfg, a.seed, &a.failure_dir)?;
+        icarus_vectors = cross_check_icarus(datapath, &cfg, a.seed, &a.failure_dir)?;
     }
-    summary(&totals, &cov, 0);
+    summary(&totals, datapath, &cov, 0);
     if phase(Only::Reset) {
         eprintln!("  reset mid-stream: {resets} cases, {dropped} in-flight beats dropped as documented, the rest exact");
     }
@@ -244,9 +257,10 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     Ok(())
 }
 
-fn summary(t: &Totals, cov: &Coverage, mismatches: usize) {
+fn summary(t: &Totals, datapath: Datapath, cov: &Coverage, mismatches: usize) {
     eprintln!(
-        "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included)",
+        "cosim summary ({}): {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included)",
+        datapath.module(),
         t.cases,
         t.vectors,
         t.elements,
@@ -254,7 +268,10 @@ fn summary(t: &Totals, cov: &Coverage, mismatches: usize) {
         mismatches,
         t.elements as f64 / t.seconds.max(1e-9) / 1e6
     );
-    eprint!("{cov}");
+    // The stage coverage counts the fixed-point stages' rounding and saturation.
+    if datapath == Datapath::Fixed {
+        eprint!("{cov}");
+    }
 }
 
 /// With `--vcd` and no mismatch: the first 256 cycles of the first random case.
@@ -270,7 +287,12 @@ fn trace_first_cycles(session: &Session, case: &Case, path: &Path) -> Result<()>
 }
 
 /// A short random case through Icarus Verilog: a second simulator on the same vectors.
-fn cross_check_icarus(cfg: &nmpu_config::NmpuConfig, seed: u64, dir: &Path) -> Result<usize> {
+fn cross_check_icarus(
+    datapath: Datapath,
+    cfg: &nmpu_config::NmpuConfig,
+    seed: u64,
+    dir: &Path,
+) -> Result<usize> {
     let rows = 2;
     let spec = CaseSpec::Random {
         seed: seed.wrapping_add(2000),
@@ -278,11 +300,11 @@ fn cross_check_icarus(cfg: &nmpu_config::NmpuConfig, seed: u64, dir: &Path) -> R
         p_gap: 0.25,
         p_stall: 0.25,
     };
-    let case = spec.build(cfg);
-    let rtl = nmpu_rtl::generate(cfg)?;
+    let case = spec.build_for(datapath, cfg);
+    let verilog = datapath.generate(cfg)?;
     let work = std::env::temp_dir().join(format!("nmpu-cosim-icarus-{}", std::process::id()));
     let start = Instant::now();
-    let got = icarus::run(&case, &rtl.files[0].1, &work)?;
+    let got = icarus::run(&case, &verilog, &work)?;
     let _ = std::fs::remove_dir_all(&work);
     if let Err(e) = check::compare(&case, &got) {
         std::fs::create_dir_all(dir)?;
