@@ -7,7 +7,7 @@ CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run rtl lint compare cosim synth test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report test fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -18,6 +18,7 @@ help:
 	@echo "make compare  fixed point vs FP16 vs f64 on $(CONFIG) (CONFIG=... to change)"
 	@echo "make cosim    Verilator co-simulation of $(CONFIG)'s RTL against the golden model"
 	@echo "make synth    Yosys + iCE40 synthesis of every block of $(CONFIG) -> synth_out/ (minutes)"
+	@echo "make report   fixed point vs FP16 side by side: area, depth, latency, accuracy -> synth_out/ (minutes)"
 	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus from Debian packages if missing"
 
@@ -43,6 +44,11 @@ cosim: deps build
 synth: deps build
 	mkdir -p synth_out
 	$(NMPU) synth --config $(CONFIG) --block all --ice40 --json synth_out/synth.json | tee synth_out/synth.txt
+
+# Opt-in: fixed-point vs FP16 side by side (synthesis of both, accuracy); minutes.
+report: deps build
+	mkdir -p synth_out
+	$(NMPU) report --config $(CONFIG) --ice40 --json synth_out/report.json | tee synth_out/report.txt
 
 deps:
 	@scripts/install-tools.sh

@@ -163,3 +163,34 @@ pub fn synth(
     }
     Ok(())
 }
+
+pub fn report(
+    config: Option<&Path>,
+    rows: usize,
+    seed: u64,
+    ice40: bool,
+    json: Option<&Path>,
+    work: Option<&Path>,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    let temp = std::env::temp_dir().join(format!("nmpu-report-{}", std::process::id()));
+    let dir = work.unwrap_or(&temp);
+    let args = crate::report::ReportArgs {
+        rows,
+        seed,
+        ice40,
+        work: dir,
+    };
+    let r = crate::report::build(&cfg, &args, |m| eprintln!("report: {m}"));
+    if work.is_none() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    let r = r?;
+    print!("{}", crate::report::render(&r, config));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&r)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -259,14 +259,14 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
 
 fn summary(t: &Totals, datapath: Datapath, cov: &Coverage, mismatches: usize) {
     eprintln!(
-        "cosim summary ({}): {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included)",
-        datapath.module(),
+        "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included), top {}",
         t.cases,
         t.vectors,
         t.elements,
         t.cycles,
         mismatches,
-        t.elements as f64 / t.seconds.max(1e-9) / 1e6
+        t.elements as f64 / t.seconds.max(1e-9) / 1e6,
+        datapath.module()
     );
     // The stage coverage counts the fixed-point stages' rounding and saturation.
     if datapath == Datapath::Fixed {

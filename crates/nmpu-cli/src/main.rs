@@ -3,6 +3,7 @@
 mod commands;
 mod cosim;
 mod io;
+mod report;
 mod synth;
 mod table;
 
@@ -102,10 +103,37 @@ enum Command {
     Synth {
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// nmpu, adc_capture, pwm_dac or all
+        /// nmpu, adc_capture, pwm_dac, nmpu_fp16 (the FP16 baseline) or all
         #[arg(long, default_value = "nmpu")]
         block: String,
         /// Also run the iCE40 flow (synth_ice40 -dsp, nextpnr-ice40)
+        #[arg(long)]
+        ice40: bool,
+        /// Write the figures as JSON to this file
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Working directory for the tools' files (default: a fresh temporary one, removed)
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
+    /// Fixed-point NMPU vs the FP16 baseline, side by side: area, depth, latency,
+    /// throughput per area, accuracy against f64
+    ///
+    /// Synthesizes both tops (Yosys generic flow, as `nmpu synth`) for the config as given
+    /// and with columns = lanes (the datapath without coefficient memory); with --ice40
+    /// also one lane on the iCE40 for LUTs, DSPs and Fmax. Accuracy: both golden models
+    /// against the f64 reference on a synthetic tile (as `nmpu compare`). Takes minutes
+    /// for large configs.
+    Report {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Rows of synthetic input for the accuracy comparison
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+        /// Seed of the synthetic data
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also place and route one lane of each on the iCE40 (Fmax)
         #[arg(long)]
         ice40: bool,
         /// Write the figures as JSON to this file
@@ -176,6 +204,21 @@ fn main() -> ExitCode {
         } => commands::synth(
             config.as_deref(),
             &block,
+            ice40,
+            json.as_deref(),
+            work.as_deref(),
+        ),
+        Command::Report {
+            config,
+            rows,
+            seed,
+            ice40,
+            json,
+            work,
+        } => commands::report(
+            config.as_deref(),
+            rows,
+            seed,
             ice40,
             json.as_deref(),
             work.as_deref(),

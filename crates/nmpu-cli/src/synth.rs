@@ -275,6 +275,7 @@ pub fn blocks(which: &str) -> Result<Vec<(&'static str, Vec<&'static str>)>> {
         ("nmpu", vec!["nmpu.v"]),
         ("adc_capture", vec!["adc_capture.v"]),
         ("pwm_dac", vec!["pwm_dac.v"]),
+        ("nmpu_fp16", vec!["nmpu_fp16.v"]),
     ];
     match which {
         "all" => Ok(all.to_vec()),
@@ -282,7 +283,9 @@ pub fn blocks(which: &str) -> Result<Vec<(&'static str, Vec<&'static str>)>> {
             .iter()
             .find(|b| b.0 == w)
             .map(|b| vec![b.clone()])
-            .with_context(|| format!("--block {w}: choose nmpu, adc_capture, pwm_dac or all")),
+            .with_context(|| {
+                format!("--block {w}: choose nmpu, adc_capture, pwm_dac, nmpu_fp16 or all")
+            }),
     }
 }
 

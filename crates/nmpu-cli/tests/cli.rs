@@ -270,9 +270,11 @@ fn generate_writes_verilog_and_filelist() {
     assert!(v.contains("//   lanes = 4"));
     let adc = std::fs::read_to_string(out.join("adc_capture.v")).unwrap();
     assert!(adc.contains("module adc_capture(") && adc.contains("pulse_pos$7"));
+    let fp16 = std::fs::read_to_string(out.join("nmpu_fp16.v")).unwrap();
+    assert!(fp16.contains("module nmpu_fp16(") && fp16.contains("m_y$3"));
     assert_eq!(
         std::fs::read_to_string(out.join("nmpu.f")).unwrap(),
-        "nmpu.v\nadc_capture.v\ntile_io.v\npwm_dac.v\n"
+        "nmpu.v\nadc_capture.v\ntile_io.v\npwm_dac.v\nnmpu_fp16.v\n"
     );
 }
 
@@ -392,6 +394,49 @@ fn synth_reports_generic_and_ice40_figures() {
     assert!(i["fmax_mhz"].as_f64().unwrap() > 10.0, "{v}");
     fails(
         &["synth", "--block", "fpu"],
-        "--block fpu: choose nmpu, adc_capture, pwm_dac or all",
+        "--block fpu: choose nmpu, adc_capture, pwm_dac, nmpu_fp16 or all",
     );
+}
+
+/// The side-by-side report on a one-lane, one-column config (the whole unit is then the
+/// datapath, synthesized once per side): both sides' figures, the latencies, accuracy on
+/// the requested rows, and verdict lines that agree with the figures.
+#[test]
+fn report_puts_fixed_and_fp16_side_by_side() {
+    let d = Dir::new();
+    let cfg = d.file("one.toml", "columns = 1\nlanes = 1\n");
+    let json = d.path("report.json");
+    let o = nmpu(&["report", "-c", s(&cfg), "--rows", "300", "--json", s(&json)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (f, h) = (&v["fixed"], &v["fp16"]);
+    assert_eq!(
+        (f["module"].as_str(), h["module"].as_str()),
+        (Some("nmpu"), Some("nmpu_fp16"))
+    );
+    assert_eq!(
+        (f["latency_cycles"].as_u64(), h["latency_cycles"].as_u64()),
+        (Some(6), Some(9))
+    );
+    for side in [f, h] {
+        assert_eq!(side["accuracy"]["elements"], 300, "{v}");
+        let t = side["unit"]["transistors"].as_u64().unwrap();
+        assert!(t > 10 * side["unit"]["flip_flops"].as_u64().unwrap(), "{v}");
+        assert_eq!(side["unit"], side["datapath"], "{v}");
+    }
+    let ratio =
+        h["unit"]["transistors"].as_f64().unwrap() / f["unit"]["transistors"].as_f64().unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("FP16/fixed transistors = {ratio:.2}")),
+        "{out}"
+    );
+    let verdict = if ratio >= 7.8 { ": met" } else { ": not met" };
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("paper's claim") && l.ends_with(verdict)),
+        "{out}"
+    );
+    fails(&["report", "--rows", "0"], "--rows must be at least 1");
 }
