@@ -118,7 +118,7 @@ fn with_exponent(rng: &mut ChaCha8Rng, lo: u16, hi: u16) -> u16 {
 #[test]
 fn random_and_constructed_triples() {
     let mut bench = FmaBench::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(0xf16f_3a);
+    let mut rng = ChaCha8Rng::seed_from_u64(0x00f1_6f3a);
     // Uniform bit patterns (all classes, mostly far-apart exponents).
     for _ in 0..3_000_000 {
         bench.step(Some(rng.random()));

@@ -23,7 +23,7 @@ const ALIGN: usize = 52;
 /// The window's magnitude (the sum's bit 40 is always clear).
 const NORM: usize = 40;
 
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct Fp16Fma {
     pub clock: Signal<In, Clock>,
     pub en: Signal<In, Bit>,
@@ -87,72 +87,6 @@ pub struct Fp16Fma {
     enc: Signal<Local, Bits<18>>,
     sign16: Signal<Local, Bits<16>>,
     result: Reg<Bits<16>>,
-}
-
-impl Default for Fp16Fma {
-    fn default() -> Self {
-        Fp16Fma {
-            clock: Default::default(),
-            en: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            c: Default::default(),
-            r: Default::default(),
-            ea: Default::default(),
-            eb: Default::default(),
-            ec: Default::default(),
-            ma: Default::default(),
-            mb: Default::default(),
-            mc: Default::default(),
-            sp: Default::default(),
-            nan_a: Default::default(),
-            nan_b: Default::default(),
-            nan_c: Default::default(),
-            inf_a: Default::default(),
-            inf_b: Default::default(),
-            inf_c: Default::default(),
-            zero_p: Default::default(),
-            es: Default::default(),
-            pinned: Default::default(),
-            rshift: Default::default(),
-            aligned: Default::default(),
-            special: Default::default(),
-            special_val: Default::default(),
-            p_q: Default::default(),
-            cw_q: Default::default(),
-            lost_q: Default::default(),
-            sp_q: Default::default(),
-            sc_q: Default::default(),
-            base_q: Default::default(),
-            zero_sign_q: Default::default(),
-            special_q: Default::default(),
-            special_val_q: Default::default(),
-            pw: Default::default(),
-            diff: Default::default(),
-            w: Default::default(),
-            neg: Default::default(),
-            w_q: Default::default(),
-            neg_q: Default::default(),
-            lost2_q: Default::default(),
-            base2_q: Default::default(),
-            zero_sign2_q: Default::default(),
-            special2_q: Default::default(),
-            special_val2_q: Default::default(),
-            n32: Default::default(),
-            n16: Default::default(),
-            n8: Default::default(),
-            n4: Default::default(),
-            n2: Default::default(),
-            n1: Default::default(),
-            ls: Default::default(),
-            sig: Default::default(),
-            round_up: Default::default(),
-            field: Default::default(),
-            enc: Default::default(),
-            sign16: Default::default(),
-            result: Default::default(),
-        }
-    }
 }
 
 impl Logic for Fp16Fma {
