@@ -261,6 +261,37 @@ mod tests {
         assert_eq!(fma(f16::from_bits(3), h(0.5), h(0.0)).to_bits(), 2);
     }
 
+    /// docs/arithmetic.md section 6, "Infinite and NaN coefficients", column by column.
+    #[test]
+    fn infinite_and_nan_coefficients_behave_as_documented() {
+        let (inf, nan, one, zero) = (f16::INFINITY, f16::NAN, h(1.0), h(0.0));
+        // Columns: NaN a; a = +inf; a = -inf; b = +inf with a = +inf (same sign);
+        // b = -inf with a = +inf (opposite infinities).
+        let coeffs = F16Coeffs {
+            a: vec![nan, inf, -inf, inf, inf],
+            b: vec![zero, zero, zero, inf, -inf],
+            g: vec![one; 5],
+            h: vec![zero; 5],
+        };
+        for (activation, neg_inf_out) in [("relu", 0), ("none", -128)] {
+            let text = format!("columns = 5\nlanes = 5\nactivation = \"{activation}\"");
+            let cfg = NmpuConfig::from_toml_str(&text).unwrap();
+            let m = Fp16Model::new(&cfg, coeffs.clone()).unwrap();
+            let out = |col, x| m.trace(col, x).output;
+            assert_eq!(out(0, 7), 0, "NaN coefficient: output 0");
+            assert_eq!(out(1, 3), 127, "+inf * 3: the upper limit");
+            assert_eq!(out(1, 0), 0, "inf * 0 is NaN: output 0");
+            assert_eq!(
+                out(2, 3),
+                neg_inf_out,
+                "-inf: 0 after ReLU, else the lower limit"
+            );
+            assert_eq!(out(3, 5), 127, "inf + inf");
+            assert!(m.trace(4, 5).affine.is_nan(), "inf - inf is NaN");
+            assert_eq!(out(4, 5), 0);
+        }
+    }
+
     #[test]
     fn output_conversion_saturates_and_rounds_to_even() {
         assert_eq!(to_code(h(2.5), 0, -128, 127), 2);
