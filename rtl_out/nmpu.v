@@ -665,42 +665,21 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h0;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -756,45 +735,20 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$0$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$0$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$0$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$0$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$0$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
@@ -883,10 +837,6 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -907,33 +857,20 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -1333,7 +1270,137 @@ module nmpu$lanes$0$b_ext(x,y);
 endmodule // nmpu$lanes$0$b_ext
 
 
-module nmpu$lanes$0$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h0;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$0$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$0$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$0$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$0$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$0$banks
+
+
+module nmpu$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1350,10 +1417,10 @@ module nmpu$lanes$0$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$0$bank_a
+endmodule // nmpu$lanes$0$banks$bank_a
 
 
-module nmpu$lanes$0$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1370,10 +1437,10 @@ module nmpu$lanes$0$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$0$bank_b
+endmodule // nmpu$lanes$0$banks$bank_b
 
 
-module nmpu$lanes$0$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1390,10 +1457,10 @@ module nmpu$lanes$0$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$0$bank_g
+endmodule // nmpu$lanes$0$banks$bank_g
 
 
-module nmpu$lanes$0$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1410,7 +1477,7 @@ module nmpu$lanes$0$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$0$bank_h
+endmodule // nmpu$lanes$0$banks$bank_h
 
 
 module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
@@ -2074,42 +2141,21 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h1;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -2165,45 +2211,20 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$1$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$1$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$1$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$1$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$1$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$1$x_reg x_reg(
         .clock(x_reg$clock),
@@ -2292,10 +2313,6 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -2316,33 +2333,20 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -2742,7 +2746,137 @@ module nmpu$lanes$1$b_ext(x,y);
 endmodule // nmpu$lanes$1$b_ext
 
 
-module nmpu$lanes$1$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h1;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$1$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$1$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$1$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$1$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$1$banks
+
+
+module nmpu$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2759,10 +2893,10 @@ module nmpu$lanes$1$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$1$bank_a
+endmodule // nmpu$lanes$1$banks$bank_a
 
 
-module nmpu$lanes$1$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2779,10 +2913,10 @@ module nmpu$lanes$1$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$1$bank_b
+endmodule // nmpu$lanes$1$banks$bank_b
 
 
-module nmpu$lanes$1$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2799,10 +2933,10 @@ module nmpu$lanes$1$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$1$bank_g
+endmodule // nmpu$lanes$1$banks$bank_g
 
 
-module nmpu$lanes$1$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2819,7 +2953,7 @@ module nmpu$lanes$1$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$1$bank_h
+endmodule // nmpu$lanes$1$banks$bank_h
 
 
 module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
@@ -3483,42 +3617,21 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h2;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -3574,45 +3687,20 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$2$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$2$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$2$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$2$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$2$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$2$x_reg x_reg(
         .clock(x_reg$clock),
@@ -3701,10 +3789,6 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -3725,33 +3809,20 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -4151,7 +4222,137 @@ module nmpu$lanes$2$b_ext(x,y);
 endmodule // nmpu$lanes$2$b_ext
 
 
-module nmpu$lanes$2$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h2;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$2$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$2$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$2$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$2$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$2$banks
+
+
+module nmpu$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4168,10 +4369,10 @@ module nmpu$lanes$2$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$2$bank_a
+endmodule // nmpu$lanes$2$banks$bank_a
 
 
-module nmpu$lanes$2$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4188,10 +4389,10 @@ module nmpu$lanes$2$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$2$bank_b
+endmodule // nmpu$lanes$2$banks$bank_b
 
 
-module nmpu$lanes$2$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4208,10 +4409,10 @@ module nmpu$lanes$2$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$2$bank_g
+endmodule // nmpu$lanes$2$banks$bank_g
 
 
-module nmpu$lanes$2$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4228,7 +4429,7 @@ module nmpu$lanes$2$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$2$bank_h
+endmodule // nmpu$lanes$2$banks$bank_h
 
 
 module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
@@ -4892,42 +5093,21 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h3;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -4983,45 +5163,20 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$3$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$3$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$3$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$3$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$3$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$3$x_reg x_reg(
         .clock(x_reg$clock),
@@ -5110,10 +5265,6 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -5134,33 +5285,20 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -5560,7 +5698,137 @@ module nmpu$lanes$3$b_ext(x,y);
 endmodule // nmpu$lanes$3$b_ext
 
 
-module nmpu$lanes$3$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h3;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$3$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$3$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$3$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$3$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$3$banks
+
+
+module nmpu$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5577,10 +5845,10 @@ module nmpu$lanes$3$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$3$bank_a
+endmodule // nmpu$lanes$3$banks$bank_a
 
 
-module nmpu$lanes$3$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5597,10 +5865,10 @@ module nmpu$lanes$3$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$3$bank_b
+endmodule // nmpu$lanes$3$banks$bank_b
 
 
-module nmpu$lanes$3$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5617,10 +5885,10 @@ module nmpu$lanes$3$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$3$bank_g
+endmodule // nmpu$lanes$3$banks$bank_g
 
 
-module nmpu$lanes$3$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5637,7 +5905,7 @@ module nmpu$lanes$3$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$3$bank_h
+endmodule // nmpu$lanes$3$banks$bank_h
 
 
 module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
@@ -6301,42 +6569,21 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h4;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -6392,45 +6639,20 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$4$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$4$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$4$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$4$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$4$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$4$x_reg x_reg(
         .clock(x_reg$clock),
@@ -6519,10 +6741,6 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -6543,33 +6761,20 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -6969,7 +7174,137 @@ module nmpu$lanes$4$b_ext(x,y);
 endmodule // nmpu$lanes$4$b_ext
 
 
-module nmpu$lanes$4$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h4;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$4$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$4$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$4$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$4$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$4$banks
+
+
+module nmpu$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6986,10 +7321,10 @@ module nmpu$lanes$4$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$4$bank_a
+endmodule // nmpu$lanes$4$banks$bank_a
 
 
-module nmpu$lanes$4$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7006,10 +7341,10 @@ module nmpu$lanes$4$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$4$bank_b
+endmodule // nmpu$lanes$4$banks$bank_b
 
 
-module nmpu$lanes$4$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7026,10 +7361,10 @@ module nmpu$lanes$4$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$4$bank_g
+endmodule // nmpu$lanes$4$banks$bank_g
 
 
-module nmpu$lanes$4$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7046,7 +7381,7 @@ module nmpu$lanes$4$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$4$bank_h
+endmodule // nmpu$lanes$4$banks$bank_h
 
 
 module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
@@ -7710,42 +8045,21 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h5;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -7801,45 +8115,20 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$5$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$5$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$5$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$5$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$5$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$5$x_reg x_reg(
         .clock(x_reg$clock),
@@ -7928,10 +8217,6 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -7952,33 +8237,20 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -8378,7 +8650,137 @@ module nmpu$lanes$5$b_ext(x,y);
 endmodule // nmpu$lanes$5$b_ext
 
 
-module nmpu$lanes$5$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h5;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$5$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$5$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$5$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$5$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$5$banks
+
+
+module nmpu$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8395,10 +8797,10 @@ module nmpu$lanes$5$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$5$bank_a
+endmodule // nmpu$lanes$5$banks$bank_a
 
 
-module nmpu$lanes$5$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8415,10 +8817,10 @@ module nmpu$lanes$5$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$5$bank_b
+endmodule // nmpu$lanes$5$banks$bank_b
 
 
-module nmpu$lanes$5$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8435,10 +8837,10 @@ module nmpu$lanes$5$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$5$bank_g
+endmodule // nmpu$lanes$5$banks$bank_g
 
 
-module nmpu$lanes$5$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8455,7 +8857,7 @@ module nmpu$lanes$5$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$5$bank_h
+endmodule // nmpu$lanes$5$banks$bank_h
 
 
 module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
@@ -9119,42 +9521,21 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h6;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -9210,45 +9591,20 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$6$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$6$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$6$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$6$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$6$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$6$x_reg x_reg(
         .clock(x_reg$clock),
@@ -9337,10 +9693,6 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -9361,33 +9713,20 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -9787,7 +10126,137 @@ module nmpu$lanes$6$b_ext(x,y);
 endmodule // nmpu$lanes$6$b_ext
 
 
-module nmpu$lanes$6$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h6;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$6$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$6$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$6$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$6$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$6$banks
+
+
+module nmpu$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9804,10 +10273,10 @@ module nmpu$lanes$6$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$6$bank_a
+endmodule // nmpu$lanes$6$banks$bank_a
 
 
-module nmpu$lanes$6$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9824,10 +10293,10 @@ module nmpu$lanes$6$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$6$bank_b
+endmodule // nmpu$lanes$6$banks$bank_b
 
 
-module nmpu$lanes$6$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9844,10 +10313,10 @@ module nmpu$lanes$6$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$6$bank_g
+endmodule // nmpu$lanes$6$banks$bank_g
 
 
-module nmpu$lanes$6$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9864,7 +10333,7 @@ module nmpu$lanes$6$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$6$bank_h
+endmodule // nmpu$lanes$6$banks$bank_h
 
 
 module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
@@ -10528,42 +10997,21 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h7;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  fused = 1'b0;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -10619,45 +11067,20 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  [45:0] requantize$z;
     wire  [15:0] requantize$y;
     
-    // Local signals
-    reg  mine;
-    
     // Sub module instances
-    nmpu$lanes$7$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu$lanes$7$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu$lanes$7$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu$lanes$7$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu$lanes$7$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu$lanes$7$x_reg x_reg(
         .clock(x_reg$clock),
@@ -10746,10 +11169,6 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         affine$clock = clock;
         g_d1$clock = clock;
@@ -10770,33 +11189,20 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         bypass_d1$en = en;
         bypass_d2$en = en;
         requantize$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         x_ext$x = x_reg$q;
-        a_ext$x = bank_a$rdata;
-        b_ext$x = bank_b$rdata;
-        g_ext$x = bank_g$rdata;
-        h_ext$x = bank_h$rdata;
+        a_ext$x = banks$a;
+        b_ext$x = banks$b;
+        g_ext$x = banks$g;
+        h_ext$x = banks$h;
         affine$v = x_ext$y;
         affine$k = a_ext$y;
         affine$o = b_ext$y;
@@ -11196,7 +11602,137 @@ module nmpu$lanes$7$b_ext(x,y);
 endmodule // nmpu$lanes$7$b_ext
 
 
-module nmpu$lanes$7$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h7;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu$lanes$7$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu$lanes$7$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu$lanes$7$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu$lanes$7$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu$lanes$7$banks
+
+
+module nmpu$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11213,10 +11749,10 @@ module nmpu$lanes$7$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$7$bank_a
+endmodule // nmpu$lanes$7$banks$bank_a
 
 
-module nmpu$lanes$7$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11233,10 +11769,10 @@ module nmpu$lanes$7$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$7$bank_b
+endmodule // nmpu$lanes$7$banks$bank_b
 
 
-module nmpu$lanes$7$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11253,10 +11789,10 @@ module nmpu$lanes$7$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$7$bank_g
+endmodule // nmpu$lanes$7$banks$bank_g
 
 
-module nmpu$lanes$7$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11273,7 +11809,7 @@ module nmpu$lanes$7$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu$lanes$7$bank_h
+endmodule // nmpu$lanes$7$banks$bank_h
 
 
 module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);

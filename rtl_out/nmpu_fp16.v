@@ -791,42 +791,21 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h0;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -897,45 +876,22 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$0$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$0$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$0$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$0$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$0$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
@@ -1042,10 +998,6 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -1076,34 +1028,21 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -1781,7 +1720,137 @@ module nmpu_fp16$fp16_lanes$0$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$0$b_d1
 
 
-module nmpu_fp16$fp16_lanes$0$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h0;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$0$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$0$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$0$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$0$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$0$banks
+
+
+module nmpu_fp16$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1798,10 +1867,10 @@ module nmpu_fp16$fp16_lanes$0$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$0$bank_a
+endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$0$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1818,10 +1887,10 @@ module nmpu_fp16$fp16_lanes$0$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$0$bank_b
+endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$0$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1838,10 +1907,10 @@ module nmpu_fp16$fp16_lanes$0$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$0$bank_g
+endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$0$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1858,7 +1927,7 @@ module nmpu_fp16$fp16_lanes$0$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$0$bank_h
+endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
@@ -2818,42 +2887,21 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h1;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -2924,45 +2972,22 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$1$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$1$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$1$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$1$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$1$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$1$x_reg x_reg(
         .clock(x_reg$clock),
@@ -3069,10 +3094,6 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -3103,34 +3124,21 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -3808,7 +3816,137 @@ module nmpu_fp16$fp16_lanes$1$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$1$b_d1
 
 
-module nmpu_fp16$fp16_lanes$1$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h1;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$1$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$1$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$1$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$1$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$1$banks
+
+
+module nmpu_fp16$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3825,10 +3963,10 @@ module nmpu_fp16$fp16_lanes$1$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$1$bank_a
+endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$1$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3845,10 +3983,10 @@ module nmpu_fp16$fp16_lanes$1$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$1$bank_b
+endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$1$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3865,10 +4003,10 @@ module nmpu_fp16$fp16_lanes$1$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$1$bank_g
+endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$1$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3885,7 +4023,7 @@ module nmpu_fp16$fp16_lanes$1$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$1$bank_h
+endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
@@ -4845,42 +4983,21 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h2;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -4951,45 +5068,22 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$2$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$2$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$2$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$2$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$2$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$2$x_reg x_reg(
         .clock(x_reg$clock),
@@ -5096,10 +5190,6 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -5130,34 +5220,21 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -5835,7 +5912,137 @@ module nmpu_fp16$fp16_lanes$2$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$2$b_d1
 
 
-module nmpu_fp16$fp16_lanes$2$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h2;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$2$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$2$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$2$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$2$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$2$banks
+
+
+module nmpu_fp16$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5852,10 +6059,10 @@ module nmpu_fp16$fp16_lanes$2$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$2$bank_a
+endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$2$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5872,10 +6079,10 @@ module nmpu_fp16$fp16_lanes$2$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$2$bank_b
+endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$2$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5892,10 +6099,10 @@ module nmpu_fp16$fp16_lanes$2$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$2$bank_g
+endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$2$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5912,7 +6119,7 @@ module nmpu_fp16$fp16_lanes$2$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$2$bank_h
+endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
@@ -6872,42 +7079,21 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h3;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -6978,45 +7164,22 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$3$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$3$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$3$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$3$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$3$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$3$x_reg x_reg(
         .clock(x_reg$clock),
@@ -7123,10 +7286,6 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -7157,34 +7316,21 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -7862,7 +8008,137 @@ module nmpu_fp16$fp16_lanes$3$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$3$b_d1
 
 
-module nmpu_fp16$fp16_lanes$3$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h3;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$3$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$3$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$3$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$3$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$3$banks
+
+
+module nmpu_fp16$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7879,10 +8155,10 @@ module nmpu_fp16$fp16_lanes$3$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$3$bank_a
+endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$3$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7899,10 +8175,10 @@ module nmpu_fp16$fp16_lanes$3$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$3$bank_b
+endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$3$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7919,10 +8195,10 @@ module nmpu_fp16$fp16_lanes$3$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$3$bank_g
+endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$3$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7939,7 +8215,7 @@ module nmpu_fp16$fp16_lanes$3$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$3$bank_h
+endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
@@ -8899,42 +9175,21 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h4;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -9005,45 +9260,22 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$4$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$4$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$4$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$4$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$4$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$4$x_reg x_reg(
         .clock(x_reg$clock),
@@ -9150,10 +9382,6 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -9184,34 +9412,21 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -9889,7 +10104,137 @@ module nmpu_fp16$fp16_lanes$4$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$4$b_d1
 
 
-module nmpu_fp16$fp16_lanes$4$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h4;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$4$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$4$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$4$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$4$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$4$banks
+
+
+module nmpu_fp16$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9906,10 +10251,10 @@ module nmpu_fp16$fp16_lanes$4$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$4$bank_a
+endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$4$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9926,10 +10271,10 @@ module nmpu_fp16$fp16_lanes$4$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$4$bank_b
+endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$4$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9946,10 +10291,10 @@ module nmpu_fp16$fp16_lanes$4$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$4$bank_g
+endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$4$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -9966,7 +10311,7 @@ module nmpu_fp16$fp16_lanes$4$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$4$bank_h
+endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
@@ -10926,42 +11271,21 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h5;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -11032,45 +11356,22 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$5$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$5$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$5$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$5$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$5$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$5$x_reg x_reg(
         .clock(x_reg$clock),
@@ -11177,10 +11478,6 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -11211,34 +11508,21 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -11916,7 +12200,137 @@ module nmpu_fp16$fp16_lanes$5$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$5$b_d1
 
 
-module nmpu_fp16$fp16_lanes$5$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h5;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$5$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$5$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$5$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$5$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$5$banks
+
+
+module nmpu_fp16$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11933,10 +12347,10 @@ module nmpu_fp16$fp16_lanes$5$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$5$bank_a
+endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$5$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11953,10 +12367,10 @@ module nmpu_fp16$fp16_lanes$5$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$5$bank_b
+endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$5$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11973,10 +12387,10 @@ module nmpu_fp16$fp16_lanes$5$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$5$bank_g
+endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$5$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -11993,7 +12407,7 @@ module nmpu_fp16$fp16_lanes$5$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$5$bank_h
+endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
@@ -12953,42 +13367,21 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h6;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -13059,45 +13452,22 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$6$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$6$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$6$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$6$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$6$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$6$x_reg x_reg(
         .clock(x_reg$clock),
@@ -13204,10 +13574,6 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -13238,34 +13604,21 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -13943,7 +14296,137 @@ module nmpu_fp16$fp16_lanes$6$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$6$b_d1
 
 
-module nmpu_fp16$fp16_lanes$6$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h6;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$6$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$6$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$6$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$6$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$6$banks
+
+
+module nmpu_fp16$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -13960,10 +14443,10 @@ module nmpu_fp16$fp16_lanes$6$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$6$bank_a
+endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$6$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -13980,10 +14463,10 @@ module nmpu_fp16$fp16_lanes$6$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$6$bank_b
+endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$6$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14000,10 +14483,10 @@ module nmpu_fp16$fp16_lanes$6$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$6$bank_g
+endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$6$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14020,7 +14503,7 @@ module nmpu_fp16$fp16_lanes$6$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$6$bank_h
+endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
@@ -14980,42 +15463,21 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     output reg  [15:0] y;
     
     // Constant declarations
-    localparam  index = 12'h7;
-    localparam  sel_a = 2'b0;
-    localparam  sel_b = 2'b1;
-    localparam  sel_g = 2'b10;
-    localparam  sel_h = 2'b11;
     localparam  relu = 1'b1;
     
     // Stub signals
-    reg  bank_a$clock;
-    reg  bank_a$we;
-    reg  [11:0] bank_a$waddr;
-    reg  [31:0] bank_a$wdata;
-    reg  bank_a$re;
-    reg  [11:0] bank_a$raddr;
-    wire  [31:0] bank_a$rdata;
-    reg  bank_b$clock;
-    reg  bank_b$we;
-    reg  [11:0] bank_b$waddr;
-    reg  [31:0] bank_b$wdata;
-    reg  bank_b$re;
-    reg  [11:0] bank_b$raddr;
-    wire  [31:0] bank_b$rdata;
-    reg  bank_g$clock;
-    reg  bank_g$we;
-    reg  [11:0] bank_g$waddr;
-    reg  [31:0] bank_g$wdata;
-    reg  bank_g$re;
-    reg  [11:0] bank_g$raddr;
-    wire  [31:0] bank_g$rdata;
-    reg  bank_h$clock;
-    reg  bank_h$we;
-    reg  [11:0] bank_h$waddr;
-    reg  [31:0] bank_h$wdata;
-    reg  bank_h$re;
-    reg  [11:0] bank_h$raddr;
-    wire  [31:0] bank_h$rdata;
+    reg  banks$clock;
+    reg  banks$re;
+    reg  [11:0] banks$raddr;
+    reg  banks$wr_en;
+    reg  [11:0] banks$wr_lane;
+    reg  [1:0] banks$wr_sel;
+    reg  [11:0] banks$wr_addr;
+    reg  [31:0] banks$wr_data;
+    wire  [31:0] banks$a;
+    wire  [31:0] banks$b;
+    wire  [31:0] banks$g;
+    wire  [31:0] banks$h;
     reg  x_reg$clock;
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
@@ -15086,45 +15548,22 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     wire  [15:0] out$q;
     
     // Local signals
-    reg  mine;
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$7$bank_a bank_a(
-        .clock(bank_a$clock),
-        .we(bank_a$we),
-        .waddr(bank_a$waddr),
-        .wdata(bank_a$wdata),
-        .re(bank_a$re),
-        .raddr(bank_a$raddr),
-        .rdata(bank_a$rdata)
-    );
-    nmpu_fp16$fp16_lanes$7$bank_b bank_b(
-        .clock(bank_b$clock),
-        .we(bank_b$we),
-        .waddr(bank_b$waddr),
-        .wdata(bank_b$wdata),
-        .re(bank_b$re),
-        .raddr(bank_b$raddr),
-        .rdata(bank_b$rdata)
-    );
-    nmpu_fp16$fp16_lanes$7$bank_g bank_g(
-        .clock(bank_g$clock),
-        .we(bank_g$we),
-        .waddr(bank_g$waddr),
-        .wdata(bank_g$wdata),
-        .re(bank_g$re),
-        .raddr(bank_g$raddr),
-        .rdata(bank_g$rdata)
-    );
-    nmpu_fp16$fp16_lanes$7$bank_h bank_h(
-        .clock(bank_h$clock),
-        .we(bank_h$we),
-        .waddr(bank_h$waddr),
-        .wdata(bank_h$wdata),
-        .re(bank_h$re),
-        .raddr(bank_h$raddr),
-        .rdata(bank_h$rdata)
+    nmpu_fp16$fp16_lanes$7$banks banks(
+        .clock(banks$clock),
+        .re(banks$re),
+        .raddr(banks$raddr),
+        .wr_en(banks$wr_en),
+        .wr_lane(banks$wr_lane),
+        .wr_sel(banks$wr_sel),
+        .wr_addr(banks$wr_addr),
+        .wr_data(banks$wr_data),
+        .a(banks$a),
+        .b(banks$b),
+        .g(banks$g),
+        .h(banks$h)
     );
     nmpu_fp16$fp16_lanes$7$x_reg x_reg(
         .clock(x_reg$clock),
@@ -15231,10 +15670,6 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     
     // Update code
     always @(*) begin
-        bank_a$clock = clock;
-        bank_b$clock = clock;
-        bank_g$clock = clock;
-        bank_h$clock = clock;
         x_reg$clock = clock;
         x16$clock = clock;
         a_d1$clock = clock;
@@ -15265,34 +15700,21 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         h_d$3$clock = clock;
         g_d$3$en = en;
         h_d$3$en = en;
-        mine = wr_en & (wr_lane == index);
-        bank_a$we = mine & (wr_sel == sel_a);
-        bank_b$we = mine & (wr_sel == sel_b);
-        bank_g$we = mine & (wr_sel == sel_g);
-        bank_h$we = mine & (wr_sel == sel_h);
-        bank_a$waddr = wr_addr;
-        bank_b$waddr = wr_addr;
-        bank_g$waddr = wr_addr;
-        bank_h$waddr = wr_addr;
-        bank_a$wdata = wr_data;
-        bank_b$wdata = wr_data;
-        bank_g$wdata = wr_data;
-        bank_h$wdata = wr_data;
-        bank_a$re = en;
-        bank_b$re = en;
-        bank_g$re = en;
-        bank_h$re = en;
-        bank_a$raddr = rd_addr;
-        bank_b$raddr = rd_addr;
-        bank_g$raddr = rd_addr;
-        bank_h$raddr = rd_addr;
+        banks$clock = clock;
+        banks$wr_en = wr_en;
+        banks$wr_lane = wr_lane;
+        banks$wr_sel = wr_sel;
+        banks$wr_addr = wr_addr;
+        banks$wr_data = wr_data;
+        banks$re = en;
+        banks$raddr = rd_addr;
         x_reg$d = x;
         from_code$x = x_reg$q;
         x16$d = from_code$z;
-        a_d1$d = ((bank_a$rdata) & 16'hffff);
-        b_d1$d = ((bank_b$rdata) & 16'hffff);
-        g_d$0$d = ((bank_g$rdata) & 16'hffff);
-        h_d$0$d = ((bank_h$rdata) & 16'hffff);
+        a_d1$d = ((banks$a) & 16'hffff);
+        b_d1$d = ((banks$b) & 16'hffff);
+        g_d$0$d = ((banks$g) & 16'hffff);
+        h_d$0$d = ((banks$h) & 16'hffff);
         g_d$1$d = g_d$0$q;
         h_d$1$d = h_d$0$q;
         g_d$2$d = g_d$1$q;
@@ -15970,7 +16392,137 @@ module nmpu_fp16$fp16_lanes$7$b_d1(clock,en,d,q);
 endmodule // nmpu_fp16$fp16_lanes$7$b_d1
 
 
-module nmpu_fp16$fp16_lanes$7$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  re;
+    input wire  [11:0] raddr;
+    input wire  wr_en;
+    input wire  [11:0] wr_lane;
+    input wire  [1:0] wr_sel;
+    input wire  [11:0] wr_addr;
+    input wire  [31:0] wr_data;
+    output reg  [31:0] a;
+    output reg  [31:0] b;
+    output reg  [31:0] g;
+    output reg  [31:0] h;
+    
+    // Constant declarations
+    localparam  index = 12'h7;
+    localparam  sel_a = 2'b0;
+    localparam  sel_b = 2'b1;
+    localparam  sel_g = 2'b10;
+    localparam  sel_h = 2'b11;
+    
+    // Stub signals
+    reg  bank_a$clock;
+    reg  bank_a$we;
+    reg  [11:0] bank_a$waddr;
+    reg  [31:0] bank_a$wdata;
+    reg  bank_a$re;
+    reg  [11:0] bank_a$raddr;
+    wire  [31:0] bank_a$rdata;
+    reg  bank_b$clock;
+    reg  bank_b$we;
+    reg  [11:0] bank_b$waddr;
+    reg  [31:0] bank_b$wdata;
+    reg  bank_b$re;
+    reg  [11:0] bank_b$raddr;
+    wire  [31:0] bank_b$rdata;
+    reg  bank_g$clock;
+    reg  bank_g$we;
+    reg  [11:0] bank_g$waddr;
+    reg  [31:0] bank_g$wdata;
+    reg  bank_g$re;
+    reg  [11:0] bank_g$raddr;
+    wire  [31:0] bank_g$rdata;
+    reg  bank_h$clock;
+    reg  bank_h$we;
+    reg  [11:0] bank_h$waddr;
+    reg  [31:0] bank_h$wdata;
+    reg  bank_h$re;
+    reg  [11:0] bank_h$raddr;
+    wire  [31:0] bank_h$rdata;
+    
+    // Local signals
+    reg  mine;
+    
+    // Sub module instances
+    nmpu_fp16$fp16_lanes$7$banks$bank_a bank_a(
+        .clock(bank_a$clock),
+        .we(bank_a$we),
+        .waddr(bank_a$waddr),
+        .wdata(bank_a$wdata),
+        .re(bank_a$re),
+        .raddr(bank_a$raddr),
+        .rdata(bank_a$rdata)
+    );
+    nmpu_fp16$fp16_lanes$7$banks$bank_b bank_b(
+        .clock(bank_b$clock),
+        .we(bank_b$we),
+        .waddr(bank_b$waddr),
+        .wdata(bank_b$wdata),
+        .re(bank_b$re),
+        .raddr(bank_b$raddr),
+        .rdata(bank_b$rdata)
+    );
+    nmpu_fp16$fp16_lanes$7$banks$bank_g bank_g(
+        .clock(bank_g$clock),
+        .we(bank_g$we),
+        .waddr(bank_g$waddr),
+        .wdata(bank_g$wdata),
+        .re(bank_g$re),
+        .raddr(bank_g$raddr),
+        .rdata(bank_g$rdata)
+    );
+    nmpu_fp16$fp16_lanes$7$banks$bank_h bank_h(
+        .clock(bank_h$clock),
+        .we(bank_h$we),
+        .waddr(bank_h$waddr),
+        .wdata(bank_h$wdata),
+        .re(bank_h$re),
+        .raddr(bank_h$raddr),
+        .rdata(bank_h$rdata)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_a$clock = clock;
+        bank_b$clock = clock;
+        bank_g$clock = clock;
+        bank_h$clock = clock;
+        mine = wr_en & (wr_lane == index);
+        bank_a$we = mine & (wr_sel == sel_a);
+        bank_b$we = mine & (wr_sel == sel_b);
+        bank_g$we = mine & (wr_sel == sel_g);
+        bank_h$we = mine & (wr_sel == sel_h);
+        bank_a$waddr = wr_addr;
+        bank_b$waddr = wr_addr;
+        bank_g$waddr = wr_addr;
+        bank_h$waddr = wr_addr;
+        bank_a$wdata = wr_data;
+        bank_b$wdata = wr_data;
+        bank_g$wdata = wr_data;
+        bank_h$wdata = wr_data;
+        bank_a$re = re;
+        bank_b$re = re;
+        bank_g$re = re;
+        bank_h$re = re;
+        bank_a$raddr = raddr;
+        bank_b$raddr = raddr;
+        bank_g$raddr = raddr;
+        bank_h$raddr = raddr;
+        a = bank_a$rdata;
+        b = bank_b$rdata;
+        g = bank_g$rdata;
+        h = bank_h$rdata;
+    end
+    
+endmodule // nmpu_fp16$fp16_lanes$7$banks
+
+
+module nmpu_fp16$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -15987,10 +16539,10 @@ module nmpu_fp16$fp16_lanes$7$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$7$bank_a
+endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$7$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16007,10 +16559,10 @@ module nmpu_fp16$fp16_lanes$7$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$7$bank_b
+endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$7$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16027,10 +16579,10 @@ module nmpu_fp16$fp16_lanes$7$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$7$bank_g
+endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$7$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16047,7 +16599,7 @@ module nmpu_fp16$fp16_lanes$7$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
         if (we && waddr < 32) mem[waddr] <= wdata;
         if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
     end
-endmodule // nmpu_fp16$fp16_lanes$7$bank_h
+endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_h
 
 
 module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);

@@ -113,3 +113,97 @@ impl Block for CoeffBank {
         probe.visit_end_scope(name, self);
     }
 }
+
+/// A lane's four coefficient banks (`a`, `b`, `g`, `h`) with the decode of configuration
+/// writes addressed to this lane; all four are read together when `re` is high.
+#[derive(LogicBlock)]
+pub struct LaneBanks {
+    pub clock: Signal<In, Clock>,
+    pub re: Signal<In, Bit>,
+    pub raddr: Signal<In, Bits<COL_BITS>>,
+    /// Configuration write: the lane it is for, the coefficient (0 a, 1 b, 2 g, 3 h).
+    pub wr_en: Signal<In, Bit>,
+    pub wr_lane: Signal<In, Bits<COL_BITS>>,
+    pub wr_sel: Signal<In, Bits<2>>,
+    pub wr_addr: Signal<In, Bits<COL_BITS>>,
+    pub wr_data: Signal<In, Bits<CFG_DATA_BITS>>,
+    pub a: Signal<Out, Bits<CFG_DATA_BITS>>,
+    pub b: Signal<Out, Bits<CFG_DATA_BITS>>,
+    pub g: Signal<Out, Bits<CFG_DATA_BITS>>,
+    pub h: Signal<Out, Bits<CFG_DATA_BITS>>,
+    index: Constant<Bits<COL_BITS>>,
+    sel_a: Constant<Bits<2>>,
+    sel_b: Constant<Bits<2>>,
+    sel_g: Constant<Bits<2>>,
+    sel_h: Constant<Bits<2>>,
+    mine: Signal<Local, Bit>,
+    bank_a: CoeffBank,
+    bank_b: CoeffBank,
+    bank_g: CoeffBank,
+    bank_h: CoeffBank,
+}
+
+impl LaneBanks {
+    /// The banks of lane `index`, `depth` words each.
+    pub fn new(index: u32, depth: u32) -> Self {
+        LaneBanks {
+            clock: Default::default(),
+            re: Default::default(),
+            raddr: Default::default(),
+            wr_en: Default::default(),
+            wr_lane: Default::default(),
+            wr_sel: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            g: Default::default(),
+            h: Default::default(),
+            index: Constant::new(bits(index as u64)),
+            sel_a: Constant::new(bits(0)),
+            sel_b: Constant::new(bits(1)),
+            sel_g: Constant::new(bits(2)),
+            sel_h: Constant::new(bits(3)),
+            mine: Default::default(),
+            bank_a: CoeffBank::new(depth),
+            bank_b: CoeffBank::new(depth),
+            bank_g: CoeffBank::new(depth),
+            bank_h: CoeffBank::new(depth),
+        }
+    }
+}
+
+impl Logic for LaneBanks {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.bank_a.clock.next = self.clock.val();
+        self.bank_b.clock.next = self.clock.val();
+        self.bank_g.clock.next = self.clock.val();
+        self.bank_h.clock.next = self.clock.val();
+        self.mine.next = self.wr_en.val() & (self.wr_lane.val() == self.index.val());
+        self.bank_a.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_a.val());
+        self.bank_b.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_b.val());
+        self.bank_g.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_g.val());
+        self.bank_h.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_h.val());
+        self.bank_a.waddr.next = self.wr_addr.val();
+        self.bank_b.waddr.next = self.wr_addr.val();
+        self.bank_g.waddr.next = self.wr_addr.val();
+        self.bank_h.waddr.next = self.wr_addr.val();
+        self.bank_a.wdata.next = self.wr_data.val();
+        self.bank_b.wdata.next = self.wr_data.val();
+        self.bank_g.wdata.next = self.wr_data.val();
+        self.bank_h.wdata.next = self.wr_data.val();
+        self.bank_a.re.next = self.re.val();
+        self.bank_b.re.next = self.re.val();
+        self.bank_g.re.next = self.re.val();
+        self.bank_h.re.next = self.re.val();
+        self.bank_a.raddr.next = self.raddr.val();
+        self.bank_b.raddr.next = self.raddr.val();
+        self.bank_g.raddr.next = self.raddr.val();
+        self.bank_h.raddr.next = self.raddr.val();
+        self.a.next = self.bank_a.rdata.val();
+        self.b.next = self.bank_b.rdata.val();
+        self.g.next = self.bank_g.rdata.val();
+        self.h.next = self.bank_h.rdata.val();
+    }
+}

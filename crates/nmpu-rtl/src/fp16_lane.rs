@@ -6,7 +6,7 @@
 //! edge 1 the input as binary16, edges 2-4 the affine FMA, edges 5-7 the batch-norm FMA,
 //! edge 8 the output code.
 
-use crate::bank::CoeffBank;
+use crate::bank::LaneBanks;
 use crate::fp16_convert::{FromCode, ToCode};
 use crate::fp16_fma::Fp16Fma;
 use crate::params::{CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
@@ -30,17 +30,8 @@ pub struct Fp16Lane {
     pub wr_addr: Signal<In, Bits<COL_BITS>>,
     pub wr_data: Signal<In, Bits<CFG_DATA_BITS>>,
     pub y: Signal<Out, Bits<OUT_LANE_BITS>>,
-    index: Constant<Bits<COL_BITS>>,
-    sel_a: Constant<Bits<2>>,
-    sel_b: Constant<Bits<2>>,
-    sel_g: Constant<Bits<2>>,
-    sel_h: Constant<Bits<2>>,
     relu: Constant<Bit>,
-    mine: Signal<Local, Bit>,
-    bank_a: CoeffBank,
-    bank_b: CoeffBank,
-    bank_g: CoeffBank,
-    bank_h: CoeffBank,
+    banks: LaneBanks,
     x_reg: Reg<Bits<IN_LANE_BITS>>,
     from_code: FromCode,
     x16: Reg<Bits<16>>,
@@ -69,17 +60,8 @@ impl Fp16Lane {
             wr_addr: Default::default(),
             wr_data: Default::default(),
             y: Default::default(),
-            index: Constant::new(bits(index as u64)),
-            sel_a: Constant::new(bits(0)),
-            sel_b: Constant::new(bits(1)),
-            sel_g: Constant::new(bits(2)),
-            sel_h: Constant::new(bits(3)),
             relu: Constant::new(cfg.activation == Activation::Relu),
-            mine: Default::default(),
-            bank_a: CoeffBank::new(depth),
-            bank_b: CoeffBank::new(depth),
-            bank_g: CoeffBank::new(depth),
-            bank_h: CoeffBank::new(depth),
+            banks: LaneBanks::new(index, depth),
             x_reg: Default::default(),
             from_code: FromCode::new(cfg),
             x16: Default::default(),
@@ -99,10 +81,6 @@ impl Fp16Lane {
 impl Logic for Fp16Lane {
     #[hdl_gen]
     fn update(&mut self) {
-        self.bank_a.clock.next = self.clock.val();
-        self.bank_b.clock.next = self.clock.val();
-        self.bank_g.clock.next = self.clock.val();
-        self.bank_h.clock.next = self.clock.val();
         self.x_reg.clock.next = self.clock.val();
         self.x16.clock.next = self.clock.val();
         self.a_d1.clock.next = self.clock.val();
@@ -124,39 +102,26 @@ impl Logic for Fp16Lane {
             self.h_d[i].en.next = self.en.val();
         }
 
-        // Coefficient writes for this lane (a binary16 value in the word's low half).
-        self.mine.next = self.wr_en.val() & (self.wr_lane.val() == self.index.val());
-        self.bank_a.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_a.val());
-        self.bank_b.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_b.val());
-        self.bank_g.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_g.val());
-        self.bank_h.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_h.val());
-        self.bank_a.waddr.next = self.wr_addr.val();
-        self.bank_b.waddr.next = self.wr_addr.val();
-        self.bank_g.waddr.next = self.wr_addr.val();
-        self.bank_h.waddr.next = self.wr_addr.val();
-        self.bank_a.wdata.next = self.wr_data.val();
-        self.bank_b.wdata.next = self.wr_data.val();
-        self.bank_g.wdata.next = self.wr_data.val();
-        self.bank_h.wdata.next = self.wr_data.val();
+        // Coefficient writes for this lane, and the reads of edge 0.
+        self.banks.clock.next = self.clock.val();
+        self.banks.wr_en.next = self.wr_en.val();
+        self.banks.wr_lane.next = self.wr_lane.val();
+        self.banks.wr_sel.next = self.wr_sel.val();
+        self.banks.wr_addr.next = self.wr_addr.val();
+        self.banks.wr_data.next = self.wr_data.val();
+        self.banks.re.next = self.en.val();
+        self.banks.raddr.next = self.rd_addr.val();
 
-        // Edge 0: input register and coefficient reads.
-        self.bank_a.re.next = self.en.val();
-        self.bank_b.re.next = self.en.val();
-        self.bank_g.re.next = self.en.val();
-        self.bank_h.re.next = self.en.val();
-        self.bank_a.raddr.next = self.rd_addr.val();
-        self.bank_b.raddr.next = self.rd_addr.val();
-        self.bank_g.raddr.next = self.rd_addr.val();
-        self.bank_h.raddr.next = self.rd_addr.val();
+        // Edge 0: input register (the banks read alongside).
         self.x_reg.d.next = self.x.val();
 
         // Edge 1: the code as binary16; coefficients follow their beat.
         self.from_code.x.next = self.x_reg.q.val();
         self.x16.d.next = self.from_code.z.val();
-        self.a_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_a.rdata.val());
-        self.b_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_b.rdata.val());
-        self.g_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_g.rdata.val());
-        self.h_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.bank_h.rdata.val());
+        self.a_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.banks.a.val());
+        self.b_d1.d.next = bit_cast::<16, CFG_DATA_BITS>(self.banks.b.val());
+        self.g_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.banks.g.val());
+        self.h_d[0].d.next = bit_cast::<16, CFG_DATA_BITS>(self.banks.h.val());
         for i in 1..self.g_d.len() {
             self.g_d[i].d.next = self.g_d[i - 1].q.val();
             self.h_d[i].d.next = self.h_d[i - 1].q.val();

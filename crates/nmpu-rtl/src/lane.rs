@@ -6,7 +6,7 @@
 //! result, edge 5 output code. When fused, the single multiply-add is `affine` and its
 //! result bypasses `batch_norm` through two registers, so latency does not change.
 
-use crate::bank::CoeffBank;
+use crate::bank::LaneBanks;
 use crate::extend::Extend;
 use crate::mac::Mac;
 use crate::params::{NmpuParams, CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS, VALUE_BITS};
@@ -28,17 +28,8 @@ pub struct Lane {
     pub wr_addr: Signal<In, Bits<COL_BITS>>,
     pub wr_data: Signal<In, Bits<CFG_DATA_BITS>>,
     pub y: Signal<Out, Bits<OUT_LANE_BITS>>,
-    index: Constant<Bits<COL_BITS>>,
-    sel_a: Constant<Bits<2>>,
-    sel_b: Constant<Bits<2>>,
-    sel_g: Constant<Bits<2>>,
-    sel_h: Constant<Bits<2>>,
     fused: Constant<Bit>,
-    mine: Signal<Local, Bit>,
-    bank_a: CoeffBank,
-    bank_b: CoeffBank,
-    bank_g: CoeffBank,
-    bank_h: CoeffBank,
+    banks: LaneBanks,
     x_reg: Reg<Bits<IN_LANE_BITS>>,
     x_ext: Extend<IN_LANE_BITS>,
     a_ext: Extend<CFG_DATA_BITS>,
@@ -70,17 +61,8 @@ impl Lane {
             wr_addr: Default::default(),
             wr_data: Default::default(),
             y: Default::default(),
-            index: Constant::new(bits(index as u64)),
-            sel_a: Constant::new(bits(0)),
-            sel_b: Constant::new(bits(1)),
-            sel_g: Constant::new(bits(2)),
-            sel_h: Constant::new(bits(3)),
             fused: Constant::new(p.fused),
-            mine: Default::default(),
-            bank_a: CoeffBank::new(p.depth),
-            bank_b: CoeffBank::new(p.depth),
-            bank_g: CoeffBank::new(p.depth),
-            bank_h: CoeffBank::new(p.depth),
+            banks: LaneBanks::new(index, p.depth),
             x_reg: Default::default(),
             x_ext: Extend::new(&QFormat::new(true, p.in_bits as i32, 0)),
             a_ext: Extend::new(&a),
@@ -103,10 +85,6 @@ impl Lane {
 impl Logic for Lane {
     #[hdl_gen]
     fn update(&mut self) {
-        self.bank_a.clock.next = self.clock.val();
-        self.bank_b.clock.next = self.clock.val();
-        self.bank_g.clock.next = self.clock.val();
-        self.bank_h.clock.next = self.clock.val();
         self.x_reg.clock.next = self.clock.val();
         self.affine.clock.next = self.clock.val();
         self.g_d1.clock.next = self.clock.val();
@@ -128,36 +106,23 @@ impl Logic for Lane {
         self.bypass_d2.en.next = self.en.val();
         self.requantize.en.next = self.en.val();
 
-        // Coefficient writes for this lane.
-        self.mine.next = self.wr_en.val() & (self.wr_lane.val() == self.index.val());
-        self.bank_a.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_a.val());
-        self.bank_b.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_b.val());
-        self.bank_g.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_g.val());
-        self.bank_h.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_h.val());
-        self.bank_a.waddr.next = self.wr_addr.val();
-        self.bank_b.waddr.next = self.wr_addr.val();
-        self.bank_g.waddr.next = self.wr_addr.val();
-        self.bank_h.waddr.next = self.wr_addr.val();
-        self.bank_a.wdata.next = self.wr_data.val();
-        self.bank_b.wdata.next = self.wr_data.val();
-        self.bank_g.wdata.next = self.wr_data.val();
-        self.bank_h.wdata.next = self.wr_data.val();
+        // Coefficient writes for this lane, and the reads of edge 0.
+        self.banks.clock.next = self.clock.val();
+        self.banks.wr_en.next = self.wr_en.val();
+        self.banks.wr_lane.next = self.wr_lane.val();
+        self.banks.wr_sel.next = self.wr_sel.val();
+        self.banks.wr_addr.next = self.wr_addr.val();
+        self.banks.wr_data.next = self.wr_data.val();
+        self.banks.re.next = self.en.val();
+        self.banks.raddr.next = self.rd_addr.val();
 
-        // Edge 0: input register and coefficient reads.
-        self.bank_a.re.next = self.en.val();
-        self.bank_b.re.next = self.en.val();
-        self.bank_g.re.next = self.en.val();
-        self.bank_h.re.next = self.en.val();
-        self.bank_a.raddr.next = self.rd_addr.val();
-        self.bank_b.raddr.next = self.rd_addr.val();
-        self.bank_g.raddr.next = self.rd_addr.val();
-        self.bank_h.raddr.next = self.rd_addr.val();
+        // Edge 0: input register (the banks read alongside).
         self.x_reg.d.next = self.x.val();
         self.x_ext.x.next = self.x_reg.q.val();
-        self.a_ext.x.next = self.bank_a.rdata.val();
-        self.b_ext.x.next = self.bank_b.rdata.val();
-        self.g_ext.x.next = self.bank_g.rdata.val();
-        self.h_ext.x.next = self.bank_h.rdata.val();
+        self.a_ext.x.next = self.banks.a.val();
+        self.b_ext.x.next = self.banks.b.val();
+        self.g_ext.x.next = self.banks.g.val();
+        self.h_ext.x.next = self.banks.h.val();
 
         // Edges 1-2: affine (or the fused multiply-add).
         self.affine.v.next = self.x_ext.y.val();
