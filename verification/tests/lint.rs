@@ -1,5 +1,6 @@
-//! Very different configurations all generate Verilog that Verilator -Wall, Icarus -Wall
-//! and Yosys (check -assert, synth -flatten without latches) accept.
+//! Very different configurations all generate Verilog (the NMPU and its FP16 baseline)
+//! that Verilator -Wall, Icarus -Wall and Yosys (check -assert, synth -flatten without
+//! latches) accept.
 
 use nmpu_config::NmpuConfig;
 use std::path::Path;
@@ -12,7 +13,12 @@ fn lint(name: &str, toml: &str, synth: bool) {
     let rtl = nmpu_rtl::generate(&cfg).unwrap();
     let dir = std::env::temp_dir().join(format!("nmpu-lint-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("nmpu.v"), &rtl.files[0].1).unwrap();
+    // The fixed-point NMPU and the FP16 baseline (the script lints what it finds).
+    for (file, text) in &rtl.files {
+        if file == "nmpu.v" || file == "nmpu_fp16.v" {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lint-rtl.sh");
     let mut cmd = Command::new("bash");
     cmd.arg(script).arg(&dir);
