@@ -69,12 +69,15 @@ fn default_config_backpressure_throughput_and_reset() {
 
 /// Every 13-bit ADC code in every column, twice, with boundary and ordinary binary16
 /// coefficients; the sweep must reach the conversion's rounding (codes above 2048), FMA
-/// results that are subnormal, infinite and NaN, and both output limits.
+/// results that are subnormal, infinite and NaN, output rounding ties, and both output
+/// limits.
 #[test]
 fn default_config_corner_sweep() {
     let cfg = NmpuConfig::default();
     let mut s = session(&cfg);
     let (mut subnormal, mut infinite, mut nan, mut rounded_x) = (0, 0, 0, 0);
+    // Outputs exactly halfway between two codes (ties to even decide them).
+    let mut output_ties = 0;
     let (mut at_min, mut at_max) = (0, 0);
     let out = cfg.output.format;
     for pass in 0..2 {
@@ -86,10 +89,10 @@ fn default_config_corner_sweep() {
                 let col = b.col as usize + l;
                 let x16 = from_code(x);
                 rounded_x += usize::from(x16.to_f64() != x as f64);
-                for v in [
-                    fma(c.a[col], x16, c.b[col]),
-                    fma(c.g[col], fma(c.a[col], x16, c.b[col]), c.h[col]),
-                ] {
+                let z = fma(c.g[col], fma(c.a[col], x16, c.b[col]), c.h[col]);
+                let scaled = z.to_f64() * f64::from(out.frac).exp2();
+                output_ties += usize::from(scaled.is_finite() && scaled.fract().abs() == 0.5);
+                for v in [fma(c.a[col], x16, c.b[col]), z] {
                     subnormal += usize::from(v.classify() == std::num::FpCategory::Subnormal);
                     infinite += usize::from(v.is_infinite());
                     nan += usize::from(v.is_nan());
@@ -113,9 +116,9 @@ fn default_config_corner_sweep() {
         assert_eq!(elements, 8192 * 256);
     }
     eprintln!(
-        "FP16 corner sweep: {rounded_x} inputs rounded, {subnormal} subnormal / {infinite} infinite / {nan} NaN FMA results, {at_min} at min / {at_max} at max"
+        "FP16 corner sweep: {rounded_x} inputs rounded, {subnormal} subnormal / {infinite} infinite / {nan} NaN FMA results, {output_ties} output ties, {at_min} at min / {at_max} at max"
     );
-    assert!(rounded_x > 0 && subnormal > 0 && infinite > 0 && nan > 0);
+    assert!(rounded_x > 0 && subnormal > 0 && infinite > 0 && nan > 0 && output_ties > 0);
     // After the default ReLU the lowest output is 0.
     assert!(at_min > 0 && at_max > 0);
 }
