@@ -120,8 +120,8 @@ enum Command {
     /// throughput per area, accuracy against f64
     ///
     /// Synthesizes both tops (Yosys generic flow, as `nmpu synth`) for the config as given
-    /// and with columns = lanes (the datapath without coefficient memory); with --ice40
-    /// also one lane on the iCE40 for LUTs, DSPs and Fmax. Accuracy: both golden models
+    /// and for one lane and one column (a lane's datapath without coefficient memory);
+    /// with --ice40 that lane also goes through the iCE40 flow for LUTs, DSPs and Fmax. Accuracy: both golden models
     /// against the f64 reference on a synthetic tile (as `nmpu compare`). Takes minutes
     /// for large configs.
     Report {

@@ -399,7 +399,7 @@ fn synth_reports_generic_and_ice40_figures() {
 }
 
 /// The side-by-side report on a one-lane, one-column config (the whole unit is then the
-/// datapath, synthesized once per side): both sides' figures, the latencies, accuracy on
+/// lane, synthesized once per side): both sides' figures, the latencies, accuracy on
 /// the requested rows, and verdict lines that agree with the figures.
 #[test]
 fn report_puts_fixed_and_fp16_side_by_side() {
@@ -423,7 +423,7 @@ fn report_puts_fixed_and_fp16_side_by_side() {
         assert_eq!(side["accuracy"]["elements"], 300, "{v}");
         let t = side["unit"]["transistors"].as_u64().unwrap();
         assert!(t > 10 * side["unit"]["flip_flops"].as_u64().unwrap(), "{v}");
-        assert_eq!(side["unit"], side["datapath"], "{v}");
+        assert_eq!(side["unit"], side["lane"], "{v}");
     }
     let ratio =
         h["unit"]["transistors"].as_f64().unwrap() / f["unit"]["transistors"].as_f64().unwrap();
