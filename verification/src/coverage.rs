@@ -2,7 +2,7 @@
 //! sweep that claims to hit the ties and the saturation limits is checked against these
 //! counts, so a change that silently stops reaching a corner fails a test.
 
-use crate::stimulus::Case;
+use crate::stimulus::{Case, Coefficients};
 
 use nmpu_model::requant::Quantizer;
 use nmpu_model::stages::pipeline;
@@ -81,10 +81,13 @@ impl fmt::Display for Coverage {
     }
 }
 
-/// Counts, with the golden model's stage definitions, what `case` exercises.
-pub fn coverage(case: &Case) -> Coverage {
+/// Counts, with the golden model's stage definitions, what `case` exercises in the
+/// fixed-point stages; `None` for an FP16 case, which has none.
+pub fn coverage(case: &Case) -> Option<Coverage> {
     let cfg = &case.cfg;
-    let c = &case.codes;
+    let Coefficients::Fixed(c) = &case.coeffs else {
+        return None;
+    };
     let (first, second, requantize) = pipeline(cfg);
     let relu = cfg.activation == nmpu_config::Activation::Relu;
     let mut cov = Coverage {
@@ -113,5 +116,5 @@ pub fn coverage(case: &Case) -> Coverage {
             cov.elements += 1;
         }
     }
-    cov
+    Some(cov)
 }

@@ -25,13 +25,19 @@ pub struct Beat {
     pub words: Vec<u32>,
 }
 
+/// A case's coefficients: they also say which datapath the case is for.
+#[derive(Clone, Debug)]
+pub enum Coefficients {
+    /// Codes of the fixed-point NMPU's formats.
+    Fixed(CoeffCodes),
+    /// binary16 values of the FP16 baseline.
+    Fp16(F16Coeffs),
+}
+
 #[derive(Clone, Debug)]
 pub struct Case {
     pub cfg: NmpuConfig,
-    /// The fixed-point coefficient codes (empty in an FP16 case).
-    pub codes: CoeffCodes,
-    /// The binary16 coefficients of an FP16 baseline case (`None`: fixed-point).
-    pub fp16: Option<F16Coeffs>,
+    pub coeffs: Coefficients,
     pub writes: Vec<CfgWrite>,
     pub beats: Vec<Beat>,
     /// Per cycle: the producer holds back (no new beat) when true.
@@ -117,26 +123,32 @@ pub fn f16_writes(c: &F16Coeffs, rng: &mut ChaCha8Rng) -> Vec<CfgWrite> {
     writes
 }
 
-/// Special and boundary binary16 values: zeros, subnormal extremes, the smallest normal,
-/// one and its neighbours, the largest finite value, infinities and NaNs, both signs.
+/// The positive half of [`f16_boundary_values`].
+const F16_BOUNDARY: [u16; 31] = [
+    0x0000, 0x0001, 0x0002, 0x0003, 0x01ff, 0x0200, 0x03ff, 0x0400, 0x0401, 0x07ff, 0x3bff, 0x3c00,
+    0x3c01, 0x3e00, 0x3fff, 0x4000, 0x4900, 0x5800, 0x7800, 0x7bfe, 0x7bff, 0x7c00, 0x7c01, 0x7e00,
+    0x7fff, 0x1400, 0x2000, 0x2c00, 0x0155, 0x3555, 0x6aaa,
+];
+
+/// Special and boundary binary16 values: zeros, the smallest and largest subnormals, the
+/// smallest normal, one and its neighbours, powers of two across the range, the largest
+/// finite value, infinities, NaNs; both signs.
 pub fn f16_boundary_values() -> Vec<u16> {
-    let mut v = vec![
-        0x0000, 0x0001, 0x0003, 0x03ff, 0x0400, 0x0401, 0x1400, 0x2000, 0x2c00, 0x3555, 0x3bff,
-        0x3c00, 0x3c01, 0x3e00, 0x4000, 0x4900, 0x5800, 0x7800, 0x7bff, 0x7c00, 0x7c01, 0x7e00,
-    ];
-    let neg: Vec<u16> = v.iter().map(|x| x | 0x8000).collect();
-    v.extend(neg);
-    v
+    let neg = F16_BOUNDARY.map(|x| x | 0x8000);
+    [F16_BOUNDARY, neg].concat()
+}
+
+/// One of [`f16_boundary_values`], drawn uniformly.
+fn draw_f16_boundary(rng: &mut ChaCha8Rng) -> f16 {
+    let sign = u16::from(rng.random_bool(0.5)) << 15;
+    f16::from_bits(F16_BOUNDARY[rng.random_range(0..F16_BOUNDARY.len())] | sign)
 }
 
 /// A binary16 coefficient: mostly ordinary magnitudes (2^-12 .. 2^4: ADC codes reach
 /// 2^12 and binary16 ends at 2^16), sometimes a boundary value or any bit pattern.
 pub fn draw_f16(rng: &mut ChaCha8Rng) -> f16 {
     let bits = match rng.random_range(0..16) {
-        0 => {
-            let v = f16_boundary_values();
-            v[rng.random_range(0..v.len())]
-        }
+        0 => return draw_f16_boundary(rng),
         1 => rng.random(),
         _ => {
             let sign = u16::from(rng.random_bool(0.5)) << 15;
@@ -154,12 +166,12 @@ fn coefficients(
     rng: &mut ChaCha8Rng,
     fixed: impl FnMut(&QFormat, &mut ChaCha8Rng) -> i64,
     mut float: impl FnMut(&mut ChaCha8Rng) -> f16,
-) -> (CoeffCodes, Option<F16Coeffs>, Vec<CfgWrite>) {
+) -> (Coefficients, Vec<CfgWrite>) {
     match datapath {
         Datapath::Fixed => {
             let codes = codes_with(cfg, rng, fixed);
             let writes = writes_for(cfg, &codes, rng);
-            (codes, None, writes)
+            (Coefficients::Fixed(codes), writes)
         }
         Datapath::Fp16 => {
             let n = cfg.columns as usize;
@@ -171,14 +183,7 @@ fn coefficients(
                 h: column(rng),
             };
             let writes = f16_writes(&c, rng);
-            let codes = CoeffCodes {
-                fused: cfg.fuse_affine_bn,
-                a: vec![],
-                b: vec![],
-                g: vec![],
-                h: vec![],
-            };
-            (codes, Some(c), writes)
+            (Coefficients::Fp16(c), writes)
         }
     }
 }
@@ -239,7 +244,7 @@ pub fn random_case_for(
     p_stall: f64,
 ) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (codes, fp16, writes) = coefficients(
+    let (coeffs, writes) = coefficients(
         cfg,
         datapath,
         &mut rng,
@@ -258,8 +263,7 @@ pub fn random_case_for(
     let (gaps, ready) = flow(&mut rng, beats.len(), p_gap, p_stall);
     Case {
         cfg: cfg.clone(),
-        codes,
-        fp16,
+        coeffs,
         writes,
         beats,
         gaps,
@@ -319,8 +323,7 @@ pub fn corner_case(cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
 /// from [`draw_f16`].
 pub fn corner_case_for(datapath: Datapath, cfg: &NmpuConfig, seed: u64, pass: u32) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(pass) << 40) ^ 0xc0_4e5);
-    let boundary = f16_boundary_values();
-    let (codes, fp16, writes) = coefficients(
+    let (coeffs, writes) = coefficients(
         cfg,
         datapath,
         &mut rng,
@@ -330,7 +333,7 @@ pub fn corner_case_for(datapath: Datapath, cfg: &NmpuConfig, seed: u64, pass: u3
         },
         |rng| {
             if rng.random_bool(0.25) {
-                f16::from_bits(boundary[rng.random_range(0..boundary.len())])
+                draw_f16_boundary(rng)
             } else {
                 draw_f16(rng)
             }
@@ -354,8 +357,7 @@ pub fn corner_case_for(datapath: Datapath, cfg: &NmpuConfig, seed: u64, pass: u3
     }
     Case {
         cfg: cfg.clone(),
-        codes,
-        fp16,
+        coeffs,
         writes,
         beats,
         gaps: vec![false],
@@ -419,28 +421,30 @@ impl Case {
     pub fn expected(&self) -> anyhow::Result<Vec<i64>> {
         let lanes = self.cfg.lanes as usize;
         let mut out = vec![0i64; self.beats.len() * lanes];
-        if let Some(c) = &self.fp16 {
-            let m = Fp16Model::new(&self.cfg, c.clone())?;
-            for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
-                for (l, (o, &x)) in o.iter_mut().zip(&b.x).enumerate() {
-                    *o = m.trace(b.col as usize + l, x).output;
+        match &self.coeffs {
+            Coefficients::Fixed(codes) => {
+                let m = FixedModel::new(&self.cfg, codes.clone())?;
+                for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
+                    m.run(b.col as usize, &b.x, o)?;
                 }
             }
-            return Ok(out);
-        }
-        let m = FixedModel::new(&self.cfg, self.codes.clone())?;
-        for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
-            m.run(b.col as usize, &b.x, o)?;
+            Coefficients::Fp16(c) => {
+                let m = Fp16Model::new(&self.cfg, c.clone())?;
+                for (b, o) in self.beats.iter().zip(out.chunks_exact_mut(lanes)) {
+                    for (l, (o, &x)) in o.iter_mut().zip(&b.x).enumerate() {
+                        *o = m.trace(b.col as usize + l, x).output;
+                    }
+                }
+            }
         }
         Ok(out)
     }
 
     /// The datapath this case is for.
     pub fn datapath(&self) -> Datapath {
-        if self.fp16.is_some() {
-            Datapath::Fp16
-        } else {
-            Datapath::Fixed
+        match self.coeffs {
+            Coefficients::Fixed(_) => Datapath::Fixed,
+            Coefficients::Fp16(_) => Datapath::Fp16,
         }
     }
 }

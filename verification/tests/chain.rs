@@ -8,7 +8,7 @@ use nmpu_model::adc::Window;
 use nmpu_model::FixedModel;
 use nmpu_verification::check::lane_word;
 use nmpu_verification::nmpu_dut::load_coefficients;
-use nmpu_verification::stimulus::random_case;
+use nmpu_verification::stimulus::{random_case, Coefficients};
 use nmpu_verification::verilator::{build, Dut};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,7 +35,10 @@ fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
 
     // Coefficients (random, biased to extremes) through the configuration port.
     let case = random_case(cfg, seed, 0, 0.0, 0.0);
-    let model = FixedModel::new(cfg, case.codes.clone()).unwrap();
+    let Coefficients::Fixed(codes) = &case.coeffs else {
+        unreachable!("a fixed-point case")
+    };
+    let model = FixedModel::new(cfg, codes.clone()).unwrap();
     d.set(&reset, 1);
     d.cycle(false);
     d.set(&reset, 0);

@@ -9,6 +9,7 @@ use nmpu_config::NmpuConfig;
 use nmpu_model::fp16::fma;
 use nmpu_rtl::fp16_fma::Fp16Fma;
 use nmpu_rtl::generate::block_verilog;
+use nmpu_verification::stimulus::f16_boundary_values;
 use nmpu_verification::verilator::{build, Dut, Port};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,24 +83,10 @@ impl FmaBench {
     }
 }
 
-/// Special and boundary values: zeros, the smallest and largest subnormals, the smallest
-/// normal, one and its neighbours, powers of two across the range, the largest finite
-/// value, infinities, NaNs; both signs.
-fn boundary_values() -> Vec<u16> {
-    let mut v = vec![
-        0x0000, 0x0001, 0x0002, 0x0003, 0x01ff, 0x0200, 0x03ff, 0x0400, 0x0401, 0x07ff, 0x3bff,
-        0x3c00, 0x3c01, 0x3e00, 0x3fff, 0x4000, 0x4900, 0x5800, 0x7800, 0x7bfe, 0x7bff, 0x7c00,
-        0x7c01, 0x7e00, 0x7fff, 0x1400, 0x2000, 0x2c00, 0x0155, 0x3555, 0x6aaa,
-    ];
-    let neg: Vec<u16> = v.iter().map(|x| x | 0x8000).collect();
-    v.extend(neg);
-    v
-}
-
 #[test]
 fn boundary_triples() {
     let mut bench = FmaBench::new();
-    let v = boundary_values();
+    let v = f16_boundary_values();
     for &a in &v {
         for &b in &v {
             bench.run(v.iter().map(|&c| [a, b, c]));

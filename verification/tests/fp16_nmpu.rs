@@ -9,7 +9,7 @@ use nmpu_config::NmpuConfig;
 use nmpu_model::fp16::{fma, from_code};
 use nmpu_rtl::generate::Datapath;
 use nmpu_verification::cosim::{RunOptions, RunReport, Session};
-use nmpu_verification::stimulus::{corner_case_for, CaseSpec};
+use nmpu_verification::stimulus::{corner_case_for, CaseSpec, Coefficients};
 use std::path::PathBuf;
 
 fn failure_dir(name: &str) -> PathBuf {
@@ -82,7 +82,9 @@ fn default_config_corner_sweep() {
     let out = cfg.output.format;
     for pass in 0..2 {
         let case = corner_case_for(Datapath::Fp16, &cfg, 1, pass);
-        let c = case.fp16.as_ref().unwrap();
+        let Coefficients::Fp16(c) = &case.coeffs else {
+            unreachable!("an FP16 case")
+        };
         let mut elements = 0;
         for b in &case.beats {
             for (l, &x) in b.x.iter().enumerate() {
@@ -140,7 +142,10 @@ fn a_one_ulp_coefficient_error_is_caught() {
     let (bad, column) = (0..cfg.columns as usize)
         .find_map(|col| {
             let mut bad = case.clone();
-            let a = &mut bad.fp16.as_mut().unwrap().a[col];
+            let Coefficients::Fp16(c) = &mut bad.coeffs else {
+                unreachable!("an FP16 case")
+            };
+            let a = &mut c.a[col];
             *a = f16::from_bits(a.to_bits() ^ 1);
             (bad.expected().unwrap() != good).then_some((bad, col))
         })

@@ -30,7 +30,10 @@ fn a_one_lsb_coefficient_error_is_caught() {
     // Perturb the affine offset of every column by one LSB in the model only.
     let mut bad = case.clone();
     let f = cfg.coefficients.b;
-    for b in bad.codes.b.iter_mut() {
+    let stimulus::Coefficients::Fixed(codes) = &mut bad.coeffs else {
+        unreachable!("a fixed-point case")
+    };
+    for b in codes.b.iter_mut() {
         *b = if *b < f.max_code() { *b + 1 } else { *b - 1 };
     }
     let err = check::compare(&bad, &got).expect_err("a one-LSB error must be caught");

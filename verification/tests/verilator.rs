@@ -3,7 +3,7 @@
 use nmpu_config::{NmpuConfig, Overflow};
 use nmpu_verification::cosim::{record_failure, RunOptions, RunReport, Session};
 use nmpu_verification::coverage::{coverage, Coverage, StageCoverage};
-use nmpu_verification::stimulus::{corner_case, CaseSpec};
+use nmpu_verification::stimulus::{corner_case, CaseSpec, Coefficients};
 use nmpu_verification::{check, icarus};
 use std::path::PathBuf;
 
@@ -120,7 +120,7 @@ fn default_config_corner_sweep() {
     let mut total = Coverage::default();
     for pass in 0..4 {
         let case = corner_case(&cfg, 1, pass);
-        let c = coverage(&case);
+        let c = coverage(&case).expect("a fixed-point case");
         total.add(&c);
         let r = check(
             &mut s,
@@ -161,7 +161,10 @@ fn a_one_lsb_coefficient_error_is_caught_and_recorded() {
     let (bad, column) = (0..cfg.columns as usize)
         .find_map(|col| {
             let mut bad = case.clone();
-            let b = &mut bad.codes.b[col];
+            let Coefficients::Fixed(codes) = &mut bad.coeffs else {
+                unreachable!("a fixed-point case")
+            };
+            let b = &mut codes.b[col];
             *b += if *b < cfg.coefficients.b.max_code() {
                 1
             } else {

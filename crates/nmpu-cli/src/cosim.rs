@@ -191,21 +191,21 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     let mut totals = Totals::default();
-    let mut cov = Coverage::default();
+    let mut cov: Option<Coverage> = None;
     let (mut dropped, mut resets) = (0usize, 0usize);
     let mut traced = false;
     for (name, spec, opts) in &plan {
         bar.set_prefix(name.to_string());
         let case = spec.build_for(datapath, &cfg);
-        if datapath == Datapath::Fixed {
-            cov.add(&coverage(&case));
+        if let Some(c) = coverage(&case) {
+            cov.get_or_insert_with(Coverage::default).add(&c);
         }
         let vcd = a.vcd.as_deref();
         let r = match session.check_case(&case, spec, opts, &a.failure_dir, vcd)? {
             Ok(r) => r,
             Err(f) => {
                 bar.abandon();
-                summary(&totals, datapath, &cov, 1);
+                summary(&totals, datapath, cov.as_ref(), 1);
                 bail!("{spec}\n{f}");
             }
         };
@@ -244,7 +244,7 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     if phase(Only::Icarus) {
         icarus_vectors = cross_check_icarus(datapath, &cfg, a.seed, &a.failure_dir)?;
     }
-    summary(&totals, datapath, &cov, 0);
+    summary(&totals, datapath, cov.as_ref(), 0);
     if phase(Only::Reset) {
         eprintln!("  reset mid-stream: {resets} cases, {dropped} in-flight beats dropped as documented, the rest exact");
     }
@@ -257,7 +257,7 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
     Ok(())
 }
 
-fn summary(t: &Totals, datapath: Datapath, cov: &Coverage, mismatches: usize) {
+fn summary(t: &Totals, datapath: Datapath, cov: Option<&Coverage>, mismatches: usize) {
     eprintln!(
         "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included), top {}",
         t.cases,
@@ -268,8 +268,7 @@ fn summary(t: &Totals, datapath: Datapath, cov: &Coverage, mismatches: usize) {
         t.elements as f64 / t.seconds.max(1e-9) / 1e6,
         datapath.module()
     );
-    // The stage coverage counts the fixed-point stages' rounding and saturation.
-    if datapath == Datapath::Fixed {
+    if let Some(cov) = cov {
         eprint!("{cov}");
     }
 }
