@@ -3,7 +3,7 @@
 //! per area, and accuracy against the f64 reference on the same data.
 
 use crate::io::describe_config;
-use crate::synth::{synth, BlockCost, GenericCost};
+use crate::synth::{blocks, synth, BlockCost, GenericCost};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use nmpu_model::{Comparison, EngineReport, TileModel};
@@ -94,8 +94,7 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str)) -> Resul
     let mut sides = vec![];
     for (d, accuracy) in [(Datapath::Fixed, cmp.fixed), (Datapath::Fp16, cmp.fp16)] {
         let m = d.module();
-        let file = format!("{m}.v");
-        let block = [(m, vec![file.as_str()])];
+        let block = blocks(m)?;
         let run = |c: &NmpuConfig, what: &str, ice40: bool| -> Result<BlockCost> {
             progress(&format!("{m}: synthesis, {what}"));
             let dir = a.work.join(what.replace(' ', "-"));

@@ -69,29 +69,18 @@ impl Datapath {
 
     /// The top's Verilog for `cfg`.
     pub fn generate(self, cfg: &NmpuConfig) -> Result<String, ConfigError> {
-        match self {
-            Datapath::Fixed => {
-                cfg.validate()?;
-                Ok(block_verilog(
-                    cfg,
-                    Nmpu::new(&NmpuParams::new(cfg)),
-                    TOP_MODULE,
-                ))
-            }
-            Datapath::Fp16 => generate_fp16(cfg),
-        }
+        cfg.validate()?;
+        let top = match self {
+            Datapath::Fixed => Nmpu::new(&NmpuParams::new(cfg)),
+            Datapath::Fp16 => Nmpu::fp16(cfg),
+        };
+        Ok(block_verilog(cfg, top, self.module()))
     }
 }
 
-/// Name of the FP16 baseline's top module.
+/// Name of the FP16 baseline's top module (docs/arithmetic.md section 6: the NMPU's
+/// ports, binary16 coefficients, two FMAs).
 pub const FP16_MODULE: &str = "nmpu_fp16";
-
-/// The FP16 baseline NMPU for `cfg` (docs/arithmetic.md section 6): the NMPU's ports,
-/// binary16 coefficients, two FMAs.
-pub fn generate_fp16(cfg: &NmpuConfig) -> Result<String, ConfigError> {
-    cfg.validate()?;
-    Ok(block_verilog(cfg, Nmpu::fp16(cfg), FP16_MODULE))
-}
 
 /// Name of the ADC capture block's top module.
 pub const ADC_MODULE: &str = "adc_capture";
