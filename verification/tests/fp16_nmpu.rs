@@ -8,32 +8,15 @@ use half::f16;
 use nmpu_config::NmpuConfig;
 use nmpu_model::fp16::{fma, from_code};
 use nmpu_rtl::generate::Datapath;
-use nmpu_verification::cosim::{RunOptions, RunReport, Session};
+use nmpu_verification::cosim::{RunOptions, Session};
 use nmpu_verification::stimulus::{corner_case_for, CaseSpec, Coefficients};
-use std::path::PathBuf;
 
-fn failure_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cosim-failures")
-        .join(format!("fp16-{name}"))
-}
+mod common;
+
+use common::{check, failure_dir};
 
 fn session(cfg: &NmpuConfig) -> Session {
-    let s = Session::for_datapath(Datapath::Fp16, cfg).unwrap_or_else(|e| panic!("{e:#}"));
-    if s.built.build_seconds > 0.0 {
-        eprintln!(
-            "Verilated FP16 model built in {:.1} s",
-            s.built.build_seconds
-        );
-    }
-    s
-}
-
-fn check(s: &mut Session, spec: CaseSpec, opts: &RunOptions, name: &str) -> RunReport {
-    match s.check(&spec, opts, &failure_dir(name)).unwrap() {
-        Ok(r) => r,
-        Err(f) => panic!("{spec}\n{f}"),
-    }
+    common::session(Datapath::Fp16, cfg)
 }
 
 #[test]
@@ -47,11 +30,21 @@ fn default_config_backpressure_throughput_and_reset() {
         p_gap,
         p_stall,
     };
-    let r = check(&mut s, spec(41, 64, 0.2, 0.3), &RunOptions::default(), "bp");
+    let r = check(
+        &mut s,
+        spec(41, 64, 0.2, 0.3),
+        &RunOptions::default(),
+        "fp16-bp",
+    );
     assert_eq!((r.beats_in, r.beats_out), (64 * per_row, 64 * per_row));
     assert!(r.cycles > 64 * per_row * 5 / 4, "no stalls happened");
 
-    let r = check(&mut s, spec(42, 16, 0.0, 0.0), &RunOptions::default(), "tp");
+    let r = check(
+        &mut s,
+        spec(42, 16, 0.0, 0.0),
+        &RunOptions::default(),
+        "fp16-tp",
+    );
     let (first, last) = (r.first_output_cycle.unwrap(), r.last_output_cycle.unwrap());
     assert_eq!(first, nmpu_rtl::FP16_LATENCY, "latency");
     assert_eq!(last - first + 1, 16 * per_row, "one beat per clock");
@@ -61,7 +54,7 @@ fn default_config_backpressure_throughput_and_reset() {
             reset_at: Some(reset_at),
             ..RunOptions::default()
         };
-        let r = check(&mut s, spec(seed, 4, 0.1, 0.3), &opts, "reset");
+        let r = check(&mut s, spec(seed, 4, 0.1, 0.3), &opts, "fp16-reset");
         assert!(r.dropped_by_reset > 0 && r.dropped_by_reset <= nmpu_rtl::FP16_LATENCY);
         assert_eq!(r.beats_out + r.dropped_by_reset, r.beats_in, "{r:?}");
     }
@@ -112,7 +105,7 @@ fn default_config_corner_sweep() {
             &mut s,
             CaseSpec::Corner { seed: 1, pass },
             &RunOptions::default(),
-            "corners",
+            "fp16-corners",
         );
         assert_eq!(r.elements, elements);
         assert_eq!(elements, 8192 * 256);
@@ -173,10 +166,10 @@ mod random_configs {
             let mut s = Session::for_datapath(Datapath::Fp16, &cfg)
                 .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
             let spec = CaseSpec::Random { seed, rows: 24, p_gap: 0.25, p_stall: 0.25 };
-            let r = s.check(&spec, &RunOptions::default(), &failure_dir("random-config")).unwrap();
+            let r = s.check(&spec, &RunOptions::default(), &failure_dir("fp16-random-config")).unwrap();
             prop_assert!(r.is_ok(), "{spec}\n{}", r.unwrap_err());
             let corner = CaseSpec::Corner { seed, pass: 0 };
-            let r = s.check(&corner, &RunOptions::default(), &failure_dir("random-config")).unwrap();
+            let r = s.check(&corner, &RunOptions::default(), &failure_dir("fp16-random-config")).unwrap();
             prop_assert!(r.is_ok(), "{corner}\n{}", r.unwrap_err());
         }
     }

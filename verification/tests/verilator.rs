@@ -1,32 +1,19 @@
 //! The Verilator co-simulation: generated RTL against the golden model, bit for bit.
 
 use nmpu_config::{NmpuConfig, Overflow};
-use nmpu_verification::cosim::{record_failure, RunOptions, RunReport, Session};
+use nmpu_rtl::generate::Datapath;
+use nmpu_verification::cosim::{record_failure, RunOptions, Session};
 use nmpu_verification::coverage::{coverage, Coverage, StageCoverage};
 use nmpu_verification::stimulus::{corner_case, CaseSpec, Coefficients};
 use nmpu_verification::{check, icarus};
 use std::path::PathBuf;
 
-fn failure_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cosim-failures")
-        .join(name)
-}
+mod common;
+
+use common::{check, failure_dir};
 
 fn session(cfg: &NmpuConfig) -> Session {
-    let s = Session::new(cfg).unwrap_or_else(|e| panic!("{e:#}"));
-    if s.built.build_seconds > 0.0 {
-        eprintln!("Verilated model built in {:.1} s", s.built.build_seconds);
-    }
-    s
-}
-
-/// Runs `spec`, panicking with the full failure report (and its replay command) on a mismatch.
-fn check(s: &mut Session, spec: CaseSpec, opts: &RunOptions, name: &str) -> RunReport {
-    match s.check(&spec, opts, &failure_dir(name)).unwrap() {
-        Ok(r) => r,
-        Err(f) => panic!("{spec}\n{f}"),
-    }
+    common::session(Datapath::Fixed, cfg)
 }
 
 fn fused_example() -> NmpuConfig {
