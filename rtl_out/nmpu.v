@@ -684,55 +684,37 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -755,26 +737,6 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$0$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$0$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$0$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$0$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$0$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$0$affine affine(
         .clock(affine$clock),
@@ -816,18 +778,6 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$0$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$0$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -844,8 +794,6 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -854,8 +802,6 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -866,25 +812,18 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -895,101 +834,38 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$0
 
 
-module nmpu$lanes$0$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$a_ext
-
-
 module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$0$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$0$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$0$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$0$affine$sum sum(
         .clock(sum$clock),
@@ -1001,189 +877,88 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$0$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$0$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$0$affine
 
 
-module nmpu$lanes$0$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$0$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$0$affine$multiply_add
 
 
 module nmpu$lanes$0$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$0$affine$quantize
 
 
-module nmpu$lanes$0$affine$result(clock,en,d,q);
+module nmpu$lanes$0$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$0$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$0$affine$result$0
 
 
 module nmpu$lanes$0$affine$sum(clock,en,d,q);
@@ -1195,79 +970,12 @@ module nmpu$lanes$0$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$0$affine$sum
-
-
-module nmpu$lanes$0$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$affine$v_limbs
-
-
-module nmpu$lanes$0$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$b_ext
 
 
 module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -1412,11 +1120,14 @@ module nmpu$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$0$banks$bank_a
 
 
@@ -1432,11 +1143,14 @@ module nmpu$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$0$banks$bank_b
 
 
@@ -1452,11 +1166,14 @@ module nmpu$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$0$banks$bank_g
 
 
@@ -1472,11 +1189,14 @@ module nmpu$lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$0$banks$bank_h
 
 
@@ -1485,69 +1205,33 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$0$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$0$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$0$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$0$batch_norm$sum sum(
         .clock(sum$clock),
@@ -1559,189 +1243,88 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$0$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$0$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$0$batch_norm
 
 
-module nmpu$lanes$0$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$0$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$0$batch_norm$multiply_add
 
 
 module nmpu$lanes$0$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$0$batch_norm$quantize
 
 
-module nmpu$lanes$0$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$0$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$0$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$0$batch_norm$result$0
 
 
 module nmpu$lanes$0$batch_norm$sum(clock,en,d,q);
@@ -1753,78 +1336,12 @@ module nmpu$lanes$0$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$0$batch_norm$sum
-
-
-module nmpu$lanes$0$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$batch_norm$v_limbs
-
-
-module nmpu$lanes$0$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$0$bypass_d1
-
-
-module nmpu$lanes$0$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$0$bypass_d2
 
 
 module nmpu$lanes$0$g_d1(clock,en,d,q);
@@ -1832,11 +1349,15 @@ module nmpu$lanes$0$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$0$g_d1
 
 
@@ -1845,39 +1366,16 @@ module nmpu$lanes$0$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$0$g_d2
-
-
-module nmpu$lanes$0$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$g_ext
 
 
 module nmpu$lanes$0$h_d1(clock,en,d,q);
@@ -1885,11 +1383,15 @@ module nmpu$lanes$0$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$0$h_d1
 
 
@@ -1898,39 +1400,16 @@ module nmpu$lanes$0$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$0$h_d2
-
-
-module nmpu$lanes$0$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$h_ext
 
 
 module nmpu$lanes$0$requantize(clock,en,z,y);
@@ -1938,27 +1417,24 @@ module nmpu$lanes$0$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$0$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$0$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -1974,102 +1450,47 @@ module nmpu$lanes$0$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$0$requantize
+
+
+module nmpu$lanes$0$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$0$requantize$activation
 
 
 module nmpu$lanes$0$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$0$requantize$quantize
 
 
@@ -2078,39 +1499,16 @@ module nmpu$lanes$0$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$0$requantize$result
-
-
-module nmpu$lanes$0$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$0$x_ext
 
 
 module nmpu$lanes$0$x_reg(clock,en,d,q);
@@ -2160,55 +1558,37 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -2231,26 +1611,6 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$1$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$1$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$1$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$1$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$1$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$1$affine affine(
         .clock(affine$clock),
@@ -2292,18 +1652,6 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$1$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$1$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$1$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -2320,8 +1668,6 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -2330,8 +1676,6 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -2342,25 +1686,18 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -2371,101 +1708,38 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$1
 
 
-module nmpu$lanes$1$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$a_ext
-
-
 module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$1$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$1$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$1$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$1$affine$sum sum(
         .clock(sum$clock),
@@ -2477,189 +1751,88 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$1$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$1$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$1$affine
 
 
-module nmpu$lanes$1$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$1$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$1$affine$multiply_add
 
 
 module nmpu$lanes$1$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$1$affine$quantize
 
 
-module nmpu$lanes$1$affine$result(clock,en,d,q);
+module nmpu$lanes$1$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$1$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$1$affine$result$0
 
 
 module nmpu$lanes$1$affine$sum(clock,en,d,q);
@@ -2671,79 +1844,12 @@ module nmpu$lanes$1$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$1$affine$sum
-
-
-module nmpu$lanes$1$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$affine$v_limbs
-
-
-module nmpu$lanes$1$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$b_ext
 
 
 module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -2888,11 +1994,14 @@ module nmpu$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$1$banks$bank_a
 
 
@@ -2908,11 +2017,14 @@ module nmpu$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$1$banks$bank_b
 
 
@@ -2928,11 +2040,14 @@ module nmpu$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$1$banks$bank_g
 
 
@@ -2948,11 +2063,14 @@ module nmpu$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$1$banks$bank_h
 
 
@@ -2961,69 +2079,33 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$1$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$1$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$1$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$1$batch_norm$sum sum(
         .clock(sum$clock),
@@ -3035,189 +2117,88 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$1$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$1$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$1$batch_norm
 
 
-module nmpu$lanes$1$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$1$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$1$batch_norm$multiply_add
 
 
 module nmpu$lanes$1$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$1$batch_norm$quantize
 
 
-module nmpu$lanes$1$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$1$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$1$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$1$batch_norm$result$0
 
 
 module nmpu$lanes$1$batch_norm$sum(clock,en,d,q);
@@ -3229,78 +2210,12 @@ module nmpu$lanes$1$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$1$batch_norm$sum
-
-
-module nmpu$lanes$1$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$batch_norm$v_limbs
-
-
-module nmpu$lanes$1$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$1$bypass_d1
-
-
-module nmpu$lanes$1$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$1$bypass_d2
 
 
 module nmpu$lanes$1$g_d1(clock,en,d,q);
@@ -3308,11 +2223,15 @@ module nmpu$lanes$1$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$1$g_d1
 
 
@@ -3321,39 +2240,16 @@ module nmpu$lanes$1$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$1$g_d2
-
-
-module nmpu$lanes$1$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$g_ext
 
 
 module nmpu$lanes$1$h_d1(clock,en,d,q);
@@ -3361,11 +2257,15 @@ module nmpu$lanes$1$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$1$h_d1
 
 
@@ -3374,39 +2274,16 @@ module nmpu$lanes$1$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$1$h_d2
-
-
-module nmpu$lanes$1$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$h_ext
 
 
 module nmpu$lanes$1$requantize(clock,en,z,y);
@@ -3414,27 +2291,24 @@ module nmpu$lanes$1$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$1$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$1$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -3450,102 +2324,47 @@ module nmpu$lanes$1$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$1$requantize
+
+
+module nmpu$lanes$1$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$1$requantize$activation
 
 
 module nmpu$lanes$1$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$1$requantize$quantize
 
 
@@ -3554,39 +2373,16 @@ module nmpu$lanes$1$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$1$requantize$result
-
-
-module nmpu$lanes$1$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$1$x_ext
 
 
 module nmpu$lanes$1$x_reg(clock,en,d,q);
@@ -3636,55 +2432,37 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -3707,26 +2485,6 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$2$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$2$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$2$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$2$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$2$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$2$affine affine(
         .clock(affine$clock),
@@ -3768,18 +2526,6 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$2$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$2$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$2$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -3796,8 +2542,6 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -3806,8 +2550,6 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -3818,25 +2560,18 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -3847,101 +2582,38 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$2
 
 
-module nmpu$lanes$2$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$a_ext
-
-
 module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$2$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$2$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$2$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$2$affine$sum sum(
         .clock(sum$clock),
@@ -3953,189 +2625,88 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$2$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$2$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$2$affine
 
 
-module nmpu$lanes$2$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$2$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$2$affine$multiply_add
 
 
 module nmpu$lanes$2$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$2$affine$quantize
 
 
-module nmpu$lanes$2$affine$result(clock,en,d,q);
+module nmpu$lanes$2$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$2$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$2$affine$result$0
 
 
 module nmpu$lanes$2$affine$sum(clock,en,d,q);
@@ -4147,79 +2718,12 @@ module nmpu$lanes$2$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$2$affine$sum
-
-
-module nmpu$lanes$2$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$affine$v_limbs
-
-
-module nmpu$lanes$2$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$b_ext
 
 
 module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -4364,11 +2868,14 @@ module nmpu$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$2$banks$bank_a
 
 
@@ -4384,11 +2891,14 @@ module nmpu$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$2$banks$bank_b
 
 
@@ -4404,11 +2914,14 @@ module nmpu$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$2$banks$bank_g
 
 
@@ -4424,11 +2937,14 @@ module nmpu$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$2$banks$bank_h
 
 
@@ -4437,69 +2953,33 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$2$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$2$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$2$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$2$batch_norm$sum sum(
         .clock(sum$clock),
@@ -4511,189 +2991,88 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$2$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$2$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$2$batch_norm
 
 
-module nmpu$lanes$2$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$2$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$2$batch_norm$multiply_add
 
 
 module nmpu$lanes$2$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$2$batch_norm$quantize
 
 
-module nmpu$lanes$2$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$2$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$2$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$2$batch_norm$result$0
 
 
 module nmpu$lanes$2$batch_norm$sum(clock,en,d,q);
@@ -4705,78 +3084,12 @@ module nmpu$lanes$2$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$2$batch_norm$sum
-
-
-module nmpu$lanes$2$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$batch_norm$v_limbs
-
-
-module nmpu$lanes$2$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$2$bypass_d1
-
-
-module nmpu$lanes$2$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$2$bypass_d2
 
 
 module nmpu$lanes$2$g_d1(clock,en,d,q);
@@ -4784,11 +3097,15 @@ module nmpu$lanes$2$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$2$g_d1
 
 
@@ -4797,39 +3114,16 @@ module nmpu$lanes$2$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$2$g_d2
-
-
-module nmpu$lanes$2$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$g_ext
 
 
 module nmpu$lanes$2$h_d1(clock,en,d,q);
@@ -4837,11 +3131,15 @@ module nmpu$lanes$2$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$2$h_d1
 
 
@@ -4850,39 +3148,16 @@ module nmpu$lanes$2$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$2$h_d2
-
-
-module nmpu$lanes$2$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$h_ext
 
 
 module nmpu$lanes$2$requantize(clock,en,z,y);
@@ -4890,27 +3165,24 @@ module nmpu$lanes$2$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$2$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$2$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -4926,102 +3198,47 @@ module nmpu$lanes$2$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$2$requantize
+
+
+module nmpu$lanes$2$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$2$requantize$activation
 
 
 module nmpu$lanes$2$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$2$requantize$quantize
 
 
@@ -5030,39 +3247,16 @@ module nmpu$lanes$2$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$2$requantize$result
-
-
-module nmpu$lanes$2$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$2$x_ext
 
 
 module nmpu$lanes$2$x_reg(clock,en,d,q);
@@ -5112,55 +3306,37 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -5183,26 +3359,6 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$3$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$3$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$3$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$3$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$3$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$3$affine affine(
         .clock(affine$clock),
@@ -5244,18 +3400,6 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$3$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$3$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$3$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -5272,8 +3416,6 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -5282,8 +3424,6 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -5294,25 +3434,18 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -5323,101 +3456,38 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$3
 
 
-module nmpu$lanes$3$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$a_ext
-
-
 module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$3$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$3$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$3$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$3$affine$sum sum(
         .clock(sum$clock),
@@ -5429,189 +3499,88 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$3$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$3$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$3$affine
 
 
-module nmpu$lanes$3$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$3$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$3$affine$multiply_add
 
 
 module nmpu$lanes$3$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$3$affine$quantize
 
 
-module nmpu$lanes$3$affine$result(clock,en,d,q);
+module nmpu$lanes$3$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$3$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$3$affine$result$0
 
 
 module nmpu$lanes$3$affine$sum(clock,en,d,q);
@@ -5623,79 +3592,12 @@ module nmpu$lanes$3$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$3$affine$sum
-
-
-module nmpu$lanes$3$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$affine$v_limbs
-
-
-module nmpu$lanes$3$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$b_ext
 
 
 module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -5840,11 +3742,14 @@ module nmpu$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$3$banks$bank_a
 
 
@@ -5860,11 +3765,14 @@ module nmpu$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$3$banks$bank_b
 
 
@@ -5880,11 +3788,14 @@ module nmpu$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$3$banks$bank_g
 
 
@@ -5900,11 +3811,14 @@ module nmpu$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$3$banks$bank_h
 
 
@@ -5913,69 +3827,33 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$3$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$3$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$3$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$3$batch_norm$sum sum(
         .clock(sum$clock),
@@ -5987,189 +3865,88 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$3$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$3$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$3$batch_norm
 
 
-module nmpu$lanes$3$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$3$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$3$batch_norm$multiply_add
 
 
 module nmpu$lanes$3$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$3$batch_norm$quantize
 
 
-module nmpu$lanes$3$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$3$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$3$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$3$batch_norm$result$0
 
 
 module nmpu$lanes$3$batch_norm$sum(clock,en,d,q);
@@ -6181,78 +3958,12 @@ module nmpu$lanes$3$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$3$batch_norm$sum
-
-
-module nmpu$lanes$3$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$batch_norm$v_limbs
-
-
-module nmpu$lanes$3$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$3$bypass_d1
-
-
-module nmpu$lanes$3$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$3$bypass_d2
 
 
 module nmpu$lanes$3$g_d1(clock,en,d,q);
@@ -6260,11 +3971,15 @@ module nmpu$lanes$3$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$3$g_d1
 
 
@@ -6273,39 +3988,16 @@ module nmpu$lanes$3$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$3$g_d2
-
-
-module nmpu$lanes$3$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$g_ext
 
 
 module nmpu$lanes$3$h_d1(clock,en,d,q);
@@ -6313,11 +4005,15 @@ module nmpu$lanes$3$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$3$h_d1
 
 
@@ -6326,39 +4022,16 @@ module nmpu$lanes$3$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$3$h_d2
-
-
-module nmpu$lanes$3$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$h_ext
 
 
 module nmpu$lanes$3$requantize(clock,en,z,y);
@@ -6366,27 +4039,24 @@ module nmpu$lanes$3$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$3$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$3$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -6402,102 +4072,47 @@ module nmpu$lanes$3$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$3$requantize
+
+
+module nmpu$lanes$3$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$3$requantize$activation
 
 
 module nmpu$lanes$3$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$3$requantize$quantize
 
 
@@ -6506,39 +4121,16 @@ module nmpu$lanes$3$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$3$requantize$result
-
-
-module nmpu$lanes$3$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$3$x_ext
 
 
 module nmpu$lanes$3$x_reg(clock,en,d,q);
@@ -6588,55 +4180,37 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -6659,26 +4233,6 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$4$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$4$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$4$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$4$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$4$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$4$affine affine(
         .clock(affine$clock),
@@ -6720,18 +4274,6 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$4$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$4$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$4$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -6748,8 +4290,6 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -6758,8 +4298,6 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -6770,25 +4308,18 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -6799,101 +4330,38 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$4
 
 
-module nmpu$lanes$4$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$a_ext
-
-
 module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$4$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$4$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$4$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$4$affine$sum sum(
         .clock(sum$clock),
@@ -6905,189 +4373,88 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$4$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$4$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$4$affine
 
 
-module nmpu$lanes$4$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$4$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$4$affine$multiply_add
 
 
 module nmpu$lanes$4$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$4$affine$quantize
 
 
-module nmpu$lanes$4$affine$result(clock,en,d,q);
+module nmpu$lanes$4$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$4$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$4$affine$result$0
 
 
 module nmpu$lanes$4$affine$sum(clock,en,d,q);
@@ -7099,79 +4466,12 @@ module nmpu$lanes$4$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$4$affine$sum
-
-
-module nmpu$lanes$4$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$affine$v_limbs
-
-
-module nmpu$lanes$4$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$b_ext
 
 
 module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -7316,11 +4616,14 @@ module nmpu$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$4$banks$bank_a
 
 
@@ -7336,11 +4639,14 @@ module nmpu$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$4$banks$bank_b
 
 
@@ -7356,11 +4662,14 @@ module nmpu$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$4$banks$bank_g
 
 
@@ -7376,11 +4685,14 @@ module nmpu$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$4$banks$bank_h
 
 
@@ -7389,69 +4701,33 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$4$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$4$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$4$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$4$batch_norm$sum sum(
         .clock(sum$clock),
@@ -7463,189 +4739,88 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$4$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$4$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$4$batch_norm
 
 
-module nmpu$lanes$4$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$4$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$4$batch_norm$multiply_add
 
 
 module nmpu$lanes$4$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$4$batch_norm$quantize
 
 
-module nmpu$lanes$4$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$4$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$4$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$4$batch_norm$result$0
 
 
 module nmpu$lanes$4$batch_norm$sum(clock,en,d,q);
@@ -7657,78 +4832,12 @@ module nmpu$lanes$4$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$4$batch_norm$sum
-
-
-module nmpu$lanes$4$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$batch_norm$v_limbs
-
-
-module nmpu$lanes$4$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$4$bypass_d1
-
-
-module nmpu$lanes$4$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$4$bypass_d2
 
 
 module nmpu$lanes$4$g_d1(clock,en,d,q);
@@ -7736,11 +4845,15 @@ module nmpu$lanes$4$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$4$g_d1
 
 
@@ -7749,39 +4862,16 @@ module nmpu$lanes$4$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$4$g_d2
-
-
-module nmpu$lanes$4$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$g_ext
 
 
 module nmpu$lanes$4$h_d1(clock,en,d,q);
@@ -7789,11 +4879,15 @@ module nmpu$lanes$4$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$4$h_d1
 
 
@@ -7802,39 +4896,16 @@ module nmpu$lanes$4$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$4$h_d2
-
-
-module nmpu$lanes$4$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$h_ext
 
 
 module nmpu$lanes$4$requantize(clock,en,z,y);
@@ -7842,27 +4913,24 @@ module nmpu$lanes$4$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$4$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$4$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -7878,102 +4946,47 @@ module nmpu$lanes$4$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$4$requantize
+
+
+module nmpu$lanes$4$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$4$requantize$activation
 
 
 module nmpu$lanes$4$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$4$requantize$quantize
 
 
@@ -7982,39 +4995,16 @@ module nmpu$lanes$4$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$4$requantize$result
-
-
-module nmpu$lanes$4$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$4$x_ext
 
 
 module nmpu$lanes$4$x_reg(clock,en,d,q);
@@ -8064,55 +5054,37 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -8135,26 +5107,6 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$5$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$5$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$5$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$5$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$5$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$5$affine affine(
         .clock(affine$clock),
@@ -8196,18 +5148,6 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$5$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$5$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$5$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -8224,8 +5164,6 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -8234,8 +5172,6 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -8246,25 +5182,18 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -8275,101 +5204,38 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$5
 
 
-module nmpu$lanes$5$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$a_ext
-
-
 module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$5$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$5$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$5$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$5$affine$sum sum(
         .clock(sum$clock),
@@ -8381,189 +5247,88 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$5$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$5$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$5$affine
 
 
-module nmpu$lanes$5$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$5$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$5$affine$multiply_add
 
 
 module nmpu$lanes$5$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$5$affine$quantize
 
 
-module nmpu$lanes$5$affine$result(clock,en,d,q);
+module nmpu$lanes$5$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$5$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$5$affine$result$0
 
 
 module nmpu$lanes$5$affine$sum(clock,en,d,q);
@@ -8575,79 +5340,12 @@ module nmpu$lanes$5$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$5$affine$sum
-
-
-module nmpu$lanes$5$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$affine$v_limbs
-
-
-module nmpu$lanes$5$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$b_ext
 
 
 module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -8792,11 +5490,14 @@ module nmpu$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$5$banks$bank_a
 
 
@@ -8812,11 +5513,14 @@ module nmpu$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$5$banks$bank_b
 
 
@@ -8832,11 +5536,14 @@ module nmpu$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$5$banks$bank_g
 
 
@@ -8852,11 +5559,14 @@ module nmpu$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$5$banks$bank_h
 
 
@@ -8865,69 +5575,33 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$5$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$5$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$5$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$5$batch_norm$sum sum(
         .clock(sum$clock),
@@ -8939,189 +5613,88 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$5$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$5$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$5$batch_norm
 
 
-module nmpu$lanes$5$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$5$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$5$batch_norm$multiply_add
 
 
 module nmpu$lanes$5$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$5$batch_norm$quantize
 
 
-module nmpu$lanes$5$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$5$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$5$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$5$batch_norm$result$0
 
 
 module nmpu$lanes$5$batch_norm$sum(clock,en,d,q);
@@ -9133,78 +5706,12 @@ module nmpu$lanes$5$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$5$batch_norm$sum
-
-
-module nmpu$lanes$5$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$batch_norm$v_limbs
-
-
-module nmpu$lanes$5$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$5$bypass_d1
-
-
-module nmpu$lanes$5$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$5$bypass_d2
 
 
 module nmpu$lanes$5$g_d1(clock,en,d,q);
@@ -9212,11 +5719,15 @@ module nmpu$lanes$5$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$5$g_d1
 
 
@@ -9225,39 +5736,16 @@ module nmpu$lanes$5$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$5$g_d2
-
-
-module nmpu$lanes$5$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$g_ext
 
 
 module nmpu$lanes$5$h_d1(clock,en,d,q);
@@ -9265,11 +5753,15 @@ module nmpu$lanes$5$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$5$h_d1
 
 
@@ -9278,39 +5770,16 @@ module nmpu$lanes$5$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$5$h_d2
-
-
-module nmpu$lanes$5$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$h_ext
 
 
 module nmpu$lanes$5$requantize(clock,en,z,y);
@@ -9318,27 +5787,24 @@ module nmpu$lanes$5$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$5$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$5$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -9354,102 +5820,47 @@ module nmpu$lanes$5$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$5$requantize
+
+
+module nmpu$lanes$5$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$5$requantize$activation
 
 
 module nmpu$lanes$5$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$5$requantize$quantize
 
 
@@ -9458,39 +5869,16 @@ module nmpu$lanes$5$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$5$requantize$result
-
-
-module nmpu$lanes$5$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$5$x_ext
 
 
 module nmpu$lanes$5$x_reg(clock,en,d,q);
@@ -9540,55 +5928,37 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -9611,26 +5981,6 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$6$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$6$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$6$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$6$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$6$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$6$affine affine(
         .clock(affine$clock),
@@ -9672,18 +6022,6 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$6$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$6$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$6$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -9700,8 +6038,6 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -9710,8 +6046,6 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -9722,25 +6056,18 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -9751,101 +6078,38 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$6
 
 
-module nmpu$lanes$6$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$a_ext
-
-
 module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$6$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$6$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$6$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$6$affine$sum sum(
         .clock(sum$clock),
@@ -9857,189 +6121,88 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$6$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$6$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$6$affine
 
 
-module nmpu$lanes$6$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$6$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$6$affine$multiply_add
 
 
 module nmpu$lanes$6$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$6$affine$quantize
 
 
-module nmpu$lanes$6$affine$result(clock,en,d,q);
+module nmpu$lanes$6$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$6$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$6$affine$result$0
 
 
 module nmpu$lanes$6$affine$sum(clock,en,d,q);
@@ -10051,79 +6214,12 @@ module nmpu$lanes$6$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$6$affine$sum
-
-
-module nmpu$lanes$6$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$affine$v_limbs
-
-
-module nmpu$lanes$6$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$b_ext
 
 
 module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -10268,11 +6364,14 @@ module nmpu$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$6$banks$bank_a
 
 
@@ -10288,11 +6387,14 @@ module nmpu$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$6$banks$bank_b
 
 
@@ -10308,11 +6410,14 @@ module nmpu$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$6$banks$bank_g
 
 
@@ -10328,11 +6433,14 @@ module nmpu$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$6$banks$bank_h
 
 
@@ -10341,69 +6449,33 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$6$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$6$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$6$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$6$batch_norm$sum sum(
         .clock(sum$clock),
@@ -10415,189 +6487,88 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$6$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$6$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$6$batch_norm
 
 
-module nmpu$lanes$6$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$6$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$6$batch_norm$multiply_add
 
 
 module nmpu$lanes$6$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$6$batch_norm$quantize
 
 
-module nmpu$lanes$6$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$6$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$6$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$6$batch_norm$result$0
 
 
 module nmpu$lanes$6$batch_norm$sum(clock,en,d,q);
@@ -10609,78 +6580,12 @@ module nmpu$lanes$6$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$6$batch_norm$sum
-
-
-module nmpu$lanes$6$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$batch_norm$v_limbs
-
-
-module nmpu$lanes$6$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$6$bypass_d1
-
-
-module nmpu$lanes$6$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$6$bypass_d2
 
 
 module nmpu$lanes$6$g_d1(clock,en,d,q);
@@ -10688,11 +6593,15 @@ module nmpu$lanes$6$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$6$g_d1
 
 
@@ -10701,39 +6610,16 @@ module nmpu$lanes$6$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$6$g_d2
-
-
-module nmpu$lanes$6$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$g_ext
 
 
 module nmpu$lanes$6$h_d1(clock,en,d,q);
@@ -10741,11 +6627,15 @@ module nmpu$lanes$6$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$6$h_d1
 
 
@@ -10754,39 +6644,16 @@ module nmpu$lanes$6$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$6$h_d2
-
-
-module nmpu$lanes$6$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$h_ext
 
 
 module nmpu$lanes$6$requantize(clock,en,z,y);
@@ -10794,27 +6661,24 @@ module nmpu$lanes$6$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$6$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$6$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -10830,102 +6694,47 @@ module nmpu$lanes$6$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$6$requantize
+
+
+module nmpu$lanes$6$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$6$requantize$activation
 
 
 module nmpu$lanes$6$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$6$requantize$quantize
 
 
@@ -10934,39 +6743,16 @@ module nmpu$lanes$6$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$6$requantize$result
-
-
-module nmpu$lanes$6$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$6$x_ext
 
 
 module nmpu$lanes$6$x_reg(clock,en,d,q);
@@ -11016,55 +6802,37 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     reg  x_reg$en;
     reg  [23:0] x_reg$d;
     wire  [23:0] x_reg$q;
-    reg  [23:0] x_ext$x;
-    wire  [45:0] x_ext$y;
-    reg  [31:0] a_ext$x;
-    wire  [45:0] a_ext$y;
-    reg  [31:0] b_ext$x;
-    wire  [45:0] b_ext$y;
-    reg  [31:0] g_ext$x;
-    wire  [45:0] g_ext$y;
-    reg  [31:0] h_ext$x;
-    wire  [45:0] h_ext$y;
     reg  affine$clock;
     reg  affine$en;
-    reg  [45:0] affine$v;
-    reg  [45:0] affine$k;
-    reg  [45:0] affine$o;
-    wire  [45:0] affine$r;
+    reg  [63:0] affine$v;
+    reg  [63:0] affine$k;
+    reg  [63:0] affine$o;
+    wire  [63:0] affine$r;
     reg  g_d1$clock;
     reg  g_d1$en;
-    reg  [45:0] g_d1$d;
-    wire  [45:0] g_d1$q;
+    reg  [63:0] g_d1$d;
+    wire  [63:0] g_d1$q;
     reg  g_d2$clock;
     reg  g_d2$en;
-    reg  [45:0] g_d2$d;
-    wire  [45:0] g_d2$q;
+    reg  [63:0] g_d2$d;
+    wire  [63:0] g_d2$q;
     reg  h_d1$clock;
     reg  h_d1$en;
-    reg  [45:0] h_d1$d;
-    wire  [45:0] h_d1$q;
+    reg  [63:0] h_d1$d;
+    wire  [63:0] h_d1$q;
     reg  h_d2$clock;
     reg  h_d2$en;
-    reg  [45:0] h_d2$d;
-    wire  [45:0] h_d2$q;
+    reg  [63:0] h_d2$d;
+    wire  [63:0] h_d2$q;
     reg  batch_norm$clock;
     reg  batch_norm$en;
-    reg  [45:0] batch_norm$v;
-    reg  [45:0] batch_norm$k;
-    reg  [45:0] batch_norm$o;
-    wire  [45:0] batch_norm$r;
-    reg  bypass_d1$clock;
-    reg  bypass_d1$en;
-    reg  [45:0] bypass_d1$d;
-    wire  [45:0] bypass_d1$q;
-    reg  bypass_d2$clock;
-    reg  bypass_d2$en;
-    reg  [45:0] bypass_d2$d;
-    wire  [45:0] bypass_d2$q;
+    reg  [63:0] batch_norm$v;
+    reg  [63:0] batch_norm$k;
+    reg  [63:0] batch_norm$o;
+    wire  [63:0] batch_norm$r;
     reg  requantize$clock;
     reg  requantize$en;
-    reg  [45:0] requantize$z;
+    reg  [63:0] requantize$z;
     wire  [15:0] requantize$y;
     
     // Sub module instances
@@ -11087,26 +6855,6 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
-    );
-    nmpu$lanes$7$x_ext x_ext(
-        .x(x_ext$x),
-        .y(x_ext$y)
-    );
-    nmpu$lanes$7$a_ext a_ext(
-        .x(a_ext$x),
-        .y(a_ext$y)
-    );
-    nmpu$lanes$7$b_ext b_ext(
-        .x(b_ext$x),
-        .y(b_ext$y)
-    );
-    nmpu$lanes$7$g_ext g_ext(
-        .x(g_ext$x),
-        .y(g_ext$y)
-    );
-    nmpu$lanes$7$h_ext h_ext(
-        .x(h_ext$x),
-        .y(h_ext$y)
     );
     nmpu$lanes$7$affine affine(
         .clock(affine$clock),
@@ -11148,18 +6896,6 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$7$bypass_d1 bypass_d1(
-        .clock(bypass_d1$clock),
-        .en(bypass_d1$en),
-        .d(bypass_d1$d),
-        .q(bypass_d1$q)
-    );
-    nmpu$lanes$7$bypass_d2 bypass_d2(
-        .clock(bypass_d2$clock),
-        .en(bypass_d2$en),
-        .d(bypass_d2$d),
-        .q(bypass_d2$q)
-    );
     nmpu$lanes$7$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
@@ -11176,8 +6912,6 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$clock = clock;
         h_d2$clock = clock;
         batch_norm$clock = clock;
-        bypass_d1$clock = clock;
-        bypass_d2$clock = clock;
         requantize$clock = clock;
         x_reg$en = en;
         affine$en = en;
@@ -11186,8 +6920,6 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         h_d1$en = en;
         h_d2$en = en;
         batch_norm$en = en;
-        bypass_d1$en = en;
-        bypass_d2$en = en;
         requantize$en = en;
         banks$clock = clock;
         banks$wr_en = wr_en;
@@ -11198,25 +6930,18 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         banks$re = en;
         banks$raddr = rd_addr;
         x_reg$d = x;
-        x_ext$x = x_reg$q;
-        a_ext$x = banks$a;
-        b_ext$x = banks$b;
-        g_ext$x = banks$g;
-        h_ext$x = banks$h;
-        affine$v = x_ext$y;
-        affine$k = a_ext$y;
-        affine$o = b_ext$y;
-        g_d1$d = g_ext$y;
+        affine$v = ((x_reg$q) & 64'hffffffffffffffff);
+        affine$k = ((banks$a) & 64'hffffffffffffffff);
+        affine$o = ((banks$b) & 64'hffffffffffffffff);
+        g_d1$d = ((banks$g) & 64'hffffffffffffffff);
         g_d2$d = g_d1$q;
-        h_d1$d = h_ext$y;
+        h_d1$d = ((banks$h) & 64'hffffffffffffffff);
         h_d2$d = h_d1$q;
         batch_norm$v = affine$r;
         batch_norm$k = g_d2$q;
         batch_norm$o = h_d2$q;
-        bypass_d1$d = affine$r;
-        bypass_d2$d = bypass_d1$q;
         if (fused) begin
-            requantize$z = bypass_d2$q;
+            requantize$z = affine$r;
         end
         else begin
             requantize$z = batch_norm$r;
@@ -11227,101 +6952,38 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
 endmodule // nmpu$lanes$7
 
 
-module nmpu$lanes$7$a_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b0;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$a_ext
-
-
 module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hb;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$7$affine$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$7$affine$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$7$affine$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$7$affine$sum sum(
         .clock(sum$clock),
@@ -11333,189 +6995,88 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$7$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$7$affine$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$7$affine
 
 
-module nmpu$lanes$7$affine$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$7$affine$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$affine$k_limbs
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
+    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [12:0] v_s = v[12:0];
+    wire signed [14:0] k_s = {1'b0, k[13:0]};
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [26:0] product = v_s * k_s;
+    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
+endmodule // nmpu$lanes$7$affine$multiply_add
 
 
 module nmpu$lanes$7$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hc;
-    localparam  low_mask = 64'hfff;
-    localparam  half = 64'h800;
-    localparam  half_m1 = 64'h7ff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
+    wire signed [27:0] t_s = t[27:0];
+    wire signed [15:0] q = t_s[27:12];
+    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
+    wire signed [15:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(16'h3fff);
+    wire under = rounded < $signed(16'hc000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:28]};
 endmodule // nmpu$lanes$7$affine$quantize
 
 
-module nmpu$lanes$7$affine$result(clock,en,d,q);
+module nmpu$lanes$7$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$7$affine$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$7$affine$result$0
 
 
 module nmpu$lanes$7$affine$sum(clock,en,d,q);
@@ -11527,79 +7088,12 @@ module nmpu$lanes$7$affine$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-83881984, 83863553] (28 bits)
+    reg [27:0] held;
+    always @(posedge clock) if (en) held <= d[27:0];
+    always @(*) q = {{36{held[27]}}, held};
+    wire unused_d = &{1'b0, d[63:28]};
 endmodule // nmpu$lanes$7$affine$sum
-
-
-module nmpu$lanes$7$affine$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$affine$v_limbs
-
-
-module nmpu$lanes$7$b_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h20;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$b_ext
 
 
 module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -11744,11 +7238,14 @@ module nmpu$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$7$banks$bank_a
 
 
@@ -11764,11 +7261,14 @@ module nmpu$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [13:0] mem [0:31];
+    reg [13:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
     end
+    always @(*) rdata = {18'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:14]};
 endmodule // nmpu$lanes$7$banks$bank_b
 
 
@@ -11784,11 +7284,14 @@ module nmpu$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [17:0] mem [0:31];
+    reg [17:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
     end
+    always @(*) rdata = {14'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:18]};
 endmodule // nmpu$lanes$7$banks$bank_g
 
 
@@ -11804,11 +7307,14 @@ module nmpu$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [14:0] mem [0:31];
+    reg [14:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
     end
+    always @(*) rdata = {17'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:15]};
 endmodule // nmpu$lanes$7$banks$bank_h
 
 
@@ -11817,69 +7323,33 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] v;
-    input wire  [45:0] k;
-    input wire  [45:0] o;
-    output reg  [45:0] r;
-    
-    // Constant declarations
-    localparam  product_shift = 8'h0;
-    localparam  offset_shift = 8'hf;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] r;
     
     // Stub signals
-    reg  [45:0] v_limbs$w;
-    wire signed [15:0] v_limbs$l0;
-    wire signed [15:0] v_limbs$l1;
-    wire signed [15:0] v_limbs$l2;
-    reg  [45:0] k_limbs$w;
-    wire signed [15:0] k_limbs$l0;
-    wire signed [15:0] k_limbs$l1;
-    wire signed [15:0] k_limbs$l2;
+    reg  [63:0] multiply_add$v;
+    reg  [63:0] multiply_add$k;
+    reg  [63:0] multiply_add$o;
+    wire  [63:0] multiply_add$t;
     reg  sum$clock;
     reg  sum$en;
     reg  [63:0] sum$d;
     wire  [63:0] sum$q;
     reg  [63:0] quantize$t;
-    wire  [45:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [45:0] result$d;
-    wire  [45:0] result$q;
-    
-    // Local signals
-    reg signed [31:0] p00;
-    reg signed [63:0] e00;
-    reg signed [31:0] p01;
-    reg signed [63:0] e01;
-    reg signed [31:0] p02;
-    reg signed [63:0] e02;
-    reg signed [31:0] p10;
-    reg signed [63:0] e10;
-    reg signed [31:0] p11;
-    reg signed [63:0] e11;
-    reg signed [31:0] p12;
-    reg signed [63:0] e12;
-    reg signed [31:0] p20;
-    reg signed [63:0] e20;
-    reg signed [31:0] p21;
-    reg signed [63:0] e21;
-    reg signed [31:0] p22;
-    reg signed [63:0] e22;
-    reg signed [63:0] o_ext;
-    reg  [63:0] product;
+    wire  [63:0] quantize$r;
+    reg  result$0$clock;
+    reg  result$0$en;
+    reg  [63:0] result$0$d;
+    wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$7$batch_norm$v_limbs v_limbs(
-        .w(v_limbs$w),
-        .l0(v_limbs$l0),
-        .l1(v_limbs$l1),
-        .l2(v_limbs$l2)
-    );
-    nmpu$lanes$7$batch_norm$k_limbs k_limbs(
-        .w(k_limbs$w),
-        .l0(k_limbs$l0),
-        .l1(k_limbs$l1),
-        .l2(k_limbs$l2)
+    nmpu$lanes$7$batch_norm$multiply_add multiply_add(
+        .v(multiply_add$v),
+        .k(multiply_add$k),
+        .o(multiply_add$o),
+        .t(multiply_add$t)
     );
     nmpu$lanes$7$batch_norm$sum sum(
         .clock(sum$clock),
@@ -11891,189 +7361,88 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$7$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
+    nmpu$lanes$7$batch_norm$result$0 result$0(
+        .clock(result$0$clock),
+        .en(result$0$en),
+        .d(result$0$d),
+        .q(result$0$q)
     );
     
     // Update code
     always @(*) begin
         sum$clock = clock;
-        result$clock = clock;
         sum$en = en;
-        result$en = en;
-        v_limbs$w = v;
-        k_limbs$w = k;
-        p00 = v_limbs$l0 * k_limbs$l0;
-        e00 = $signed(p00);
-        p01 = v_limbs$l0 * k_limbs$l1;
-        e01 = $signed(p01);
-        p02 = v_limbs$l0 * k_limbs$l2;
-        e02 = $signed(p02);
-        p10 = v_limbs$l1 * k_limbs$l0;
-        e10 = $signed(p10);
-        p11 = v_limbs$l1 * k_limbs$l1;
-        e11 = $signed(p11);
-        p12 = v_limbs$l1 * k_limbs$l2;
-        e12 = $signed(p12);
-        p20 = v_limbs$l2 * k_limbs$l0;
-        e20 = $signed(p20);
-        p21 = v_limbs$l2 * k_limbs$l1;
-        e21 = $signed(p21);
-        p22 = v_limbs$l2 * k_limbs$l2;
-        e22 = $signed(p22);
-        product = ($unsigned(e00)) + ($unsigned(e01) << 32'hf) + ($unsigned(e02) << 32'h1e) + ($unsigned(e10) << 32'hf) + ($unsigned(e11) << 32'h1e) + ($unsigned(e12) << 32'h2d) + ($unsigned(e20) << 32'h1e) + ($unsigned(e21) << 32'h2d) + ($unsigned(e22) << 32'h3c);
-        o_ext = $signed($signed(o));
-        sum$d = (product << product_shift) + ($unsigned(o_ext) << offset_shift);
+        multiply_add$v = v;
+        multiply_add$k = k;
+        multiply_add$o = o;
+        sum$d = multiply_add$t;
         quantize$t = sum$q;
-        result$d = quantize$r;
-        r = result$q;
+        result$0$clock = clock;
+        result$0$en = en;
+        result$0$d = quantize$r;
+        r = result$0$q;
     end
     
 endmodule // nmpu$lanes$7$batch_norm
 
 
-module nmpu$lanes$7$batch_norm$k_limbs(w,l0,l1,l2);
+module nmpu$lanes$7$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
     
-    // Constant declarations
-    localparam  count = 2'b10;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$batch_norm$k_limbs
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
+    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [14:0] v_s = v[14:0];
+    wire signed [17:0] k_s = k[17:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] product = v_s * k_s;
+    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
+endmodule // nmpu$lanes$7$batch_norm$multiply_add
 
 
 module nmpu$lanes$7$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [45:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'hf;
-    localparam  low_mask = 64'h7fff;
-    localparam  half = 64'h4000;
-    localparam  half_m1 = 64'h3fff;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h31;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h8000000000003fff;
-    localparam  min_flip = 64'h7fffffffffffc000;
-    localparam  max_code = 46'h3fff;
-    localparam  min_code = 46'h3fffffffc000;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 46'h3fffffffffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 46'h3fffffffffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
+    wire signed [32:0] t_s = t[32:0];
+    wire signed [17:0] q = t_s[32:15];
+    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
+    wire signed [17:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(18'h3fff);
+    wire under = rounded < $signed(18'h3c000);
+    reg [14:0] code;
+    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
+    always @(*) r = {{49{code[14]}}, code};
+    wire unused_bits = &{1'b0, t[63:33]};
 endmodule // nmpu$lanes$7$batch_norm$quantize
 
 
-module nmpu$lanes$7$batch_norm$result(clock,en,d,q);
+module nmpu$lanes$7$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$7$batch_norm$result
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
+endmodule // nmpu$lanes$7$batch_norm$result$0
 
 
 module nmpu$lanes$7$batch_norm$sum(clock,en,d,q);
@@ -12085,78 +7454,12 @@ module nmpu$lanes$7$batch_norm$sum(clock,en,d,q);
     output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-2684338176, 2684321792] (33 bits)
+    reg [32:0] held;
+    always @(posedge clock) if (en) held <= d[32:0];
+    always @(*) q = {{31{held[32]}}, held};
+    wire unused_d = &{1'b0, d[63:33]};
 endmodule // nmpu$lanes$7$batch_norm$sum
-
-
-module nmpu$lanes$7$batch_norm$v_limbs(w,l0,l1,l2);
-    
-    // Module arguments
-    input wire  [45:0] w;
-    output reg signed [15:0] l0;
-    output reg signed [15:0] l1;
-    output reg signed [15:0] l2;
-    
-    // Constant declarations
-    localparam  count = 2'b1;
-    localparam  one = 2'b1;
-    localparam  two = 2'b10;
-    localparam  three = 2'b11;
-    localparam  low15 = 46'h7fff;
-    localparam signed zero = 16'h0;
-    
-    // Update code
-    always @(*) begin
-        if (count == one) begin
-            l0 = $signed(((w) & 16'hffff));
-        end
-        else begin
-            l0 = $signed(((w & low15) & 16'hffff));
-        end
-        if (count == two) begin
-            l1 = $signed(((w >> 32'hf) & 16'hffff));
-        end
-        else if (count == three) begin
-            l1 = $signed((((w >> 32'hf) & low15) & 16'hffff));
-        end
-        else begin
-            l1 = zero;
-        end
-        if (count == three) begin
-            l2 = $signed(((w >> 32'h1e) & 16'hffff));
-        end
-        else begin
-            l2 = zero;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$batch_norm$v_limbs
-
-
-module nmpu$lanes$7$bypass_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$7$bypass_d1
-
-
-module nmpu$lanes$7$bypass_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$7$bypass_d2
 
 
 module nmpu$lanes$7$g_d1(clock,en,d,q);
@@ -12164,11 +7467,15 @@ module nmpu$lanes$7$g_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$7$g_d1
 
 
@@ -12177,39 +7484,16 @@ module nmpu$lanes$7$g_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-131072, 131071] (18 bits)
+    reg [17:0] held;
+    always @(posedge clock) if (en) held <= d[17:0];
+    always @(*) q = {{46{held[17]}}, held};
+    wire unused_d = &{1'b0, d[63:18]};
 endmodule // nmpu$lanes$7$g_d2
-
-
-module nmpu$lanes$7$g_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1c;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$g_ext
 
 
 module nmpu$lanes$7$h_d1(clock,en,d,q);
@@ -12217,11 +7501,15 @@ module nmpu$lanes$7$h_d1(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$7$h_d1
 
 
@@ -12230,39 +7518,16 @@ module nmpu$lanes$7$h_d2(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] d;
-    output reg  [45:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [-16384, 16383] (15 bits)
+    reg [14:0] held;
+    always @(posedge clock) if (en) held <= d[14:0];
+    always @(*) q = {{49{held[14]}}, held};
+    wire unused_d = &{1'b0, d[63:15]};
 endmodule // nmpu$lanes$7$h_d2
-
-
-module nmpu$lanes$7$h_ext(x,y);
-    
-    // Module arguments
-    input wire  [31:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h1f;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$h_ext
 
 
 module nmpu$lanes$7$requantize(clock,en,z,y);
@@ -12270,27 +7535,24 @@ module nmpu$lanes$7$requantize(clock,en,z,y);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [45:0] z;
+    input wire  [63:0] z;
     output reg  [15:0] y;
     
-    // Constant declarations
-    localparam  relu = 1'b1;
-    localparam  align_shift = 8'h0;
-    localparam  zero = 46'h0;
-    
     // Stub signals
+    reg  [63:0] activation$z;
+    wire  [63:0] activation$a;
     reg  [63:0] quantize$t;
-    wire  [15:0] quantize$r;
+    wire  [63:0] quantize$r;
     reg  result$clock;
     reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [45:0] activation;
-    reg signed [63:0] wide;
+    reg  [63:0] result$d;
+    wire  [63:0] result$q;
     
     // Sub module instances
+    nmpu$lanes$7$requantize$activation activation(
+        .z(activation$z),
+        .a(activation$a)
+    );
     nmpu$lanes$7$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
@@ -12306,102 +7568,47 @@ module nmpu$lanes$7$requantize(clock,en,z,y);
     always @(*) begin
         result$clock = clock;
         result$en = en;
-        if (relu & z[32'h2d]) begin
-            activation = zero;
-        end
-        else begin
-            activation = z;
-        end
-        wide = $signed($signed(activation));
-        quantize$t = $unsigned(wide) << align_shift;
+        activation$z = z;
+        quantize$t = activation$a;
         result$d = quantize$r;
-        y = result$q;
+        y = ((result$q) & 16'hffff);
     end
     
 endmodule // nmpu$lanes$7$requantize
+
+
+module nmpu$lanes$7$requantize$activation(z,a);
+    
+    // Module arguments
+    input wire  [63:0] z;
+    output reg  [63:0] a;
+    
+    // Update code (custom)
+    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
+    wire signed [14:0] z_s = z[14:0];
+    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
+    always @(*) a = {{49{act[14]}}, act};
+    wire unused_z = &{1'b0, z[63:15]};
+endmodule // nmpu$lanes$7$requantize$activation
 
 
 module nmpu$lanes$7$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
-    output reg  [15:0] r;
+    output reg  [63:0] r;
     
-    // Constant declarations
-    localparam  shift = 8'h6;
-    localparam  low_mask = 64'h3f;
-    localparam  half = 64'h20;
-    localparam  half_m1 = 64'h1f;
-    localparam  one = 64'h1;
-    localparam  zero = 64'h0;
-    localparam  mode_half_up = 1'b0;
-    localparam  mode_half_even = 1'b1;
-    localparam  mode_half_away = 1'b0;
-    localparam  wrap = 1'b0;
-    localparam  drop = 8'h38;
-    localparam  wrap_mask = 64'hffffffffffffffff;
-    localparam  sign_flip = 64'h8000000000000000;
-    localparam  max_flip = 64'h800000000000007f;
-    localparam  min_flip = 64'h7fffffffffffff80;
-    localparam  max_code = 16'h7f;
-    localparam  min_code = 16'hff80;
-    
-    // Local signals
-    reg  [63:0] q;
-    reg  [63:0] bias;
-    reg  [63:0] carry;
-    reg  [63:0] rounded;
-    reg  [63:0] shl;
-    reg  [63:0] wrapped;
-    reg  [63:0] flipped;
-    
-    // Update code
-    always @(*) begin
-        if (t[32'h3f]) begin
-            q = ~((~t) >> shift);
-        end
-        else begin
-            q = t >> shift;
-        end
-        bias = zero;
-        if (mode_half_up) begin
-            bias = half;
-        end
-        if (mode_half_even) begin
-            bias = half_m1 + (q & one);
-        end
-        if (mode_half_away) begin
-            if (t[32'h3f]) begin
-                bias = half_m1;
-            end
-            else begin
-                bias = half;
-            end
-        end
-        carry = ((t & low_mask) + bias) >> shift;
-        rounded = q + carry;
-        shl = rounded << drop;
-        if (shl[32'h3f]) begin
-            wrapped = (~((~shl) >> drop)) & wrap_mask;
-        end
-        else begin
-            wrapped = (shl >> drop) & wrap_mask;
-        end
-        flipped = rounded ^ sign_flip;
-        if (wrap) begin
-            r = ((wrapped) & 16'hffff);
-        end
-        else if (flipped > max_flip) begin
-            r = max_code;
-        end
-        else if (flipped < min_flip) begin
-            r = min_code;
-        end
-        else begin
-            r = ((rounded) & 16'hffff);
-        end
-    end
-    
+    // Update code (custom)
+    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
+    wire signed [14:0] t_s = {1'b0, t[13:0]};
+    wire signed [8:0] q = t_s[14:6];
+    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
+    wire signed [9:0] rounded = q + $signed({1'b0, up});
+    wire over = rounded > $signed(10'h7f);
+    reg [6:0] code;
+    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
+    always @(*) r = {57'd0, code};
+    wire unused_bits = &{1'b0, t[63:14]};
 endmodule // nmpu$lanes$7$requantize$quantize
 
 
@@ -12410,39 +7617,16 @@ module nmpu$lanes$7$requantize$result(clock,en,d,q);
     // Module arguments
     input wire  clock;
     input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [63:0] d;
+    output reg  [63:0] q;
     
     // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
+    // values [0, 127] (7 bits)
+    reg [6:0] held;
+    always @(posedge clock) if (en) held <= d[6:0];
+    always @(*) q = {57'd0, held};
+    wire unused_d = &{1'b0, d[63:7]};
 endmodule // nmpu$lanes$7$requantize$result
-
-
-module nmpu$lanes$7$x_ext(x,y);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [45:0] y;
-    
-    // Constant declarations
-    localparam  up = 8'h21;
-    localparam  is_signed = 1'b1;
-    
-    // Local signals
-    reg  [45:0] wide;
-    
-    // Update code
-    always @(*) begin
-        wide = ((x) & 46'h3fffffffffff) << up;
-        if (is_signed & wide[32'h2d]) begin
-            y = ~((~wide) >> up);
-        end
-        else begin
-            y = wide >> up;
-        end
-    end
-    
-endmodule // nmpu$lanes$7$x_ext
 
 
 module nmpu$lanes$7$x_reg(clock,en,d,q);

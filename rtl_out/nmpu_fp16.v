@@ -1862,11 +1862,14 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_a
 
 
@@ -1882,11 +1885,14 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_b
 
 
@@ -1902,11 +1908,14 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_g
 
 
@@ -1922,11 +1931,14 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_h
 
 
@@ -3958,11 +3970,14 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_a
 
 
@@ -3978,11 +3993,14 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_b
 
 
@@ -3998,11 +4016,14 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_g
 
 
@@ -4018,11 +4039,14 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_h
 
 
@@ -6054,11 +6078,14 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_a
 
 
@@ -6074,11 +6101,14 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_b
 
 
@@ -6094,11 +6124,14 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_g
 
 
@@ -6114,11 +6147,14 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_h
 
 
@@ -8150,11 +8186,14 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_a
 
 
@@ -8170,11 +8209,14 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_b
 
 
@@ -8190,11 +8232,14 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_g
 
 
@@ -8210,11 +8255,14 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_h
 
 
@@ -10246,11 +10294,14 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_a
 
 
@@ -10266,11 +10317,14 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_b
 
 
@@ -10286,11 +10340,14 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_g
 
 
@@ -10306,11 +10363,14 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_h
 
 
@@ -12342,11 +12402,14 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_a
 
 
@@ -12362,11 +12425,14 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_b
 
 
@@ -12382,11 +12448,14 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_g
 
 
@@ -12402,11 +12471,14 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_h
 
 
@@ -14438,11 +14510,14 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_a
 
 
@@ -14458,11 +14533,14 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_b
 
 
@@ -14478,11 +14556,14 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_g
 
 
@@ -14498,11 +14579,14 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_h
 
 
@@ -16534,11 +16618,14 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_a
 
 
@@ -16554,11 +16641,14 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_b
 
 
@@ -16574,11 +16664,14 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_g
 
 
@@ -16594,11 +16687,14 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     output reg  [31:0] rdata;
     
     // Update code (custom)
-    reg [31:0] mem [0:31];
+    reg [15:0] mem [0:31];
+    reg [15:0] held;
     always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata;
-        if (re) rdata <= (raddr < 32) ? mem[raddr] : 32'd0;
+        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
+        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
     end
+    always @(*) rdata = {16'd0, held};
+    wire unused_wdata = &{1'b0, wdata[31:16]};
 endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_h
 
 

@@ -1,4 +1,5 @@
-//! A coefficient bank: `depth` words of one coefficient for one lane, written through the
+//! A coefficient bank: `depth` words of one coefficient for one lane, each as wide as the
+//! coefficient's format (the low bits of the configuration word), written through the
 //! configuration port, read synchronously. A small custom-Verilog primitive because its
 //! depth comes from the configuration (rust-hdl's RAM sizes are compile-time powers of
 //! two); its behaviour is covered by the co-simulation. Addresses at or beyond the depth
@@ -17,12 +18,14 @@ pub struct CoeffBank {
     pub raddr: Signal<In, Bits<COL_BITS>>,
     pub rdata: Signal<Out, Bits<CFG_DATA_BITS>>,
     depth: usize,
+    width: u32,
     /// Contents for rust-hdl's own simulation.
     mem: Vec<Bits<CFG_DATA_BITS>>,
 }
 
 impl CoeffBank {
-    pub fn new(depth: u32) -> Self {
+    pub fn new(depth: u32, width: u32) -> Self {
+        assert!((1..=CFG_DATA_BITS as u32).contains(&width), "bank width {width}");
         CoeffBank {
             clock: Default::default(),
             we: Default::default(),
@@ -32,6 +35,7 @@ impl CoeffBank {
             raddr: Default::default(),
             rdata: Default::default(),
             depth: depth as usize,
+            width,
             mem: vec![Bits::default(); depth as usize],
         }
     }
@@ -48,7 +52,8 @@ impl Logic for CoeffBank {
             if self.we.val() {
                 let a = self.waddr.val().index();
                 if a < self.depth {
-                    self.mem[a] = self.wdata.val();
+                    let mask = u64::MAX >> (64 - self.width);
+                    self.mem[a] = bits(self.wdata.val().to_u64() & mask);
                 }
             }
         }
@@ -57,17 +62,31 @@ impl Logic for CoeffBank {
         self.rdata.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(format!(
-            "reg [{w}:0] mem [0:{last}];\n\
+        let (w, full) = (self.width, CFG_DATA_BITS as u32);
+        let (data, out) = if w < full {
+            (
+                format!("wdata[{}:0]", w - 1),
+                format!("{{{}'d0, held}}", full - w),
+            )
+        } else {
+            ("wdata".to_string(), "held".to_string())
+        };
+        let mut v = format!(
+            "reg [{hi}:0] mem [0:{last}];\n\
+             reg [{hi}:0] held;\n\
              always @(posedge clock) begin\n\
-             \x20   if (we && waddr < {depth}) mem[waddr] <= wdata;\n\
-             \x20   if (re) rdata <= (raddr < {depth}) ? mem[raddr] : {bits}'d0;\n\
-             end",
-            w = CFG_DATA_BITS - 1,
+             \x20   if (we && waddr < {depth}) mem[waddr] <= {data};\n\
+             \x20   if (re) held <= (raddr < {depth}) ? mem[raddr] : {w}'d0;\n\
+             end\n\
+             always @(*) rdata = {out};\n",
+            hi = w - 1,
             last = self.depth - 1,
             depth = self.depth,
-            bits = CFG_DATA_BITS,
-        ))
+        );
+        if w < full {
+            v += &format!("wire unused_wdata = &{{1'b0, wdata[{}:{w}]}};\n", full - 1);
+        }
+        Verilog::Custom(v)
     }
 }
 
@@ -144,8 +163,8 @@ pub struct LaneBanks {
 }
 
 impl LaneBanks {
-    /// The banks of lane `index`, `depth` words each.
-    pub fn new(index: u32, depth: u32) -> Self {
+    /// The banks of lane `index`, `depth` words each, of `widths` bits (a, b, g, h).
+    pub fn new(index: u32, depth: u32, widths: [u32; 4]) -> Self {
         LaneBanks {
             clock: Default::default(),
             re: Default::default(),
@@ -165,10 +184,10 @@ impl LaneBanks {
             sel_g: Constant::new(bits(2)),
             sel_h: Constant::new(bits(3)),
             mine: Default::default(),
-            bank_a: CoeffBank::new(depth),
-            bank_b: CoeffBank::new(depth),
-            bank_g: CoeffBank::new(depth),
-            bank_h: CoeffBank::new(depth),
+            bank_a: CoeffBank::new(depth, widths[0]),
+            bank_b: CoeffBank::new(depth, widths[1]),
+            bank_g: CoeffBank::new(depth, widths[2]),
+            bank_h: CoeffBank::new(depth, widths[3]),
         }
     }
 }

@@ -61,7 +61,7 @@ impl Fp16Lane {
             wr_data: Default::default(),
             y: Default::default(),
             relu: Constant::new(cfg.activation == Activation::Relu),
-            banks: LaneBanks::new(index, depth),
+            banks: LaneBanks::new(index, depth, [16; 4]),
             x_reg: Default::default(),
             from_code: FromCode::new(cfg),
             x16: Default::default(),

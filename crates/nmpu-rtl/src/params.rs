@@ -2,13 +2,13 @@
 //! reading of docs/arithmetic.md. Deliberately not shared with the golden model: the
 //! co-simulation is only a check if the two sides compute independently.
 
+use crate::range::Range;
 use nmpu_config::{Activation, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
 
-/// Width of the datapath words that carry stage values and coefficients (two's
-/// complement, sign-extended): holds any 33-bit signed value and three 15/16-bit limbs.
-pub const VALUE_BITS: usize = 46;
-/// Width of the exact multiply-add sums.
-pub const SUM_BITS: usize = 64;
+/// Width of the words that carry values between the datapath's exact-width blocks: each
+/// block uses only the low bits its range needs (the rest is a sign or zero extension), so
+/// the wide word costs nothing. Holds any exact sum (the validator bounds them to 64 bits).
+pub const WORD: usize = 64;
 /// Width of an input lane: the largest `in_bits`.
 pub const IN_LANE_BITS: usize = 24;
 /// Width of an output lane: the largest output format.
@@ -18,20 +18,40 @@ pub const COL_BITS: usize = 12;
 /// Width of the configuration data word (coefficients <= 32 bits).
 pub const CFG_DATA_BITS: usize = 32;
 
-/// Rounding and fitting of an exact sum into a result format.
+/// Rounding and fitting of an exact value (range `input`) into a result format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuantParams {
     pub shift: u32,
     pub rounding: Rounding,
     pub overflow: Overflow,
     pub format: QFormat,
+    /// Every value the stage's exact input can take.
+    pub input: Range,
+}
+
+/// `round_shift(v, s, mode)` of docs/arithmetic.md section 2 (for bounds and rust-hdl's
+/// simulation of the exact blocks).
+pub fn round_shift(v: i128, s: u32, mode: Rounding) -> i128 {
+    if s == 0 {
+        return v;
+    }
+    let q = v >> s;
+    let r = v - (q << s);
+    let half = 1i128 << (s - 1);
+    let up = match mode {
+        Rounding::Floor => false,
+        Rounding::HalfUp => r >= half,
+        Rounding::HalfEven => r > half || (r == half && q & 1 == 1),
+        Rounding::HalfAway => r > half || (r == half && v >= 0),
+    };
+    q + i128::from(up)
 }
 
 impl QuantParams {
-    fn new(shift: u32, stage: &StageConfig) -> Self {
+    fn new(shift: u32, stage: &StageConfig, input: Range) -> Self {
         QuantParams {
-            // With nothing shifted out every rounding mode is the identity.
             shift,
+            // With nothing shifted out every rounding mode is the identity.
             rounding: if shift == 0 {
                 Rounding::Floor
             } else {
@@ -39,72 +59,132 @@ impl QuantParams {
             },
             overflow: stage.overflow,
             format: stage.format,
+            input,
         }
     }
 
-    pub fn min_code(&self) -> i64 {
-        if self.format.signed {
-            -(1i64 << (self.format.width() - 1))
-        } else {
-            0
+    /// The rounded values before fitting: rounding is monotonic, so the ends map to the ends.
+    pub fn rounded(&self) -> Range {
+        Range::new(
+            round_shift(self.input.lo, self.shift, self.rounding),
+            round_shift(self.input.hi, self.shift, self.rounding),
+        )
+    }
+
+    pub fn codes(&self) -> Range {
+        Range::of_format(&self.format)
+    }
+
+    /// Saturation at the top (bottom) is only built when a rounded value can pass it.
+    pub fn saturates_high(&self) -> bool {
+        self.overflow == Overflow::Saturate && self.rounded().hi > self.codes().hi
+    }
+
+    pub fn saturates_low(&self) -> bool {
+        self.overflow == Overflow::Saturate && self.rounded().lo < self.codes().lo
+    }
+
+    /// Whether wrapping changes any value (else the rounded value is the result).
+    pub fn wraps(&self) -> bool {
+        self.overflow == Overflow::Wrap && !self.codes().contains(self.rounded())
+    }
+
+    /// Every result the stage can give.
+    pub fn output(&self) -> Range {
+        let r = self.rounded();
+        match self.overflow {
+            Overflow::Saturate => r.clamp_to(self.codes()),
+            Overflow::Wrap if self.wraps() => self.codes(),
+            Overflow::Wrap => r,
         }
     }
 
-    pub fn max_code(&self) -> i64 {
-        if self.format.signed {
-            (1i64 << (self.format.width() - 1)) - 1
-        } else {
-            ((1u64 << self.format.width()) - 1) as i64
+    /// The stage's function on one value (rust-hdl's simulation of the exact blocks).
+    pub fn apply(&self, t: i128) -> i128 {
+        let r = round_shift(t, self.shift, self.rounding);
+        let c = self.codes();
+        match self.overflow {
+            Overflow::Saturate => r.clamp(c.lo, c.hi),
+            Overflow::Wrap => {
+                let w = self.format.width();
+                let low = r & ((1i128 << w) - 1);
+                if self.format.signed && low >= 1i128 << (w - 1) {
+                    low - (1i128 << w)
+                } else {
+                    low
+                }
+            }
         }
     }
 }
 
-/// One multiply-add stage `v*k + o`.
+/// One multiply-add stage `v*k + o`, with the range of every operand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MacParams {
-    /// 16-bit limbs the signed operand needs (1 ..= 3): the multiplier is built from
-    /// `v_limbs * k_limbs` 16x16 signed products.
-    pub v_limbs: u32,
-    pub k_limbs: u32,
+    /// The input value: ADC codes, or the previous stage's results.
+    pub v: Range,
+    /// The coefficient and the offset: every code of their formats (low bits of a bank word).
+    pub k: QFormat,
+    pub o: QFormat,
     pub product_shift: u32,
     pub offset_shift: u32,
+    /// Rounding of the exact sum; its input range is the sum's.
     pub quant: QuantParams,
 }
 
-fn signed_bits(f: &QFormat) -> u32 {
-    f.width() + u32::from(!f.signed)
-}
-
-/// Limbs for a two's-complement operand of `bits`: the top limb is a signed 16-bit slice,
-/// the ones below it unsigned 15-bit slices.
-fn limbs(bits: u32) -> u32 {
-    if bits <= 16 {
-        1
-    } else {
-        1 + (bits - 16).div_ceil(15)
-    }
-}
-
 impl MacParams {
-    fn new(v: &QFormat, k: &QFormat, o: &QFormat, r: &StageConfig) -> Self {
-        let prod_frac = v.frac + k.frac;
+    fn new(v: Range, v_frac: u32, k: &QFormat, o: &QFormat, r: &StageConfig) -> Self {
+        let prod_frac = v_frac + k.frac;
         let frac = prod_frac.max(o.frac).max(r.format.frac);
+        let (product_shift, offset_shift) = (frac - prod_frac, frac - o.frac);
+        let sum = v
+            .mul(Range::of_format(k))
+            .shl(product_shift)
+            .add(Range::of_format(o).shl(offset_shift));
         MacParams {
-            v_limbs: limbs(signed_bits(v)),
-            k_limbs: limbs(signed_bits(k)),
-            product_shift: frac - prod_frac,
-            offset_shift: frac - o.frac,
-            quant: QuantParams::new(frac - r.format.frac, r),
+            v,
+            k: *k,
+            o: *o,
+            product_shift,
+            offset_shift,
+            quant: QuantParams::new(frac - r.format.frac, r, sum),
         }
+    }
+
+    pub fn product(&self) -> Range {
+        self.v.mul(Range::of_format(&self.k))
+    }
+
+    /// The exact aligned sum `t`.
+    pub fn sum(&self) -> Range {
+        self.quant.input
+    }
+
+    pub fn result(&self) -> Range {
+        self.quant.output()
     }
 }
 
 /// The final stage: activation, alignment to the output fraction, quantization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequantParams {
+    /// The batch-norm (or fused) result.
+    pub z: Range,
     pub relu: bool,
     pub align_shift: u32,
+    /// Its input range is the activation's, aligned.
     pub quant: QuantParams,
+}
+
+impl RequantParams {
+    /// The activation's values, before alignment.
+    pub fn activation(&self) -> Range {
+        if self.relu {
+            self.z.max(0)
+        } else {
+            self.z
+        }
+    }
 }
 
 /// Everything the generator needs, in hardware terms.
@@ -130,19 +210,26 @@ pub struct NmpuParams {
 impl NmpuParams {
     pub fn new(cfg: &NmpuConfig) -> Self {
         let c = &cfg.coefficients;
-        let x = QFormat::new(true, cfg.in_bits as i32, 0);
+        let x = Range::of_format(&QFormat::new(true, cfg.in_bits as i32, 0));
         let (affine, batch_norm) = if cfg.fuse_affine_bn {
-            let m = MacParams::new(&x, &c.a, &c.b, &cfg.batch_norm);
+            let m = MacParams::new(x, 0, &c.a, &c.b, &cfg.batch_norm);
             (m, m)
         } else {
-            (
-                MacParams::new(&x, &c.a, &c.b, &cfg.affine),
-                MacParams::new(&cfg.affine.format, &c.g, &c.h, &cfg.batch_norm),
-            )
+            let y = MacParams::new(x, 0, &c.a, &c.b, &cfg.affine);
+            let y_frac = cfg.affine.format.frac;
+            (y, MacParams::new(y.result(), y_frac, &c.g, &c.h, &cfg.batch_norm))
         };
         let z = &cfg.batch_norm.format;
         let out_frac = cfg.output.format.frac;
         let frac = z.frac.max(out_frac);
+        let relu = cfg.activation == Activation::Relu;
+        let mut requantize = RequantParams {
+            z: batch_norm.result(),
+            relu,
+            align_shift: frac - z.frac,
+            quant: QuantParams::new(frac - out_frac, &cfg.output, Range::new(0, 0)),
+        };
+        requantize.quant.input = requantize.activation().shl(requantize.align_shift);
         let lanes = cfg.lanes;
         let div_shift = COL_BITS as u32 + lanes.next_power_of_two().trailing_zeros();
         let div_mul = (1u32 << div_shift).div_ceil(lanes);
@@ -157,18 +244,10 @@ impl NmpuParams {
             coeff_formats: [c.a, c.b, c.g, c.h],
             affine,
             batch_norm,
-            requantize: RequantParams {
-                relu: cfg.activation == Activation::Relu,
-                align_shift: frac - z.frac,
-                quant: QuantParams::new(frac - out_frac, &cfg.output),
-            },
+            requantize,
         }
     }
 }
-
-// rust-hdl emits a `get_bit` index verbatim, so kernels write the sign bit of a value
-// word as the literal 45; this keeps that literal honest.
-const _: () = assert!(VALUE_BITS == 46);
 
 #[cfg(test)]
 mod tests {
@@ -195,14 +274,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn limb_counts() {
-        assert_eq!(limbs(16), 1);
-        assert_eq!(limbs(17), 2);
-        assert_eq!(limbs(31), 2);
-        assert_eq!(limbs(32), 3);
-        assert_eq!(limbs(33), 3);
     }
 }

@@ -1,24 +1,20 @@
 //! `activation` and `requantize`: ReLU (when configured), alignment to the output
-//! fraction, rounding and saturation to the output code; one pipeline register.
+//! fraction, rounding and saturation to the output code; one pipeline register. The
+//! output port carries the code sign- (signed output) or zero-extended (unsigned).
 
-use crate::params::{RequantParams, OUT_LANE_BITS, SUM_BITS, VALUE_BITS};
-use crate::quantize::Quantize;
-use crate::regs::Reg;
+use crate::exact::{Activation, ExactReg, Quant};
+use crate::params::{RequantParams, OUT_LANE_BITS, WORD};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
 pub struct Requantize {
     pub clock: Signal<In, Clock>,
     pub en: Signal<In, Bit>,
-    pub z: Signal<In, Bits<VALUE_BITS>>,
+    pub z: Signal<In, Bits<WORD>>,
     pub y: Signal<Out, Bits<OUT_LANE_BITS>>,
-    relu: Constant<Bit>,
-    align_shift: Constant<Bits<8>>,
-    zero: Constant<Bits<VALUE_BITS>>,
-    activation: Signal<Local, Bits<VALUE_BITS>>,
-    wide: Signal<Local, Signed<SUM_BITS>>,
-    quantize: Quantize<OUT_LANE_BITS>,
-    result: Reg<Bits<OUT_LANE_BITS>>,
+    activation: Activation,
+    quantize: Quant,
+    result: ExactReg,
 }
 
 impl Requantize {
@@ -28,13 +24,9 @@ impl Requantize {
             en: Default::default(),
             z: Default::default(),
             y: Default::default(),
-            relu: Constant::new(p.relu),
-            align_shift: Constant::new(bits(p.align_shift as u64)),
-            zero: Constant::new(bits(0)),
-            activation: Default::default(),
-            wide: Default::default(),
-            quantize: Quantize::new(&p.quant),
-            result: Default::default(),
+            activation: Activation::new(p),
+            quantize: Quant::new(&p.quant),
+            result: ExactReg::new(p.quant.output()),
         }
     }
 }
@@ -44,15 +36,9 @@ impl Logic for Requantize {
     fn update(&mut self) {
         self.result.clock.next = self.clock.val();
         self.result.en.next = self.en.val();
-        if self.relu.val() & self.z.val().get_bit(45) {
-            self.activation.next = self.zero.val();
-        } else {
-            self.activation.next = self.z.val();
-        }
-        self.wide.next =
-            signed_bit_cast::<SUM_BITS, VALUE_BITS>(signed_cast(self.activation.val()));
-        self.quantize.t.next = unsigned_cast(self.wide.val()) << self.align_shift.val();
+        self.activation.z.next = self.z.val();
+        self.quantize.t.next = self.activation.a.val();
         self.result.d.next = self.quantize.r.val();
-        self.y.next = self.result.q.val();
+        self.y.next = bit_cast::<OUT_LANE_BITS, WORD>(self.result.q.val());
     }
 }
