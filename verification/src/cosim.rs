@@ -292,7 +292,19 @@ impl Session {
 
     /// As [`Session::new`] for either datapath.
     pub fn for_datapath(datapath: Datapath, cfg: &NmpuConfig) -> Result<Self> {
-        let built = build(&datapath.generate(cfg)?, datapath.module())?;
+        Session::for_verilog(datapath, cfg, &datapath.generate(cfg)?, datapath.module())
+    }
+
+    /// As [`Session::new`] for a design other than the generated one with the NMPU's ports
+    /// (scalar lanes or packed buses) that computes `datapath`'s function: the hand-written
+    /// reference ([`crate::reference`]).
+    pub fn for_verilog(
+        datapath: Datapath,
+        cfg: &NmpuConfig,
+        verilog: &str,
+        top: &str,
+    ) -> Result<Self> {
+        let built = build(verilog, top)?;
         let model = Model::load(&built, cfg.lanes as usize)?;
         Ok(Session {
             cfg: cfg.clone(),

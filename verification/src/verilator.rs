@@ -23,6 +23,9 @@ pub struct Port {
     pub input: bool,
     /// First word of this port in the input or output word array.
     pub offset: usize,
+    /// Bit of that word where the value starts: 0 for a whole port, the slice's position
+    /// for one lane of a packed bus (see [`Dut::port_vec`]).
+    pub bit: u32,
 }
 
 impl Port {
@@ -75,6 +78,7 @@ pub fn ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
             width,
             input,
             offset,
+            bit: 0,
         });
     }
     if ports.is_empty() {
@@ -499,14 +503,34 @@ impl Dut {
             })
     }
 
-    /// The ports `name$0 .. name$(count-1)` (rust-hdl's names for a `Vec` of signals).
+    /// The ports `name$0 .. name$(count-1)` (rust-hdl's names for a `Vec` of signals), or,
+    /// for a design with a packed bus `name` of `count` equal lanes instead, its lanes
+    /// (lane `i` in bits `i*w ..`).
     pub fn port_vec(&self, name: &str, count: usize) -> Result<Vec<Port>> {
-        (0..count)
-            .map(|i| self.port(&format!("{name}${i}")))
-            .collect()
+        if self.ports.iter().any(|p| p.name == format!("{name}$0")) {
+            return (0..count)
+                .map(|i| self.port(&format!("{name}${i}")))
+                .collect();
+        }
+        let bus = self.port(name)?;
+        anyhow::ensure!(
+            count > 0 && bus.width % count as u32 == 0 && bus.width / count as u32 <= 64,
+            "port {name} ({} bits) is not {count} lanes of at most 64 bits",
+            bus.width
+        );
+        let w = bus.width / count as u32;
+        Ok((0..count as u32)
+            .map(|i| Port {
+                name: format!("{name}[{}:{}]", (i + 1) * w - 1, i * w),
+                width: w,
+                input: bus.input,
+                offset: bus.offset + (i * w / 32) as usize,
+                bit: i * w % 32,
+            })
+            .collect())
     }
 
-    /// Drives input `p` with the low `p.width` bits of `v` (ports up to 64 bits).
+    /// Drives input `p` with the low `p.width` bits of `v` (ports and lanes up to 64 bits).
     #[inline]
     pub fn set(&mut self, p: &Port, v: u64) {
         let v = if p.width >= 64 {
@@ -514,21 +538,47 @@ impl Dut {
         } else {
             v & ((1u64 << p.width) - 1)
         };
-        self.inputs[p.offset] = v as u32;
-        if p.width > 32 {
-            self.inputs[p.offset + 1] = (v >> 32) as u32;
+        if p.bit == 0 {
+            self.inputs[p.offset] = v as u32;
+            if p.width > 32 {
+                self.inputs[p.offset + 1] = (v >> 32) as u32;
+            }
+            return;
+        }
+        let mask = (u128::MAX >> (128 - p.width)) << p.bit;
+        let words = (p.bit + p.width).div_ceil(32) as usize;
+        let mut all = 0u128;
+        for i in 0..words {
+            all |= u128::from(self.inputs[p.offset + i]) << (32 * i);
+        }
+        all = (all & !mask) | (u128::from(v) << p.bit);
+        for i in 0..words {
+            self.inputs[p.offset + i] = (all >> (32 * i)) as u32;
         }
     }
 
-    /// Output `p` as sampled before the last edge (ports up to 64 bits).
+    /// Output `p` as sampled before the last edge (ports and lanes up to 64 bits).
     #[inline]
     pub fn get(&self, p: &Port) -> u64 {
-        let lo = u64::from(self.outputs[p.offset]);
-        if p.width > 32 {
-            lo | (u64::from(self.outputs[p.offset + 1]) << 32)
-        } else {
-            lo
+        if p.bit == 0 {
+            let lo = u64::from(self.outputs[p.offset]);
+            let v = if p.width > 32 {
+                lo | (u64::from(self.outputs[p.offset + 1]) << 32)
+            } else {
+                lo
+            };
+            return if p.width >= 64 {
+                v
+            } else {
+                v & ((1u64 << p.width) - 1)
+            };
         }
+        let words = (p.bit + p.width).div_ceil(32) as usize;
+        let mut all = 0u128;
+        for i in 0..words {
+            all |= u128::from(self.outputs[p.offset + i]) << (32 * i);
+        }
+        ((all >> p.bit) & (u128::MAX >> (128 - p.width))) as u64
     }
 
     /// Starts a VCD; cycles run with `dump` set are written to it.
