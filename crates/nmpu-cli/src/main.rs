@@ -103,7 +103,8 @@ enum Command {
     Synth {
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// nmpu, adc_capture, pwm_dac, nmpu_fp16 (the FP16 baseline) or all
+        /// nmpu, adc_capture, pwm_dac, nmpu_fp16 (the FP16 baseline), nmpu_ref (the
+        /// hand-written reference NMPU), a comma-separated list, or all (the generated ones)
         #[arg(long, default_value = "nmpu")]
         block: String,
         /// Also run the iCE40 flow (synth_ice40 -dsp, nextpnr-ice40)

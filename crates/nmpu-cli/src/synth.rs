@@ -5,12 +5,37 @@
 
 use anyhow::{bail, Context, Result};
 use nmpu_config::NmpuConfig;
+use nmpu_verification::reference::REFERENCE_TOP;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 const GENERIC_YS: &str = include_str!("../../../constraints/synth_generic.ys");
+const LIBERTY_ABC: &str = include_str!("../../../constraints/liberty_timing.abc");
+
+/// The standard-cell library: OSU's 180 nm cells as Debian's qflow-tech-osu018 ships them.
+pub const LIBERTY: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+
+/// Register overhead added to the combinational critical path for the clock period:
+/// DFFPOSX1 clock-to-Q (0.17 ns) plus setup (0.19 ns), both at the smallest load and slew
+/// the library tabulates. No wires, no clock skew.
+pub const REGISTER_OVERHEAD_PS: f64 = 360.0;
+
+/// The Liberty file: `$NMPU_LIBERTY`, else [`LIBERTY`]; an error says how to install it.
+pub fn liberty() -> Result<PathBuf> {
+    let path = std::env::var_os("NMPU_LIBERTY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(LIBERTY));
+    if !path.is_file() {
+        bail!(
+            "standard-cell library {} not found: install it with `make deps` (Debian package \
+             qflow-tech-osu018), or point NMPU_LIBERTY at a Liberty file",
+            path.display()
+        );
+    }
+    Ok(path)
+}
 const ICE40_YS: &str = include_str!("../../../constraints/synth_ice40.ys");
 const ICE40_PCF: &str = include_str!("../../../constraints/ice40.pcf");
 
@@ -29,6 +54,13 @@ pub struct GenericCost {
     pub transistors: u64,
     /// Longest path in cells between flip-flops and ports (`ltp -noff`).
     pub logic_depth: u64,
+    /// Standard cells (osu018, 180 nm): total cell area, flip-flops included.
+    pub area_um2: f64,
+    /// The longest combinational path (register or port to register or port) as ABC's
+    /// `stime` times the mapped and buffered netlist with the library's NLDM tables.
+    pub critical_path_ps: f64,
+    /// `1 / (critical path + REGISTER_OVERHEAD_PS)`.
+    pub fmax_mhz: f64,
     pub seconds: f64,
 }
 
@@ -102,24 +134,52 @@ fn script(template: &str, files: &[&str], top: &str, dsp: &str) -> String {
         .replace("{DSP}", dsp)
 }
 
-/// Generic synthesis of `top` from `files` (already in `dir`).
+/// The number after `key` on the last line containing it (`Delay =  3937.29 ps`).
+fn float_after_last(text: &str, key: &str) -> Option<f64> {
+    let line = text.lines().rev().find(|l| l.contains(key))?;
+    let rest = line[line.find(key)? + key.len()..].trim_start();
+    let num: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    num.parse().ok()
+}
+
+/// The chip area `stat -liberty` prints last (`Chip area for module '\top': 79507.000000`).
+fn chip_area(stat: &str) -> Option<f64> {
+    let line = stat.lines().rev().find(|l| l.contains("Chip area"))?;
+    line.rsplit(':').next()?.trim().parse().ok()
+}
+
+/// Synthesis of `top` from `files` (already in `dir`): generic figures and the standard
+/// cells' area and timing, from one synthesized design.
 pub fn generic(dir: &Path, files: &[&str], top: &str) -> Result<GenericCost> {
     let start = Instant::now();
-    std::fs::write(dir.join("generic.ys"), script(GENERIC_YS, files, top, ""))?;
+    let lib = liberty()?;
+    std::fs::write(dir.join("liberty_timing.abc"), LIBERTY_ABC)?;
+    let ys = script(GENERIC_YS, files, top, "")
+        .replace("{LIB}", &lib.to_string_lossy())
+        .replace("{ABC}", "liberty_timing.abc");
+    std::fs::write(dir.join("generic.ys"), ys)?;
     run_tool(
         Command::new("yosys").args(["-q", "-s", "generic.ys"]),
         "yosys",
         dir,
     )?;
-    let cells = std::fs::read_to_string(dir.join("cells.txt"))?;
-    let cmos = std::fs::read_to_string(dir.join("cmos.txt"))?;
-    let depth = std::fs::read_to_string(dir.join("depth.txt"))?;
+    let read = |f: &str| std::fs::read_to_string(dir.join(f));
+    let (cells, cmos, depth) = (read("cells.txt")?, read("cmos.txt")?, read("depth.txt")?);
+    let (abc, lib_stat) = (read("liberty_abc.txt")?, read("liberty.txt")?);
+    let critical_path_ps =
+        float_after_last(&abc, "Delay =").context("no critical path (Delay =) in ABC's stime")?;
     Ok(GenericCost {
         cells: number_after(&cells, "Number of cells:").context("no cell count in stat")?,
         flip_flops: count_cells(&cells, |n| n.contains("DFF")),
         transistors: number_after(&cmos, "Estimated number of transistors:")
             .context("no transistor estimate in stat -tech cmos")?,
         logic_depth: number_after(&depth, "(length=").context("no length in ltp")?,
+        area_um2: chip_area(&lib_stat).context("no chip area in stat -liberty")?,
+        critical_path_ps,
+        fmax_mhz: 1e6 / (critical_path_ps + REGISTER_OVERHEAD_PS),
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -269,24 +329,33 @@ fn placed(cost: Ice40Cost, device: &str, pnr: Result<Option<f64>>, note: String)
     }
 }
 
-/// The blocks `nmpu synth` knows: name, its file(s) and top module.
+/// The blocks `nmpu synth` knows: name (its top module) and its file(s). `which` is `all`
+/// (the generated blocks) or a comma-separated list of names.
 pub fn blocks(which: &str) -> Result<Vec<(&'static str, Vec<&'static str>)>> {
     let all = [
         ("nmpu", vec!["nmpu.v"]),
         ("adc_capture", vec!["adc_capture.v"]),
         ("pwm_dac", vec!["pwm_dac.v"]),
         ("nmpu_fp16", vec!["nmpu_fp16.v"]),
+        (REFERENCE_TOP, vec!["nmpu_ref.v"]),
     ];
-    match which {
-        "all" => Ok(all.to_vec()),
-        w => all
-            .iter()
-            .find(|b| b.0 == w)
-            .map(|b| vec![b.clone()])
-            .with_context(|| {
-                format!("--block {w}: choose nmpu, adc_capture, pwm_dac, nmpu_fp16 or all")
-            }),
+    if which == "all" {
+        return Ok(all[..4].to_vec());
     }
+    which
+        .split(',')
+        .map(|w| {
+            all.iter()
+                .find(|b| b.0 == w.trim())
+                .cloned()
+                .with_context(|| {
+                    format!(
+                        "--block {w}: choose nmpu, adc_capture, pwm_dac, nmpu_fp16, \
+                         nmpu_ref (the hand-written reference), a comma-separated list, or all"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Synthesizes the `chosen` blocks (from [`blocks`]) of `cfg` in `work` (created).
@@ -297,7 +366,9 @@ pub fn synth(
     work: &Path,
     progress: impl Fn(&str),
 ) -> Result<Vec<BlockCost>> {
-    let rtl = nmpu_rtl::generate(cfg)?;
+    let mut rtl = nmpu_rtl::generate(cfg)?;
+    rtl.files
+        .push(("nmpu_ref.v".into(), nmpu_verification::reference::verilog(cfg)));
     let mut out = vec![];
     for (top, files) in chosen {
         let dir: PathBuf = work.join(top);
@@ -334,8 +405,16 @@ pub fn synth(
 /// A readable table of the figures.
 pub fn table(costs: &[BlockCost]) -> String {
     let mut s = format!(
-        "{:<12} {:>9} {:>11} {:>12} {:>6}",
-        "block", "cells", "flip-flops", "transistors", "depth"
+        "{:<12} {:>9} {:>11} {:>12} {:>6} {:>12} {:>9} {:>9} {:>8}",
+        "block",
+        "cells",
+        "flip-flops",
+        "transistors",
+        "depth",
+        "area um^2",
+        "path ns",
+        "Fmax MHz",
+        "synth s"
     );
     let ice = costs.iter().any(|c| c.ice40.is_some());
     if ice {
@@ -348,8 +427,16 @@ pub fn table(costs: &[BlockCost]) -> String {
     for c in costs {
         let g = &c.generic;
         s += &format!(
-            "{:<12} {:>9} {:>11} {:>12} {:>6}",
-            c.block, g.cells, g.flip_flops, g.transistors, g.logic_depth
+            "{:<12} {:>9} {:>11} {:>12} {:>6} {:>12.0} {:>9.2} {:>9.1} {:>8.1}",
+            c.block,
+            g.cells,
+            g.flip_flops,
+            g.transistors,
+            g.logic_depth,
+            g.area_um2,
+            g.critical_path_ps / 1000.0,
+            g.fmax_mhz,
+            g.seconds
         );
         if let Some(i) = &c.ice40 {
             s += &format!(
@@ -367,5 +454,9 @@ pub fn table(costs: &[BlockCost]) -> String {
             s += &format!("{}: {}\n", c.block, i.note);
         }
     }
+    s += &format!(
+        "area and timing: osu018 standard cells (180 nm; ratios carry over, absolute numbers do \
+         not); Fmax = 1 / (critical path + {REGISTER_OVERHEAD_PS:.0} ps register overhead), no wires\n"
+    );
     s
 }
