@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40) from
-# Debian packages when any is missing. Idempotent: does nothing when all are present.
+# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40) and
+# the osu018 standard-cell library (qflow-tech-osu018) from Debian packages when any is missing.
+# Idempotent: does nothing when all are present.
 set -euo pipefail
 
 declare -A pkg=([verilator]=verilator [yosys]=yosys [iverilog]=iverilog [nextpnr-ice40]=nextpnr-ice40)
@@ -8,6 +9,8 @@ missing=()
 for tool in "${!pkg[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
 done
+liberty=/usr/share/qflow/tech/osu018/osu018_stdcells.lib
+[ -f "$liberty" ] || missing+=(qflow-tech-osu018)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
@@ -29,4 +32,5 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for tool in "${!pkg[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
 done
+[ -f "$liberty" ] || { echo "install-tools: $liberty still missing" >&2; exit 1; }
 echo "install-tools: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)" >&2

@@ -168,6 +168,7 @@ pub fn report(
     config: Option<&Path>,
     rows: usize,
     seed: u64,
+    whole: bool,
     ice40: bool,
     json: Option<&Path>,
     work: Option<&Path>,
@@ -179,6 +180,7 @@ pub fn report(
         rows,
         seed,
         ice40,
+        whole,
         work: dir,
     };
     let r = crate::report::build(&cfg, &args, |m| eprintln!("report: {m}"));

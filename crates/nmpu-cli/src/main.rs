@@ -134,6 +134,10 @@ enum Command {
         /// Seed of the synthetic data
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also synthesize the whole unit as configured, to check the composed figures
+        /// (slow for large configs)
+        #[arg(long)]
+        whole: bool,
         /// Also place and route one lane of each on the iCE40 (Fmax)
         #[arg(long)]
         ice40: bool,
@@ -213,6 +217,7 @@ fn main() -> ExitCode {
             config,
             rows,
             seed,
+            whole,
             ice40,
             json,
             work,
@@ -220,6 +225,7 @@ fn main() -> ExitCode {
             config.as_deref(),
             rows,
             seed,
+            whole,
             ice40,
             json.as_deref(),
             work.as_deref(),

@@ -4,7 +4,7 @@
 
 use crate::io::describe_config;
 use crate::synth::{blocks, synth, BlockCost, GenericCost};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
 use nmpu_model::{Comparison, EngineReport, TileModel};
 use nmpu_rtl::generate::Datapath;
@@ -15,15 +15,58 @@ use std::path::Path;
 /// The paper's area ratio: its fixed-point NMPU is 7.8x smaller than the FP16 unit.
 pub const PAPER_AREA_RATIO: f64 = 7.8;
 
+/// The additive figures of a synthesized design, as numbers that compose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Cost {
+    pub cells: f64,
+    pub flip_flops: f64,
+    pub transistors: f64,
+    pub area_um2: f64,
+}
+
+impl Cost {
+    fn of(g: &GenericCost) -> Self {
+        Cost {
+            cells: g.cells as f64,
+            flip_flops: g.flip_flops as f64,
+            transistors: g.transistors as f64,
+            area_um2: g.area_um2,
+        }
+    }
+
+    /// `a*self + b*o`, figure by figure.
+    fn combine(self, a: f64, o: Cost, b: f64) -> Self {
+        Cost {
+            cells: a * self.cells + b * o.cells,
+            flip_flops: a * self.flip_flops + b * o.flip_flops,
+            transistors: a * self.transistors + b * o.transistors,
+            area_um2: a * self.area_um2 + b * o.area_um2,
+        }
+    }
+}
+
 /// One datapath's figures.
 #[derive(Clone, Debug, Serialize)]
 pub struct Side {
     pub module: &'static str,
-    /// The config as given: coefficient memories of `columns / lanes` entries included.
-    pub unit: GenericCost,
-    /// One lane and one column (a single coefficient set): the arithmetic of a lane.
-    pub lane: GenericCost,
-    /// The same lane on the iCE40 (with --ice40).
+    /// The unit as configured, composed from one- and two-lane syntheses (see [`build`]).
+    pub unit: Cost,
+    /// One lane with its `columns / lanes` coefficient words, and that split into the
+    /// datapath and the storage (a linear fit in the number of words).
+    pub lane: Cost,
+    pub lane_datapath: Cost,
+    pub lane_storage: Cost,
+    /// Bits stored per column: the coefficient formats' widths (FP16: four binary16 words).
+    pub storage_bits_per_column: u32,
+    /// The lane's critical path on the standard cells, and the clock it allows.
+    pub critical_path_ps: f64,
+    pub fmax_mhz: f64,
+    pub logic_depth: u64,
+    /// The whole unit synthesized as configured (with --whole), to check the composition.
+    pub whole: Option<GenericCost>,
+    /// Every synthesized variant: (columns, lanes, figures).
+    pub syntheses: Vec<(u32, u32, GenericCost)>,
+    /// One lane, one column on the iCE40 (with --ice40).
     pub ice40_one_lane: Option<crate::synth::Ice40Cost>,
     pub latency_cycles: usize,
     /// Output elements per clock (one beat of `lanes` per clock).
@@ -32,9 +75,9 @@ pub struct Side {
 }
 
 impl Side {
-    /// Elements per clock per million transistors of the whole unit.
-    pub fn throughput_per_area(&self) -> f64 {
-        f64::from(self.elements_per_cycle) / (self.unit.transistors as f64 / 1e6)
+    /// Output elements per second per mm^2 of the unit (lanes x Fmax over the unit's area).
+    pub fn elements_per_s_per_mm2(&self) -> f64 {
+        f64::from(self.elements_per_cycle) * self.fmax_mhz * 1e6 / (self.unit.area_um2 / 1e6)
     }
 }
 
@@ -45,18 +88,31 @@ pub struct Report {
     pub lanes: u32,
     pub rows: usize,
     pub seed: u64,
+    pub seconds: f64,
     pub fixed: Side,
     pub fp16: Side,
 }
 
 impl Report {
-    /// FP16 transistors over fixed-point transistors (the unit as configured).
+    /// FP16 area over fixed-point area (the unit as configured, standard cells).
     pub fn area_ratio(&self) -> f64 {
-        self.fp16.unit.transistors as f64 / self.fixed.unit.transistors as f64
+        self.fp16.unit.area_um2 / self.fixed.unit.area_um2
     }
 
     pub fn lane_area_ratio(&self) -> f64 {
-        self.fp16.lane.transistors as f64 / self.fixed.lane.transistors as f64
+        self.fp16.lane.area_um2 / self.fixed.lane.area_um2
+    }
+
+    /// Fixed-point lanes (with their coefficient words) that fit in the FP16 unit's area.
+    pub fn fixed_lanes_in_fp16_area(&self) -> f64 {
+        self.fp16.unit.area_um2 / self.fixed.lane.area_um2
+    }
+
+    /// Throughput of the fixed-point design at the FP16 unit's area over the FP16 unit's:
+    /// the lanes that fit times the clock ratio, over the FP16 unit's lanes.
+    pub fn iso_area_throughput_ratio(&self) -> f64 {
+        self.fixed_lanes_in_fp16_area() * self.fixed.fmax_mhz
+            / (f64::from(self.lanes) * self.fp16.fmax_mhz)
     }
 }
 
@@ -67,50 +123,143 @@ fn variant(cfg: &NmpuConfig, columns: u32, lanes: u32) -> NmpuConfig {
     c
 }
 
-fn one(costs: Vec<BlockCost>) -> BlockCost {
-    costs
-        .into_iter()
-        .next()
-        .expect("synth returns one cost per block")
-}
-
 pub struct ReportArgs<'a> {
     pub rows: usize,
     pub seed: u64,
     pub ice40: bool,
+    /// Also synthesize the whole unit as configured (slow for large configs).
+    pub whole: bool,
     pub work: &'a Path,
 }
 
-/// Synthesizes both datapaths (the unit as configured, one lane) and runs the accuracy
-/// comparison. One lane rather than `columns = lanes`: that variant of the default config
-/// kept ABC busy for over 18 minutes (the whole unit takes about 3), and a lane is the
-/// unit of the datapath anyway.
-pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str)) -> Result<Report> {
+/// One synthesis job: side, variant (columns, lanes), iCE40 or not.
+struct Job {
+    side: usize,
+    columns: u32,
+    lanes: u32,
+    ice40: bool,
+}
+
+/// Synthesizes small variants of both datapaths and composes the unit, and runs the
+/// accuracy comparison.
+///
+/// Composition: a lane with `d` coefficient words costs `datapath + d * word` (linear in
+/// the words: the banks are `d` registers per bit and a read multiplexer) and a unit of
+/// `L` such lanes costs `shell + L * lane` (the valid and column pipelines and the
+/// address arithmetic are shared). The lane of `d = columns / lanes` words, a lane of one
+/// word and a unit of two lanes pin both lines down; all syntheses run two at a time.
+/// `--whole` synthesizes the unit as configured too, to check the composition.
+pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -> Result<Report> {
     anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
+    let start = std::time::Instant::now();
     let tile = TileModel::default().generate(cfg, a.rows, a.seed);
     progress("accuracy: fixed-point and FP16 golden models against f64 on the same data");
     let cmp: Comparison = nmpu_model::compare(cfg, &tile.coeffs, &tile.rows)?;
-    let lane_cfg = variant(cfg, 1, 1);
-    let mut sides = vec![];
-    for (d, accuracy) in [(Datapath::Fixed, cmp.fixed), (Datapath::Fp16, cmp.fp16)] {
-        let m = d.module();
-        let block = blocks(m)?;
-        let run = |c: &NmpuConfig, what: &str, ice40: bool| -> Result<BlockCost> {
-            progress(&format!("{m}: synthesis, {what}"));
-            let dir = a.work.join(what.replace(' ', "-"));
-            Ok(one(synth(c, &block, ice40, &dir, &progress)?))
+    let depth = cfg.columns / cfg.lanes;
+    // A second word count for the storage fit when the banks hold one word.
+    let d2 = if depth > 1 { depth } else { 2 };
+    let mut jobs = vec![];
+    for side in 0..2 {
+        let mut push = |columns, lanes, ice40| {
+            if !jobs
+                .iter()
+                .any(|j: &Job| (j.side, j.columns, j.lanes) == (side, columns, lanes))
+            {
+                jobs.push(Job {
+                    side,
+                    columns,
+                    lanes,
+                    ice40,
+                });
+            }
         };
-        let unit = run(cfg, "as configured", false)?;
-        let lane = if lane_cfg == *cfg && !a.ice40 {
-            unit.clone()
+        push(1, 1, a.ice40);
+        push(d2, 1, false);
+        push(depth, 1, false);
+        if cfg.lanes > 1 {
+            push(2 * depth, 2, false);
+        }
+        if a.whole {
+            push(cfg.columns, cfg.lanes, false);
+        }
+    }
+    // Largest first, so the two workers finish together.
+    jobs.sort_by_key(|j| std::cmp::Reverse((j.columns * j.lanes, j.side)));
+    let datapaths = [Datapath::Fixed, Datapath::Fp16];
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<BlockCost>>>> =
+        std::sync::Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(j) = jobs.get(i) else { break };
+                let m = datapaths[j.side].module();
+                progress(&format!("{m}: synthesis, {} columns, {} lanes", j.columns, j.lanes));
+                let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
+                let c = variant(cfg, j.columns, j.lanes);
+                let r = blocks(m).and_then(|b| synth(&c, &b, j.ice40, &dir, |_| {}));
+                let r = r.and_then(|v| v.into_iter().next().context("no figures"));
+                results.lock().unwrap()[i] = Some(r);
+            });
+        }
+    });
+    let results = results.into_inner().unwrap();
+    let mut found: Vec<(usize, u32, u32, BlockCost)> = vec![];
+    for (j, r) in jobs.iter().zip(results) {
+        let r = r.context("a synthesis did not run")??;
+        found.push((j.side, j.columns, j.lanes, r));
+    }
+    let get = |side: usize, columns: u32, lanes: u32| -> &BlockCost {
+        &found
+            .iter()
+            .find(|f| (f.0, f.1, f.2) == (side, columns, lanes))
+            .expect("every variant was synthesized")
+            .3
+    };
+    let mut sides = vec![];
+    for (side, accuracy) in [cmp.fixed, cmp.fp16].into_iter().enumerate() {
+        let d = datapaths[side];
+        let one = Cost::of(&get(side, 1, 1).generic);
+        let two = Cost::of(&get(side, d2, 1).generic);
+        let lane_g = &get(side, depth, 1).generic;
+        let lane = Cost::of(lane_g);
+        let word = two.combine(1.0, one, -1.0).combine(1.0 / f64::from(d2 - 1), one, 0.0);
+        let lane_storage = word.combine(f64::from(depth), word, 0.0);
+        let lane_datapath = lane.combine(1.0, lane_storage, -1.0);
+        let unit = if cfg.lanes > 1 {
+            let pair = Cost::of(&get(side, 2 * depth, 2).generic);
+            let per_lane = pair.combine(1.0, lane, -1.0);
+            let shell = lane.combine(1.0, per_lane, -1.0);
+            shell.combine(1.0, per_lane, f64::from(cfg.lanes))
         } else {
-            run(&lane_cfg, "one lane", a.ice40)?
+            lane
+        };
+        let c = &cfg.coefficients;
+        let storage_bits_per_column = match d {
+            Datapath::Fixed if cfg.fuse_affine_bn => c.a.width() + c.b.width(),
+            Datapath::Fixed => c.a.width() + c.b.width() + c.g.width() + c.h.width(),
+            Datapath::Fp16 => 64,
         };
         sides.push(Side {
-            module: m,
-            unit: unit.generic,
-            lane: lane.generic,
-            ice40_one_lane: lane.ice40,
+            module: d.module(),
+            unit,
+            lane,
+            lane_datapath,
+            lane_storage,
+            storage_bits_per_column,
+            critical_path_ps: lane_g.critical_path_ps,
+            fmax_mhz: lane_g.fmax_mhz,
+            logic_depth: lane_g.logic_depth,
+            whole: a
+                .whole
+                .then(|| get(side, cfg.columns, cfg.lanes).generic.clone()),
+            syntheses: found
+                .iter()
+                .filter(|f| f.0 == side)
+                .map(|f| (f.1, f.2, f.3.generic.clone()))
+                .collect(),
+            ice40_one_lane: get(side, 1, 1).ice40.clone(),
             latency_cycles: d.latency(),
             elements_per_cycle: cfg.lanes,
             accuracy,
@@ -124,6 +273,7 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str)) -> Resul
         lanes: cfg.lanes,
         rows: a.rows,
         seed: a.seed,
+        seconds: start.elapsed().as_secs_f64(),
         fixed,
         fp16,
     })
@@ -145,23 +295,11 @@ fn line(s: &mut String, name: &str, fixed: f64, fp16: f64, digits: usize) {
     );
 }
 
-fn costs(s: &mut String, f: &GenericCost, h: &GenericCost) {
-    line(s, "cells", f.cells as f64, h.cells as f64, 0);
-    line(s, "flip-flops", f.flip_flops as f64, h.flip_flops as f64, 0);
-    line(
-        s,
-        "transistors (estimate)",
-        f.transistors as f64,
-        h.transistors as f64,
-        0,
-    );
-    line(
-        s,
-        "logic depth (cells, longest path)",
-        f.logic_depth as f64,
-        h.logic_depth as f64,
-        0,
-    );
+fn costs(s: &mut String, f: &Cost, h: &Cost) {
+    line(s, "cells", f.cells, h.cells, 0);
+    line(s, "flip-flops", f.flip_flops, h.flip_flops, 0);
+    line(s, "transistors (estimate)", f.transistors, h.transistors, 0);
+    line(s, "area (um^2, osu018)", f.area_um2, h.area_um2, 0);
 }
 
 /// The readable side-by-side table.
@@ -170,11 +308,12 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "nmpu report: config {} ({} columns, {} lanes, fingerprint {})",
+        "nmpu report: config {} ({} columns, {} lanes, fingerprint {}; {:.0} s)",
         describe_config(config),
         r.columns,
         r.lanes,
-        r.config_fingerprint
+        r.config_fingerprint,
+        r.seconds
     );
     let _ = writeln!(
         s,
@@ -183,23 +322,70 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
     );
     let _ = writeln!(
         s,
-        "whole unit as configured (coefficient memories of {} entries per lane included)",
+        "whole unit ({} lanes of {} coefficient words; composed from 1- and 2-lane syntheses)",
+        r.lanes,
         r.columns / r.lanes
     );
     costs(&mut s, &f.unit, &h.unit);
-    let _ = writeln!(s, "one lane, one column (the datapath of a lane)");
-    costs(&mut s, &f.lane, &h.lane);
-    if let (Some(fi), Some(hi)) = (&f.ice40_one_lane, &h.ice40_one_lane) {
-        let _ = writeln!(s, "iCE40, one lane (synth_ice40 -dsp, nextpnr-ice40)");
-        line(&mut s, "LUT4", fi.luts as f64, hi.luts as f64, 0);
-        line(&mut s, "DSP", fi.dsps as f64, hi.dsps as f64, 0);
-        let fmax = |c: &crate::synth::Ice40Cost| c.fmax_mhz.unwrap_or(0.0);
-        line(&mut s, "Fmax (MHz)", fmax(fi), fmax(hi), 1);
+    if let (Some(fw), Some(hw)) = (&f.whole, &h.whole) {
+        let _ = writeln!(s, "whole unit synthesized as configured (--whole)");
+        costs(&mut s, &Cost::of(fw), &Cost::of(hw));
+        let dev = |c: &Cost, w: &GenericCost| 100.0 * (c.area_um2 / w.area_um2 - 1.0);
+        line(
+            &mut s,
+            "composed area - synthesized area (%)",
+            dev(&f.unit, fw),
+            dev(&h.unit, hw),
+            2,
+        );
     }
-    let _ = writeln!(
-        s,
-        "timing and throughput (both one beat of {} lanes per clock)",
-        r.lanes
+    let _ = writeln!(s, "one lane with its coefficient words");
+    costs(&mut s, &f.lane, &h.lane);
+    let _ = writeln!(s, "  its datapath (without coefficient words)");
+    line(
+        &mut s,
+        "  transistors (estimate)",
+        f.lane_datapath.transistors,
+        h.lane_datapath.transistors,
+        0,
+    );
+    line(
+        &mut s,
+        "  area (um^2)",
+        f.lane_datapath.area_um2,
+        h.lane_datapath.area_um2,
+        0,
+    );
+    let _ = writeln!(s, "  its coefficient storage");
+    line(
+        &mut s,
+        "  bits per column",
+        f64::from(f.storage_bits_per_column),
+        f64::from(h.storage_bits_per_column),
+        0,
+    );
+    line(
+        &mut s,
+        "  area (um^2)",
+        f.lane_storage.area_um2,
+        h.lane_storage.area_um2,
+        0,
+    );
+    let _ = writeln!(s, "timing (a lane on osu018; ABC stime, register overhead added, no wires)");
+    line(
+        &mut s,
+        "critical path (ns)",
+        f.critical_path_ps / 1e3,
+        h.critical_path_ps / 1e3,
+        2,
+    );
+    line(&mut s, "Fmax (MHz)", f.fmax_mhz, h.fmax_mhz, 1);
+    line(
+        &mut s,
+        "logic depth (cells, longest path)",
+        f.logic_depth as f64,
+        h.logic_depth as f64,
+        0,
     );
     line(
         &mut s,
@@ -208,12 +394,33 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
         h.latency_cycles as f64,
         0,
     );
+    if let (Some(fi), Some(hi)) = (&f.ice40_one_lane, &h.ice40_one_lane) {
+        let _ = writeln!(s, "iCE40, one lane, one column (synth_ice40 -dsp, nextpnr-ice40)");
+        line(&mut s, "LUT4", fi.luts as f64, hi.luts as f64, 0);
+        line(&mut s, "DSP", fi.dsps as f64, hi.dsps as f64, 0);
+        let fmax = |c: &crate::synth::Ice40Cost| c.fmax_mhz.unwrap_or(0.0);
+        line(&mut s, "Fmax (MHz)", fmax(fi), fmax(hi), 1);
+    }
+    let _ = writeln!(
+        s,
+        "throughput per area (one beat of {} lanes per clock at Fmax)",
+        r.lanes
+    );
     line(
         &mut s,
-        "elements per clock per M transistors",
-        f.throughput_per_area(),
-        h.throughput_per_area(),
-        2,
+        "G elements/s per mm^2",
+        f.elements_per_s_per_mm2() / 1e9,
+        h.elements_per_s_per_mm2() / 1e9,
+        3,
+    );
+    let _ = writeln!(
+        s,
+        "iso-area: {:.1} fixed-point lanes (with their coefficient words) fit in the FP16 unit's \
+         area; at their clock they give {:.2}x the FP16 unit's throughput (the datapaths only: \
+         no interconnect, no memory system, no time-multiplexing; the paper's 139x is a system \
+         figure)",
+        r.fixed_lanes_in_fp16_area(),
+        r.iso_area_throughput_ratio()
     );
     let _ = writeln!(
         s,
@@ -244,7 +451,7 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
     let area = r.area_ratio();
     let _ = writeln!(
         s,
-        "paper's claim (fixed-point {PAPER_AREA_RATIO}x smaller than FP16): FP16/fixed transistors = {area:.2} for the unit, {:.2} for a lane: {}",
+        "paper's claim (fixed-point {PAPER_AREA_RATIO}x smaller than FP16): FP16/fixed area = {area:.2} for the unit, {:.2} for a lane: {}",
         r.lane_area_ratio(),
         if area >= PAPER_AREA_RATIO { "met" } else { "not met" }
     );

@@ -394,19 +394,29 @@ fn synth_reports_generic_and_ice40_figures() {
     assert!(i["fmax_mhz"].as_f64().unwrap() > 10.0, "{v}");
     fails(
         &["synth", "--block", "fpu"],
-        "--block fpu: choose nmpu, adc_capture, pwm_dac, nmpu_fp16 or all",
+        "--block fpu: choose nmpu, adc_capture, pwm_dac, nmpu_fp16, nmpu_ref",
     );
 }
 
-/// The side-by-side report on a one-lane, one-column config (the whole unit is then the
-/// lane, synthesized once per side): both sides' figures, the latencies, accuracy on
-/// the requested rows, and verdict lines that agree with the figures.
+/// The side-by-side report on a three-lane config, with the whole unit synthesized too:
+/// both sides' figures, the composed unit within 5 % of the synthesized one, the storage
+/// split, the latencies, accuracy on the requested rows, and verdict lines that agree with
+/// the figures.
 #[test]
 fn report_puts_fixed_and_fp16_side_by_side() {
     let d = Dir::new();
-    let cfg = d.file("one.toml", "columns = 1\nlanes = 1\n");
+    let cfg = d.file("three.toml", "columns = 6\nlanes = 3\n");
     let json = d.path("report.json");
-    let o = nmpu(&["report", "-c", s(&cfg), "--rows", "300", "--json", s(&json)]);
+    let o = nmpu(&[
+        "report",
+        "-c",
+        s(&cfg),
+        "--rows",
+        "300",
+        "--whole",
+        "--json",
+        s(&json),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -419,19 +429,28 @@ fn report_puts_fixed_and_fp16_side_by_side() {
         (f["latency_cycles"].as_u64(), h["latency_cycles"].as_u64()),
         (Some(6), Some(9))
     );
+    let num = |x: &serde_json::Value| x.as_f64().unwrap();
     for side in [f, h] {
         assert_eq!(side["accuracy"]["elements"], 300, "{v}");
-        let t = side["unit"]["transistors"].as_u64().unwrap();
-        assert!(t > 10 * side["unit"]["flip_flops"].as_u64().unwrap(), "{v}");
-        assert_eq!(side["unit"], side["lane"], "{v}");
+        let (unit, whole) = (&side["unit"], &side["whole"]);
+        assert!(num(&unit["transistors"]) > 10.0 * num(&unit["flip_flops"]), "{v}");
+        for key in ["area_um2", "transistors", "flip_flops"] {
+            let err = num(&unit[key]) / num(&whole[key]) - 1.0;
+            assert!(err.abs() < 0.05, "{key}: composed vs synthesized {err}: {v}");
+        }
+        let (lane, dp, st) = (&side["lane"], &side["lane_datapath"], &side["lane_storage"]);
+        assert!(
+            (num(&dp["area_um2"]) + num(&st["area_um2"]) - num(&lane["area_um2"])).abs() < 1.0,
+            "{v}"
+        );
+        assert!(num(&st["area_um2"]) > 0.0 && num(&side["fmax_mhz"]) > 20.0, "{v}");
     }
-    let ratio =
-        h["unit"]["transistors"].as_f64().unwrap() / f["unit"]["transistors"].as_f64().unwrap();
+    // Default formats: 14 + 14 + 18 + 15 bits per column; binary16: 4 x 16.
+    assert_eq!(f["storage_bits_per_column"], 61, "{v}");
+    assert_eq!(h["storage_bits_per_column"], 64, "{v}");
+    let ratio = num(&h["unit"]["area_um2"]) / num(&f["unit"]["area_um2"]);
     let out = stdout(&o);
-    assert!(
-        out.contains(&format!("FP16/fixed transistors = {ratio:.2}")),
-        "{out}"
-    );
+    assert!(out.contains(&format!("FP16/fixed area = {ratio:.2}")), "{out}");
     let verdict = if ratio >= 7.8 { ": met" } else { ": not met" };
     assert!(
         out.lines()
