@@ -7,7 +7,7 @@ CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run rtl lint compare cosim synth report test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes test fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -19,8 +19,9 @@ help:
 	@echo "make cosim    Verilator co-simulation of $(CONFIG)'s RTL against the golden model"
 	@echo "make synth    Yosys + iCE40 synthesis of every block of $(CONFIG) -> synth_out/ (minutes)"
 	@echo "make report   fixed point vs FP16 side by side: area, depth, latency, accuracy -> synth_out/ (minutes)"
+	@echo "make lanes    generated lane vs the hand-written reference on the four reference configs (about 1 min)"
 	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
-	@echo "make deps     install Verilator, Yosys, Icarus from Debian packages if missing"
+	@echo "make deps     install Verilator, Yosys, Icarus, nextpnr-ice40, the osu018 cell library if missing"
 
 build:
 	$(CARGO) build --release --locked -p nmpu-cli
@@ -49,6 +50,15 @@ synth: deps build
 report: deps build
 	mkdir -p synth_out
 	$(NMPU) report --config $(CONFIG) --ice40 --json synth_out/report.json | tee synth_out/report.txt
+
+# The generated lane against the hand-written reference (verification/reference/) on the four
+# reference configs: area, timing, synthesis time.
+LANE_CONFIGS := default fused8 narrow wide
+lanes: deps build
+	@for c in $(LANE_CONFIGS); do \
+		echo "== verification/reference/$$c.toml"; \
+		$(NMPU) synth --config verification/reference/$$c.toml --block nmpu,nmpu_ref 2>/dev/null || exit 1; \
+	done
 
 deps:
 	@scripts/install-tools.sh

@@ -32,7 +32,10 @@ fn format(p: &mut Vec<(String, i64)>, name: &str, f: &QFormat) {
 fn stage(p: &mut Vec<(String, i64)>, name: &str, s: &StageConfig) {
     format(p, name, &s.format);
     p.push((format!("{name}_RND"), rounding(s.rounding).into()));
-    p.push((format!("{name}_WRAP"), (s.overflow == Overflow::Wrap).into()));
+    p.push((
+        format!("{name}_WRAP"),
+        (s.overflow == Overflow::Wrap).into(),
+    ));
 }
 
 /// `ref_nmpu`'s parameters for `cfg`: its formats, nothing derived.
@@ -94,10 +97,7 @@ pub fn verilog(cfg: &NmpuConfig) -> String {
         .iter()
         .map(|(k, val)| format!(".{k}({val})"))
         .collect();
-    let conns: Vec<String> = ports
-        .iter()
-        .map(|(_, _, n)| format!(".{n}({n})"))
-        .collect();
+    let conns: Vec<String> = ports.iter().map(|(_, _, n)| format!(".{n}({n})")).collect();
     let _ = writeln!(
         v,
         "    ref_nmpu #({}) u (\n        {}\n    );\nendmodule",

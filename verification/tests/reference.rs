@@ -57,7 +57,10 @@ fn hand_written_reference_equals_the_golden_model() {
         let n = cases(&mut s, &format!("reference-{name}"));
         // Two corner passes reach every input code (up to 2^13 of them) in every column.
         let codes = 1usize << cfg.in_bits.min(13);
-        assert!(n >= 2 * codes * cfg.columns as usize, "{name}: {n} elements");
+        assert!(
+            n >= 2 * codes * cfg.columns as usize,
+            "{name}: {n} elements"
+        );
     }
 }
 

@@ -195,7 +195,10 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(j) = jobs.get(i) else { break };
                 let m = datapaths[j.side].module();
-                progress(&format!("{m}: synthesis, {} columns, {} lanes", j.columns, j.lanes));
+                progress(&format!(
+                    "{m}: synthesis, {} columns, {} lanes",
+                    j.columns, j.lanes
+                ));
                 let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
                 let c = variant(cfg, j.columns, j.lanes);
                 let r = blocks(m).and_then(|b| synth(&c, &b, j.ice40, &dir, |_| {}));
@@ -224,7 +227,9 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
         let two = Cost::of(&get(side, d2, 1).generic);
         let lane_g = &get(side, depth, 1).generic;
         let lane = Cost::of(lane_g);
-        let word = two.combine(1.0, one, -1.0).combine(1.0 / f64::from(d2 - 1), one, 0.0);
+        let word = two
+            .combine(1.0, one, -1.0)
+            .combine(1.0 / f64::from(d2 - 1), one, 0.0);
         let lane_storage = word.combine(f64::from(depth), word, 0.0);
         let lane_datapath = lane.combine(1.0, lane_storage, -1.0);
         let unit = if cfg.lanes > 1 {
@@ -371,7 +376,10 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
         h.lane_storage.area_um2,
         0,
     );
-    let _ = writeln!(s, "timing (a lane on osu018; ABC stime, register overhead added, no wires)");
+    let _ = writeln!(
+        s,
+        "timing (a lane on osu018; ABC stime, register overhead added, no wires)"
+    );
     line(
         &mut s,
         "critical path (ns)",
@@ -395,7 +403,10 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
         0,
     );
     if let (Some(fi), Some(hi)) = (&f.ice40_one_lane, &h.ice40_one_lane) {
-        let _ = writeln!(s, "iCE40, one lane, one column (synth_ice40 -dsp, nextpnr-ice40)");
+        let _ = writeln!(
+            s,
+            "iCE40, one lane, one column (synth_ice40 -dsp, nextpnr-ice40)"
+        );
         line(&mut s, "LUT4", fi.luts as f64, hi.luts as f64, 0);
         line(&mut s, "DSP", fi.dsps as f64, hi.dsps as f64, 0);
         let fmax = |c: &crate::synth::Ice40Cost| c.fmax_mhz.unwrap_or(0.0);

@@ -367,8 +367,10 @@ pub fn synth(
     progress: impl Fn(&str),
 ) -> Result<Vec<BlockCost>> {
     let mut rtl = nmpu_rtl::generate(cfg)?;
-    rtl.files
-        .push(("nmpu_ref.v".into(), nmpu_verification::reference::verilog(cfg)));
+    rtl.files.push((
+        "nmpu_ref.v".into(),
+        nmpu_verification::reference::verilog(cfg),
+    ));
     let mut out = vec![];
     for (top, files) in chosen {
         let dir: PathBuf = work.join(top);

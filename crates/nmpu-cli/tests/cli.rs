@@ -433,24 +433,36 @@ fn report_puts_fixed_and_fp16_side_by_side() {
     for side in [f, h] {
         assert_eq!(side["accuracy"]["elements"], 300, "{v}");
         let (unit, whole) = (&side["unit"], &side["whole"]);
-        assert!(num(&unit["transistors"]) > 10.0 * num(&unit["flip_flops"]), "{v}");
+        assert!(
+            num(&unit["transistors"]) > 10.0 * num(&unit["flip_flops"]),
+            "{v}"
+        );
         for key in ["area_um2", "transistors", "flip_flops"] {
             let err = num(&unit[key]) / num(&whole[key]) - 1.0;
-            assert!(err.abs() < 0.05, "{key}: composed vs synthesized {err}: {v}");
+            assert!(
+                err.abs() < 0.05,
+                "{key}: composed vs synthesized {err}: {v}"
+            );
         }
         let (lane, dp, st) = (&side["lane"], &side["lane_datapath"], &side["lane_storage"]);
         assert!(
             (num(&dp["area_um2"]) + num(&st["area_um2"]) - num(&lane["area_um2"])).abs() < 1.0,
             "{v}"
         );
-        assert!(num(&st["area_um2"]) > 0.0 && num(&side["fmax_mhz"]) > 20.0, "{v}");
+        assert!(
+            num(&st["area_um2"]) > 0.0 && num(&side["fmax_mhz"]) > 20.0,
+            "{v}"
+        );
     }
     // Default formats: 14 + 14 + 18 + 15 bits per column; binary16: 4 x 16.
     assert_eq!(f["storage_bits_per_column"], 61, "{v}");
     assert_eq!(h["storage_bits_per_column"], 64, "{v}");
     let ratio = num(&h["unit"]["area_um2"]) / num(&f["unit"]["area_um2"]);
     let out = stdout(&o);
-    assert!(out.contains(&format!("FP16/fixed area = {ratio:.2}")), "{out}");
+    assert!(
+        out.contains(&format!("FP16/fixed area = {ratio:.2}")),
+        "{out}"
+    );
     let verdict = if ratio >= 7.8 { ": met" } else { ": not met" };
     assert!(
         out.lines()

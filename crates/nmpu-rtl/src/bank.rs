@@ -25,7 +25,10 @@ pub struct CoeffBank {
 
 impl CoeffBank {
     pub fn new(depth: u32, width: u32) -> Self {
-        assert!((1..=CFG_DATA_BITS as u32).contains(&width), "bank width {width}");
+        assert!(
+            (1..=CFG_DATA_BITS as u32).contains(&width),
+            "bank width {width}"
+        );
         CoeffBank {
             clock: Default::default(),
             we: Default::default(),

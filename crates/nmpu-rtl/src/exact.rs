@@ -63,16 +63,29 @@ pub fn word(v: i128) -> Bits<WORD> {
 fn operand(out: &mut String, name: &str, port: &str, r: Range) {
     let w = r.width();
     if r.signed() {
-        let _ = writeln!(out, "wire signed [{}:0] {name} = {port}[{}:0];", w - 1, w - 1);
+        let _ = writeln!(
+            out,
+            "wire signed [{}:0] {name} = {port}[{}:0];",
+            w - 1,
+            w - 1
+        );
     } else {
-        let _ = writeln!(out, "wire signed [{w}:0] {name} = {{1'b0, {port}[{}:0]}};", w - 1);
+        let _ = writeln!(
+            out,
+            "wire signed [{w}:0] {name} = {{1'b0, {port}[{}:0]}};",
+            w - 1
+        );
     }
 }
 
 /// Collects bits nothing reads, so `-Wall` sees them used on purpose.
 fn unused(out: &mut String, name: &str, slices: &[String]) {
     if !slices.is_empty() {
-        let _ = writeln!(out, "wire unused_{name} = &{{1'b0, {}}};", slices.join(", "));
+        let _ = writeln!(
+            out,
+            "wire unused_{name} = &{{1'b0, {}}};",
+            slices.join(", ")
+        );
     }
 }
 
@@ -208,13 +221,14 @@ impl Logic for MulAdd {
         let (kr, or) = (Range::of_format(&p.k), Range::of_format(&p.o));
         let (pr, tr) = (p.product(), p.sum());
         let mut v = String::new();
-        let _ = writeln!(v, "// v {}, k {}, o {}", range_note(p.v), range_note(kr), range_note(or));
         let _ = writeln!(
             v,
-            "// product {}, sum {}",
-            range_note(pr),
-            range_note(tr)
+            "// v {}, k {}, o {}",
+            range_note(p.v),
+            range_note(kr),
+            range_note(or)
         );
+        let _ = writeln!(v, "// product {}, sum {}", range_note(pr), range_note(tr));
         operand(&mut v, "v_s", "v", p.v);
         operand(&mut v, "k_s", "k", kr);
         operand(&mut v, "o_s", "o", or);
@@ -340,10 +354,18 @@ fn quant_verilog(p: &QuantParams) -> String {
     let codes = p.codes();
     let (hi, lo) = (p.saturates_high(), p.saturates_low());
     if hi {
-        let _ = writeln!(v, "wire over = rounded > $signed({});", literal(rw, codes.hi));
+        let _ = writeln!(
+            v,
+            "wire over = rounded > $signed({});",
+            literal(rw, codes.hi)
+        );
     }
     if lo {
-        let _ = writeln!(v, "wire under = rounded < $signed({});", literal(rw, codes.lo));
+        let _ = writeln!(
+            v,
+            "wire under = rounded < $signed({});",
+            literal(rw, codes.lo)
+        );
     }
     let keep = if p.wraps() { p.format.width() } else { ow };
     let _ = writeln!(v, "reg [{}:0] code;", ow - 1);
@@ -441,7 +463,11 @@ impl Logic for Activation {
         if s == 0 {
             extend(&mut v, "a", "act", aw);
         } else {
-            let _ = writeln!(v, "wire signed [{}:0] aligned = {{act, {s}'d0}};", aw + s - 1);
+            let _ = writeln!(
+                v,
+                "wire signed [{}:0] aligned = {{act, {s}'d0}};",
+                aw + s - 1
+            );
             extend(&mut v, "a", "aligned", aw + s);
         }
         unused(&mut v, "z", &idle);

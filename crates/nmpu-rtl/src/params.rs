@@ -138,9 +138,9 @@ impl MacParams {
         let frac = prod_frac.max(o.frac).max(r.format.frac);
         let (product_shift, offset_shift) = (frac - prod_frac, frac - o.frac);
         let sum = v
-            .mul(Range::of_format(k))
-            .shl(product_shift)
-            .add(Range::of_format(o).shl(offset_shift));
+            .times(Range::of_format(k))
+            .scaled(product_shift)
+            .plus(Range::of_format(o).scaled(offset_shift));
         MacParams {
             v,
             k: *k,
@@ -152,7 +152,7 @@ impl MacParams {
     }
 
     pub fn product(&self) -> Range {
-        self.v.mul(Range::of_format(&self.k))
+        self.v.times(Range::of_format(&self.k))
     }
 
     /// The exact aligned sum `t`.
@@ -217,7 +217,10 @@ impl NmpuParams {
         } else {
             let y = MacParams::new(x, 0, &c.a, &c.b, &cfg.affine);
             let y_frac = cfg.affine.format.frac;
-            (y, MacParams::new(y.result(), y_frac, &c.g, &c.h, &cfg.batch_norm))
+            (
+                y,
+                MacParams::new(y.result(), y_frac, &c.g, &c.h, &cfg.batch_norm),
+            )
         };
         let z = &cfg.batch_norm.format;
         let out_frac = cfg.output.format.frac;
@@ -229,7 +232,7 @@ impl NmpuParams {
             align_shift: frac - z.frac,
             quant: QuantParams::new(frac - out_frac, &cfg.output, Range::new(0, 0)),
         };
-        requantize.quant.input = requantize.activation().shl(requantize.align_shift);
+        requantize.quant.input = requantize.activation().scaled(requantize.align_shift);
         let lanes = cfg.lanes;
         let div_shift = COL_BITS as u32 + lanes.next_power_of_two().trailing_zeros();
         let div_mul = (1u32 << div_shift).div_ceil(lanes);

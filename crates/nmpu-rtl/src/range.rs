@@ -29,16 +29,21 @@ impl Range {
     }
 
     /// The values of `a * b` for `a`, `b` in the ranges.
-    pub fn mul(self, o: Range) -> Self {
-        let c = [self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi];
+    pub fn times(self, o: Range) -> Self {
+        let c = [
+            self.lo * o.lo,
+            self.lo * o.hi,
+            self.hi * o.lo,
+            self.hi * o.hi,
+        ];
         Range::new(*c.iter().min().unwrap(), *c.iter().max().unwrap())
     }
 
-    pub fn add(self, o: Range) -> Self {
+    pub fn plus(self, o: Range) -> Self {
         Range::new(self.lo + o.lo, self.hi + o.hi)
     }
 
-    pub fn shl(self, s: u32) -> Self {
+    pub fn scaled(self, s: u32) -> Self {
         Range::new(self.lo << s, self.hi << s)
     }
 
@@ -67,7 +72,13 @@ impl Range {
     /// Bits of the narrowest word holding every value: two's complement when the range
     /// has negative values, plain binary otherwise. At least 1.
     pub fn width(self) -> u32 {
-        let bits = |v: i128| 128 - if v < 0 { (!v).leading_zeros() } else { v.leading_zeros() };
+        let bits = |v: i128| {
+            128 - if v < 0 {
+                (!v).leading_zeros()
+            } else {
+                v.leading_zeros()
+            }
+        };
         if self.signed() {
             1 + bits(self.lo).max(bits(self.hi))
         } else {
@@ -121,7 +132,7 @@ mod tests {
         ];
         for a in rs {
             for b in rs {
-                let p = a.mul(b);
+                let p = a.times(b);
                 let mut seen = (i128::MAX, i128::MIN);
                 for x in a.lo..=a.hi {
                     for y in b.lo..=b.hi {
@@ -138,7 +149,10 @@ mod tests {
         let r = Range::of_format(&QFormat::new(true, 9, 6));
         assert_eq!((r.lo, r.hi, r.width()), (-(1 << 14), (1 << 14) - 1, 15));
         let u = Range::of_format(&QFormat::new(false, 1, 13));
-        assert_eq!((u.lo, u.hi, u.width(), u.signed_width()), (0, (1 << 14) - 1, 14, 15));
+        assert_eq!(
+            (u.lo, u.hi, u.width(), u.signed_width()),
+            (0, (1 << 14) - 1, 14, 15)
+        );
         assert_eq!(Range::new(-5, 3).shr_floor(1), Range::new(-3, 1));
     }
 }
