@@ -94,18 +94,19 @@ fn above(port: &str, w: u32) -> Option<String> {
     (w < WORD as u32).then(|| format!("{port}[{}:{w}]", WORD - 1))
 }
 
-/// `always @(*) port = src` with `src` (`w` bits) sign-extended to the word.
-fn extend(out: &mut String, port: &str, src: &str, w: u32) {
-    if w >= WORD as u32 {
-        let _ = writeln!(out, "always @(*) {port} = {src}[{}:0];", WORD - 1);
-    } else {
-        let _ = writeln!(
+/// `always @(*) port = src` with `src` (`w` bits) sign-extended (`signed`) or zero-extended
+/// to the word.
+fn extend(out: &mut String, port: &str, src: &str, w: u32, signed: bool) {
+    let pad = WORD as u32 - w.min(WORD as u32);
+    let _ = match (pad, signed) {
+        (0, _) => writeln!(out, "always @(*) {port} = {src}[{}:0];", WORD - 1),
+        (_, true) => writeln!(
             out,
-            "always @(*) {port} = {{{{{}{{{src}[{}]}}}}, {src}}};",
-            WORD as u32 - w,
+            "always @(*) {port} = {{{{{pad}{{{src}[{}]}}}}, {src}}};",
             w - 1
-        );
-    }
+        ),
+        (_, false) => writeln!(out, "always @(*) {port} = {{{pad}'d0, {src}}};"),
+    };
 }
 
 /// A `w`-bit two's-complement literal.
@@ -157,18 +158,7 @@ impl Logic for ExactReg {
         let mut v = format!("// values {}\n", range_note(r));
         let _ = writeln!(v, "reg [{}:0] held;", w - 1);
         let _ = writeln!(v, "always @(posedge clock) if (en) held <= d[{}:0];", w - 1);
-        if w >= WORD as u32 {
-            v += "always @(*) q = held;\n";
-        } else if r.signed() {
-            let _ = writeln!(
-                v,
-                "always @(*) q = {{{{{}{{held[{}]}}}}, held}};",
-                WORD as u32 - w,
-                w - 1
-            );
-        } else {
-            let _ = writeln!(v, "always @(*) q = {{{}'d0, held}};", WORD as u32 - w);
-        }
+        extend(&mut v, "q", "held", w, r.signed());
         unused(&mut v, "d", &above("d", w).into_iter().collect::<Vec<_>>());
         Verilog::Custom(v)
     }
@@ -241,7 +231,7 @@ impl Logic for MulAdd {
             p.product_shift,
             p.offset_shift
         );
-        extend(&mut v, "t", "sum", tw);
+        extend(&mut v, "t", "sum", tw, true);
         let hi: Vec<String> = [
             above("v", p.v.width()),
             above("k", kr.width()),
@@ -390,13 +380,7 @@ fn quant_verilog(p: &QuantParams) -> String {
         idle.push(format!("rounded[{}:{keep}]", rw - 1));
     }
     // The result as a word: sign-extended when it can be negative.
-    if out.signed() {
-        extend(&mut v, "r", "code", ow);
-    } else if ow >= WORD as u32 {
-        v += "always @(*) r = code;\n";
-    } else {
-        let _ = writeln!(v, "always @(*) r = {{{}'d0, code}};", WORD as u32 - ow);
-    }
+    extend(&mut v, "r", "code", ow, out.signed());
     unused(&mut v, "bits", &idle);
     v
 }
@@ -461,14 +445,14 @@ impl Logic for Activation {
         }
         let s = p.align_shift;
         if s == 0 {
-            extend(&mut v, "a", "act", aw);
+            extend(&mut v, "a", "act", aw, true);
         } else {
             let _ = writeln!(
                 v,
                 "wire signed [{}:0] aligned = {{act, {s}'d0}};",
                 aw + s - 1
             );
-            extend(&mut v, "a", "aligned", aw + s);
+            extend(&mut v, "a", "aligned", aw + s, true);
         }
         unused(&mut v, "z", &idle);
         Verilog::Custom(v)
