@@ -398,14 +398,14 @@ fn synth_reports_generic_and_ice40_figures() {
     );
 }
 
-/// The side-by-side report on a three-lane config, with the whole unit synthesized too:
+/// The side-by-side report on a four-lane config, with the whole unit synthesized too:
 /// both sides' figures, the composed unit within 5 % of the synthesized one, the storage
 /// split, the latencies, accuracy on the requested rows, and verdict lines that agree with
 /// the figures.
 #[test]
 fn report_puts_fixed_and_fp16_side_by_side() {
     let d = Dir::new();
-    let cfg = d.file("three.toml", "columns = 6\nlanes = 3\n");
+    let cfg = d.file("four.toml", "columns = 4\nlanes = 4\n");
     let json = d.path("report.json");
     let o = nmpu(&[
         "report",
@@ -431,7 +431,7 @@ fn report_puts_fixed_and_fp16_side_by_side() {
     );
     let num = |x: &serde_json::Value| x.as_f64().unwrap();
     for side in [f, h] {
-        assert_eq!(side["accuracy"]["elements"], 300, "{v}");
+        assert_eq!(side["accuracy"]["elements"], 300 * 4, "{v}");
         let (unit, whole) = (&side["unit"], &side["whole"]);
         assert!(
             num(&unit["transistors"]) > 10.0 * num(&unit["flip_flops"]),
