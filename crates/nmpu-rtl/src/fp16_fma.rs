@@ -1,7 +1,8 @@
 //! A binary16 fused multiply-add, `r = a*b + c` rounded once (ties to even), subnormals
 //! kept, overflow to infinity, NaN/inf as docs/arithmetic.md section 6 says. Three
-//! register stages, advancing when `en` is high: edge 1 `align`, edge 2 `add`, edge 3
-//! `round` (the result).
+//! register stages, advancing when `en` is high: edge 1 `align`, edge 2 `add` (the exact
+//! sum and the first of six normalisation steps), edge 3 `round` (the rest of the
+//! normalisation, rounding, packing: the result).
 //!
 //! Why a 40-bit window is exact: with the product `P = ma*mb` (22 bits) placed at window
 //! bits 3..25 and the addend's LSB at bit `28 - (Ea + Eb - Ec)`, nothing of `P` is ever
@@ -66,7 +67,13 @@ pub struct Fp16Fma {
     diff: Signal<Local, Bits<WIN>>,
     w: Signal<Local, Bits<WIN>>,
     neg: Signal<Local, Bit>,
-    w_q: Reg<Bits<WIN>>,
+    // The first normalisation step (32 leading zeros) runs here. Measured on osu018 (one
+    // lane): all six steps in `round` 5.67 ns (round critical), two here 5.65 ns (add
+    // critical), one here 5.57 ns (round critical).
+    ls32: Signal<Local, Bits<8>>,
+    n32_q: Reg<Bits<NORM>>,
+    ls32_q: Reg<Bits<8>>,
+    zero_q: Reg<Bit>,
     neg_q: Reg<Bit>,
     lost2_q: Reg<Bit>,
     base2_q: Reg<Bits<8>>,
@@ -101,7 +108,9 @@ impl Logic for Fp16Fma {
         self.zero_sign_q.clock.next = self.clock.val();
         self.special_q.clock.next = self.clock.val();
         self.special_val_q.clock.next = self.clock.val();
-        self.w_q.clock.next = self.clock.val();
+        self.n32_q.clock.next = self.clock.val();
+        self.ls32_q.clock.next = self.clock.val();
+        self.zero_q.clock.next = self.clock.val();
         self.neg_q.clock.next = self.clock.val();
         self.lost2_q.clock.next = self.clock.val();
         self.base2_q.clock.next = self.clock.val();
@@ -118,7 +127,9 @@ impl Logic for Fp16Fma {
         self.zero_sign_q.en.next = self.en.val();
         self.special_q.en.next = self.en.val();
         self.special_val_q.en.next = self.en.val();
-        self.w_q.en.next = self.en.val();
+        self.n32_q.en.next = self.en.val();
+        self.ls32_q.en.next = self.en.val();
+        self.zero_q.en.next = self.en.val();
         self.neg_q.en.next = self.en.val();
         self.lost2_q.en.next = self.en.val();
         self.base2_q.en.next = self.en.val();
@@ -216,27 +227,34 @@ impl Logic for Fp16Fma {
         } else {
             self.w.next = self.diff.val();
         }
-        self.w_q.d.next = self.w.val();
         self.neg_q.d.next = self.neg.val();
         self.lost2_q.d.next = self.lost_q.q.val();
         self.base2_q.d.next = self.base_q.q.val();
         self.zero_sign2_q.d.next = self.zero_sign_q.q.val();
         self.special2_q.d.next = self.special_q.q.val();
         self.special_val2_q.d.next = self.special_val_q.q.val();
+        self.zero_q.d.next = self.w.val() == 0;
+
+        // Normalisation: shift left by min(leading zeros, base), greedy powers of two,
+        // each taken when its top bits are zero and the total stays within `base` (the
+        // subnormal limit). The sum's bit 40 is always clear, so no bit is ever lost.
+        // Step 32 here, the rest in `round`.
+        self.ls32.next = 0.into();
+        self.n32.next = bit_cast::<NORM, WIN>(self.w.val());
+        if (self.w.val().get_bits::<32>(8) == 0) & (self.base_q.q.val() >= 32) {
+            self.n32.next = bit_cast::<NORM, WIN>(self.w.val()) << 32;
+            self.ls32.next = 32.into();
+        }
+        self.n32_q.d.next = self.n32.val();
+        self.ls32_q.d.next = self.ls32.val();
 
         // ---- round ----
-        // Shift left by min(leading zeros, base): greedy powers of two, each taken when
-        // its top bits are zero and the total stays within `base` (the subnormal limit).
-        self.ls.next = 0.into();
-        self.n32.next = bit_cast::<NORM, WIN>(self.w_q.q.val());
-        if (self.w_q.q.val().get_bits::<32>(8) == 0) & (self.base2_q.q.val() >= 32) {
-            self.n32.next = bit_cast::<NORM, WIN>(self.w_q.q.val()) << 32;
-            self.ls.next = 32.into();
-        }
-        self.n16.next = self.n32.val();
-        if (self.n32.val().get_bits::<16>(24) == 0) & ((self.ls.val() + 16) <= self.base2_q.q.val())
+        self.ls.next = self.ls32_q.q.val();
+        self.n16.next = self.n32_q.q.val();
+        if (self.n32_q.q.val().get_bits::<16>(24) == 0)
+            & ((self.ls.val() + 16) <= self.base2_q.q.val())
         {
-            self.n16.next = self.n32.val() << 16;
+            self.n16.next = self.n32_q.q.val() << 16;
             self.ls.next = self.ls.val() + 16;
         }
         self.n8.next = self.n16.val();
@@ -277,7 +295,7 @@ impl Logic for Fp16Fma {
         self.sign16.next = bit_cast::<16, 1>(self.neg_q.q.val().into()) << 15;
         if self.special2_q.q.val() {
             self.result.d.next = self.special_val2_q.q.val();
-        } else if self.w_q.q.val() == 0 {
+        } else if self.zero_q.q.val() {
             // Exact zero: -0 only for (-0) + (-0).
             self.result.d.next = bit_cast::<16, 1>(self.zero_sign2_q.q.val().into()) << 15;
         } else if self.enc.val() >= 0x7c00 {
