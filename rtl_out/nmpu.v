@@ -66,7 +66,7 @@
 //   two_phase = false
 
 
-module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,m_valid,m_ready,m_col,m_y$0,m_y$1,m_y$2,m_y$3,m_y$4,m_y$5,m_y$6,m_y$7,cfg_we,cfg_sel,cfg_col,cfg_data);
+module nmpu_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,m_valid,m_ready,m_col,m_y$0,m_y$1,m_y$2,m_y$3,m_y$4,m_y$5,m_y$6,m_y$7,cfg_we,cfg_sel,cfg_col,cfg_data);
     
     // Module arguments
     input wire  clock;
@@ -254,85 +254,85 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
     reg  [11:0] wr_addr;
     
     // Sub module instances
-    nmpu$valid$0 valid$0(
+    nmpu_core$valid$0 valid$0(
         .clock(valid$0$clock),
         .reset(valid$0$reset),
         .en(valid$0$en),
         .d(valid$0$d),
         .q(valid$0$q)
     );
-    nmpu$valid$1 valid$1(
+    nmpu_core$valid$1 valid$1(
         .clock(valid$1$clock),
         .reset(valid$1$reset),
         .en(valid$1$en),
         .d(valid$1$d),
         .q(valid$1$q)
     );
-    nmpu$valid$2 valid$2(
+    nmpu_core$valid$2 valid$2(
         .clock(valid$2$clock),
         .reset(valid$2$reset),
         .en(valid$2$en),
         .d(valid$2$d),
         .q(valid$2$q)
     );
-    nmpu$valid$3 valid$3(
+    nmpu_core$valid$3 valid$3(
         .clock(valid$3$clock),
         .reset(valid$3$reset),
         .en(valid$3$en),
         .d(valid$3$d),
         .q(valid$3$q)
     );
-    nmpu$valid$4 valid$4(
+    nmpu_core$valid$4 valid$4(
         .clock(valid$4$clock),
         .reset(valid$4$reset),
         .en(valid$4$en),
         .d(valid$4$d),
         .q(valid$4$q)
     );
-    nmpu$valid$5 valid$5(
+    nmpu_core$valid$5 valid$5(
         .clock(valid$5$clock),
         .reset(valid$5$reset),
         .en(valid$5$en),
         .d(valid$5$d),
         .q(valid$5$q)
     );
-    nmpu$col$0 col$0(
+    nmpu_core$col$0 col$0(
         .clock(col$0$clock),
         .en(col$0$en),
         .d(col$0$d),
         .q(col$0$q)
     );
-    nmpu$col$1 col$1(
+    nmpu_core$col$1 col$1(
         .clock(col$1$clock),
         .en(col$1$en),
         .d(col$1$d),
         .q(col$1$q)
     );
-    nmpu$col$2 col$2(
+    nmpu_core$col$2 col$2(
         .clock(col$2$clock),
         .en(col$2$en),
         .d(col$2$d),
         .q(col$2$q)
     );
-    nmpu$col$3 col$3(
+    nmpu_core$col$3 col$3(
         .clock(col$3$clock),
         .en(col$3$en),
         .d(col$3$d),
         .q(col$3$q)
     );
-    nmpu$col$4 col$4(
+    nmpu_core$col$4 col$4(
         .clock(col$4$clock),
         .en(col$4$en),
         .d(col$4$d),
         .q(col$4$q)
     );
-    nmpu$col$5 col$5(
+    nmpu_core$col$5 col$5(
         .clock(col$5$clock),
         .en(col$5$en),
         .d(col$5$d),
         .q(col$5$q)
     );
-    nmpu$lanes$0 lanes$0(
+    nmpu_core$lanes$0 lanes$0(
         .clock(lanes$0$clock),
         .en(lanes$0$en),
         .x(lanes$0$x),
@@ -344,7 +344,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$0$wr_data),
         .y(lanes$0$y)
     );
-    nmpu$lanes$1 lanes$1(
+    nmpu_core$lanes$1 lanes$1(
         .clock(lanes$1$clock),
         .en(lanes$1$en),
         .x(lanes$1$x),
@@ -356,7 +356,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$1$wr_data),
         .y(lanes$1$y)
     );
-    nmpu$lanes$2 lanes$2(
+    nmpu_core$lanes$2 lanes$2(
         .clock(lanes$2$clock),
         .en(lanes$2$en),
         .x(lanes$2$x),
@@ -368,7 +368,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$2$wr_data),
         .y(lanes$2$y)
     );
-    nmpu$lanes$3 lanes$3(
+    nmpu_core$lanes$3 lanes$3(
         .clock(lanes$3$clock),
         .en(lanes$3$en),
         .x(lanes$3$x),
@@ -380,7 +380,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$3$wr_data),
         .y(lanes$3$y)
     );
-    nmpu$lanes$4 lanes$4(
+    nmpu_core$lanes$4 lanes$4(
         .clock(lanes$4$clock),
         .en(lanes$4$en),
         .x(lanes$4$x),
@@ -392,7 +392,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$4$wr_data),
         .y(lanes$4$y)
     );
-    nmpu$lanes$5 lanes$5(
+    nmpu_core$lanes$5 lanes$5(
         .clock(lanes$5$clock),
         .en(lanes$5$en),
         .x(lanes$5$x),
@@ -404,7 +404,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$5$wr_data),
         .y(lanes$5$y)
     );
-    nmpu$lanes$6 lanes$6(
+    nmpu_core$lanes$6 lanes$6(
         .clock(lanes$6$clock),
         .en(lanes$6$en),
         .x(lanes$6$x),
@@ -416,7 +416,7 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         .wr_data(lanes$6$wr_data),
         .y(lanes$6$y)
     );
-    nmpu$lanes$7 lanes$7(
+    nmpu_core$lanes$7 lanes$7(
         .clock(lanes$7$clock),
         .en(lanes$7$en),
         .x(lanes$7$x),
@@ -569,10 +569,10 @@ module nmpu(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$
         m_y$7 = lanes$7$y;
     end
     
-endmodule // nmpu
+endmodule // nmpu_core
 
 
-module nmpu$col$0(clock,en,d,q);
+module nmpu_core$col$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -582,10 +582,10 @@ module nmpu$col$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$0
+endmodule // nmpu_core$col$0
 
 
-module nmpu$col$1(clock,en,d,q);
+module nmpu_core$col$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -595,10 +595,10 @@ module nmpu$col$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$1
+endmodule // nmpu_core$col$1
 
 
-module nmpu$col$2(clock,en,d,q);
+module nmpu_core$col$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -608,10 +608,10 @@ module nmpu$col$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$2
+endmodule // nmpu_core$col$2
 
 
-module nmpu$col$3(clock,en,d,q);
+module nmpu_core$col$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -621,10 +621,10 @@ module nmpu$col$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$3
+endmodule // nmpu_core$col$3
 
 
-module nmpu$col$4(clock,en,d,q);
+module nmpu_core$col$4(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -634,10 +634,10 @@ module nmpu$col$4(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$4
+endmodule // nmpu_core$col$4
 
 
-module nmpu$col$5(clock,en,d,q);
+module nmpu_core$col$5(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -647,10 +647,10 @@ module nmpu$col$5(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$col$5
+endmodule // nmpu_core$col$5
 
 
-module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -718,7 +718,7 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$0$banks banks(
+    nmpu_core$lanes$0$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -732,13 +732,13 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$0$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$0$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -746,31 +746,31 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$0$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$0$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$0$h_d1 h_d1(
+    nmpu_core$lanes$0$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$0$h_d2 h_d2(
+    nmpu_core$lanes$0$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$0$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -778,7 +778,7 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$0$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -831,10 +831,10 @@ module nmpu$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$0
+endmodule // nmpu_core$lanes$0
 
 
-module nmpu$lanes$0$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$0$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -861,23 +861,23 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$0$affine$multiply_add multiply_add(
+    nmpu_core$lanes$0$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$0$affine$sum sum(
+    nmpu_core$lanes$0$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$0$affine$quantize quantize(
+    nmpu_core$lanes$0$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$0$affine$result$0 result$0(
+    nmpu_core$lanes$0$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -899,10 +899,10 @@ module nmpu$lanes$0$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$0$affine
+endmodule // nmpu_core$lanes$0$affine
 
 
-module nmpu$lanes$0$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$0$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -920,10 +920,10 @@ module nmpu$lanes$0$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$0$affine$multiply_add
+endmodule // nmpu_core$lanes$0$affine$multiply_add
 
 
-module nmpu$lanes$0$affine$quantize(t,r);
+module nmpu_core$lanes$0$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -941,10 +941,10 @@ module nmpu$lanes$0$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$0$affine$quantize
+endmodule // nmpu_core$lanes$0$affine$quantize
 
 
-module nmpu$lanes$0$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$0$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -958,10 +958,10 @@ module nmpu$lanes$0$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$0$affine$result$0
+endmodule // nmpu_core$lanes$0$affine$result$0
 
 
-module nmpu$lanes$0$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$0$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -975,10 +975,10 @@ module nmpu$lanes$0$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$0$affine$sum
+endmodule // nmpu_core$lanes$0$affine$sum
 
 
-module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -1035,7 +1035,7 @@ module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$0$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -1044,7 +1044,7 @@ module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$0$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1053,7 +1053,7 @@ module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$0$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -1062,7 +1062,7 @@ module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$0$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -1105,10 +1105,10 @@ module nmpu$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$0$banks
+endmodule // nmpu_core$lanes$0$banks
 
 
-module nmpu$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1128,10 +1128,10 @@ module nmpu$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$0$banks$bank_a
+endmodule // nmpu_core$lanes$0$banks$bank_a
 
 
-module nmpu$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1151,10 +1151,10 @@ module nmpu$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$0$banks$bank_b
+endmodule // nmpu_core$lanes$0$banks$bank_b
 
 
-module nmpu$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1174,10 +1174,10 @@ module nmpu$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$0$banks$bank_g
+endmodule // nmpu_core$lanes$0$banks$bank_g
 
 
-module nmpu$lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1197,10 +1197,10 @@ module nmpu$lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$0$banks$bank_h
+endmodule // nmpu_core$lanes$0$banks$bank_h
 
 
-module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$0$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -1227,23 +1227,23 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$0$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$0$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$0$batch_norm$sum sum(
+    nmpu_core$lanes$0$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$0$batch_norm$quantize quantize(
+    nmpu_core$lanes$0$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$0$batch_norm$result$0 result$0(
+    nmpu_core$lanes$0$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -1265,10 +1265,10 @@ module nmpu$lanes$0$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$0$batch_norm
+endmodule // nmpu_core$lanes$0$batch_norm
 
 
-module nmpu$lanes$0$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$0$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -1286,10 +1286,10 @@ module nmpu$lanes$0$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$0$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$0$batch_norm$multiply_add
 
 
-module nmpu$lanes$0$batch_norm$quantize(t,r);
+module nmpu_core$lanes$0$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -1307,10 +1307,10 @@ module nmpu$lanes$0$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$0$batch_norm$quantize
+endmodule // nmpu_core$lanes$0$batch_norm$quantize
 
 
-module nmpu$lanes$0$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$0$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1324,10 +1324,10 @@ module nmpu$lanes$0$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$0$batch_norm$result$0
+endmodule // nmpu_core$lanes$0$batch_norm$result$0
 
 
-module nmpu$lanes$0$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$0$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1341,10 +1341,10 @@ module nmpu$lanes$0$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$0$batch_norm$sum
+endmodule // nmpu_core$lanes$0$batch_norm$sum
 
 
-module nmpu$lanes$0$g_d1(clock,en,d,q);
+module nmpu_core$lanes$0$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1358,10 +1358,10 @@ module nmpu$lanes$0$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$0$g_d1
+endmodule // nmpu_core$lanes$0$g_d1
 
 
-module nmpu$lanes$0$g_d2(clock,en,d,q);
+module nmpu_core$lanes$0$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1375,10 +1375,10 @@ module nmpu$lanes$0$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$0$g_d2
+endmodule // nmpu_core$lanes$0$g_d2
 
 
-module nmpu$lanes$0$h_d1(clock,en,d,q);
+module nmpu_core$lanes$0$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1392,10 +1392,10 @@ module nmpu$lanes$0$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$0$h_d1
+endmodule // nmpu_core$lanes$0$h_d1
 
 
-module nmpu$lanes$0$h_d2(clock,en,d,q);
+module nmpu_core$lanes$0$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1409,10 +1409,10 @@ module nmpu$lanes$0$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$0$h_d2
+endmodule // nmpu_core$lanes$0$h_d2
 
 
-module nmpu$lanes$0$requantize(clock,en,z,y);
+module nmpu_core$lanes$0$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -1431,15 +1431,15 @@ module nmpu$lanes$0$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$0$requantize$activation activation(
+    nmpu_core$lanes$0$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$0$requantize$quantize quantize(
+    nmpu_core$lanes$0$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$0$requantize$result result(
+    nmpu_core$lanes$0$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -1456,10 +1456,10 @@ module nmpu$lanes$0$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$0$requantize
+endmodule // nmpu_core$lanes$0$requantize
 
 
-module nmpu$lanes$0$requantize$activation(z,a);
+module nmpu_core$lanes$0$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -1471,10 +1471,10 @@ module nmpu$lanes$0$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$0$requantize$activation
+endmodule // nmpu_core$lanes$0$requantize$activation
 
 
-module nmpu$lanes$0$requantize$quantize(t,r);
+module nmpu_core$lanes$0$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -1491,10 +1491,10 @@ module nmpu$lanes$0$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$0$requantize$quantize
+endmodule // nmpu_core$lanes$0$requantize$quantize
 
 
-module nmpu$lanes$0$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$0$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1508,10 +1508,10 @@ module nmpu$lanes$0$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$0$requantize$result
+endmodule // nmpu_core$lanes$0$requantize$result
 
 
-module nmpu$lanes$0$x_reg(clock,en,d,q);
+module nmpu_core$lanes$0$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1521,10 +1521,10 @@ module nmpu$lanes$0$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$0$x_reg
+endmodule // nmpu_core$lanes$0$x_reg
 
 
-module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -1592,7 +1592,7 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$1$banks banks(
+    nmpu_core$lanes$1$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -1606,13 +1606,13 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$1$x_reg x_reg(
+    nmpu_core$lanes$1$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$1$affine affine(
+    nmpu_core$lanes$1$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -1620,31 +1620,31 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$1$g_d1 g_d1(
+    nmpu_core$lanes$1$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$1$g_d2 g_d2(
+    nmpu_core$lanes$1$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$1$h_d1 h_d1(
+    nmpu_core$lanes$1$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$1$h_d2 h_d2(
+    nmpu_core$lanes$1$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$1$batch_norm batch_norm(
+    nmpu_core$lanes$1$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -1652,7 +1652,7 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$1$requantize requantize(
+    nmpu_core$lanes$1$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -1705,10 +1705,10 @@ module nmpu$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$1
+endmodule // nmpu_core$lanes$1
 
 
-module nmpu$lanes$1$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$1$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -1735,23 +1735,23 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$1$affine$multiply_add multiply_add(
+    nmpu_core$lanes$1$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$1$affine$sum sum(
+    nmpu_core$lanes$1$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$1$affine$quantize quantize(
+    nmpu_core$lanes$1$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$1$affine$result$0 result$0(
+    nmpu_core$lanes$1$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -1773,10 +1773,10 @@ module nmpu$lanes$1$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$1$affine
+endmodule // nmpu_core$lanes$1$affine
 
 
-module nmpu$lanes$1$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$1$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -1794,10 +1794,10 @@ module nmpu$lanes$1$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$1$affine$multiply_add
+endmodule // nmpu_core$lanes$1$affine$multiply_add
 
 
-module nmpu$lanes$1$affine$quantize(t,r);
+module nmpu_core$lanes$1$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -1815,10 +1815,10 @@ module nmpu$lanes$1$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$1$affine$quantize
+endmodule // nmpu_core$lanes$1$affine$quantize
 
 
-module nmpu$lanes$1$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$1$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1832,10 +1832,10 @@ module nmpu$lanes$1$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$1$affine$result$0
+endmodule // nmpu_core$lanes$1$affine$result$0
 
 
-module nmpu$lanes$1$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$1$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1849,10 +1849,10 @@ module nmpu$lanes$1$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$1$affine$sum
+endmodule // nmpu_core$lanes$1$affine$sum
 
 
-module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -1909,7 +1909,7 @@ module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$1$banks$bank_a bank_a(
+    nmpu_core$lanes$1$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -1918,7 +1918,7 @@ module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$1$banks$bank_b bank_b(
+    nmpu_core$lanes$1$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1927,7 +1927,7 @@ module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$1$banks$bank_g bank_g(
+    nmpu_core$lanes$1$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -1936,7 +1936,7 @@ module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$1$banks$bank_h bank_h(
+    nmpu_core$lanes$1$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -1979,10 +1979,10 @@ module nmpu$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$1$banks
+endmodule // nmpu_core$lanes$1$banks
 
 
-module nmpu$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2002,10 +2002,10 @@ module nmpu$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$1$banks$bank_a
+endmodule // nmpu_core$lanes$1$banks$bank_a
 
 
-module nmpu$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2025,10 +2025,10 @@ module nmpu$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$1$banks$bank_b
+endmodule // nmpu_core$lanes$1$banks$bank_b
 
 
-module nmpu$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2048,10 +2048,10 @@ module nmpu$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$1$banks$bank_g
+endmodule // nmpu_core$lanes$1$banks$bank_g
 
 
-module nmpu$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2071,10 +2071,10 @@ module nmpu$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$1$banks$bank_h
+endmodule // nmpu_core$lanes$1$banks$bank_h
 
 
-module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$1$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -2101,23 +2101,23 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$1$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$1$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$1$batch_norm$sum sum(
+    nmpu_core$lanes$1$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$1$batch_norm$quantize quantize(
+    nmpu_core$lanes$1$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$1$batch_norm$result$0 result$0(
+    nmpu_core$lanes$1$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -2139,10 +2139,10 @@ module nmpu$lanes$1$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$1$batch_norm
+endmodule // nmpu_core$lanes$1$batch_norm
 
 
-module nmpu$lanes$1$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$1$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -2160,10 +2160,10 @@ module nmpu$lanes$1$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$1$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$1$batch_norm$multiply_add
 
 
-module nmpu$lanes$1$batch_norm$quantize(t,r);
+module nmpu_core$lanes$1$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -2181,10 +2181,10 @@ module nmpu$lanes$1$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$1$batch_norm$quantize
+endmodule // nmpu_core$lanes$1$batch_norm$quantize
 
 
-module nmpu$lanes$1$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$1$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2198,10 +2198,10 @@ module nmpu$lanes$1$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$1$batch_norm$result$0
+endmodule // nmpu_core$lanes$1$batch_norm$result$0
 
 
-module nmpu$lanes$1$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$1$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2215,10 +2215,10 @@ module nmpu$lanes$1$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$1$batch_norm$sum
+endmodule // nmpu_core$lanes$1$batch_norm$sum
 
 
-module nmpu$lanes$1$g_d1(clock,en,d,q);
+module nmpu_core$lanes$1$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2232,10 +2232,10 @@ module nmpu$lanes$1$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$1$g_d1
+endmodule // nmpu_core$lanes$1$g_d1
 
 
-module nmpu$lanes$1$g_d2(clock,en,d,q);
+module nmpu_core$lanes$1$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2249,10 +2249,10 @@ module nmpu$lanes$1$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$1$g_d2
+endmodule // nmpu_core$lanes$1$g_d2
 
 
-module nmpu$lanes$1$h_d1(clock,en,d,q);
+module nmpu_core$lanes$1$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2266,10 +2266,10 @@ module nmpu$lanes$1$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$1$h_d1
+endmodule // nmpu_core$lanes$1$h_d1
 
 
-module nmpu$lanes$1$h_d2(clock,en,d,q);
+module nmpu_core$lanes$1$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2283,10 +2283,10 @@ module nmpu$lanes$1$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$1$h_d2
+endmodule // nmpu_core$lanes$1$h_d2
 
 
-module nmpu$lanes$1$requantize(clock,en,z,y);
+module nmpu_core$lanes$1$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -2305,15 +2305,15 @@ module nmpu$lanes$1$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$1$requantize$activation activation(
+    nmpu_core$lanes$1$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$1$requantize$quantize quantize(
+    nmpu_core$lanes$1$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$1$requantize$result result(
+    nmpu_core$lanes$1$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -2330,10 +2330,10 @@ module nmpu$lanes$1$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$1$requantize
+endmodule // nmpu_core$lanes$1$requantize
 
 
-module nmpu$lanes$1$requantize$activation(z,a);
+module nmpu_core$lanes$1$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -2345,10 +2345,10 @@ module nmpu$lanes$1$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$1$requantize$activation
+endmodule // nmpu_core$lanes$1$requantize$activation
 
 
-module nmpu$lanes$1$requantize$quantize(t,r);
+module nmpu_core$lanes$1$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -2365,10 +2365,10 @@ module nmpu$lanes$1$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$1$requantize$quantize
+endmodule // nmpu_core$lanes$1$requantize$quantize
 
 
-module nmpu$lanes$1$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$1$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2382,10 +2382,10 @@ module nmpu$lanes$1$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$1$requantize$result
+endmodule // nmpu_core$lanes$1$requantize$result
 
 
-module nmpu$lanes$1$x_reg(clock,en,d,q);
+module nmpu_core$lanes$1$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2395,10 +2395,10 @@ module nmpu$lanes$1$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$1$x_reg
+endmodule // nmpu_core$lanes$1$x_reg
 
 
-module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -2466,7 +2466,7 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$2$banks banks(
+    nmpu_core$lanes$2$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -2480,13 +2480,13 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$2$x_reg x_reg(
+    nmpu_core$lanes$2$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$2$affine affine(
+    nmpu_core$lanes$2$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -2494,31 +2494,31 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$2$g_d1 g_d1(
+    nmpu_core$lanes$2$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$2$g_d2 g_d2(
+    nmpu_core$lanes$2$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$2$h_d1 h_d1(
+    nmpu_core$lanes$2$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$2$h_d2 h_d2(
+    nmpu_core$lanes$2$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$2$batch_norm batch_norm(
+    nmpu_core$lanes$2$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -2526,7 +2526,7 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$2$requantize requantize(
+    nmpu_core$lanes$2$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -2579,10 +2579,10 @@ module nmpu$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$2
+endmodule // nmpu_core$lanes$2
 
 
-module nmpu$lanes$2$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$2$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -2609,23 +2609,23 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$2$affine$multiply_add multiply_add(
+    nmpu_core$lanes$2$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$2$affine$sum sum(
+    nmpu_core$lanes$2$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$2$affine$quantize quantize(
+    nmpu_core$lanes$2$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$2$affine$result$0 result$0(
+    nmpu_core$lanes$2$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -2647,10 +2647,10 @@ module nmpu$lanes$2$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$2$affine
+endmodule // nmpu_core$lanes$2$affine
 
 
-module nmpu$lanes$2$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$2$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -2668,10 +2668,10 @@ module nmpu$lanes$2$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$2$affine$multiply_add
+endmodule // nmpu_core$lanes$2$affine$multiply_add
 
 
-module nmpu$lanes$2$affine$quantize(t,r);
+module nmpu_core$lanes$2$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -2689,10 +2689,10 @@ module nmpu$lanes$2$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$2$affine$quantize
+endmodule // nmpu_core$lanes$2$affine$quantize
 
 
-module nmpu$lanes$2$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$2$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2706,10 +2706,10 @@ module nmpu$lanes$2$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$2$affine$result$0
+endmodule // nmpu_core$lanes$2$affine$result$0
 
 
-module nmpu$lanes$2$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$2$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2723,10 +2723,10 @@ module nmpu$lanes$2$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$2$affine$sum
+endmodule // nmpu_core$lanes$2$affine$sum
 
 
-module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -2783,7 +2783,7 @@ module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$2$banks$bank_a bank_a(
+    nmpu_core$lanes$2$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -2792,7 +2792,7 @@ module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$2$banks$bank_b bank_b(
+    nmpu_core$lanes$2$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -2801,7 +2801,7 @@ module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$2$banks$bank_g bank_g(
+    nmpu_core$lanes$2$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -2810,7 +2810,7 @@ module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$2$banks$bank_h bank_h(
+    nmpu_core$lanes$2$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -2853,10 +2853,10 @@ module nmpu$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$2$banks
+endmodule // nmpu_core$lanes$2$banks
 
 
-module nmpu$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2876,10 +2876,10 @@ module nmpu$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$2$banks$bank_a
+endmodule // nmpu_core$lanes$2$banks$bank_a
 
 
-module nmpu$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2899,10 +2899,10 @@ module nmpu$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$2$banks$bank_b
+endmodule // nmpu_core$lanes$2$banks$bank_b
 
 
-module nmpu$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2922,10 +2922,10 @@ module nmpu$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$2$banks$bank_g
+endmodule // nmpu_core$lanes$2$banks$bank_g
 
 
-module nmpu$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -2945,10 +2945,10 @@ module nmpu$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$2$banks$bank_h
+endmodule // nmpu_core$lanes$2$banks$bank_h
 
 
-module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$2$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -2975,23 +2975,23 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$2$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$2$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$2$batch_norm$sum sum(
+    nmpu_core$lanes$2$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$2$batch_norm$quantize quantize(
+    nmpu_core$lanes$2$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$2$batch_norm$result$0 result$0(
+    nmpu_core$lanes$2$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -3013,10 +3013,10 @@ module nmpu$lanes$2$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$2$batch_norm
+endmodule // nmpu_core$lanes$2$batch_norm
 
 
-module nmpu$lanes$2$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$2$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -3034,10 +3034,10 @@ module nmpu$lanes$2$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$2$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$2$batch_norm$multiply_add
 
 
-module nmpu$lanes$2$batch_norm$quantize(t,r);
+module nmpu_core$lanes$2$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -3055,10 +3055,10 @@ module nmpu$lanes$2$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$2$batch_norm$quantize
+endmodule // nmpu_core$lanes$2$batch_norm$quantize
 
 
-module nmpu$lanes$2$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$2$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3072,10 +3072,10 @@ module nmpu$lanes$2$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$2$batch_norm$result$0
+endmodule // nmpu_core$lanes$2$batch_norm$result$0
 
 
-module nmpu$lanes$2$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$2$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3089,10 +3089,10 @@ module nmpu$lanes$2$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$2$batch_norm$sum
+endmodule // nmpu_core$lanes$2$batch_norm$sum
 
 
-module nmpu$lanes$2$g_d1(clock,en,d,q);
+module nmpu_core$lanes$2$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3106,10 +3106,10 @@ module nmpu$lanes$2$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$2$g_d1
+endmodule // nmpu_core$lanes$2$g_d1
 
 
-module nmpu$lanes$2$g_d2(clock,en,d,q);
+module nmpu_core$lanes$2$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3123,10 +3123,10 @@ module nmpu$lanes$2$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$2$g_d2
+endmodule // nmpu_core$lanes$2$g_d2
 
 
-module nmpu$lanes$2$h_d1(clock,en,d,q);
+module nmpu_core$lanes$2$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3140,10 +3140,10 @@ module nmpu$lanes$2$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$2$h_d1
+endmodule // nmpu_core$lanes$2$h_d1
 
 
-module nmpu$lanes$2$h_d2(clock,en,d,q);
+module nmpu_core$lanes$2$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3157,10 +3157,10 @@ module nmpu$lanes$2$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$2$h_d2
+endmodule // nmpu_core$lanes$2$h_d2
 
 
-module nmpu$lanes$2$requantize(clock,en,z,y);
+module nmpu_core$lanes$2$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -3179,15 +3179,15 @@ module nmpu$lanes$2$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$2$requantize$activation activation(
+    nmpu_core$lanes$2$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$2$requantize$quantize quantize(
+    nmpu_core$lanes$2$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$2$requantize$result result(
+    nmpu_core$lanes$2$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -3204,10 +3204,10 @@ module nmpu$lanes$2$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$2$requantize
+endmodule // nmpu_core$lanes$2$requantize
 
 
-module nmpu$lanes$2$requantize$activation(z,a);
+module nmpu_core$lanes$2$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -3219,10 +3219,10 @@ module nmpu$lanes$2$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$2$requantize$activation
+endmodule // nmpu_core$lanes$2$requantize$activation
 
 
-module nmpu$lanes$2$requantize$quantize(t,r);
+module nmpu_core$lanes$2$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -3239,10 +3239,10 @@ module nmpu$lanes$2$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$2$requantize$quantize
+endmodule // nmpu_core$lanes$2$requantize$quantize
 
 
-module nmpu$lanes$2$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$2$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3256,10 +3256,10 @@ module nmpu$lanes$2$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$2$requantize$result
+endmodule // nmpu_core$lanes$2$requantize$result
 
 
-module nmpu$lanes$2$x_reg(clock,en,d,q);
+module nmpu_core$lanes$2$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3269,10 +3269,10 @@ module nmpu$lanes$2$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$2$x_reg
+endmodule // nmpu_core$lanes$2$x_reg
 
 
-module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -3340,7 +3340,7 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$3$banks banks(
+    nmpu_core$lanes$3$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -3354,13 +3354,13 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$3$x_reg x_reg(
+    nmpu_core$lanes$3$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$3$affine affine(
+    nmpu_core$lanes$3$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -3368,31 +3368,31 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$3$g_d1 g_d1(
+    nmpu_core$lanes$3$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$3$g_d2 g_d2(
+    nmpu_core$lanes$3$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$3$h_d1 h_d1(
+    nmpu_core$lanes$3$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$3$h_d2 h_d2(
+    nmpu_core$lanes$3$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$3$batch_norm batch_norm(
+    nmpu_core$lanes$3$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -3400,7 +3400,7 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$3$requantize requantize(
+    nmpu_core$lanes$3$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -3453,10 +3453,10 @@ module nmpu$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$3
+endmodule // nmpu_core$lanes$3
 
 
-module nmpu$lanes$3$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$3$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -3483,23 +3483,23 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$3$affine$multiply_add multiply_add(
+    nmpu_core$lanes$3$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$3$affine$sum sum(
+    nmpu_core$lanes$3$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$3$affine$quantize quantize(
+    nmpu_core$lanes$3$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$3$affine$result$0 result$0(
+    nmpu_core$lanes$3$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -3521,10 +3521,10 @@ module nmpu$lanes$3$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$3$affine
+endmodule // nmpu_core$lanes$3$affine
 
 
-module nmpu$lanes$3$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$3$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -3542,10 +3542,10 @@ module nmpu$lanes$3$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$3$affine$multiply_add
+endmodule // nmpu_core$lanes$3$affine$multiply_add
 
 
-module nmpu$lanes$3$affine$quantize(t,r);
+module nmpu_core$lanes$3$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -3563,10 +3563,10 @@ module nmpu$lanes$3$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$3$affine$quantize
+endmodule // nmpu_core$lanes$3$affine$quantize
 
 
-module nmpu$lanes$3$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$3$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3580,10 +3580,10 @@ module nmpu$lanes$3$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$3$affine$result$0
+endmodule // nmpu_core$lanes$3$affine$result$0
 
 
-module nmpu$lanes$3$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$3$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3597,10 +3597,10 @@ module nmpu$lanes$3$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$3$affine$sum
+endmodule // nmpu_core$lanes$3$affine$sum
 
 
-module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -3657,7 +3657,7 @@ module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$3$banks$bank_a bank_a(
+    nmpu_core$lanes$3$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -3666,7 +3666,7 @@ module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$3$banks$bank_b bank_b(
+    nmpu_core$lanes$3$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -3675,7 +3675,7 @@ module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$3$banks$bank_g bank_g(
+    nmpu_core$lanes$3$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -3684,7 +3684,7 @@ module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$3$banks$bank_h bank_h(
+    nmpu_core$lanes$3$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -3727,10 +3727,10 @@ module nmpu$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$3$banks
+endmodule // nmpu_core$lanes$3$banks
 
 
-module nmpu$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3750,10 +3750,10 @@ module nmpu$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$3$banks$bank_a
+endmodule // nmpu_core$lanes$3$banks$bank_a
 
 
-module nmpu$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3773,10 +3773,10 @@ module nmpu$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$3$banks$bank_b
+endmodule // nmpu_core$lanes$3$banks$bank_b
 
 
-module nmpu$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3796,10 +3796,10 @@ module nmpu$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$3$banks$bank_g
+endmodule // nmpu_core$lanes$3$banks$bank_g
 
 
-module nmpu$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3819,10 +3819,10 @@ module nmpu$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$3$banks$bank_h
+endmodule // nmpu_core$lanes$3$banks$bank_h
 
 
-module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$3$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -3849,23 +3849,23 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$3$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$3$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$3$batch_norm$sum sum(
+    nmpu_core$lanes$3$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$3$batch_norm$quantize quantize(
+    nmpu_core$lanes$3$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$3$batch_norm$result$0 result$0(
+    nmpu_core$lanes$3$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -3887,10 +3887,10 @@ module nmpu$lanes$3$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$3$batch_norm
+endmodule // nmpu_core$lanes$3$batch_norm
 
 
-module nmpu$lanes$3$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$3$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -3908,10 +3908,10 @@ module nmpu$lanes$3$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$3$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$3$batch_norm$multiply_add
 
 
-module nmpu$lanes$3$batch_norm$quantize(t,r);
+module nmpu_core$lanes$3$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -3929,10 +3929,10 @@ module nmpu$lanes$3$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$3$batch_norm$quantize
+endmodule // nmpu_core$lanes$3$batch_norm$quantize
 
 
-module nmpu$lanes$3$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$3$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3946,10 +3946,10 @@ module nmpu$lanes$3$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$3$batch_norm$result$0
+endmodule // nmpu_core$lanes$3$batch_norm$result$0
 
 
-module nmpu$lanes$3$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$3$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3963,10 +3963,10 @@ module nmpu$lanes$3$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$3$batch_norm$sum
+endmodule // nmpu_core$lanes$3$batch_norm$sum
 
 
-module nmpu$lanes$3$g_d1(clock,en,d,q);
+module nmpu_core$lanes$3$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3980,10 +3980,10 @@ module nmpu$lanes$3$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$3$g_d1
+endmodule // nmpu_core$lanes$3$g_d1
 
 
-module nmpu$lanes$3$g_d2(clock,en,d,q);
+module nmpu_core$lanes$3$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3997,10 +3997,10 @@ module nmpu$lanes$3$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$3$g_d2
+endmodule // nmpu_core$lanes$3$g_d2
 
 
-module nmpu$lanes$3$h_d1(clock,en,d,q);
+module nmpu_core$lanes$3$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4014,10 +4014,10 @@ module nmpu$lanes$3$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$3$h_d1
+endmodule // nmpu_core$lanes$3$h_d1
 
 
-module nmpu$lanes$3$h_d2(clock,en,d,q);
+module nmpu_core$lanes$3$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4031,10 +4031,10 @@ module nmpu$lanes$3$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$3$h_d2
+endmodule // nmpu_core$lanes$3$h_d2
 
 
-module nmpu$lanes$3$requantize(clock,en,z,y);
+module nmpu_core$lanes$3$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -4053,15 +4053,15 @@ module nmpu$lanes$3$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$3$requantize$activation activation(
+    nmpu_core$lanes$3$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$3$requantize$quantize quantize(
+    nmpu_core$lanes$3$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$3$requantize$result result(
+    nmpu_core$lanes$3$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -4078,10 +4078,10 @@ module nmpu$lanes$3$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$3$requantize
+endmodule // nmpu_core$lanes$3$requantize
 
 
-module nmpu$lanes$3$requantize$activation(z,a);
+module nmpu_core$lanes$3$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -4093,10 +4093,10 @@ module nmpu$lanes$3$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$3$requantize$activation
+endmodule // nmpu_core$lanes$3$requantize$activation
 
 
-module nmpu$lanes$3$requantize$quantize(t,r);
+module nmpu_core$lanes$3$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -4113,10 +4113,10 @@ module nmpu$lanes$3$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$3$requantize$quantize
+endmodule // nmpu_core$lanes$3$requantize$quantize
 
 
-module nmpu$lanes$3$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$3$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4130,10 +4130,10 @@ module nmpu$lanes$3$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$3$requantize$result
+endmodule // nmpu_core$lanes$3$requantize$result
 
 
-module nmpu$lanes$3$x_reg(clock,en,d,q);
+module nmpu_core$lanes$3$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4143,10 +4143,10 @@ module nmpu$lanes$3$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$3$x_reg
+endmodule // nmpu_core$lanes$3$x_reg
 
 
-module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -4214,7 +4214,7 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$4$banks banks(
+    nmpu_core$lanes$4$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -4228,13 +4228,13 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$4$x_reg x_reg(
+    nmpu_core$lanes$4$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$4$affine affine(
+    nmpu_core$lanes$4$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -4242,31 +4242,31 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$4$g_d1 g_d1(
+    nmpu_core$lanes$4$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$4$g_d2 g_d2(
+    nmpu_core$lanes$4$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$4$h_d1 h_d1(
+    nmpu_core$lanes$4$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$4$h_d2 h_d2(
+    nmpu_core$lanes$4$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$4$batch_norm batch_norm(
+    nmpu_core$lanes$4$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -4274,7 +4274,7 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$4$requantize requantize(
+    nmpu_core$lanes$4$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -4327,10 +4327,10 @@ module nmpu$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$4
+endmodule // nmpu_core$lanes$4
 
 
-module nmpu$lanes$4$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$4$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -4357,23 +4357,23 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$4$affine$multiply_add multiply_add(
+    nmpu_core$lanes$4$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$4$affine$sum sum(
+    nmpu_core$lanes$4$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$4$affine$quantize quantize(
+    nmpu_core$lanes$4$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$4$affine$result$0 result$0(
+    nmpu_core$lanes$4$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -4395,10 +4395,10 @@ module nmpu$lanes$4$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$4$affine
+endmodule // nmpu_core$lanes$4$affine
 
 
-module nmpu$lanes$4$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$4$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -4416,10 +4416,10 @@ module nmpu$lanes$4$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$4$affine$multiply_add
+endmodule // nmpu_core$lanes$4$affine$multiply_add
 
 
-module nmpu$lanes$4$affine$quantize(t,r);
+module nmpu_core$lanes$4$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -4437,10 +4437,10 @@ module nmpu$lanes$4$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$4$affine$quantize
+endmodule // nmpu_core$lanes$4$affine$quantize
 
 
-module nmpu$lanes$4$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$4$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4454,10 +4454,10 @@ module nmpu$lanes$4$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$4$affine$result$0
+endmodule // nmpu_core$lanes$4$affine$result$0
 
 
-module nmpu$lanes$4$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$4$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4471,10 +4471,10 @@ module nmpu$lanes$4$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$4$affine$sum
+endmodule // nmpu_core$lanes$4$affine$sum
 
 
-module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -4531,7 +4531,7 @@ module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$4$banks$bank_a bank_a(
+    nmpu_core$lanes$4$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -4540,7 +4540,7 @@ module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$4$banks$bank_b bank_b(
+    nmpu_core$lanes$4$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -4549,7 +4549,7 @@ module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$4$banks$bank_g bank_g(
+    nmpu_core$lanes$4$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -4558,7 +4558,7 @@ module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$4$banks$bank_h bank_h(
+    nmpu_core$lanes$4$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -4601,10 +4601,10 @@ module nmpu$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$4$banks
+endmodule // nmpu_core$lanes$4$banks
 
 
-module nmpu$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4624,10 +4624,10 @@ module nmpu$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$4$banks$bank_a
+endmodule // nmpu_core$lanes$4$banks$bank_a
 
 
-module nmpu$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4647,10 +4647,10 @@ module nmpu$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$4$banks$bank_b
+endmodule // nmpu_core$lanes$4$banks$bank_b
 
 
-module nmpu$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4670,10 +4670,10 @@ module nmpu$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$4$banks$bank_g
+endmodule // nmpu_core$lanes$4$banks$bank_g
 
 
-module nmpu$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4693,10 +4693,10 @@ module nmpu$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$4$banks$bank_h
+endmodule // nmpu_core$lanes$4$banks$bank_h
 
 
-module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$4$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -4723,23 +4723,23 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$4$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$4$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$4$batch_norm$sum sum(
+    nmpu_core$lanes$4$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$4$batch_norm$quantize quantize(
+    nmpu_core$lanes$4$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$4$batch_norm$result$0 result$0(
+    nmpu_core$lanes$4$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -4761,10 +4761,10 @@ module nmpu$lanes$4$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$4$batch_norm
+endmodule // nmpu_core$lanes$4$batch_norm
 
 
-module nmpu$lanes$4$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$4$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -4782,10 +4782,10 @@ module nmpu$lanes$4$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$4$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$4$batch_norm$multiply_add
 
 
-module nmpu$lanes$4$batch_norm$quantize(t,r);
+module nmpu_core$lanes$4$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -4803,10 +4803,10 @@ module nmpu$lanes$4$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$4$batch_norm$quantize
+endmodule // nmpu_core$lanes$4$batch_norm$quantize
 
 
-module nmpu$lanes$4$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$4$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4820,10 +4820,10 @@ module nmpu$lanes$4$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$4$batch_norm$result$0
+endmodule // nmpu_core$lanes$4$batch_norm$result$0
 
 
-module nmpu$lanes$4$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$4$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4837,10 +4837,10 @@ module nmpu$lanes$4$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$4$batch_norm$sum
+endmodule // nmpu_core$lanes$4$batch_norm$sum
 
 
-module nmpu$lanes$4$g_d1(clock,en,d,q);
+module nmpu_core$lanes$4$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4854,10 +4854,10 @@ module nmpu$lanes$4$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$4$g_d1
+endmodule // nmpu_core$lanes$4$g_d1
 
 
-module nmpu$lanes$4$g_d2(clock,en,d,q);
+module nmpu_core$lanes$4$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4871,10 +4871,10 @@ module nmpu$lanes$4$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$4$g_d2
+endmodule // nmpu_core$lanes$4$g_d2
 
 
-module nmpu$lanes$4$h_d1(clock,en,d,q);
+module nmpu_core$lanes$4$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4888,10 +4888,10 @@ module nmpu$lanes$4$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$4$h_d1
+endmodule // nmpu_core$lanes$4$h_d1
 
 
-module nmpu$lanes$4$h_d2(clock,en,d,q);
+module nmpu_core$lanes$4$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4905,10 +4905,10 @@ module nmpu$lanes$4$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$4$h_d2
+endmodule // nmpu_core$lanes$4$h_d2
 
 
-module nmpu$lanes$4$requantize(clock,en,z,y);
+module nmpu_core$lanes$4$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -4927,15 +4927,15 @@ module nmpu$lanes$4$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$4$requantize$activation activation(
+    nmpu_core$lanes$4$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$4$requantize$quantize quantize(
+    nmpu_core$lanes$4$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$4$requantize$result result(
+    nmpu_core$lanes$4$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -4952,10 +4952,10 @@ module nmpu$lanes$4$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$4$requantize
+endmodule // nmpu_core$lanes$4$requantize
 
 
-module nmpu$lanes$4$requantize$activation(z,a);
+module nmpu_core$lanes$4$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -4967,10 +4967,10 @@ module nmpu$lanes$4$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$4$requantize$activation
+endmodule // nmpu_core$lanes$4$requantize$activation
 
 
-module nmpu$lanes$4$requantize$quantize(t,r);
+module nmpu_core$lanes$4$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -4987,10 +4987,10 @@ module nmpu$lanes$4$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$4$requantize$quantize
+endmodule // nmpu_core$lanes$4$requantize$quantize
 
 
-module nmpu$lanes$4$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$4$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5004,10 +5004,10 @@ module nmpu$lanes$4$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$4$requantize$result
+endmodule // nmpu_core$lanes$4$requantize$result
 
 
-module nmpu$lanes$4$x_reg(clock,en,d,q);
+module nmpu_core$lanes$4$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5017,10 +5017,10 @@ module nmpu$lanes$4$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$4$x_reg
+endmodule // nmpu_core$lanes$4$x_reg
 
 
-module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -5088,7 +5088,7 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$5$banks banks(
+    nmpu_core$lanes$5$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -5102,13 +5102,13 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$5$x_reg x_reg(
+    nmpu_core$lanes$5$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$5$affine affine(
+    nmpu_core$lanes$5$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -5116,31 +5116,31 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$5$g_d1 g_d1(
+    nmpu_core$lanes$5$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$5$g_d2 g_d2(
+    nmpu_core$lanes$5$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$5$h_d1 h_d1(
+    nmpu_core$lanes$5$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$5$h_d2 h_d2(
+    nmpu_core$lanes$5$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$5$batch_norm batch_norm(
+    nmpu_core$lanes$5$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -5148,7 +5148,7 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$5$requantize requantize(
+    nmpu_core$lanes$5$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -5201,10 +5201,10 @@ module nmpu$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$5
+endmodule // nmpu_core$lanes$5
 
 
-module nmpu$lanes$5$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$5$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -5231,23 +5231,23 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$5$affine$multiply_add multiply_add(
+    nmpu_core$lanes$5$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$5$affine$sum sum(
+    nmpu_core$lanes$5$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$5$affine$quantize quantize(
+    nmpu_core$lanes$5$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$5$affine$result$0 result$0(
+    nmpu_core$lanes$5$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -5269,10 +5269,10 @@ module nmpu$lanes$5$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$5$affine
+endmodule // nmpu_core$lanes$5$affine
 
 
-module nmpu$lanes$5$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$5$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -5290,10 +5290,10 @@ module nmpu$lanes$5$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$5$affine$multiply_add
+endmodule // nmpu_core$lanes$5$affine$multiply_add
 
 
-module nmpu$lanes$5$affine$quantize(t,r);
+module nmpu_core$lanes$5$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -5311,10 +5311,10 @@ module nmpu$lanes$5$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$5$affine$quantize
+endmodule // nmpu_core$lanes$5$affine$quantize
 
 
-module nmpu$lanes$5$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$5$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5328,10 +5328,10 @@ module nmpu$lanes$5$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$5$affine$result$0
+endmodule // nmpu_core$lanes$5$affine$result$0
 
 
-module nmpu$lanes$5$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$5$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5345,10 +5345,10 @@ module nmpu$lanes$5$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$5$affine$sum
+endmodule // nmpu_core$lanes$5$affine$sum
 
 
-module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -5405,7 +5405,7 @@ module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$5$banks$bank_a bank_a(
+    nmpu_core$lanes$5$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -5414,7 +5414,7 @@ module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$5$banks$bank_b bank_b(
+    nmpu_core$lanes$5$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -5423,7 +5423,7 @@ module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$5$banks$bank_g bank_g(
+    nmpu_core$lanes$5$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -5432,7 +5432,7 @@ module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$5$banks$bank_h bank_h(
+    nmpu_core$lanes$5$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -5475,10 +5475,10 @@ module nmpu$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$5$banks
+endmodule // nmpu_core$lanes$5$banks
 
 
-module nmpu$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5498,10 +5498,10 @@ module nmpu$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$5$banks$bank_a
+endmodule // nmpu_core$lanes$5$banks$bank_a
 
 
-module nmpu$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5521,10 +5521,10 @@ module nmpu$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$5$banks$bank_b
+endmodule // nmpu_core$lanes$5$banks$bank_b
 
 
-module nmpu$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5544,10 +5544,10 @@ module nmpu$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$5$banks$bank_g
+endmodule // nmpu_core$lanes$5$banks$bank_g
 
 
-module nmpu$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -5567,10 +5567,10 @@ module nmpu$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$5$banks$bank_h
+endmodule // nmpu_core$lanes$5$banks$bank_h
 
 
-module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$5$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -5597,23 +5597,23 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$5$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$5$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$5$batch_norm$sum sum(
+    nmpu_core$lanes$5$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$5$batch_norm$quantize quantize(
+    nmpu_core$lanes$5$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$5$batch_norm$result$0 result$0(
+    nmpu_core$lanes$5$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -5635,10 +5635,10 @@ module nmpu$lanes$5$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$5$batch_norm
+endmodule // nmpu_core$lanes$5$batch_norm
 
 
-module nmpu$lanes$5$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$5$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -5656,10 +5656,10 @@ module nmpu$lanes$5$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$5$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$5$batch_norm$multiply_add
 
 
-module nmpu$lanes$5$batch_norm$quantize(t,r);
+module nmpu_core$lanes$5$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -5677,10 +5677,10 @@ module nmpu$lanes$5$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$5$batch_norm$quantize
+endmodule // nmpu_core$lanes$5$batch_norm$quantize
 
 
-module nmpu$lanes$5$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$5$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5694,10 +5694,10 @@ module nmpu$lanes$5$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$5$batch_norm$result$0
+endmodule // nmpu_core$lanes$5$batch_norm$result$0
 
 
-module nmpu$lanes$5$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$5$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5711,10 +5711,10 @@ module nmpu$lanes$5$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$5$batch_norm$sum
+endmodule // nmpu_core$lanes$5$batch_norm$sum
 
 
-module nmpu$lanes$5$g_d1(clock,en,d,q);
+module nmpu_core$lanes$5$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5728,10 +5728,10 @@ module nmpu$lanes$5$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$5$g_d1
+endmodule // nmpu_core$lanes$5$g_d1
 
 
-module nmpu$lanes$5$g_d2(clock,en,d,q);
+module nmpu_core$lanes$5$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5745,10 +5745,10 @@ module nmpu$lanes$5$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$5$g_d2
+endmodule // nmpu_core$lanes$5$g_d2
 
 
-module nmpu$lanes$5$h_d1(clock,en,d,q);
+module nmpu_core$lanes$5$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5762,10 +5762,10 @@ module nmpu$lanes$5$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$5$h_d1
+endmodule // nmpu_core$lanes$5$h_d1
 
 
-module nmpu$lanes$5$h_d2(clock,en,d,q);
+module nmpu_core$lanes$5$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5779,10 +5779,10 @@ module nmpu$lanes$5$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$5$h_d2
+endmodule // nmpu_core$lanes$5$h_d2
 
 
-module nmpu$lanes$5$requantize(clock,en,z,y);
+module nmpu_core$lanes$5$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -5801,15 +5801,15 @@ module nmpu$lanes$5$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$5$requantize$activation activation(
+    nmpu_core$lanes$5$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$5$requantize$quantize quantize(
+    nmpu_core$lanes$5$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$5$requantize$result result(
+    nmpu_core$lanes$5$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -5826,10 +5826,10 @@ module nmpu$lanes$5$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$5$requantize
+endmodule // nmpu_core$lanes$5$requantize
 
 
-module nmpu$lanes$5$requantize$activation(z,a);
+module nmpu_core$lanes$5$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -5841,10 +5841,10 @@ module nmpu$lanes$5$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$5$requantize$activation
+endmodule // nmpu_core$lanes$5$requantize$activation
 
 
-module nmpu$lanes$5$requantize$quantize(t,r);
+module nmpu_core$lanes$5$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -5861,10 +5861,10 @@ module nmpu$lanes$5$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$5$requantize$quantize
+endmodule // nmpu_core$lanes$5$requantize$quantize
 
 
-module nmpu$lanes$5$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$5$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5878,10 +5878,10 @@ module nmpu$lanes$5$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$5$requantize$result
+endmodule // nmpu_core$lanes$5$requantize$result
 
 
-module nmpu$lanes$5$x_reg(clock,en,d,q);
+module nmpu_core$lanes$5$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5891,10 +5891,10 @@ module nmpu$lanes$5$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$5$x_reg
+endmodule // nmpu_core$lanes$5$x_reg
 
 
-module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -5962,7 +5962,7 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$6$banks banks(
+    nmpu_core$lanes$6$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -5976,13 +5976,13 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$6$x_reg x_reg(
+    nmpu_core$lanes$6$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$6$affine affine(
+    nmpu_core$lanes$6$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -5990,31 +5990,31 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$6$g_d1 g_d1(
+    nmpu_core$lanes$6$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$6$g_d2 g_d2(
+    nmpu_core$lanes$6$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$6$h_d1 h_d1(
+    nmpu_core$lanes$6$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$6$h_d2 h_d2(
+    nmpu_core$lanes$6$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$6$batch_norm batch_norm(
+    nmpu_core$lanes$6$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -6022,7 +6022,7 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$6$requantize requantize(
+    nmpu_core$lanes$6$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -6075,10 +6075,10 @@ module nmpu$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$6
+endmodule // nmpu_core$lanes$6
 
 
-module nmpu$lanes$6$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$6$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -6105,23 +6105,23 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$6$affine$multiply_add multiply_add(
+    nmpu_core$lanes$6$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$6$affine$sum sum(
+    nmpu_core$lanes$6$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$6$affine$quantize quantize(
+    nmpu_core$lanes$6$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$6$affine$result$0 result$0(
+    nmpu_core$lanes$6$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -6143,10 +6143,10 @@ module nmpu$lanes$6$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$6$affine
+endmodule // nmpu_core$lanes$6$affine
 
 
-module nmpu$lanes$6$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$6$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -6164,10 +6164,10 @@ module nmpu$lanes$6$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$6$affine$multiply_add
+endmodule // nmpu_core$lanes$6$affine$multiply_add
 
 
-module nmpu$lanes$6$affine$quantize(t,r);
+module nmpu_core$lanes$6$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -6185,10 +6185,10 @@ module nmpu$lanes$6$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$6$affine$quantize
+endmodule // nmpu_core$lanes$6$affine$quantize
 
 
-module nmpu$lanes$6$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$6$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6202,10 +6202,10 @@ module nmpu$lanes$6$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$6$affine$result$0
+endmodule // nmpu_core$lanes$6$affine$result$0
 
 
-module nmpu$lanes$6$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$6$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6219,10 +6219,10 @@ module nmpu$lanes$6$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$6$affine$sum
+endmodule // nmpu_core$lanes$6$affine$sum
 
 
-module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -6279,7 +6279,7 @@ module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$6$banks$bank_a bank_a(
+    nmpu_core$lanes$6$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -6288,7 +6288,7 @@ module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$6$banks$bank_b bank_b(
+    nmpu_core$lanes$6$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -6297,7 +6297,7 @@ module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$6$banks$bank_g bank_g(
+    nmpu_core$lanes$6$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -6306,7 +6306,7 @@ module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$6$banks$bank_h bank_h(
+    nmpu_core$lanes$6$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -6349,10 +6349,10 @@ module nmpu$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$6$banks
+endmodule // nmpu_core$lanes$6$banks
 
 
-module nmpu$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6372,10 +6372,10 @@ module nmpu$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$6$banks$bank_a
+endmodule // nmpu_core$lanes$6$banks$bank_a
 
 
-module nmpu$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6395,10 +6395,10 @@ module nmpu$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$6$banks$bank_b
+endmodule // nmpu_core$lanes$6$banks$bank_b
 
 
-module nmpu$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6418,10 +6418,10 @@ module nmpu$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$6$banks$bank_g
+endmodule // nmpu_core$lanes$6$banks$bank_g
 
 
-module nmpu$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6441,10 +6441,10 @@ module nmpu$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$6$banks$bank_h
+endmodule // nmpu_core$lanes$6$banks$bank_h
 
 
-module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$6$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -6471,23 +6471,23 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$6$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$6$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$6$batch_norm$sum sum(
+    nmpu_core$lanes$6$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$6$batch_norm$quantize quantize(
+    nmpu_core$lanes$6$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$6$batch_norm$result$0 result$0(
+    nmpu_core$lanes$6$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -6509,10 +6509,10 @@ module nmpu$lanes$6$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$6$batch_norm
+endmodule // nmpu_core$lanes$6$batch_norm
 
 
-module nmpu$lanes$6$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$6$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -6530,10 +6530,10 @@ module nmpu$lanes$6$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$6$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$6$batch_norm$multiply_add
 
 
-module nmpu$lanes$6$batch_norm$quantize(t,r);
+module nmpu_core$lanes$6$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -6551,10 +6551,10 @@ module nmpu$lanes$6$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$6$batch_norm$quantize
+endmodule // nmpu_core$lanes$6$batch_norm$quantize
 
 
-module nmpu$lanes$6$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$6$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6568,10 +6568,10 @@ module nmpu$lanes$6$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$6$batch_norm$result$0
+endmodule // nmpu_core$lanes$6$batch_norm$result$0
 
 
-module nmpu$lanes$6$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$6$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6585,10 +6585,10 @@ module nmpu$lanes$6$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$6$batch_norm$sum
+endmodule // nmpu_core$lanes$6$batch_norm$sum
 
 
-module nmpu$lanes$6$g_d1(clock,en,d,q);
+module nmpu_core$lanes$6$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6602,10 +6602,10 @@ module nmpu$lanes$6$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$6$g_d1
+endmodule // nmpu_core$lanes$6$g_d1
 
 
-module nmpu$lanes$6$g_d2(clock,en,d,q);
+module nmpu_core$lanes$6$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6619,10 +6619,10 @@ module nmpu$lanes$6$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$6$g_d2
+endmodule // nmpu_core$lanes$6$g_d2
 
 
-module nmpu$lanes$6$h_d1(clock,en,d,q);
+module nmpu_core$lanes$6$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6636,10 +6636,10 @@ module nmpu$lanes$6$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$6$h_d1
+endmodule // nmpu_core$lanes$6$h_d1
 
 
-module nmpu$lanes$6$h_d2(clock,en,d,q);
+module nmpu_core$lanes$6$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6653,10 +6653,10 @@ module nmpu$lanes$6$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$6$h_d2
+endmodule // nmpu_core$lanes$6$h_d2
 
 
-module nmpu$lanes$6$requantize(clock,en,z,y);
+module nmpu_core$lanes$6$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -6675,15 +6675,15 @@ module nmpu$lanes$6$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$6$requantize$activation activation(
+    nmpu_core$lanes$6$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$6$requantize$quantize quantize(
+    nmpu_core$lanes$6$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$6$requantize$result result(
+    nmpu_core$lanes$6$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -6700,10 +6700,10 @@ module nmpu$lanes$6$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$6$requantize
+endmodule // nmpu_core$lanes$6$requantize
 
 
-module nmpu$lanes$6$requantize$activation(z,a);
+module nmpu_core$lanes$6$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -6715,10 +6715,10 @@ module nmpu$lanes$6$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$6$requantize$activation
+endmodule // nmpu_core$lanes$6$requantize$activation
 
 
-module nmpu$lanes$6$requantize$quantize(t,r);
+module nmpu_core$lanes$6$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -6735,10 +6735,10 @@ module nmpu$lanes$6$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$6$requantize$quantize
+endmodule // nmpu_core$lanes$6$requantize$quantize
 
 
-module nmpu$lanes$6$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$6$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6752,10 +6752,10 @@ module nmpu$lanes$6$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$6$requantize$result
+endmodule // nmpu_core$lanes$6$requantize$result
 
 
-module nmpu$lanes$6$x_reg(clock,en,d,q);
+module nmpu_core$lanes$6$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6765,10 +6765,10 @@ module nmpu$lanes$6$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$6$x_reg
+endmodule // nmpu_core$lanes$6$x_reg
 
 
-module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -6836,7 +6836,7 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     wire  [15:0] requantize$y;
     
     // Sub module instances
-    nmpu$lanes$7$banks banks(
+    nmpu_core$lanes$7$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -6850,13 +6850,13 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu$lanes$7$x_reg x_reg(
+    nmpu_core$lanes$7$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu$lanes$7$affine affine(
+    nmpu_core$lanes$7$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -6864,31 +6864,31 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu$lanes$7$g_d1 g_d1(
+    nmpu_core$lanes$7$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu$lanes$7$g_d2 g_d2(
+    nmpu_core$lanes$7$g_d2 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu$lanes$7$h_d1 h_d1(
+    nmpu_core$lanes$7$h_d1 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu$lanes$7$h_d2 h_d2(
+    nmpu_core$lanes$7$h_d2 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu$lanes$7$batch_norm batch_norm(
+    nmpu_core$lanes$7$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -6896,7 +6896,7 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu$lanes$7$requantize requantize(
+    nmpu_core$lanes$7$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -6949,10 +6949,10 @@ module nmpu$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
         y = requantize$y;
     end
     
-endmodule // nmpu$lanes$7
+endmodule // nmpu_core$lanes$7
 
 
-module nmpu$lanes$7$affine(clock,en,v,k,o,r);
+module nmpu_core$lanes$7$affine(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -6979,23 +6979,23 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$7$affine$multiply_add multiply_add(
+    nmpu_core$lanes$7$affine$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$7$affine$sum sum(
+    nmpu_core$lanes$7$affine$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$7$affine$quantize quantize(
+    nmpu_core$lanes$7$affine$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$7$affine$result$0 result$0(
+    nmpu_core$lanes$7$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -7017,10 +7017,10 @@ module nmpu$lanes$7$affine(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$7$affine
+endmodule // nmpu_core$lanes$7$affine
 
 
-module nmpu$lanes$7$affine$multiply_add(v,k,o,t);
+module nmpu_core$lanes$7$affine$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -7038,10 +7038,10 @@ module nmpu$lanes$7$affine$multiply_add(v,k,o,t);
     wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
     always @(*) t = {{36{sum[27]}}, sum};
     wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu$lanes$7$affine$multiply_add
+endmodule // nmpu_core$lanes$7$affine$multiply_add
 
 
-module nmpu$lanes$7$affine$quantize(t,r);
+module nmpu_core$lanes$7$affine$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -7059,10 +7059,10 @@ module nmpu$lanes$7$affine$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu$lanes$7$affine$quantize
+endmodule // nmpu_core$lanes$7$affine$quantize
 
 
-module nmpu$lanes$7$affine$result$0(clock,en,d,q);
+module nmpu_core$lanes$7$affine$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7076,10 +7076,10 @@ module nmpu$lanes$7$affine$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$7$affine$result$0
+endmodule // nmpu_core$lanes$7$affine$result$0
 
 
-module nmpu$lanes$7$affine$sum(clock,en,d,q);
+module nmpu_core$lanes$7$affine$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7093,10 +7093,10 @@ module nmpu$lanes$7$affine$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[27:0];
     always @(*) q = {{36{held[27]}}, held};
     wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu$lanes$7$affine$sum
+endmodule // nmpu_core$lanes$7$affine$sum
 
 
-module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -7153,7 +7153,7 @@ module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
     reg  mine;
     
     // Sub module instances
-    nmpu$lanes$7$banks$bank_a bank_a(
+    nmpu_core$lanes$7$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -7162,7 +7162,7 @@ module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu$lanes$7$banks$bank_b bank_b(
+    nmpu_core$lanes$7$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -7171,7 +7171,7 @@ module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu$lanes$7$banks$bank_g bank_g(
+    nmpu_core$lanes$7$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -7180,7 +7180,7 @@ module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu$lanes$7$banks$bank_h bank_h(
+    nmpu_core$lanes$7$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -7223,10 +7223,10 @@ module nmpu$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu$lanes$7$banks
+endmodule // nmpu_core$lanes$7$banks
 
 
-module nmpu$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7246,10 +7246,10 @@ module nmpu$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$7$banks$bank_a
+endmodule // nmpu_core$lanes$7$banks$bank_a
 
 
-module nmpu$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7269,10 +7269,10 @@ module nmpu$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {18'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu$lanes$7$banks$bank_b
+endmodule // nmpu_core$lanes$7$banks$bank_b
 
 
-module nmpu$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7292,10 +7292,10 @@ module nmpu$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {14'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu$lanes$7$banks$bank_g
+endmodule // nmpu_core$lanes$7$banks$bank_g
 
 
-module nmpu$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_core$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -7315,10 +7315,10 @@ module nmpu$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {17'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu$lanes$7$banks$bank_h
+endmodule // nmpu_core$lanes$7$banks$bank_h
 
 
-module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
+module nmpu_core$lanes$7$batch_norm(clock,en,v,k,o,r);
     
     // Module arguments
     input wire  clock;
@@ -7345,23 +7345,23 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
     wire  [63:0] result$0$q;
     
     // Sub module instances
-    nmpu$lanes$7$batch_norm$multiply_add multiply_add(
+    nmpu_core$lanes$7$batch_norm$multiply_add multiply_add(
         .v(multiply_add$v),
         .k(multiply_add$k),
         .o(multiply_add$o),
         .t(multiply_add$t)
     );
-    nmpu$lanes$7$batch_norm$sum sum(
+    nmpu_core$lanes$7$batch_norm$sum sum(
         .clock(sum$clock),
         .en(sum$en),
         .d(sum$d),
         .q(sum$q)
     );
-    nmpu$lanes$7$batch_norm$quantize quantize(
+    nmpu_core$lanes$7$batch_norm$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$7$batch_norm$result$0 result$0(
+    nmpu_core$lanes$7$batch_norm$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -7383,10 +7383,10 @@ module nmpu$lanes$7$batch_norm(clock,en,v,k,o,r);
         r = result$0$q;
     end
     
-endmodule // nmpu$lanes$7$batch_norm
+endmodule // nmpu_core$lanes$7$batch_norm
 
 
-module nmpu$lanes$7$batch_norm$multiply_add(v,k,o,t);
+module nmpu_core$lanes$7$batch_norm$multiply_add(v,k,o,t);
     
     // Module arguments
     input wire  [63:0] v;
@@ -7404,10 +7404,10 @@ module nmpu$lanes$7$batch_norm$multiply_add(v,k,o,t);
     wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
     always @(*) t = {{31{sum[32]}}, sum};
     wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu$lanes$7$batch_norm$multiply_add
+endmodule // nmpu_core$lanes$7$batch_norm$multiply_add
 
 
-module nmpu$lanes$7$batch_norm$quantize(t,r);
+module nmpu_core$lanes$7$batch_norm$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -7425,10 +7425,10 @@ module nmpu$lanes$7$batch_norm$quantize(t,r);
     always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
     always @(*) r = {{49{code[14]}}, code};
     wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu$lanes$7$batch_norm$quantize
+endmodule // nmpu_core$lanes$7$batch_norm$quantize
 
 
-module nmpu$lanes$7$batch_norm$result$0(clock,en,d,q);
+module nmpu_core$lanes$7$batch_norm$result$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7442,10 +7442,10 @@ module nmpu$lanes$7$batch_norm$result$0(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$7$batch_norm$result$0
+endmodule // nmpu_core$lanes$7$batch_norm$result$0
 
 
-module nmpu$lanes$7$batch_norm$sum(clock,en,d,q);
+module nmpu_core$lanes$7$batch_norm$sum(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7459,10 +7459,10 @@ module nmpu$lanes$7$batch_norm$sum(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[32:0];
     always @(*) q = {{31{held[32]}}, held};
     wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu$lanes$7$batch_norm$sum
+endmodule // nmpu_core$lanes$7$batch_norm$sum
 
 
-module nmpu$lanes$7$g_d1(clock,en,d,q);
+module nmpu_core$lanes$7$g_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7476,10 +7476,10 @@ module nmpu$lanes$7$g_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$7$g_d1
+endmodule // nmpu_core$lanes$7$g_d1
 
 
-module nmpu$lanes$7$g_d2(clock,en,d,q);
+module nmpu_core$lanes$7$g_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7493,10 +7493,10 @@ module nmpu$lanes$7$g_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[17:0];
     always @(*) q = {{46{held[17]}}, held};
     wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu$lanes$7$g_d2
+endmodule // nmpu_core$lanes$7$g_d2
 
 
-module nmpu$lanes$7$h_d1(clock,en,d,q);
+module nmpu_core$lanes$7$h_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7510,10 +7510,10 @@ module nmpu$lanes$7$h_d1(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$7$h_d1
+endmodule // nmpu_core$lanes$7$h_d1
 
 
-module nmpu$lanes$7$h_d2(clock,en,d,q);
+module nmpu_core$lanes$7$h_d2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7527,10 +7527,10 @@ module nmpu$lanes$7$h_d2(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[14:0];
     always @(*) q = {{49{held[14]}}, held};
     wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu$lanes$7$h_d2
+endmodule // nmpu_core$lanes$7$h_d2
 
 
-module nmpu$lanes$7$requantize(clock,en,z,y);
+module nmpu_core$lanes$7$requantize(clock,en,z,y);
     
     // Module arguments
     input wire  clock;
@@ -7549,15 +7549,15 @@ module nmpu$lanes$7$requantize(clock,en,z,y);
     wire  [63:0] result$q;
     
     // Sub module instances
-    nmpu$lanes$7$requantize$activation activation(
+    nmpu_core$lanes$7$requantize$activation activation(
         .z(activation$z),
         .a(activation$a)
     );
-    nmpu$lanes$7$requantize$quantize quantize(
+    nmpu_core$lanes$7$requantize$quantize quantize(
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu$lanes$7$requantize$result result(
+    nmpu_core$lanes$7$requantize$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -7574,10 +7574,10 @@ module nmpu$lanes$7$requantize(clock,en,z,y);
         y = ((result$q) & 16'hffff);
     end
     
-endmodule // nmpu$lanes$7$requantize
+endmodule // nmpu_core$lanes$7$requantize
 
 
-module nmpu$lanes$7$requantize$activation(z,a);
+module nmpu_core$lanes$7$requantize$activation(z,a);
     
     // Module arguments
     input wire  [63:0] z;
@@ -7589,10 +7589,10 @@ module nmpu$lanes$7$requantize$activation(z,a);
     wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
     always @(*) a = {{49{act[14]}}, act};
     wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu$lanes$7$requantize$activation
+endmodule // nmpu_core$lanes$7$requantize$activation
 
 
-module nmpu$lanes$7$requantize$quantize(t,r);
+module nmpu_core$lanes$7$requantize$quantize(t,r);
     
     // Module arguments
     input wire  [63:0] t;
@@ -7609,10 +7609,10 @@ module nmpu$lanes$7$requantize$quantize(t,r);
     always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
     always @(*) r = {57'd0, code};
     wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu$lanes$7$requantize$quantize
+endmodule // nmpu_core$lanes$7$requantize$quantize
 
 
-module nmpu$lanes$7$requantize$result(clock,en,d,q);
+module nmpu_core$lanes$7$requantize$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7626,10 +7626,10 @@ module nmpu$lanes$7$requantize$result(clock,en,d,q);
     always @(posedge clock) if (en) held <= d[6:0];
     always @(*) q = {57'd0, held};
     wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu$lanes$7$requantize$result
+endmodule // nmpu_core$lanes$7$requantize$result
 
 
-module nmpu$lanes$7$x_reg(clock,en,d,q);
+module nmpu_core$lanes$7$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7639,10 +7639,10 @@ module nmpu$lanes$7$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu$lanes$7$x_reg
+endmodule // nmpu_core$lanes$7$x_reg
 
 
-module nmpu$valid$0(clock,reset,en,d,q);
+module nmpu_core$valid$0(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7653,10 +7653,10 @@ module nmpu$valid$0(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$0
+endmodule // nmpu_core$valid$0
 
 
-module nmpu$valid$1(clock,reset,en,d,q);
+module nmpu_core$valid$1(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7667,10 +7667,10 @@ module nmpu$valid$1(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$1
+endmodule // nmpu_core$valid$1
 
 
-module nmpu$valid$2(clock,reset,en,d,q);
+module nmpu_core$valid$2(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7681,10 +7681,10 @@ module nmpu$valid$2(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$2
+endmodule // nmpu_core$valid$2
 
 
-module nmpu$valid$3(clock,reset,en,d,q);
+module nmpu_core$valid$3(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7695,10 +7695,10 @@ module nmpu$valid$3(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$3
+endmodule // nmpu_core$valid$3
 
 
-module nmpu$valid$4(clock,reset,en,d,q);
+module nmpu_core$valid$4(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7709,10 +7709,10 @@ module nmpu$valid$4(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$4
+endmodule // nmpu_core$valid$4
 
 
-module nmpu$valid$5(clock,reset,en,d,q);
+module nmpu_core$valid$5(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7723,4 +7723,53 @@ module nmpu$valid$5(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu$valid$5
+endmodule // nmpu_core$valid$5
+
+// The documented top: `nmpu_core` (rust-hdl) with each family of lane ports as one packed
+// bus, lane i in bits [w*i + w-1 : w*i].
+module nmpu(clock, reset, s_valid, s_ready, s_col, s_x, m_valid, m_ready, m_col, m_y, cfg_we, cfg_sel, cfg_col, cfg_data);
+    input wire clock;
+    input wire reset;
+    input wire s_valid;
+    output wire s_ready;
+    input wire [11:0] s_col;
+    input wire [191:0] s_x;
+    output wire m_valid;
+    input wire m_ready;
+    output wire [11:0] m_col;
+    output wire [127:0] m_y;
+    input wire cfg_we;
+    input wire [1:0] cfg_sel;
+    input wire [11:0] cfg_col;
+    input wire [31:0] cfg_data;
+    nmpu_core core(
+        .clock(clock),
+        .reset(reset),
+        .s_valid(s_valid),
+        .s_ready(s_ready),
+        .s_col(s_col),
+        .s_x$0(s_x[23:0]),
+        .s_x$1(s_x[47:24]),
+        .s_x$2(s_x[71:48]),
+        .s_x$3(s_x[95:72]),
+        .s_x$4(s_x[119:96]),
+        .s_x$5(s_x[143:120]),
+        .s_x$6(s_x[167:144]),
+        .s_x$7(s_x[191:168]),
+        .m_valid(m_valid),
+        .m_ready(m_ready),
+        .m_col(m_col),
+        .m_y$0(m_y[15:0]),
+        .m_y$1(m_y[31:16]),
+        .m_y$2(m_y[47:32]),
+        .m_y$3(m_y[63:48]),
+        .m_y$4(m_y[79:64]),
+        .m_y$5(m_y[95:80]),
+        .m_y$6(m_y[111:96]),
+        .m_y$7(m_y[127:112]),
+        .cfg_we(cfg_we),
+        .cfg_sel(cfg_sel),
+        .cfg_col(cfg_col),
+        .cfg_data(cfg_data)
+    );
+endmodule // nmpu

@@ -66,7 +66,7 @@
 //   two_phase = false
 
 
-module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,m_valid,m_ready,m_col,m_y$0,m_y$1,m_y$2,m_y$3,m_y$4,m_y$5,m_y$6,m_y$7,cfg_we,cfg_sel,cfg_col,cfg_data);
+module nmpu_fp16_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,m_valid,m_ready,m_col,m_y$0,m_y$1,m_y$2,m_y$3,m_y$4,m_y$5,m_y$6,m_y$7,cfg_we,cfg_sel,cfg_col,cfg_data);
     
     // Module arguments
     input wire  clock;
@@ -281,124 +281,124 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
     reg  [11:0] wr_addr;
     
     // Sub module instances
-    nmpu_fp16$valid$0 valid$0(
+    nmpu_fp16_core$valid$0 valid$0(
         .clock(valid$0$clock),
         .reset(valid$0$reset),
         .en(valid$0$en),
         .d(valid$0$d),
         .q(valid$0$q)
     );
-    nmpu_fp16$valid$1 valid$1(
+    nmpu_fp16_core$valid$1 valid$1(
         .clock(valid$1$clock),
         .reset(valid$1$reset),
         .en(valid$1$en),
         .d(valid$1$d),
         .q(valid$1$q)
     );
-    nmpu_fp16$valid$2 valid$2(
+    nmpu_fp16_core$valid$2 valid$2(
         .clock(valid$2$clock),
         .reset(valid$2$reset),
         .en(valid$2$en),
         .d(valid$2$d),
         .q(valid$2$q)
     );
-    nmpu_fp16$valid$3 valid$3(
+    nmpu_fp16_core$valid$3 valid$3(
         .clock(valid$3$clock),
         .reset(valid$3$reset),
         .en(valid$3$en),
         .d(valid$3$d),
         .q(valid$3$q)
     );
-    nmpu_fp16$valid$4 valid$4(
+    nmpu_fp16_core$valid$4 valid$4(
         .clock(valid$4$clock),
         .reset(valid$4$reset),
         .en(valid$4$en),
         .d(valid$4$d),
         .q(valid$4$q)
     );
-    nmpu_fp16$valid$5 valid$5(
+    nmpu_fp16_core$valid$5 valid$5(
         .clock(valid$5$clock),
         .reset(valid$5$reset),
         .en(valid$5$en),
         .d(valid$5$d),
         .q(valid$5$q)
     );
-    nmpu_fp16$valid$6 valid$6(
+    nmpu_fp16_core$valid$6 valid$6(
         .clock(valid$6$clock),
         .reset(valid$6$reset),
         .en(valid$6$en),
         .d(valid$6$d),
         .q(valid$6$q)
     );
-    nmpu_fp16$valid$7 valid$7(
+    nmpu_fp16_core$valid$7 valid$7(
         .clock(valid$7$clock),
         .reset(valid$7$reset),
         .en(valid$7$en),
         .d(valid$7$d),
         .q(valid$7$q)
     );
-    nmpu_fp16$valid$8 valid$8(
+    nmpu_fp16_core$valid$8 valid$8(
         .clock(valid$8$clock),
         .reset(valid$8$reset),
         .en(valid$8$en),
         .d(valid$8$d),
         .q(valid$8$q)
     );
-    nmpu_fp16$col$0 col$0(
+    nmpu_fp16_core$col$0 col$0(
         .clock(col$0$clock),
         .en(col$0$en),
         .d(col$0$d),
         .q(col$0$q)
     );
-    nmpu_fp16$col$1 col$1(
+    nmpu_fp16_core$col$1 col$1(
         .clock(col$1$clock),
         .en(col$1$en),
         .d(col$1$d),
         .q(col$1$q)
     );
-    nmpu_fp16$col$2 col$2(
+    nmpu_fp16_core$col$2 col$2(
         .clock(col$2$clock),
         .en(col$2$en),
         .d(col$2$d),
         .q(col$2$q)
     );
-    nmpu_fp16$col$3 col$3(
+    nmpu_fp16_core$col$3 col$3(
         .clock(col$3$clock),
         .en(col$3$en),
         .d(col$3$d),
         .q(col$3$q)
     );
-    nmpu_fp16$col$4 col$4(
+    nmpu_fp16_core$col$4 col$4(
         .clock(col$4$clock),
         .en(col$4$en),
         .d(col$4$d),
         .q(col$4$q)
     );
-    nmpu_fp16$col$5 col$5(
+    nmpu_fp16_core$col$5 col$5(
         .clock(col$5$clock),
         .en(col$5$en),
         .d(col$5$d),
         .q(col$5$q)
     );
-    nmpu_fp16$col$6 col$6(
+    nmpu_fp16_core$col$6 col$6(
         .clock(col$6$clock),
         .en(col$6$en),
         .d(col$6$d),
         .q(col$6$q)
     );
-    nmpu_fp16$col$7 col$7(
+    nmpu_fp16_core$col$7 col$7(
         .clock(col$7$clock),
         .en(col$7$en),
         .d(col$7$d),
         .q(col$7$q)
     );
-    nmpu_fp16$col$8 col$8(
+    nmpu_fp16_core$col$8 col$8(
         .clock(col$8$clock),
         .en(col$8$en),
         .d(col$8$d),
         .q(col$8$q)
     );
-    nmpu_fp16$fp16_lanes$0 fp16_lanes$0(
+    nmpu_fp16_core$fp16_lanes$0 fp16_lanes$0(
         .clock(fp16_lanes$0$clock),
         .en(fp16_lanes$0$en),
         .x(fp16_lanes$0$x),
@@ -410,7 +410,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$0$wr_data),
         .y(fp16_lanes$0$y)
     );
-    nmpu_fp16$fp16_lanes$1 fp16_lanes$1(
+    nmpu_fp16_core$fp16_lanes$1 fp16_lanes$1(
         .clock(fp16_lanes$1$clock),
         .en(fp16_lanes$1$en),
         .x(fp16_lanes$1$x),
@@ -422,7 +422,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$1$wr_data),
         .y(fp16_lanes$1$y)
     );
-    nmpu_fp16$fp16_lanes$2 fp16_lanes$2(
+    nmpu_fp16_core$fp16_lanes$2 fp16_lanes$2(
         .clock(fp16_lanes$2$clock),
         .en(fp16_lanes$2$en),
         .x(fp16_lanes$2$x),
@@ -434,7 +434,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$2$wr_data),
         .y(fp16_lanes$2$y)
     );
-    nmpu_fp16$fp16_lanes$3 fp16_lanes$3(
+    nmpu_fp16_core$fp16_lanes$3 fp16_lanes$3(
         .clock(fp16_lanes$3$clock),
         .en(fp16_lanes$3$en),
         .x(fp16_lanes$3$x),
@@ -446,7 +446,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$3$wr_data),
         .y(fp16_lanes$3$y)
     );
-    nmpu_fp16$fp16_lanes$4 fp16_lanes$4(
+    nmpu_fp16_core$fp16_lanes$4 fp16_lanes$4(
         .clock(fp16_lanes$4$clock),
         .en(fp16_lanes$4$en),
         .x(fp16_lanes$4$x),
@@ -458,7 +458,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$4$wr_data),
         .y(fp16_lanes$4$y)
     );
-    nmpu_fp16$fp16_lanes$5 fp16_lanes$5(
+    nmpu_fp16_core$fp16_lanes$5 fp16_lanes$5(
         .clock(fp16_lanes$5$clock),
         .en(fp16_lanes$5$en),
         .x(fp16_lanes$5$x),
@@ -470,7 +470,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$5$wr_data),
         .y(fp16_lanes$5$y)
     );
-    nmpu_fp16$fp16_lanes$6 fp16_lanes$6(
+    nmpu_fp16_core$fp16_lanes$6 fp16_lanes$6(
         .clock(fp16_lanes$6$clock),
         .en(fp16_lanes$6$en),
         .x(fp16_lanes$6$x),
@@ -482,7 +482,7 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .wr_data(fp16_lanes$6$wr_data),
         .y(fp16_lanes$6$y)
     );
-    nmpu_fp16$fp16_lanes$7 fp16_lanes$7(
+    nmpu_fp16_core$fp16_lanes$7 fp16_lanes$7(
         .clock(fp16_lanes$7$clock),
         .en(fp16_lanes$7$en),
         .x(fp16_lanes$7$x),
@@ -656,10 +656,10 @@ module nmpu_fp16(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         m_y$7 = fp16_lanes$7$y;
     end
     
-endmodule // nmpu_fp16
+endmodule // nmpu_fp16_core
 
 
-module nmpu_fp16$col$0(clock,en,d,q);
+module nmpu_fp16_core$col$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -669,10 +669,10 @@ module nmpu_fp16$col$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$0
+endmodule // nmpu_fp16_core$col$0
 
 
-module nmpu_fp16$col$1(clock,en,d,q);
+module nmpu_fp16_core$col$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -682,10 +682,10 @@ module nmpu_fp16$col$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$1
+endmodule // nmpu_fp16_core$col$1
 
 
-module nmpu_fp16$col$2(clock,en,d,q);
+module nmpu_fp16_core$col$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -695,10 +695,10 @@ module nmpu_fp16$col$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$2
+endmodule // nmpu_fp16_core$col$2
 
 
-module nmpu_fp16$col$3(clock,en,d,q);
+module nmpu_fp16_core$col$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -708,10 +708,10 @@ module nmpu_fp16$col$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$3
+endmodule // nmpu_fp16_core$col$3
 
 
-module nmpu_fp16$col$4(clock,en,d,q);
+module nmpu_fp16_core$col$4(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -721,10 +721,10 @@ module nmpu_fp16$col$4(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$4
+endmodule // nmpu_fp16_core$col$4
 
 
-module nmpu_fp16$col$5(clock,en,d,q);
+module nmpu_fp16_core$col$5(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -734,10 +734,10 @@ module nmpu_fp16$col$5(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$5
+endmodule // nmpu_fp16_core$col$5
 
 
-module nmpu_fp16$col$6(clock,en,d,q);
+module nmpu_fp16_core$col$6(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -747,10 +747,10 @@ module nmpu_fp16$col$6(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$6
+endmodule // nmpu_fp16_core$col$6
 
 
-module nmpu_fp16$col$7(clock,en,d,q);
+module nmpu_fp16_core$col$7(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -760,10 +760,10 @@ module nmpu_fp16$col$7(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$7
+endmodule // nmpu_fp16_core$col$7
 
 
-module nmpu_fp16$col$8(clock,en,d,q);
+module nmpu_fp16_core$col$8(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -773,10 +773,10 @@ module nmpu_fp16$col$8(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$col$8
+endmodule // nmpu_fp16_core$col$8
 
 
-module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -879,7 +879,7 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$0$banks banks(
+    nmpu_fp16_core$fp16_lanes$0$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -893,83 +893,83 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$0$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$0$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$0$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$0$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$0$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$0$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$0$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$0$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$0$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$0$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$0$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$0$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$0$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -977,7 +977,7 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -985,11 +985,11 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$0$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$0$out out(
+    nmpu_fp16_core$fp16_lanes$0$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -1064,10 +1064,10 @@ module nmpu_fp16$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0
+endmodule // nmpu_fp16_core$fp16_lanes$0
 
 
-module nmpu_fp16$fp16_lanes$0$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1077,10 +1077,10 @@ module nmpu_fp16$fp16_lanes$0$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$0$a_d1
 
 
-module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$0$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -1127,10 +1127,18 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -1185,6 +1193,7 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -1199,103 +1208,115 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$0$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$0$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$0$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$0$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$affine$result result(
+    nmpu_fp16_core$fp16_lanes$0$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -1313,7 +1334,9 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -1330,7 +1353,9 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -1422,22 +1447,25 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -1471,7 +1499,7 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -1483,10 +1511,10 @@ module nmpu_fp16$fp16_lanes$0$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0$affine
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine
 
 
-module nmpu_fp16$fp16_lanes$0$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1496,10 +1524,10 @@ module nmpu_fp16$fp16_lanes$0$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1509,10 +1537,10 @@ module nmpu_fp16$fp16_lanes$0$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1522,10 +1550,10 @@ module nmpu_fp16$fp16_lanes$0$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1535,10 +1563,10 @@ module nmpu_fp16$fp16_lanes$0$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1548,10 +1576,36 @@ module nmpu_fp16$fp16_lanes$0$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1561,10 +1615,10 @@ module nmpu_fp16$fp16_lanes$0$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1574,10 +1628,10 @@ module nmpu_fp16$fp16_lanes$0$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1587,10 +1641,10 @@ module nmpu_fp16$fp16_lanes$0$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$result
 
 
-module nmpu_fp16$fp16_lanes$0$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1600,10 +1654,10 @@ module nmpu_fp16$fp16_lanes$0$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1613,10 +1667,10 @@ module nmpu_fp16$fp16_lanes$0$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1626,10 +1680,10 @@ module nmpu_fp16$fp16_lanes$0$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1639,10 +1693,10 @@ module nmpu_fp16$fp16_lanes$0$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1652,10 +1706,10 @@ module nmpu_fp16$fp16_lanes$0$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1665,23 +1719,10 @@ module nmpu_fp16$fp16_lanes$0$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$0$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1691,10 +1732,10 @@ module nmpu_fp16$fp16_lanes$0$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$0$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1704,10 +1745,23 @@ module nmpu_fp16$fp16_lanes$0$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$0$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -1717,10 +1771,10 @@ module nmpu_fp16$fp16_lanes$0$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$0$b_d1
 
 
-module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -1777,7 +1831,7 @@ module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$0$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -1786,7 +1840,7 @@ module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$0$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1795,7 +1849,7 @@ module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$0$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -1804,7 +1858,7 @@ module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$0$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -1847,10 +1901,10 @@ module nmpu_fp16$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0$banks
+endmodule // nmpu_fp16_core$fp16_lanes$0$banks
 
 
-module nmpu_fp16$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1870,10 +1924,10 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1893,10 +1947,10 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1916,10 +1970,10 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -1939,10 +1993,10 @@ module nmpu_fp16$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$0$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -1989,10 +2043,18 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -2047,6 +2109,7 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -2061,103 +2124,115 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$0$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$0$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$0$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -2175,7 +2250,9 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -2192,7 +2269,9 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -2284,22 +2363,25 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -2333,7 +2415,7 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -2345,10 +2427,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2358,10 +2440,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2371,10 +2453,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2384,10 +2466,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2397,10 +2479,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2410,10 +2492,36 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2423,10 +2531,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2436,10 +2544,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2449,10 +2557,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2462,10 +2570,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2475,10 +2583,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2488,10 +2596,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2501,10 +2609,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2514,10 +2622,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2527,23 +2635,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2553,10 +2648,10 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2566,10 +2661,23 @@ module nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$0$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$0$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -2651,10 +2759,10 @@ module nmpu_fp16$fp16_lanes$0$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$0$from_code
 
 
-module nmpu_fp16$fp16_lanes$0$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2664,10 +2772,10 @@ module nmpu_fp16$fp16_lanes$0$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$0$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2677,10 +2785,10 @@ module nmpu_fp16$fp16_lanes$0$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$0$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2690,10 +2798,10 @@ module nmpu_fp16$fp16_lanes$0$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$0$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2703,10 +2811,10 @@ module nmpu_fp16$fp16_lanes$0$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$0$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2716,10 +2824,10 @@ module nmpu_fp16$fp16_lanes$0$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$0$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2729,10 +2837,10 @@ module nmpu_fp16$fp16_lanes$0$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$0$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2742,10 +2850,10 @@ module nmpu_fp16$fp16_lanes$0$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$0$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2755,10 +2863,10 @@ module nmpu_fp16$fp16_lanes$0$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$0$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2768,10 +2876,10 @@ module nmpu_fp16$fp16_lanes$0$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$out
+endmodule // nmpu_fp16_core$fp16_lanes$0$out
 
 
-module nmpu_fp16$fp16_lanes$0$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$0$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -2855,10 +2963,10 @@ module nmpu_fp16$fp16_lanes$0$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$0$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$0$to_code
 
 
-module nmpu_fp16$fp16_lanes$0$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2868,10 +2976,10 @@ module nmpu_fp16$fp16_lanes$0$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$x16
+endmodule // nmpu_fp16_core$fp16_lanes$0$x16
 
 
-module nmpu_fp16$fp16_lanes$0$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$0$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -2881,10 +2989,10 @@ module nmpu_fp16$fp16_lanes$0$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$0$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$0$x_reg
 
 
-module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -2987,7 +3095,7 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$1$banks banks(
+    nmpu_fp16_core$fp16_lanes$1$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -3001,83 +3109,83 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$1$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$1$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$1$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$1$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$1$x16 x16(
+    nmpu_fp16_core$fp16_lanes$1$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$1$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$1$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$1$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$1$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$1$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$1$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$1$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$1$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$1$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$1$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$1$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$1$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$1$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$1$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$1$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$1$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$1$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$1$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$1$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$1$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine affine(
+    nmpu_fp16_core$fp16_lanes$1$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -3085,7 +3193,7 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -3093,11 +3201,11 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$1$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$1$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$1$out out(
+    nmpu_fp16_core$fp16_lanes$1$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -3172,10 +3280,10 @@ module nmpu_fp16$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1
+endmodule // nmpu_fp16_core$fp16_lanes$1
 
 
-module nmpu_fp16$fp16_lanes$1$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3185,10 +3293,10 @@ module nmpu_fp16$fp16_lanes$1$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$1$a_d1
 
 
-module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$1$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -3235,10 +3343,18 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -3293,6 +3409,7 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -3307,103 +3424,115 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$1$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$1$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$1$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$1$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$affine$result result(
+    nmpu_fp16_core$fp16_lanes$1$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -3421,7 +3550,9 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -3438,7 +3569,9 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -3530,22 +3663,25 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -3579,7 +3715,7 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -3591,10 +3727,10 @@ module nmpu_fp16$fp16_lanes$1$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1$affine
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine
 
 
-module nmpu_fp16$fp16_lanes$1$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3604,10 +3740,10 @@ module nmpu_fp16$fp16_lanes$1$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3617,10 +3753,10 @@ module nmpu_fp16$fp16_lanes$1$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3630,10 +3766,10 @@ module nmpu_fp16$fp16_lanes$1$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3643,10 +3779,10 @@ module nmpu_fp16$fp16_lanes$1$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3656,10 +3792,36 @@ module nmpu_fp16$fp16_lanes$1$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3669,10 +3831,10 @@ module nmpu_fp16$fp16_lanes$1$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3682,10 +3844,10 @@ module nmpu_fp16$fp16_lanes$1$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3695,10 +3857,10 @@ module nmpu_fp16$fp16_lanes$1$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$result
 
 
-module nmpu_fp16$fp16_lanes$1$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3708,10 +3870,10 @@ module nmpu_fp16$fp16_lanes$1$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3721,10 +3883,10 @@ module nmpu_fp16$fp16_lanes$1$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3734,10 +3896,10 @@ module nmpu_fp16$fp16_lanes$1$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3747,10 +3909,10 @@ module nmpu_fp16$fp16_lanes$1$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3760,10 +3922,10 @@ module nmpu_fp16$fp16_lanes$1$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3773,23 +3935,10 @@ module nmpu_fp16$fp16_lanes$1$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$1$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3799,10 +3948,10 @@ module nmpu_fp16$fp16_lanes$1$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$1$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3812,10 +3961,23 @@ module nmpu_fp16$fp16_lanes$1$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$1$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -3825,10 +3987,10 @@ module nmpu_fp16$fp16_lanes$1$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$1$b_d1
 
 
-module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -3885,7 +4047,7 @@ module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$1$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$1$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -3894,7 +4056,7 @@ module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$1$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$1$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -3903,7 +4065,7 @@ module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$1$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$1$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -3912,7 +4074,7 @@ module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$1$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$1$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -3955,10 +4117,10 @@ module nmpu_fp16$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1$banks
+endmodule // nmpu_fp16_core$fp16_lanes$1$banks
 
 
-module nmpu_fp16$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -3978,10 +4140,10 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4001,10 +4163,10 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4024,10 +4186,10 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -4047,10 +4209,10 @@ module nmpu_fp16$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$1$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -4097,10 +4259,18 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -4155,6 +4325,7 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -4169,103 +4340,115 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$1$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$1$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$1$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -4283,7 +4466,9 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -4300,7 +4485,9 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -4392,22 +4579,25 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -4441,7 +4631,7 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -4453,10 +4643,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4466,10 +4656,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4479,10 +4669,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4492,10 +4682,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4505,10 +4695,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4518,10 +4708,36 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4531,10 +4747,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4544,10 +4760,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4557,10 +4773,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4570,10 +4786,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4583,10 +4799,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4596,10 +4812,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4609,10 +4825,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4622,10 +4838,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4635,23 +4851,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4661,10 +4864,10 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4674,10 +4877,23 @@ module nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$1$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$1$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -4759,10 +4975,10 @@ module nmpu_fp16$fp16_lanes$1$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$1$from_code
 
 
-module nmpu_fp16$fp16_lanes$1$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4772,10 +4988,10 @@ module nmpu_fp16$fp16_lanes$1$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$1$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4785,10 +5001,10 @@ module nmpu_fp16$fp16_lanes$1$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$1$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4798,10 +5014,10 @@ module nmpu_fp16$fp16_lanes$1$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$1$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4811,10 +5027,10 @@ module nmpu_fp16$fp16_lanes$1$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$1$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4824,10 +5040,10 @@ module nmpu_fp16$fp16_lanes$1$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$1$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4837,10 +5053,10 @@ module nmpu_fp16$fp16_lanes$1$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$1$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4850,10 +5066,10 @@ module nmpu_fp16$fp16_lanes$1$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$1$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4863,10 +5079,10 @@ module nmpu_fp16$fp16_lanes$1$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$1$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4876,10 +5092,10 @@ module nmpu_fp16$fp16_lanes$1$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$out
+endmodule // nmpu_fp16_core$fp16_lanes$1$out
 
 
-module nmpu_fp16$fp16_lanes$1$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$1$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -4963,10 +5179,10 @@ module nmpu_fp16$fp16_lanes$1$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$1$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$1$to_code
 
 
-module nmpu_fp16$fp16_lanes$1$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4976,10 +5192,10 @@ module nmpu_fp16$fp16_lanes$1$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$x16
+endmodule // nmpu_fp16_core$fp16_lanes$1$x16
 
 
-module nmpu_fp16$fp16_lanes$1$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$1$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -4989,10 +5205,10 @@ module nmpu_fp16$fp16_lanes$1$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$1$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$1$x_reg
 
 
-module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -5095,7 +5311,7 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$2$banks banks(
+    nmpu_fp16_core$fp16_lanes$2$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -5109,83 +5325,83 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$2$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$2$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$2$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$2$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$2$x16 x16(
+    nmpu_fp16_core$fp16_lanes$2$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$2$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$2$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$2$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$2$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$2$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$2$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$2$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$2$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$2$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$2$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$2$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$2$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$2$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$2$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$2$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$2$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$2$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$2$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$2$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$2$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine affine(
+    nmpu_fp16_core$fp16_lanes$2$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -5193,7 +5409,7 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -5201,11 +5417,11 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$2$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$2$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$2$out out(
+    nmpu_fp16_core$fp16_lanes$2$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -5280,10 +5496,10 @@ module nmpu_fp16$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2
+endmodule // nmpu_fp16_core$fp16_lanes$2
 
 
-module nmpu_fp16$fp16_lanes$2$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5293,10 +5509,10 @@ module nmpu_fp16$fp16_lanes$2$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$2$a_d1
 
 
-module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$2$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -5343,10 +5559,18 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -5401,6 +5625,7 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -5415,103 +5640,115 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$2$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$2$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$2$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$2$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$affine$result result(
+    nmpu_fp16_core$fp16_lanes$2$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -5529,7 +5766,9 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -5546,7 +5785,9 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -5638,22 +5879,25 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -5687,7 +5931,7 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -5699,10 +5943,10 @@ module nmpu_fp16$fp16_lanes$2$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2$affine
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine
 
 
-module nmpu_fp16$fp16_lanes$2$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5712,10 +5956,10 @@ module nmpu_fp16$fp16_lanes$2$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5725,10 +5969,10 @@ module nmpu_fp16$fp16_lanes$2$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5738,10 +5982,10 @@ module nmpu_fp16$fp16_lanes$2$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5751,10 +5995,10 @@ module nmpu_fp16$fp16_lanes$2$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5764,10 +6008,36 @@ module nmpu_fp16$fp16_lanes$2$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5777,10 +6047,10 @@ module nmpu_fp16$fp16_lanes$2$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5790,10 +6060,10 @@ module nmpu_fp16$fp16_lanes$2$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5803,10 +6073,10 @@ module nmpu_fp16$fp16_lanes$2$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$result
 
 
-module nmpu_fp16$fp16_lanes$2$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5816,10 +6086,10 @@ module nmpu_fp16$fp16_lanes$2$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5829,10 +6099,10 @@ module nmpu_fp16$fp16_lanes$2$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5842,10 +6112,10 @@ module nmpu_fp16$fp16_lanes$2$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5855,10 +6125,10 @@ module nmpu_fp16$fp16_lanes$2$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5868,10 +6138,10 @@ module nmpu_fp16$fp16_lanes$2$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5881,23 +6151,10 @@ module nmpu_fp16$fp16_lanes$2$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$2$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5907,10 +6164,10 @@ module nmpu_fp16$fp16_lanes$2$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$2$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5920,10 +6177,23 @@ module nmpu_fp16$fp16_lanes$2$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$2$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -5933,10 +6203,10 @@ module nmpu_fp16$fp16_lanes$2$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$2$b_d1
 
 
-module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -5993,7 +6263,7 @@ module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$2$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$2$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -6002,7 +6272,7 @@ module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$2$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$2$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -6011,7 +6281,7 @@ module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$2$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$2$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -6020,7 +6290,7 @@ module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$2$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$2$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -6063,10 +6333,10 @@ module nmpu_fp16$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2$banks
+endmodule // nmpu_fp16_core$fp16_lanes$2$banks
 
 
-module nmpu_fp16$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6086,10 +6356,10 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6109,10 +6379,10 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6132,10 +6402,10 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -6155,10 +6425,10 @@ module nmpu_fp16$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$2$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -6205,10 +6475,18 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -6263,6 +6541,7 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -6277,103 +6556,115 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$2$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$2$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$2$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -6391,7 +6682,9 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -6408,7 +6701,9 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -6500,22 +6795,25 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -6549,7 +6847,7 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -6561,10 +6859,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6574,10 +6872,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6587,10 +6885,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6600,10 +6898,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6613,10 +6911,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6626,10 +6924,36 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6639,10 +6963,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6652,10 +6976,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6665,10 +6989,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6678,10 +7002,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6691,10 +7015,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6704,10 +7028,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6717,10 +7041,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6730,10 +7054,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6743,23 +7067,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6769,10 +7080,10 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6782,10 +7093,23 @@ module nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$2$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$2$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -6867,10 +7191,10 @@ module nmpu_fp16$fp16_lanes$2$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$2$from_code
 
 
-module nmpu_fp16$fp16_lanes$2$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6880,10 +7204,10 @@ module nmpu_fp16$fp16_lanes$2$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$2$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6893,10 +7217,10 @@ module nmpu_fp16$fp16_lanes$2$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$2$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6906,10 +7230,10 @@ module nmpu_fp16$fp16_lanes$2$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$2$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6919,10 +7243,10 @@ module nmpu_fp16$fp16_lanes$2$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$2$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6932,10 +7256,10 @@ module nmpu_fp16$fp16_lanes$2$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$2$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6945,10 +7269,10 @@ module nmpu_fp16$fp16_lanes$2$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$2$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6958,10 +7282,10 @@ module nmpu_fp16$fp16_lanes$2$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$2$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6971,10 +7295,10 @@ module nmpu_fp16$fp16_lanes$2$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$2$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -6984,10 +7308,10 @@ module nmpu_fp16$fp16_lanes$2$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$out
+endmodule // nmpu_fp16_core$fp16_lanes$2$out
 
 
-module nmpu_fp16$fp16_lanes$2$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$2$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -7071,10 +7395,10 @@ module nmpu_fp16$fp16_lanes$2$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$2$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$2$to_code
 
 
-module nmpu_fp16$fp16_lanes$2$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7084,10 +7408,10 @@ module nmpu_fp16$fp16_lanes$2$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$x16
+endmodule // nmpu_fp16_core$fp16_lanes$2$x16
 
 
-module nmpu_fp16$fp16_lanes$2$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$2$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7097,10 +7421,10 @@ module nmpu_fp16$fp16_lanes$2$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$2$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$2$x_reg
 
 
-module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -7203,7 +7527,7 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$3$banks banks(
+    nmpu_fp16_core$fp16_lanes$3$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -7217,83 +7541,83 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$3$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$3$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$3$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$3$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$3$x16 x16(
+    nmpu_fp16_core$fp16_lanes$3$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$3$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$3$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$3$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$3$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$3$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$3$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$3$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$3$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$3$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$3$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$3$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$3$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$3$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$3$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$3$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$3$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$3$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$3$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$3$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$3$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine affine(
+    nmpu_fp16_core$fp16_lanes$3$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -7301,7 +7625,7 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -7309,11 +7633,11 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$3$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$3$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$3$out out(
+    nmpu_fp16_core$fp16_lanes$3$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -7388,10 +7712,10 @@ module nmpu_fp16$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3
+endmodule // nmpu_fp16_core$fp16_lanes$3
 
 
-module nmpu_fp16$fp16_lanes$3$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7401,10 +7725,10 @@ module nmpu_fp16$fp16_lanes$3$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$3$a_d1
 
 
-module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$3$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -7451,10 +7775,18 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -7509,6 +7841,7 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -7523,103 +7856,115 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$3$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$3$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$3$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$3$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$affine$result result(
+    nmpu_fp16_core$fp16_lanes$3$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -7637,7 +7982,9 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -7654,7 +8001,9 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -7746,22 +8095,25 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -7795,7 +8147,7 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -7807,10 +8159,10 @@ module nmpu_fp16$fp16_lanes$3$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3$affine
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine
 
 
-module nmpu_fp16$fp16_lanes$3$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7820,10 +8172,10 @@ module nmpu_fp16$fp16_lanes$3$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7833,10 +8185,10 @@ module nmpu_fp16$fp16_lanes$3$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7846,10 +8198,10 @@ module nmpu_fp16$fp16_lanes$3$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7859,10 +8211,10 @@ module nmpu_fp16$fp16_lanes$3$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7872,10 +8224,36 @@ module nmpu_fp16$fp16_lanes$3$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7885,10 +8263,10 @@ module nmpu_fp16$fp16_lanes$3$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7898,10 +8276,10 @@ module nmpu_fp16$fp16_lanes$3$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7911,10 +8289,10 @@ module nmpu_fp16$fp16_lanes$3$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$result
 
 
-module nmpu_fp16$fp16_lanes$3$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7924,10 +8302,10 @@ module nmpu_fp16$fp16_lanes$3$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7937,10 +8315,10 @@ module nmpu_fp16$fp16_lanes$3$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7950,10 +8328,10 @@ module nmpu_fp16$fp16_lanes$3$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7963,10 +8341,10 @@ module nmpu_fp16$fp16_lanes$3$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7976,10 +8354,10 @@ module nmpu_fp16$fp16_lanes$3$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -7989,23 +8367,10 @@ module nmpu_fp16$fp16_lanes$3$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$3$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8015,10 +8380,10 @@ module nmpu_fp16$fp16_lanes$3$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$3$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8028,10 +8393,23 @@ module nmpu_fp16$fp16_lanes$3$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$3$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8041,10 +8419,10 @@ module nmpu_fp16$fp16_lanes$3$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$3$b_d1
 
 
-module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -8101,7 +8479,7 @@ module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$3$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$3$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -8110,7 +8488,7 @@ module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$3$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$3$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -8119,7 +8497,7 @@ module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$3$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$3$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -8128,7 +8506,7 @@ module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$3$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$3$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -8171,10 +8549,10 @@ module nmpu_fp16$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3$banks
+endmodule // nmpu_fp16_core$fp16_lanes$3$banks
 
 
-module nmpu_fp16$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8194,10 +8572,10 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8217,10 +8595,10 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8240,10 +8618,10 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -8263,10 +8641,10 @@ module nmpu_fp16$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$3$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -8313,10 +8691,18 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -8371,6 +8757,7 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -8385,103 +8772,115 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$3$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$3$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$3$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -8499,7 +8898,9 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -8516,7 +8917,9 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -8608,22 +9011,25 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -8657,7 +9063,7 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -8669,10 +9075,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8682,10 +9088,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8695,10 +9101,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8708,10 +9114,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8721,10 +9127,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8734,10 +9140,36 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8747,10 +9179,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8760,10 +9192,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8773,10 +9205,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8786,10 +9218,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8799,10 +9231,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8812,10 +9244,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8825,10 +9257,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8838,10 +9270,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8851,23 +9283,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8877,10 +9296,10 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8890,10 +9309,23 @@ module nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$3$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$3$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -8975,10 +9407,10 @@ module nmpu_fp16$fp16_lanes$3$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$3$from_code
 
 
-module nmpu_fp16$fp16_lanes$3$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -8988,10 +9420,10 @@ module nmpu_fp16$fp16_lanes$3$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$3$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9001,10 +9433,10 @@ module nmpu_fp16$fp16_lanes$3$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$3$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9014,10 +9446,10 @@ module nmpu_fp16$fp16_lanes$3$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$3$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9027,10 +9459,10 @@ module nmpu_fp16$fp16_lanes$3$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$3$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9040,10 +9472,10 @@ module nmpu_fp16$fp16_lanes$3$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$3$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9053,10 +9485,10 @@ module nmpu_fp16$fp16_lanes$3$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$3$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9066,10 +9498,10 @@ module nmpu_fp16$fp16_lanes$3$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$3$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9079,10 +9511,10 @@ module nmpu_fp16$fp16_lanes$3$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$3$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9092,10 +9524,10 @@ module nmpu_fp16$fp16_lanes$3$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$out
+endmodule // nmpu_fp16_core$fp16_lanes$3$out
 
 
-module nmpu_fp16$fp16_lanes$3$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$3$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -9179,10 +9611,10 @@ module nmpu_fp16$fp16_lanes$3$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$3$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$3$to_code
 
 
-module nmpu_fp16$fp16_lanes$3$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9192,10 +9624,10 @@ module nmpu_fp16$fp16_lanes$3$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$x16
+endmodule // nmpu_fp16_core$fp16_lanes$3$x16
 
 
-module nmpu_fp16$fp16_lanes$3$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$3$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9205,10 +9637,10 @@ module nmpu_fp16$fp16_lanes$3$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$3$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$3$x_reg
 
 
-module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -9311,7 +9743,7 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$4$banks banks(
+    nmpu_fp16_core$fp16_lanes$4$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -9325,83 +9757,83 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$4$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$4$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$4$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$4$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$4$x16 x16(
+    nmpu_fp16_core$fp16_lanes$4$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$4$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$4$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$4$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$4$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$4$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$4$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$4$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$4$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$4$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$4$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$4$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$4$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$4$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$4$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$4$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$4$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$4$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$4$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$4$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$4$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine affine(
+    nmpu_fp16_core$fp16_lanes$4$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -9409,7 +9841,7 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -9417,11 +9849,11 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$4$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$4$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$4$out out(
+    nmpu_fp16_core$fp16_lanes$4$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -9496,10 +9928,10 @@ module nmpu_fp16$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4
+endmodule // nmpu_fp16_core$fp16_lanes$4
 
 
-module nmpu_fp16$fp16_lanes$4$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9509,10 +9941,10 @@ module nmpu_fp16$fp16_lanes$4$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$4$a_d1
 
 
-module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$4$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -9559,10 +9991,18 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -9617,6 +10057,7 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -9631,103 +10072,115 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$4$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$4$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$4$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$4$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$affine$result result(
+    nmpu_fp16_core$fp16_lanes$4$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -9745,7 +10198,9 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -9762,7 +10217,9 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -9854,22 +10311,25 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -9903,7 +10363,7 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -9915,10 +10375,10 @@ module nmpu_fp16$fp16_lanes$4$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4$affine
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine
 
 
-module nmpu_fp16$fp16_lanes$4$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9928,10 +10388,10 @@ module nmpu_fp16$fp16_lanes$4$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9941,10 +10401,10 @@ module nmpu_fp16$fp16_lanes$4$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9954,10 +10414,10 @@ module nmpu_fp16$fp16_lanes$4$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9967,10 +10427,10 @@ module nmpu_fp16$fp16_lanes$4$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9980,10 +10440,36 @@ module nmpu_fp16$fp16_lanes$4$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9993,10 +10479,10 @@ module nmpu_fp16$fp16_lanes$4$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10006,10 +10492,10 @@ module nmpu_fp16$fp16_lanes$4$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10019,10 +10505,10 @@ module nmpu_fp16$fp16_lanes$4$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$result
 
 
-module nmpu_fp16$fp16_lanes$4$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10032,10 +10518,10 @@ module nmpu_fp16$fp16_lanes$4$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10045,10 +10531,10 @@ module nmpu_fp16$fp16_lanes$4$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10058,10 +10544,10 @@ module nmpu_fp16$fp16_lanes$4$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10071,10 +10557,10 @@ module nmpu_fp16$fp16_lanes$4$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10084,10 +10570,10 @@ module nmpu_fp16$fp16_lanes$4$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10097,23 +10583,10 @@ module nmpu_fp16$fp16_lanes$4$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$4$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10123,10 +10596,10 @@ module nmpu_fp16$fp16_lanes$4$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$4$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10136,10 +10609,23 @@ module nmpu_fp16$fp16_lanes$4$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$4$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10149,10 +10635,10 @@ module nmpu_fp16$fp16_lanes$4$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$4$b_d1
 
 
-module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -10209,7 +10695,7 @@ module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$4$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$4$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -10218,7 +10704,7 @@ module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$4$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$4$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -10227,7 +10713,7 @@ module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$4$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$4$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -10236,7 +10722,7 @@ module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$4$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$4$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -10279,10 +10765,10 @@ module nmpu_fp16$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4$banks
+endmodule // nmpu_fp16_core$fp16_lanes$4$banks
 
 
-module nmpu_fp16$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -10302,10 +10788,10 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -10325,10 +10811,10 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -10348,10 +10834,10 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -10371,10 +10857,10 @@ module nmpu_fp16$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$4$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -10421,10 +10907,18 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -10479,6 +10973,7 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -10493,103 +10988,115 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$4$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$4$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$4$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -10607,7 +11114,9 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -10624,7 +11133,9 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -10716,22 +11227,25 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -10765,7 +11279,7 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -10777,10 +11291,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10790,10 +11304,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10803,10 +11317,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10816,10 +11330,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10829,10 +11343,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10842,10 +11356,36 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10855,10 +11395,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10868,10 +11408,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10881,10 +11421,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10894,10 +11434,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10907,10 +11447,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10920,10 +11460,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10933,10 +11473,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10946,10 +11486,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10959,23 +11499,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10985,10 +11512,10 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10998,10 +11525,23 @@ module nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$4$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$4$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -11083,10 +11623,10 @@ module nmpu_fp16$fp16_lanes$4$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$4$from_code
 
 
-module nmpu_fp16$fp16_lanes$4$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11096,10 +11636,10 @@ module nmpu_fp16$fp16_lanes$4$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$4$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11109,10 +11649,10 @@ module nmpu_fp16$fp16_lanes$4$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$4$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11122,10 +11662,10 @@ module nmpu_fp16$fp16_lanes$4$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$4$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11135,10 +11675,10 @@ module nmpu_fp16$fp16_lanes$4$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$4$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11148,10 +11688,10 @@ module nmpu_fp16$fp16_lanes$4$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$4$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11161,10 +11701,10 @@ module nmpu_fp16$fp16_lanes$4$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$4$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11174,10 +11714,10 @@ module nmpu_fp16$fp16_lanes$4$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$4$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11187,10 +11727,10 @@ module nmpu_fp16$fp16_lanes$4$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$4$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11200,10 +11740,10 @@ module nmpu_fp16$fp16_lanes$4$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$out
+endmodule // nmpu_fp16_core$fp16_lanes$4$out
 
 
-module nmpu_fp16$fp16_lanes$4$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$4$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -11287,10 +11827,10 @@ module nmpu_fp16$fp16_lanes$4$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$4$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$4$to_code
 
 
-module nmpu_fp16$fp16_lanes$4$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11300,10 +11840,10 @@ module nmpu_fp16$fp16_lanes$4$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$x16
+endmodule // nmpu_fp16_core$fp16_lanes$4$x16
 
 
-module nmpu_fp16$fp16_lanes$4$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$4$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11313,10 +11853,10 @@ module nmpu_fp16$fp16_lanes$4$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$4$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$4$x_reg
 
 
-module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -11419,7 +11959,7 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$5$banks banks(
+    nmpu_fp16_core$fp16_lanes$5$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -11433,83 +11973,83 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$5$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$5$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$5$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$5$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$5$x16 x16(
+    nmpu_fp16_core$fp16_lanes$5$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$5$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$5$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$5$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$5$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$5$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$5$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$5$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$5$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$5$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$5$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$5$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$5$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$5$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$5$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$5$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$5$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$5$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$5$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$5$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$5$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine affine(
+    nmpu_fp16_core$fp16_lanes$5$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -11517,7 +12057,7 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -11525,11 +12065,11 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$5$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$5$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$5$out out(
+    nmpu_fp16_core$fp16_lanes$5$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -11604,10 +12144,10 @@ module nmpu_fp16$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5
+endmodule // nmpu_fp16_core$fp16_lanes$5
 
 
-module nmpu_fp16$fp16_lanes$5$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11617,10 +12157,10 @@ module nmpu_fp16$fp16_lanes$5$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$5$a_d1
 
 
-module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$5$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -11667,10 +12207,18 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -11725,6 +12273,7 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -11739,103 +12288,115 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$5$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$5$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$5$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$5$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$affine$result result(
+    nmpu_fp16_core$fp16_lanes$5$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -11853,7 +12414,9 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -11870,7 +12433,9 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -11962,22 +12527,25 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -12011,7 +12579,7 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -12023,10 +12591,10 @@ module nmpu_fp16$fp16_lanes$5$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5$affine
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine
 
 
-module nmpu_fp16$fp16_lanes$5$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12036,10 +12604,10 @@ module nmpu_fp16$fp16_lanes$5$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12049,10 +12617,10 @@ module nmpu_fp16$fp16_lanes$5$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12062,10 +12630,10 @@ module nmpu_fp16$fp16_lanes$5$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12075,10 +12643,10 @@ module nmpu_fp16$fp16_lanes$5$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12088,10 +12656,36 @@ module nmpu_fp16$fp16_lanes$5$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12101,10 +12695,10 @@ module nmpu_fp16$fp16_lanes$5$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12114,10 +12708,10 @@ module nmpu_fp16$fp16_lanes$5$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12127,10 +12721,10 @@ module nmpu_fp16$fp16_lanes$5$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$result
 
 
-module nmpu_fp16$fp16_lanes$5$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12140,10 +12734,10 @@ module nmpu_fp16$fp16_lanes$5$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12153,10 +12747,10 @@ module nmpu_fp16$fp16_lanes$5$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12166,10 +12760,10 @@ module nmpu_fp16$fp16_lanes$5$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12179,10 +12773,10 @@ module nmpu_fp16$fp16_lanes$5$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12192,10 +12786,10 @@ module nmpu_fp16$fp16_lanes$5$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12205,23 +12799,10 @@ module nmpu_fp16$fp16_lanes$5$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$5$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12231,10 +12812,10 @@ module nmpu_fp16$fp16_lanes$5$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$5$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12244,10 +12825,23 @@ module nmpu_fp16$fp16_lanes$5$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$5$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12257,10 +12851,10 @@ module nmpu_fp16$fp16_lanes$5$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$5$b_d1
 
 
-module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -12317,7 +12911,7 @@ module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$5$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$5$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -12326,7 +12920,7 @@ module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$5$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$5$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -12335,7 +12929,7 @@ module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$5$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$5$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -12344,7 +12938,7 @@ module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$5$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$5$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -12387,10 +12981,10 @@ module nmpu_fp16$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5$banks
+endmodule // nmpu_fp16_core$fp16_lanes$5$banks
 
 
-module nmpu_fp16$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -12410,10 +13004,10 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -12433,10 +13027,10 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -12456,10 +13050,10 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -12479,10 +13073,10 @@ module nmpu_fp16$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$5$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -12529,10 +13123,18 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -12587,6 +13189,7 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -12601,103 +13204,115 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$5$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$5$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$5$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -12715,7 +13330,9 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -12732,7 +13349,9 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -12824,22 +13443,25 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -12873,7 +13495,7 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -12885,10 +13507,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12898,10 +13520,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12911,10 +13533,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12924,10 +13546,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12937,10 +13559,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12950,10 +13572,36 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12963,10 +13611,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12976,10 +13624,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12989,10 +13637,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13002,10 +13650,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13015,10 +13663,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13028,10 +13676,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13041,10 +13689,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13054,10 +13702,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13067,23 +13715,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13093,10 +13728,10 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13106,10 +13741,23 @@ module nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$5$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$5$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -13191,10 +13839,10 @@ module nmpu_fp16$fp16_lanes$5$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$5$from_code
 
 
-module nmpu_fp16$fp16_lanes$5$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13204,10 +13852,10 @@ module nmpu_fp16$fp16_lanes$5$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$5$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13217,10 +13865,10 @@ module nmpu_fp16$fp16_lanes$5$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$5$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13230,10 +13878,10 @@ module nmpu_fp16$fp16_lanes$5$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$5$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13243,10 +13891,10 @@ module nmpu_fp16$fp16_lanes$5$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$5$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13256,10 +13904,10 @@ module nmpu_fp16$fp16_lanes$5$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$5$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13269,10 +13917,10 @@ module nmpu_fp16$fp16_lanes$5$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$5$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13282,10 +13930,10 @@ module nmpu_fp16$fp16_lanes$5$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$5$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13295,10 +13943,10 @@ module nmpu_fp16$fp16_lanes$5$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$5$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13308,10 +13956,10 @@ module nmpu_fp16$fp16_lanes$5$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$out
+endmodule // nmpu_fp16_core$fp16_lanes$5$out
 
 
-module nmpu_fp16$fp16_lanes$5$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$5$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -13395,10 +14043,10 @@ module nmpu_fp16$fp16_lanes$5$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$5$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$5$to_code
 
 
-module nmpu_fp16$fp16_lanes$5$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13408,10 +14056,10 @@ module nmpu_fp16$fp16_lanes$5$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$x16
+endmodule // nmpu_fp16_core$fp16_lanes$5$x16
 
 
-module nmpu_fp16$fp16_lanes$5$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$5$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13421,10 +14069,10 @@ module nmpu_fp16$fp16_lanes$5$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$5$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$5$x_reg
 
 
-module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -13527,7 +14175,7 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$6$banks banks(
+    nmpu_fp16_core$fp16_lanes$6$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -13541,83 +14189,83 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$6$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$6$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$6$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$6$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$6$x16 x16(
+    nmpu_fp16_core$fp16_lanes$6$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$6$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$6$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$6$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$6$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$6$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$6$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$6$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$6$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$6$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$6$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$6$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$6$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$6$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$6$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$6$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$6$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$6$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$6$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$6$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$6$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine affine(
+    nmpu_fp16_core$fp16_lanes$6$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -13625,7 +14273,7 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -13633,11 +14281,11 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$6$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$6$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$6$out out(
+    nmpu_fp16_core$fp16_lanes$6$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -13712,10 +14360,10 @@ module nmpu_fp16$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6
+endmodule // nmpu_fp16_core$fp16_lanes$6
 
 
-module nmpu_fp16$fp16_lanes$6$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13725,10 +14373,10 @@ module nmpu_fp16$fp16_lanes$6$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$6$a_d1
 
 
-module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$6$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -13775,10 +14423,18 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -13833,6 +14489,7 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -13847,103 +14504,115 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$6$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$6$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$6$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$6$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$affine$result result(
+    nmpu_fp16_core$fp16_lanes$6$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -13961,7 +14630,9 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -13978,7 +14649,9 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -14070,22 +14743,25 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -14119,7 +14795,7 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -14131,10 +14807,10 @@ module nmpu_fp16$fp16_lanes$6$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6$affine
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine
 
 
-module nmpu_fp16$fp16_lanes$6$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14144,10 +14820,10 @@ module nmpu_fp16$fp16_lanes$6$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14157,10 +14833,10 @@ module nmpu_fp16$fp16_lanes$6$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14170,10 +14846,10 @@ module nmpu_fp16$fp16_lanes$6$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14183,10 +14859,10 @@ module nmpu_fp16$fp16_lanes$6$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14196,10 +14872,36 @@ module nmpu_fp16$fp16_lanes$6$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14209,10 +14911,10 @@ module nmpu_fp16$fp16_lanes$6$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14222,10 +14924,10 @@ module nmpu_fp16$fp16_lanes$6$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14235,10 +14937,10 @@ module nmpu_fp16$fp16_lanes$6$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$result
 
 
-module nmpu_fp16$fp16_lanes$6$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14248,10 +14950,10 @@ module nmpu_fp16$fp16_lanes$6$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14261,10 +14963,10 @@ module nmpu_fp16$fp16_lanes$6$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14274,10 +14976,10 @@ module nmpu_fp16$fp16_lanes$6$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14287,10 +14989,10 @@ module nmpu_fp16$fp16_lanes$6$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14300,10 +15002,10 @@ module nmpu_fp16$fp16_lanes$6$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14313,23 +15015,10 @@ module nmpu_fp16$fp16_lanes$6$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$6$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14339,10 +15028,10 @@ module nmpu_fp16$fp16_lanes$6$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$6$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14352,10 +15041,23 @@ module nmpu_fp16$fp16_lanes$6$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$6$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14365,10 +15067,10 @@ module nmpu_fp16$fp16_lanes$6$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$6$b_d1
 
 
-module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -14425,7 +15127,7 @@ module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$6$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$6$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -14434,7 +15136,7 @@ module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$6$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$6$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -14443,7 +15145,7 @@ module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$6$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$6$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -14452,7 +15154,7 @@ module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$6$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$6$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -14495,10 +15197,10 @@ module nmpu_fp16$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6$banks
+endmodule // nmpu_fp16_core$fp16_lanes$6$banks
 
 
-module nmpu_fp16$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14518,10 +15220,10 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14541,10 +15243,10 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14564,10 +15266,10 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -14587,10 +15289,10 @@ module nmpu_fp16$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$6$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -14637,10 +15339,18 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -14695,6 +15405,7 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -14709,103 +15420,115 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$6$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$6$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$6$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -14823,7 +15546,9 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -14840,7 +15565,9 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -14932,22 +15659,25 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -14981,7 +15711,7 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -14993,10 +15723,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15006,10 +15736,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15019,10 +15749,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15032,10 +15762,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15045,10 +15775,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15058,10 +15788,36 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15071,10 +15827,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15084,10 +15840,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15097,10 +15853,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15110,10 +15866,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15123,10 +15879,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15136,10 +15892,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15149,10 +15905,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15162,10 +15918,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15175,23 +15931,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15201,10 +15944,10 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15214,10 +15957,23 @@ module nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$6$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$6$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -15299,10 +16055,10 @@ module nmpu_fp16$fp16_lanes$6$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$6$from_code
 
 
-module nmpu_fp16$fp16_lanes$6$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15312,10 +16068,10 @@ module nmpu_fp16$fp16_lanes$6$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$6$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15325,10 +16081,10 @@ module nmpu_fp16$fp16_lanes$6$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$6$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15338,10 +16094,10 @@ module nmpu_fp16$fp16_lanes$6$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$6$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15351,10 +16107,10 @@ module nmpu_fp16$fp16_lanes$6$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$6$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15364,10 +16120,10 @@ module nmpu_fp16$fp16_lanes$6$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$6$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15377,10 +16133,10 @@ module nmpu_fp16$fp16_lanes$6$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$6$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15390,10 +16146,10 @@ module nmpu_fp16$fp16_lanes$6$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$6$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15403,10 +16159,10 @@ module nmpu_fp16$fp16_lanes$6$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$6$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15416,10 +16172,10 @@ module nmpu_fp16$fp16_lanes$6$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$out
+endmodule // nmpu_fp16_core$fp16_lanes$6$out
 
 
-module nmpu_fp16$fp16_lanes$6$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$6$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -15503,10 +16259,10 @@ module nmpu_fp16$fp16_lanes$6$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$6$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$6$to_code
 
 
-module nmpu_fp16$fp16_lanes$6$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15516,10 +16272,10 @@ module nmpu_fp16$fp16_lanes$6$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$x16
+endmodule // nmpu_fp16_core$fp16_lanes$6$x16
 
 
-module nmpu_fp16$fp16_lanes$6$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$6$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15529,10 +16285,10 @@ module nmpu_fp16$fp16_lanes$6$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$6$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$6$x_reg
 
 
-module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
+module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
     
     // Module arguments
     input wire  clock;
@@ -15635,7 +16391,7 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
     reg  [15:0] activation;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$7$banks banks(
+    nmpu_fp16_core$fp16_lanes$7$banks banks(
         .clock(banks$clock),
         .re(banks$re),
         .raddr(banks$raddr),
@@ -15649,83 +16405,83 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16$fp16_lanes$7$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$7$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16$fp16_lanes$7$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$7$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16$fp16_lanes$7$x16 x16(
+    nmpu_fp16_core$fp16_lanes$7$x16 x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16$fp16_lanes$7$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$7$a_d1 a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16$fp16_lanes$7$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$7$b_d1 b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16$fp16_lanes$7$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$7$g_d$0 g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$7$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$7$g_d$1 g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$7$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$7$g_d$2 g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$7$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$7$g_d$3 g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$7$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$7$h_d$0 h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16$fp16_lanes$7$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$7$h_d$1 h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16$fp16_lanes$7$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$7$h_d$2 h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16$fp16_lanes$7$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$7$h_d$3 h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine affine(
+    nmpu_fp16_core$fp16_lanes$7$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -15733,7 +16489,7 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -15741,11 +16497,11 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16$fp16_lanes$7$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$7$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16$fp16_lanes$7$out out(
+    nmpu_fp16_core$fp16_lanes$7$out out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -15820,10 +16576,10 @@ module nmpu_fp16$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr
         y = out$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7
+endmodule // nmpu_fp16_core$fp16_lanes$7
 
 
-module nmpu_fp16$fp16_lanes$7$a_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$a_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15833,10 +16589,10 @@ module nmpu_fp16$fp16_lanes$7$a_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$a_d1
+endmodule // nmpu_fp16_core$fp16_lanes$7$a_d1
 
 
-module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$7$affine(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -15883,10 +16639,18 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -15941,6 +16705,7 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -15955,103 +16720,115 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$7$affine$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$7$affine$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$7$affine$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$7$affine$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$affine$result result(
+    nmpu_fp16_core$fp16_lanes$7$affine$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -16069,7 +16846,9 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -16086,7 +16865,9 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -16178,22 +16959,25 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -16227,7 +17011,7 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -16239,10 +17023,10 @@ module nmpu_fp16$fp16_lanes$7$affine(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7$affine
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine
 
 
-module nmpu_fp16$fp16_lanes$7$affine$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16252,10 +17036,10 @@ module nmpu_fp16$fp16_lanes$7$affine$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$base2_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16265,10 +17049,10 @@ module nmpu_fp16$fp16_lanes$7$affine$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$base_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16278,10 +17062,10 @@ module nmpu_fp16$fp16_lanes$7$affine$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$cw_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16291,10 +17075,10 @@ module nmpu_fp16$fp16_lanes$7$affine$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16304,10 +17088,36 @@ module nmpu_fp16$fp16_lanes$7$affine$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$lost_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$affine$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$affine$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16317,10 +17127,10 @@ module nmpu_fp16$fp16_lanes$7$affine$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$neg_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16330,10 +17140,10 @@ module nmpu_fp16$fp16_lanes$7$affine$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$p_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16343,10 +17153,10 @@ module nmpu_fp16$fp16_lanes$7$affine$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$result
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$result
 
 
-module nmpu_fp16$fp16_lanes$7$affine$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16356,10 +17166,10 @@ module nmpu_fp16$fp16_lanes$7$affine$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$sc_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16369,10 +17179,10 @@ module nmpu_fp16$fp16_lanes$7$affine$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$sp_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16382,10 +17192,10 @@ module nmpu_fp16$fp16_lanes$7$affine$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special2_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16395,10 +17205,10 @@ module nmpu_fp16$fp16_lanes$7$affine$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16408,10 +17218,10 @@ module nmpu_fp16$fp16_lanes$7$affine$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16421,23 +17231,10 @@ module nmpu_fp16$fp16_lanes$7$affine$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$w_q
-
-
-module nmpu_fp16$fp16_lanes$7$affine$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16447,10 +17244,10 @@ module nmpu_fp16$fp16_lanes$7$affine$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_q
 
 
-module nmpu_fp16$fp16_lanes$7$affine$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16460,10 +17257,23 @@ module nmpu_fp16$fp16_lanes$7$affine$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$affine$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$7$b_d1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$b_d1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16473,10 +17283,10 @@ module nmpu_fp16$fp16_lanes$7$b_d1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$b_d1
+endmodule // nmpu_fp16_core$fp16_lanes$7$b_d1
 
 
-module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
+module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
     input wire  clock;
@@ -16533,7 +17343,7 @@ module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$7$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$7$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -16542,7 +17352,7 @@ module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16$fp16_lanes$7$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$7$banks$bank_b bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -16551,7 +17361,7 @@ module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16$fp16_lanes$7$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$7$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -16560,7 +17370,7 @@ module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16$fp16_lanes$7$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$7$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -16603,10 +17413,10 @@ module nmpu_fp16$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,
         h = bank_h$rdata;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7$banks
+endmodule // nmpu_fp16_core$fp16_lanes$7$banks
 
 
-module nmpu_fp16$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16626,10 +17436,10 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_a
+endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_a
 
 
-module nmpu_fp16$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16649,10 +17459,10 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_b
+endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_b
 
 
-module nmpu_fp16$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16672,10 +17482,10 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_g
+endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_g
 
 
-module nmpu_fp16$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
+module nmpu_fp16_core$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     
     // Module arguments
     input wire  clock;
@@ -16695,10 +17505,10 @@ module nmpu_fp16$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
     end
     always @(*) rdata = {16'd0, held};
     wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16$fp16_lanes$7$banks$bank_h
+endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_h
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
     
     // Module arguments
     input wire  clock;
@@ -16745,10 +17555,18 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
     reg  special_val_q$en;
     reg  [15:0] special_val_q$d;
     wire  [15:0] special_val_q$q;
-    reg  w_q$clock;
-    reg  w_q$en;
-    reg  [40:0] w_q$d;
-    wire  [40:0] w_q$q;
+    reg  n32_q$clock;
+    reg  n32_q$en;
+    reg  [39:0] n32_q$d;
+    wire  [39:0] n32_q$q;
+    reg  ls32_q$clock;
+    reg  ls32_q$en;
+    reg  [7:0] ls32_q$d;
+    wire  [7:0] ls32_q$q;
+    reg  zero_q$clock;
+    reg  zero_q$en;
+    reg  zero_q$d;
+    wire  zero_q$q;
     reg  neg_q$clock;
     reg  neg_q$en;
     reg  neg_q$d;
@@ -16803,6 +17621,7 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
     reg  [40:0] diff;
     reg  [40:0] w;
     reg  neg;
+    reg  [7:0] ls32;
     reg  [39:0] n32;
     reg  [39:0] n16;
     reg  [39:0] n8;
@@ -16817,103 +17636,115 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
     reg  [15:0] sign16;
     
     // Sub module instances
-    nmpu_fp16$fp16_lanes$7$batch_norm$p_q p_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q p_q(
         .clock(p_q$clock),
         .en(p_q$en),
         .d(p_q$d),
         .q(p_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$cw_q cw_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q cw_q(
         .clock(cw_q$clock),
         .en(cw_q$en),
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
         .q(special_val_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$w_q w_q(
-        .clock(w_q$clock),
-        .en(w_q$en),
-        .d(w_q$d),
-        .q(w_q$q)
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q n32_q(
+        .clock(n32_q$clock),
+        .en(n32_q$en),
+        .d(n32_q$d),
+        .q(n32_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q ls32_q(
+        .clock(ls32_q$clock),
+        .en(ls32_q$en),
+        .d(ls32_q$d),
+        .q(ls32_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q zero_q(
+        .clock(zero_q$clock),
+        .en(zero_q$en),
+        .d(zero_q$d),
+        .q(zero_q$q)
+    );
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
         .q(neg_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$lost2_q lost2_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q lost2_q(
         .clock(lost2_q$clock),
         .en(lost2_q$en),
         .d(lost2_q$d),
         .q(lost2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$base2_q base2_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q base2_q(
         .clock(base2_q$clock),
         .en(base2_q$en),
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
         .q(special_val2_q$q)
     );
-    nmpu_fp16$fp16_lanes$7$batch_norm$result result(
+    nmpu_fp16_core$fp16_lanes$7$batch_norm$result result(
         .clock(result$clock),
         .en(result$en),
         .d(result$d),
@@ -16931,7 +17762,9 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$clock = clock;
         special_q$clock = clock;
         special_val_q$clock = clock;
-        w_q$clock = clock;
+        n32_q$clock = clock;
+        ls32_q$clock = clock;
+        zero_q$clock = clock;
         neg_q$clock = clock;
         lost2_q$clock = clock;
         base2_q$clock = clock;
@@ -16948,7 +17781,9 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
         zero_sign_q$en = en;
         special_q$en = en;
         special_val_q$en = en;
-        w_q$en = en;
+        n32_q$en = en;
+        ls32_q$en = en;
+        zero_q$en = en;
         neg_q$en = en;
         lost2_q$en = en;
         base2_q$en = en;
@@ -17040,22 +17875,25 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
         else begin
             w = diff;
         end
-        w_q$d = w;
         neg_q$d = neg;
         lost2_q$d = lost_q$q;
         base2_q$d = base_q$q;
         zero_sign2_q$d = zero_sign_q$q;
         special2_q$d = special_q$q;
         special_val2_q$d = special_val_q$q;
-        ls = 32'h0;
-        n32 = ((w_q$q) & 40'hffffffffff);
-        if ((w_q$q[(32'h8)+:(32)] == 32'h0) & (base2_q$q >= 32'h20)) begin
-            n32 = ((w_q$q) & 40'hffffffffff) << 32'h20;
-            ls = 32'h20;
+        zero_q$d = w == 32'h0;
+        ls32 = 32'h0;
+        n32 = ((w) & 40'hffffffffff);
+        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
+            n32 = ((w) & 40'hffffffffff) << 32'h20;
+            ls32 = 32'h20;
         end
-        n16 = n32;
-        if ((n32[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32 << 32'h10;
+        n32_q$d = n32;
+        ls32_q$d = ls32;
+        ls = ls32_q$q;
+        n16 = n32_q$q;
+        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
+            n16 = n32_q$q << 32'h10;
             ls = ls + 32'h10;
         end
         n8 = n16;
@@ -17089,7 +17927,7 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
         if (special2_q$q) begin
             result$d = special_val2_q$q;
         end
-        else if (w_q$q == 32'h0) begin
+        else if (zero_q$q) begin
             result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
         end
         else if (enc >= 32'h7c00) begin
@@ -17101,10 +17939,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
         r = result$q;
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$base2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17114,10 +17952,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$base2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$base2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$base_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17127,10 +17965,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$base_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$base_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$cw_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17140,10 +17978,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$cw_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$cw_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$lost2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17153,10 +17991,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$lost2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$lost2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$lost_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17166,10 +18004,36 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$lost_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$lost_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$neg_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17179,10 +18043,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$neg_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$neg_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$p_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17192,10 +18056,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$p_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$p_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$result(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$result(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17205,10 +18069,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$result(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$result
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$result
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$sc_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17218,10 +18082,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$sc_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$sc_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$sp_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17231,10 +18095,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$sp_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$sp_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$special2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17244,10 +18108,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$special2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$special2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$special_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17257,10 +18121,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$special_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$special_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$special_val2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17270,10 +18134,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$special_val2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$special_val2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$special_val_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17283,23 +18147,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$special_val_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$special_val_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$w_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$w_q
-
-
-module nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign2_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17309,10 +18160,10 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign2_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q
 
 
-module nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign_q(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17322,10 +18173,23 @@ module nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign_q(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$batch_norm$zero_sign_q
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16$fp16_lanes$7$from_code(x,z);
+module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q(clock,en,d,q);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  d;
+    output reg  q;
+    
+    // Update code (custom)
+    always @(posedge clock) if (en) q <= d;
+endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q
+
+
+module nmpu_fp16_core$fp16_lanes$7$from_code(x,z);
     
     // Module arguments
     input wire  [23:0] x;
@@ -17407,10 +18271,10 @@ module nmpu_fp16$fp16_lanes$7$from_code(x,z);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7$from_code
+endmodule // nmpu_fp16_core$fp16_lanes$7$from_code
 
 
-module nmpu_fp16$fp16_lanes$7$g_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$g_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17420,10 +18284,10 @@ module nmpu_fp16$fp16_lanes$7$g_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$g_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$0
 
 
-module nmpu_fp16$fp16_lanes$7$g_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$g_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17433,10 +18297,10 @@ module nmpu_fp16$fp16_lanes$7$g_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$g_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$1
 
 
-module nmpu_fp16$fp16_lanes$7$g_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$g_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17446,10 +18310,10 @@ module nmpu_fp16$fp16_lanes$7$g_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$g_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$2
 
 
-module nmpu_fp16$fp16_lanes$7$g_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$g_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17459,10 +18323,10 @@ module nmpu_fp16$fp16_lanes$7$g_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$g_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$3
 
 
-module nmpu_fp16$fp16_lanes$7$h_d$0(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$h_d$0(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17472,10 +18336,10 @@ module nmpu_fp16$fp16_lanes$7$h_d$0(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$h_d$0
+endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$0
 
 
-module nmpu_fp16$fp16_lanes$7$h_d$1(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$h_d$1(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17485,10 +18349,10 @@ module nmpu_fp16$fp16_lanes$7$h_d$1(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$h_d$1
+endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$1
 
 
-module nmpu_fp16$fp16_lanes$7$h_d$2(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$h_d$2(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17498,10 +18362,10 @@ module nmpu_fp16$fp16_lanes$7$h_d$2(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$h_d$2
+endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$2
 
 
-module nmpu_fp16$fp16_lanes$7$h_d$3(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$h_d$3(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17511,10 +18375,10 @@ module nmpu_fp16$fp16_lanes$7$h_d$3(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$h_d$3
+endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$3
 
 
-module nmpu_fp16$fp16_lanes$7$out(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$out(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17524,10 +18388,10 @@ module nmpu_fp16$fp16_lanes$7$out(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$out
+endmodule // nmpu_fp16_core$fp16_lanes$7$out
 
 
-module nmpu_fp16$fp16_lanes$7$to_code(z,y);
+module nmpu_fp16_core$fp16_lanes$7$to_code(z,y);
     
     // Module arguments
     input wire  [15:0] z;
@@ -17611,10 +18475,10 @@ module nmpu_fp16$fp16_lanes$7$to_code(z,y);
         end
     end
     
-endmodule // nmpu_fp16$fp16_lanes$7$to_code
+endmodule // nmpu_fp16_core$fp16_lanes$7$to_code
 
 
-module nmpu_fp16$fp16_lanes$7$x16(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$x16(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17624,10 +18488,10 @@ module nmpu_fp16$fp16_lanes$7$x16(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$x16
+endmodule // nmpu_fp16_core$fp16_lanes$7$x16
 
 
-module nmpu_fp16$fp16_lanes$7$x_reg(clock,en,d,q);
+module nmpu_fp16_core$fp16_lanes$7$x_reg(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17637,10 +18501,10 @@ module nmpu_fp16$fp16_lanes$7$x_reg(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16$fp16_lanes$7$x_reg
+endmodule // nmpu_fp16_core$fp16_lanes$7$x_reg
 
 
-module nmpu_fp16$valid$0(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$0(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17651,10 +18515,10 @@ module nmpu_fp16$valid$0(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$0
+endmodule // nmpu_fp16_core$valid$0
 
 
-module nmpu_fp16$valid$1(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$1(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17665,10 +18529,10 @@ module nmpu_fp16$valid$1(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$1
+endmodule // nmpu_fp16_core$valid$1
 
 
-module nmpu_fp16$valid$2(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$2(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17679,10 +18543,10 @@ module nmpu_fp16$valid$2(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$2
+endmodule // nmpu_fp16_core$valid$2
 
 
-module nmpu_fp16$valid$3(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$3(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17693,10 +18557,10 @@ module nmpu_fp16$valid$3(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$3
+endmodule // nmpu_fp16_core$valid$3
 
 
-module nmpu_fp16$valid$4(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$4(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17707,10 +18571,10 @@ module nmpu_fp16$valid$4(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$4
+endmodule // nmpu_fp16_core$valid$4
 
 
-module nmpu_fp16$valid$5(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$5(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17721,10 +18585,10 @@ module nmpu_fp16$valid$5(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$5
+endmodule // nmpu_fp16_core$valid$5
 
 
-module nmpu_fp16$valid$6(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$6(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17735,10 +18599,10 @@ module nmpu_fp16$valid$6(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$6
+endmodule // nmpu_fp16_core$valid$6
 
 
-module nmpu_fp16$valid$7(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$7(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17749,10 +18613,10 @@ module nmpu_fp16$valid$7(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$7
+endmodule // nmpu_fp16_core$valid$7
 
 
-module nmpu_fp16$valid$8(clock,reset,en,d,q);
+module nmpu_fp16_core$valid$8(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17763,4 +18627,53 @@ module nmpu_fp16$valid$8(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16$valid$8
+endmodule // nmpu_fp16_core$valid$8
+
+// The documented top: `nmpu_fp16_core` (rust-hdl) with each family of lane ports as one packed
+// bus, lane i in bits [w*i + w-1 : w*i].
+module nmpu_fp16(clock, reset, s_valid, s_ready, s_col, s_x, m_valid, m_ready, m_col, m_y, cfg_we, cfg_sel, cfg_col, cfg_data);
+    input wire clock;
+    input wire reset;
+    input wire s_valid;
+    output wire s_ready;
+    input wire [11:0] s_col;
+    input wire [191:0] s_x;
+    output wire m_valid;
+    input wire m_ready;
+    output wire [11:0] m_col;
+    output wire [127:0] m_y;
+    input wire cfg_we;
+    input wire [1:0] cfg_sel;
+    input wire [11:0] cfg_col;
+    input wire [31:0] cfg_data;
+    nmpu_fp16_core core(
+        .clock(clock),
+        .reset(reset),
+        .s_valid(s_valid),
+        .s_ready(s_ready),
+        .s_col(s_col),
+        .s_x$0(s_x[23:0]),
+        .s_x$1(s_x[47:24]),
+        .s_x$2(s_x[71:48]),
+        .s_x$3(s_x[95:72]),
+        .s_x$4(s_x[119:96]),
+        .s_x$5(s_x[143:120]),
+        .s_x$6(s_x[167:144]),
+        .s_x$7(s_x[191:168]),
+        .m_valid(m_valid),
+        .m_ready(m_ready),
+        .m_col(m_col),
+        .m_y$0(m_y[15:0]),
+        .m_y$1(m_y[31:16]),
+        .m_y$2(m_y[47:32]),
+        .m_y$3(m_y[63:48]),
+        .m_y$4(m_y[79:64]),
+        .m_y$5(m_y[95:80]),
+        .m_y$6(m_y[111:96]),
+        .m_y$7(m_y[127:112]),
+        .cfg_we(cfg_we),
+        .cfg_sel(cfg_sel),
+        .cfg_col(cfg_col),
+        .cfg_data(cfg_data)
+    );
+endmodule // nmpu_fp16

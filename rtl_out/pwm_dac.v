@@ -66,7 +66,7 @@
 //   two_phase = false
 
 
-module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,start,start_ready,done,pwm_en$0,pwm_en$1,pwm_en$2,pwm_en$3,pwm_en$4,pwm_en$5,pwm_en$6,pwm_en$7,pwm_en$8,pwm_en$9,pwm_en$10,pwm_en$11,pwm_en$12,pwm_en$13,pwm_en$14,pwm_en$15,pwm_en$16,pwm_en$17,pwm_en$18,pwm_en$19,pwm_en$20,pwm_en$21,pwm_en$22,pwm_en$23,pwm_en$24,pwm_en$25,pwm_en$26,pwm_en$27,pwm_en$28,pwm_en$29,pwm_en$30,pwm_en$31,pwm_en$32,pwm_en$33,pwm_en$34,pwm_en$35,pwm_en$36,pwm_en$37,pwm_en$38,pwm_en$39,pwm_en$40,pwm_en$41,pwm_en$42,pwm_en$43,pwm_en$44,pwm_en$45,pwm_en$46,pwm_en$47,pwm_en$48,pwm_en$49,pwm_en$50,pwm_en$51,pwm_en$52,pwm_en$53,pwm_en$54,pwm_en$55,pwm_en$56,pwm_en$57,pwm_en$58,pwm_en$59,pwm_en$60,pwm_en$61,pwm_en$62,pwm_en$63,pwm_en$64,pwm_en$65,pwm_en$66,pwm_en$67,pwm_en$68,pwm_en$69,pwm_en$70,pwm_en$71,pwm_en$72,pwm_en$73,pwm_en$74,pwm_en$75,pwm_en$76,pwm_en$77,pwm_en$78,pwm_en$79,pwm_en$80,pwm_en$81,pwm_en$82,pwm_en$83,pwm_en$84,pwm_en$85,pwm_en$86,pwm_en$87,pwm_en$88,pwm_en$89,pwm_en$90,pwm_en$91,pwm_en$92,pwm_en$93,pwm_en$94,pwm_en$95,pwm_en$96,pwm_en$97,pwm_en$98,pwm_en$99,pwm_en$100,pwm_en$101,pwm_en$102,pwm_en$103,pwm_en$104,pwm_en$105,pwm_en$106,pwm_en$107,pwm_en$108,pwm_en$109,pwm_en$110,pwm_en$111,pwm_en$112,pwm_en$113,pwm_en$114,pwm_en$115,pwm_en$116,pwm_en$117,pwm_en$118,pwm_en$119,pwm_en$120,pwm_en$121,pwm_en$122,pwm_en$123,pwm_en$124,pwm_en$125,pwm_en$126,pwm_en$127,pwm_en$128,pwm_en$129,pwm_en$130,pwm_en$131,pwm_en$132,pwm_en$133,pwm_en$134,pwm_en$135,pwm_en$136,pwm_en$137,pwm_en$138,pwm_en$139,pwm_en$140,pwm_en$141,pwm_en$142,pwm_en$143,pwm_en$144,pwm_en$145,pwm_en$146,pwm_en$147,pwm_en$148,pwm_en$149,pwm_en$150,pwm_en$151,pwm_en$152,pwm_en$153,pwm_en$154,pwm_en$155,pwm_en$156,pwm_en$157,pwm_en$158,pwm_en$159,pwm_en$160,pwm_en$161,pwm_en$162,pwm_en$163,pwm_en$164,pwm_en$165,pwm_en$166,pwm_en$167,pwm_en$168,pwm_en$169,pwm_en$170,pwm_en$171,pwm_en$172,pwm_en$173,pwm_en$174,pwm_en$175,pwm_en$176,pwm_en$177,pwm_en$178,pwm_en$179,pwm_en$180,pwm_en$181,pwm_en$182,pwm_en$183,pwm_en$184,pwm_en$185,pwm_en$186,pwm_en$187,pwm_en$188,pwm_en$189,pwm_en$190,pwm_en$191,pwm_en$192,pwm_en$193,pwm_en$194,pwm_en$195,pwm_en$196,pwm_en$197,pwm_en$198,pwm_en$199,pwm_en$200,pwm_en$201,pwm_en$202,pwm_en$203,pwm_en$204,pwm_en$205,pwm_en$206,pwm_en$207,pwm_en$208,pwm_en$209,pwm_en$210,pwm_en$211,pwm_en$212,pwm_en$213,pwm_en$214,pwm_en$215,pwm_en$216,pwm_en$217,pwm_en$218,pwm_en$219,pwm_en$220,pwm_en$221,pwm_en$222,pwm_en$223,pwm_en$224,pwm_en$225,pwm_en$226,pwm_en$227,pwm_en$228,pwm_en$229,pwm_en$230,pwm_en$231,pwm_en$232,pwm_en$233,pwm_en$234,pwm_en$235,pwm_en$236,pwm_en$237,pwm_en$238,pwm_en$239,pwm_en$240,pwm_en$241,pwm_en$242,pwm_en$243,pwm_en$244,pwm_en$245,pwm_en$246,pwm_en$247,pwm_en$248,pwm_en$249,pwm_en$250,pwm_en$251,pwm_en$252,pwm_en$253,pwm_en$254,pwm_en$255,pwm_sign$0,pwm_sign$1,pwm_sign$2,pwm_sign$3,pwm_sign$4,pwm_sign$5,pwm_sign$6,pwm_sign$7,pwm_sign$8,pwm_sign$9,pwm_sign$10,pwm_sign$11,pwm_sign$12,pwm_sign$13,pwm_sign$14,pwm_sign$15,pwm_sign$16,pwm_sign$17,pwm_sign$18,pwm_sign$19,pwm_sign$20,pwm_sign$21,pwm_sign$22,pwm_sign$23,pwm_sign$24,pwm_sign$25,pwm_sign$26,pwm_sign$27,pwm_sign$28,pwm_sign$29,pwm_sign$30,pwm_sign$31,pwm_sign$32,pwm_sign$33,pwm_sign$34,pwm_sign$35,pwm_sign$36,pwm_sign$37,pwm_sign$38,pwm_sign$39,pwm_sign$40,pwm_sign$41,pwm_sign$42,pwm_sign$43,pwm_sign$44,pwm_sign$45,pwm_sign$46,pwm_sign$47,pwm_sign$48,pwm_sign$49,pwm_sign$50,pwm_sign$51,pwm_sign$52,pwm_sign$53,pwm_sign$54,pwm_sign$55,pwm_sign$56,pwm_sign$57,pwm_sign$58,pwm_sign$59,pwm_sign$60,pwm_sign$61,pwm_sign$62,pwm_sign$63,pwm_sign$64,pwm_sign$65,pwm_sign$66,pwm_sign$67,pwm_sign$68,pwm_sign$69,pwm_sign$70,pwm_sign$71,pwm_sign$72,pwm_sign$73,pwm_sign$74,pwm_sign$75,pwm_sign$76,pwm_sign$77,pwm_sign$78,pwm_sign$79,pwm_sign$80,pwm_sign$81,pwm_sign$82,pwm_sign$83,pwm_sign$84,pwm_sign$85,pwm_sign$86,pwm_sign$87,pwm_sign$88,pwm_sign$89,pwm_sign$90,pwm_sign$91,pwm_sign$92,pwm_sign$93,pwm_sign$94,pwm_sign$95,pwm_sign$96,pwm_sign$97,pwm_sign$98,pwm_sign$99,pwm_sign$100,pwm_sign$101,pwm_sign$102,pwm_sign$103,pwm_sign$104,pwm_sign$105,pwm_sign$106,pwm_sign$107,pwm_sign$108,pwm_sign$109,pwm_sign$110,pwm_sign$111,pwm_sign$112,pwm_sign$113,pwm_sign$114,pwm_sign$115,pwm_sign$116,pwm_sign$117,pwm_sign$118,pwm_sign$119,pwm_sign$120,pwm_sign$121,pwm_sign$122,pwm_sign$123,pwm_sign$124,pwm_sign$125,pwm_sign$126,pwm_sign$127,pwm_sign$128,pwm_sign$129,pwm_sign$130,pwm_sign$131,pwm_sign$132,pwm_sign$133,pwm_sign$134,pwm_sign$135,pwm_sign$136,pwm_sign$137,pwm_sign$138,pwm_sign$139,pwm_sign$140,pwm_sign$141,pwm_sign$142,pwm_sign$143,pwm_sign$144,pwm_sign$145,pwm_sign$146,pwm_sign$147,pwm_sign$148,pwm_sign$149,pwm_sign$150,pwm_sign$151,pwm_sign$152,pwm_sign$153,pwm_sign$154,pwm_sign$155,pwm_sign$156,pwm_sign$157,pwm_sign$158,pwm_sign$159,pwm_sign$160,pwm_sign$161,pwm_sign$162,pwm_sign$163,pwm_sign$164,pwm_sign$165,pwm_sign$166,pwm_sign$167,pwm_sign$168,pwm_sign$169,pwm_sign$170,pwm_sign$171,pwm_sign$172,pwm_sign$173,pwm_sign$174,pwm_sign$175,pwm_sign$176,pwm_sign$177,pwm_sign$178,pwm_sign$179,pwm_sign$180,pwm_sign$181,pwm_sign$182,pwm_sign$183,pwm_sign$184,pwm_sign$185,pwm_sign$186,pwm_sign$187,pwm_sign$188,pwm_sign$189,pwm_sign$190,pwm_sign$191,pwm_sign$192,pwm_sign$193,pwm_sign$194,pwm_sign$195,pwm_sign$196,pwm_sign$197,pwm_sign$198,pwm_sign$199,pwm_sign$200,pwm_sign$201,pwm_sign$202,pwm_sign$203,pwm_sign$204,pwm_sign$205,pwm_sign$206,pwm_sign$207,pwm_sign$208,pwm_sign$209,pwm_sign$210,pwm_sign$211,pwm_sign$212,pwm_sign$213,pwm_sign$214,pwm_sign$215,pwm_sign$216,pwm_sign$217,pwm_sign$218,pwm_sign$219,pwm_sign$220,pwm_sign$221,pwm_sign$222,pwm_sign$223,pwm_sign$224,pwm_sign$225,pwm_sign$226,pwm_sign$227,pwm_sign$228,pwm_sign$229,pwm_sign$230,pwm_sign$231,pwm_sign$232,pwm_sign$233,pwm_sign$234,pwm_sign$235,pwm_sign$236,pwm_sign$237,pwm_sign$238,pwm_sign$239,pwm_sign$240,pwm_sign$241,pwm_sign$242,pwm_sign$243,pwm_sign$244,pwm_sign$245,pwm_sign$246,pwm_sign$247,pwm_sign$248,pwm_sign$249,pwm_sign$250,pwm_sign$251,pwm_sign$252,pwm_sign$253,pwm_sign$254,pwm_sign$255);
+module pwm_dac_core(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s_x$6,s_x$7,start,start_ready,done,pwm_en$0,pwm_en$1,pwm_en$2,pwm_en$3,pwm_en$4,pwm_en$5,pwm_en$6,pwm_en$7,pwm_en$8,pwm_en$9,pwm_en$10,pwm_en$11,pwm_en$12,pwm_en$13,pwm_en$14,pwm_en$15,pwm_en$16,pwm_en$17,pwm_en$18,pwm_en$19,pwm_en$20,pwm_en$21,pwm_en$22,pwm_en$23,pwm_en$24,pwm_en$25,pwm_en$26,pwm_en$27,pwm_en$28,pwm_en$29,pwm_en$30,pwm_en$31,pwm_en$32,pwm_en$33,pwm_en$34,pwm_en$35,pwm_en$36,pwm_en$37,pwm_en$38,pwm_en$39,pwm_en$40,pwm_en$41,pwm_en$42,pwm_en$43,pwm_en$44,pwm_en$45,pwm_en$46,pwm_en$47,pwm_en$48,pwm_en$49,pwm_en$50,pwm_en$51,pwm_en$52,pwm_en$53,pwm_en$54,pwm_en$55,pwm_en$56,pwm_en$57,pwm_en$58,pwm_en$59,pwm_en$60,pwm_en$61,pwm_en$62,pwm_en$63,pwm_en$64,pwm_en$65,pwm_en$66,pwm_en$67,pwm_en$68,pwm_en$69,pwm_en$70,pwm_en$71,pwm_en$72,pwm_en$73,pwm_en$74,pwm_en$75,pwm_en$76,pwm_en$77,pwm_en$78,pwm_en$79,pwm_en$80,pwm_en$81,pwm_en$82,pwm_en$83,pwm_en$84,pwm_en$85,pwm_en$86,pwm_en$87,pwm_en$88,pwm_en$89,pwm_en$90,pwm_en$91,pwm_en$92,pwm_en$93,pwm_en$94,pwm_en$95,pwm_en$96,pwm_en$97,pwm_en$98,pwm_en$99,pwm_en$100,pwm_en$101,pwm_en$102,pwm_en$103,pwm_en$104,pwm_en$105,pwm_en$106,pwm_en$107,pwm_en$108,pwm_en$109,pwm_en$110,pwm_en$111,pwm_en$112,pwm_en$113,pwm_en$114,pwm_en$115,pwm_en$116,pwm_en$117,pwm_en$118,pwm_en$119,pwm_en$120,pwm_en$121,pwm_en$122,pwm_en$123,pwm_en$124,pwm_en$125,pwm_en$126,pwm_en$127,pwm_en$128,pwm_en$129,pwm_en$130,pwm_en$131,pwm_en$132,pwm_en$133,pwm_en$134,pwm_en$135,pwm_en$136,pwm_en$137,pwm_en$138,pwm_en$139,pwm_en$140,pwm_en$141,pwm_en$142,pwm_en$143,pwm_en$144,pwm_en$145,pwm_en$146,pwm_en$147,pwm_en$148,pwm_en$149,pwm_en$150,pwm_en$151,pwm_en$152,pwm_en$153,pwm_en$154,pwm_en$155,pwm_en$156,pwm_en$157,pwm_en$158,pwm_en$159,pwm_en$160,pwm_en$161,pwm_en$162,pwm_en$163,pwm_en$164,pwm_en$165,pwm_en$166,pwm_en$167,pwm_en$168,pwm_en$169,pwm_en$170,pwm_en$171,pwm_en$172,pwm_en$173,pwm_en$174,pwm_en$175,pwm_en$176,pwm_en$177,pwm_en$178,pwm_en$179,pwm_en$180,pwm_en$181,pwm_en$182,pwm_en$183,pwm_en$184,pwm_en$185,pwm_en$186,pwm_en$187,pwm_en$188,pwm_en$189,pwm_en$190,pwm_en$191,pwm_en$192,pwm_en$193,pwm_en$194,pwm_en$195,pwm_en$196,pwm_en$197,pwm_en$198,pwm_en$199,pwm_en$200,pwm_en$201,pwm_en$202,pwm_en$203,pwm_en$204,pwm_en$205,pwm_en$206,pwm_en$207,pwm_en$208,pwm_en$209,pwm_en$210,pwm_en$211,pwm_en$212,pwm_en$213,pwm_en$214,pwm_en$215,pwm_en$216,pwm_en$217,pwm_en$218,pwm_en$219,pwm_en$220,pwm_en$221,pwm_en$222,pwm_en$223,pwm_en$224,pwm_en$225,pwm_en$226,pwm_en$227,pwm_en$228,pwm_en$229,pwm_en$230,pwm_en$231,pwm_en$232,pwm_en$233,pwm_en$234,pwm_en$235,pwm_en$236,pwm_en$237,pwm_en$238,pwm_en$239,pwm_en$240,pwm_en$241,pwm_en$242,pwm_en$243,pwm_en$244,pwm_en$245,pwm_en$246,pwm_en$247,pwm_en$248,pwm_en$249,pwm_en$250,pwm_en$251,pwm_en$252,pwm_en$253,pwm_en$254,pwm_en$255,pwm_sign$0,pwm_sign$1,pwm_sign$2,pwm_sign$3,pwm_sign$4,pwm_sign$5,pwm_sign$6,pwm_sign$7,pwm_sign$8,pwm_sign$9,pwm_sign$10,pwm_sign$11,pwm_sign$12,pwm_sign$13,pwm_sign$14,pwm_sign$15,pwm_sign$16,pwm_sign$17,pwm_sign$18,pwm_sign$19,pwm_sign$20,pwm_sign$21,pwm_sign$22,pwm_sign$23,pwm_sign$24,pwm_sign$25,pwm_sign$26,pwm_sign$27,pwm_sign$28,pwm_sign$29,pwm_sign$30,pwm_sign$31,pwm_sign$32,pwm_sign$33,pwm_sign$34,pwm_sign$35,pwm_sign$36,pwm_sign$37,pwm_sign$38,pwm_sign$39,pwm_sign$40,pwm_sign$41,pwm_sign$42,pwm_sign$43,pwm_sign$44,pwm_sign$45,pwm_sign$46,pwm_sign$47,pwm_sign$48,pwm_sign$49,pwm_sign$50,pwm_sign$51,pwm_sign$52,pwm_sign$53,pwm_sign$54,pwm_sign$55,pwm_sign$56,pwm_sign$57,pwm_sign$58,pwm_sign$59,pwm_sign$60,pwm_sign$61,pwm_sign$62,pwm_sign$63,pwm_sign$64,pwm_sign$65,pwm_sign$66,pwm_sign$67,pwm_sign$68,pwm_sign$69,pwm_sign$70,pwm_sign$71,pwm_sign$72,pwm_sign$73,pwm_sign$74,pwm_sign$75,pwm_sign$76,pwm_sign$77,pwm_sign$78,pwm_sign$79,pwm_sign$80,pwm_sign$81,pwm_sign$82,pwm_sign$83,pwm_sign$84,pwm_sign$85,pwm_sign$86,pwm_sign$87,pwm_sign$88,pwm_sign$89,pwm_sign$90,pwm_sign$91,pwm_sign$92,pwm_sign$93,pwm_sign$94,pwm_sign$95,pwm_sign$96,pwm_sign$97,pwm_sign$98,pwm_sign$99,pwm_sign$100,pwm_sign$101,pwm_sign$102,pwm_sign$103,pwm_sign$104,pwm_sign$105,pwm_sign$106,pwm_sign$107,pwm_sign$108,pwm_sign$109,pwm_sign$110,pwm_sign$111,pwm_sign$112,pwm_sign$113,pwm_sign$114,pwm_sign$115,pwm_sign$116,pwm_sign$117,pwm_sign$118,pwm_sign$119,pwm_sign$120,pwm_sign$121,pwm_sign$122,pwm_sign$123,pwm_sign$124,pwm_sign$125,pwm_sign$126,pwm_sign$127,pwm_sign$128,pwm_sign$129,pwm_sign$130,pwm_sign$131,pwm_sign$132,pwm_sign$133,pwm_sign$134,pwm_sign$135,pwm_sign$136,pwm_sign$137,pwm_sign$138,pwm_sign$139,pwm_sign$140,pwm_sign$141,pwm_sign$142,pwm_sign$143,pwm_sign$144,pwm_sign$145,pwm_sign$146,pwm_sign$147,pwm_sign$148,pwm_sign$149,pwm_sign$150,pwm_sign$151,pwm_sign$152,pwm_sign$153,pwm_sign$154,pwm_sign$155,pwm_sign$156,pwm_sign$157,pwm_sign$158,pwm_sign$159,pwm_sign$160,pwm_sign$161,pwm_sign$162,pwm_sign$163,pwm_sign$164,pwm_sign$165,pwm_sign$166,pwm_sign$167,pwm_sign$168,pwm_sign$169,pwm_sign$170,pwm_sign$171,pwm_sign$172,pwm_sign$173,pwm_sign$174,pwm_sign$175,pwm_sign$176,pwm_sign$177,pwm_sign$178,pwm_sign$179,pwm_sign$180,pwm_sign$181,pwm_sign$182,pwm_sign$183,pwm_sign$184,pwm_sign$185,pwm_sign$186,pwm_sign$187,pwm_sign$188,pwm_sign$189,pwm_sign$190,pwm_sign$191,pwm_sign$192,pwm_sign$193,pwm_sign$194,pwm_sign$195,pwm_sign$196,pwm_sign$197,pwm_sign$198,pwm_sign$199,pwm_sign$200,pwm_sign$201,pwm_sign$202,pwm_sign$203,pwm_sign$204,pwm_sign$205,pwm_sign$206,pwm_sign$207,pwm_sign$208,pwm_sign$209,pwm_sign$210,pwm_sign$211,pwm_sign$212,pwm_sign$213,pwm_sign$214,pwm_sign$215,pwm_sign$216,pwm_sign$217,pwm_sign$218,pwm_sign$219,pwm_sign$220,pwm_sign$221,pwm_sign$222,pwm_sign$223,pwm_sign$224,pwm_sign$225,pwm_sign$226,pwm_sign$227,pwm_sign$228,pwm_sign$229,pwm_sign$230,pwm_sign$231,pwm_sign$232,pwm_sign$233,pwm_sign$234,pwm_sign$235,pwm_sign$236,pwm_sign$237,pwm_sign$238,pwm_sign$239,pwm_sign$240,pwm_sign$241,pwm_sign$242,pwm_sign$243,pwm_sign$244,pwm_sign$245,pwm_sign$246,pwm_sign$247,pwm_sign$248,pwm_sign$249,pwm_sign$250,pwm_sign$251,pwm_sign$252,pwm_sign$253,pwm_sign$254,pwm_sign$255);
     
     // Module arguments
     input wire  clock;
@@ -3463,53 +3463,53 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
     reg  accept;
     
     // Sub module instances
-    pwm_dac$loaded loaded(
+    pwm_dac_core$loaded loaded(
         .clock(loaded$clock),
         .reset(loaded$reset),
         .en(loaded$en),
         .d(loaded$d),
         .q(loaded$q)
     );
-    pwm_dac$driving driving(
+    pwm_dac_core$driving driving(
         .clock(driving$clock),
         .reset(driving$reset),
         .en(driving$en),
         .d(driving$d),
         .q(driving$q)
     );
-    pwm_dac$phase phase(
+    pwm_dac_core$phase phase(
         .clock(phase$clock),
         .reset(phase$reset),
         .en(phase$en),
         .d(phase$d),
         .q(phase$q)
     );
-    pwm_dac$done_reg done_reg(
+    pwm_dac_core$done_reg done_reg(
         .clock(done_reg$clock),
         .reset(done_reg$reset),
         .en(done_reg$en),
         .d(done_reg$d),
         .q(done_reg$q)
     );
-    pwm_dac$fill_beat fill_beat(
+    pwm_dac_core$fill_beat fill_beat(
         .clock(fill_beat$clock),
         .en(fill_beat$en),
         .d(fill_beat$d),
         .q(fill_beat$q)
     );
-    pwm_dac$lsb lsb(
+    pwm_dac_core$lsb lsb(
         .clock(lsb$clock),
         .en(lsb$en),
         .d(lsb$d),
         .q(lsb$q)
     );
-    pwm_dac$t t(
+    pwm_dac_core$t t(
         .clock(t$clock),
         .en(t$en),
         .d(t$d),
         .q(t$q)
     );
-    pwm_dac$rows$0 rows$0(
+    pwm_dac_core$rows$0 rows$0(
         .clock(rows$0$clock),
         .reset(rows$0$reset),
         .we(rows$0$we),
@@ -3521,7 +3521,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$0$en),
         .sign(rows$0$sign)
     );
-    pwm_dac$rows$1 rows$1(
+    pwm_dac_core$rows$1 rows$1(
         .clock(rows$1$clock),
         .reset(rows$1$reset),
         .we(rows$1$we),
@@ -3533,7 +3533,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$1$en),
         .sign(rows$1$sign)
     );
-    pwm_dac$rows$2 rows$2(
+    pwm_dac_core$rows$2 rows$2(
         .clock(rows$2$clock),
         .reset(rows$2$reset),
         .we(rows$2$we),
@@ -3545,7 +3545,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$2$en),
         .sign(rows$2$sign)
     );
-    pwm_dac$rows$3 rows$3(
+    pwm_dac_core$rows$3 rows$3(
         .clock(rows$3$clock),
         .reset(rows$3$reset),
         .we(rows$3$we),
@@ -3557,7 +3557,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$3$en),
         .sign(rows$3$sign)
     );
-    pwm_dac$rows$4 rows$4(
+    pwm_dac_core$rows$4 rows$4(
         .clock(rows$4$clock),
         .reset(rows$4$reset),
         .we(rows$4$we),
@@ -3569,7 +3569,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$4$en),
         .sign(rows$4$sign)
     );
-    pwm_dac$rows$5 rows$5(
+    pwm_dac_core$rows$5 rows$5(
         .clock(rows$5$clock),
         .reset(rows$5$reset),
         .we(rows$5$we),
@@ -3581,7 +3581,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$5$en),
         .sign(rows$5$sign)
     );
-    pwm_dac$rows$6 rows$6(
+    pwm_dac_core$rows$6 rows$6(
         .clock(rows$6$clock),
         .reset(rows$6$reset),
         .we(rows$6$we),
@@ -3593,7 +3593,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$6$en),
         .sign(rows$6$sign)
     );
-    pwm_dac$rows$7 rows$7(
+    pwm_dac_core$rows$7 rows$7(
         .clock(rows$7$clock),
         .reset(rows$7$reset),
         .we(rows$7$we),
@@ -3605,7 +3605,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$7$en),
         .sign(rows$7$sign)
     );
-    pwm_dac$rows$8 rows$8(
+    pwm_dac_core$rows$8 rows$8(
         .clock(rows$8$clock),
         .reset(rows$8$reset),
         .we(rows$8$we),
@@ -3617,7 +3617,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$8$en),
         .sign(rows$8$sign)
     );
-    pwm_dac$rows$9 rows$9(
+    pwm_dac_core$rows$9 rows$9(
         .clock(rows$9$clock),
         .reset(rows$9$reset),
         .we(rows$9$we),
@@ -3629,7 +3629,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$9$en),
         .sign(rows$9$sign)
     );
-    pwm_dac$rows$10 rows$10(
+    pwm_dac_core$rows$10 rows$10(
         .clock(rows$10$clock),
         .reset(rows$10$reset),
         .we(rows$10$we),
@@ -3641,7 +3641,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$10$en),
         .sign(rows$10$sign)
     );
-    pwm_dac$rows$11 rows$11(
+    pwm_dac_core$rows$11 rows$11(
         .clock(rows$11$clock),
         .reset(rows$11$reset),
         .we(rows$11$we),
@@ -3653,7 +3653,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$11$en),
         .sign(rows$11$sign)
     );
-    pwm_dac$rows$12 rows$12(
+    pwm_dac_core$rows$12 rows$12(
         .clock(rows$12$clock),
         .reset(rows$12$reset),
         .we(rows$12$we),
@@ -3665,7 +3665,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$12$en),
         .sign(rows$12$sign)
     );
-    pwm_dac$rows$13 rows$13(
+    pwm_dac_core$rows$13 rows$13(
         .clock(rows$13$clock),
         .reset(rows$13$reset),
         .we(rows$13$we),
@@ -3677,7 +3677,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$13$en),
         .sign(rows$13$sign)
     );
-    pwm_dac$rows$14 rows$14(
+    pwm_dac_core$rows$14 rows$14(
         .clock(rows$14$clock),
         .reset(rows$14$reset),
         .we(rows$14$we),
@@ -3689,7 +3689,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$14$en),
         .sign(rows$14$sign)
     );
-    pwm_dac$rows$15 rows$15(
+    pwm_dac_core$rows$15 rows$15(
         .clock(rows$15$clock),
         .reset(rows$15$reset),
         .we(rows$15$we),
@@ -3701,7 +3701,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$15$en),
         .sign(rows$15$sign)
     );
-    pwm_dac$rows$16 rows$16(
+    pwm_dac_core$rows$16 rows$16(
         .clock(rows$16$clock),
         .reset(rows$16$reset),
         .we(rows$16$we),
@@ -3713,7 +3713,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$16$en),
         .sign(rows$16$sign)
     );
-    pwm_dac$rows$17 rows$17(
+    pwm_dac_core$rows$17 rows$17(
         .clock(rows$17$clock),
         .reset(rows$17$reset),
         .we(rows$17$we),
@@ -3725,7 +3725,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$17$en),
         .sign(rows$17$sign)
     );
-    pwm_dac$rows$18 rows$18(
+    pwm_dac_core$rows$18 rows$18(
         .clock(rows$18$clock),
         .reset(rows$18$reset),
         .we(rows$18$we),
@@ -3737,7 +3737,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$18$en),
         .sign(rows$18$sign)
     );
-    pwm_dac$rows$19 rows$19(
+    pwm_dac_core$rows$19 rows$19(
         .clock(rows$19$clock),
         .reset(rows$19$reset),
         .we(rows$19$we),
@@ -3749,7 +3749,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$19$en),
         .sign(rows$19$sign)
     );
-    pwm_dac$rows$20 rows$20(
+    pwm_dac_core$rows$20 rows$20(
         .clock(rows$20$clock),
         .reset(rows$20$reset),
         .we(rows$20$we),
@@ -3761,7 +3761,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$20$en),
         .sign(rows$20$sign)
     );
-    pwm_dac$rows$21 rows$21(
+    pwm_dac_core$rows$21 rows$21(
         .clock(rows$21$clock),
         .reset(rows$21$reset),
         .we(rows$21$we),
@@ -3773,7 +3773,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$21$en),
         .sign(rows$21$sign)
     );
-    pwm_dac$rows$22 rows$22(
+    pwm_dac_core$rows$22 rows$22(
         .clock(rows$22$clock),
         .reset(rows$22$reset),
         .we(rows$22$we),
@@ -3785,7 +3785,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$22$en),
         .sign(rows$22$sign)
     );
-    pwm_dac$rows$23 rows$23(
+    pwm_dac_core$rows$23 rows$23(
         .clock(rows$23$clock),
         .reset(rows$23$reset),
         .we(rows$23$we),
@@ -3797,7 +3797,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$23$en),
         .sign(rows$23$sign)
     );
-    pwm_dac$rows$24 rows$24(
+    pwm_dac_core$rows$24 rows$24(
         .clock(rows$24$clock),
         .reset(rows$24$reset),
         .we(rows$24$we),
@@ -3809,7 +3809,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$24$en),
         .sign(rows$24$sign)
     );
-    pwm_dac$rows$25 rows$25(
+    pwm_dac_core$rows$25 rows$25(
         .clock(rows$25$clock),
         .reset(rows$25$reset),
         .we(rows$25$we),
@@ -3821,7 +3821,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$25$en),
         .sign(rows$25$sign)
     );
-    pwm_dac$rows$26 rows$26(
+    pwm_dac_core$rows$26 rows$26(
         .clock(rows$26$clock),
         .reset(rows$26$reset),
         .we(rows$26$we),
@@ -3833,7 +3833,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$26$en),
         .sign(rows$26$sign)
     );
-    pwm_dac$rows$27 rows$27(
+    pwm_dac_core$rows$27 rows$27(
         .clock(rows$27$clock),
         .reset(rows$27$reset),
         .we(rows$27$we),
@@ -3845,7 +3845,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$27$en),
         .sign(rows$27$sign)
     );
-    pwm_dac$rows$28 rows$28(
+    pwm_dac_core$rows$28 rows$28(
         .clock(rows$28$clock),
         .reset(rows$28$reset),
         .we(rows$28$we),
@@ -3857,7 +3857,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$28$en),
         .sign(rows$28$sign)
     );
-    pwm_dac$rows$29 rows$29(
+    pwm_dac_core$rows$29 rows$29(
         .clock(rows$29$clock),
         .reset(rows$29$reset),
         .we(rows$29$we),
@@ -3869,7 +3869,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$29$en),
         .sign(rows$29$sign)
     );
-    pwm_dac$rows$30 rows$30(
+    pwm_dac_core$rows$30 rows$30(
         .clock(rows$30$clock),
         .reset(rows$30$reset),
         .we(rows$30$we),
@@ -3881,7 +3881,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$30$en),
         .sign(rows$30$sign)
     );
-    pwm_dac$rows$31 rows$31(
+    pwm_dac_core$rows$31 rows$31(
         .clock(rows$31$clock),
         .reset(rows$31$reset),
         .we(rows$31$we),
@@ -3893,7 +3893,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$31$en),
         .sign(rows$31$sign)
     );
-    pwm_dac$rows$32 rows$32(
+    pwm_dac_core$rows$32 rows$32(
         .clock(rows$32$clock),
         .reset(rows$32$reset),
         .we(rows$32$we),
@@ -3905,7 +3905,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$32$en),
         .sign(rows$32$sign)
     );
-    pwm_dac$rows$33 rows$33(
+    pwm_dac_core$rows$33 rows$33(
         .clock(rows$33$clock),
         .reset(rows$33$reset),
         .we(rows$33$we),
@@ -3917,7 +3917,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$33$en),
         .sign(rows$33$sign)
     );
-    pwm_dac$rows$34 rows$34(
+    pwm_dac_core$rows$34 rows$34(
         .clock(rows$34$clock),
         .reset(rows$34$reset),
         .we(rows$34$we),
@@ -3929,7 +3929,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$34$en),
         .sign(rows$34$sign)
     );
-    pwm_dac$rows$35 rows$35(
+    pwm_dac_core$rows$35 rows$35(
         .clock(rows$35$clock),
         .reset(rows$35$reset),
         .we(rows$35$we),
@@ -3941,7 +3941,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$35$en),
         .sign(rows$35$sign)
     );
-    pwm_dac$rows$36 rows$36(
+    pwm_dac_core$rows$36 rows$36(
         .clock(rows$36$clock),
         .reset(rows$36$reset),
         .we(rows$36$we),
@@ -3953,7 +3953,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$36$en),
         .sign(rows$36$sign)
     );
-    pwm_dac$rows$37 rows$37(
+    pwm_dac_core$rows$37 rows$37(
         .clock(rows$37$clock),
         .reset(rows$37$reset),
         .we(rows$37$we),
@@ -3965,7 +3965,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$37$en),
         .sign(rows$37$sign)
     );
-    pwm_dac$rows$38 rows$38(
+    pwm_dac_core$rows$38 rows$38(
         .clock(rows$38$clock),
         .reset(rows$38$reset),
         .we(rows$38$we),
@@ -3977,7 +3977,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$38$en),
         .sign(rows$38$sign)
     );
-    pwm_dac$rows$39 rows$39(
+    pwm_dac_core$rows$39 rows$39(
         .clock(rows$39$clock),
         .reset(rows$39$reset),
         .we(rows$39$we),
@@ -3989,7 +3989,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$39$en),
         .sign(rows$39$sign)
     );
-    pwm_dac$rows$40 rows$40(
+    pwm_dac_core$rows$40 rows$40(
         .clock(rows$40$clock),
         .reset(rows$40$reset),
         .we(rows$40$we),
@@ -4001,7 +4001,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$40$en),
         .sign(rows$40$sign)
     );
-    pwm_dac$rows$41 rows$41(
+    pwm_dac_core$rows$41 rows$41(
         .clock(rows$41$clock),
         .reset(rows$41$reset),
         .we(rows$41$we),
@@ -4013,7 +4013,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$41$en),
         .sign(rows$41$sign)
     );
-    pwm_dac$rows$42 rows$42(
+    pwm_dac_core$rows$42 rows$42(
         .clock(rows$42$clock),
         .reset(rows$42$reset),
         .we(rows$42$we),
@@ -4025,7 +4025,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$42$en),
         .sign(rows$42$sign)
     );
-    pwm_dac$rows$43 rows$43(
+    pwm_dac_core$rows$43 rows$43(
         .clock(rows$43$clock),
         .reset(rows$43$reset),
         .we(rows$43$we),
@@ -4037,7 +4037,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$43$en),
         .sign(rows$43$sign)
     );
-    pwm_dac$rows$44 rows$44(
+    pwm_dac_core$rows$44 rows$44(
         .clock(rows$44$clock),
         .reset(rows$44$reset),
         .we(rows$44$we),
@@ -4049,7 +4049,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$44$en),
         .sign(rows$44$sign)
     );
-    pwm_dac$rows$45 rows$45(
+    pwm_dac_core$rows$45 rows$45(
         .clock(rows$45$clock),
         .reset(rows$45$reset),
         .we(rows$45$we),
@@ -4061,7 +4061,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$45$en),
         .sign(rows$45$sign)
     );
-    pwm_dac$rows$46 rows$46(
+    pwm_dac_core$rows$46 rows$46(
         .clock(rows$46$clock),
         .reset(rows$46$reset),
         .we(rows$46$we),
@@ -4073,7 +4073,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$46$en),
         .sign(rows$46$sign)
     );
-    pwm_dac$rows$47 rows$47(
+    pwm_dac_core$rows$47 rows$47(
         .clock(rows$47$clock),
         .reset(rows$47$reset),
         .we(rows$47$we),
@@ -4085,7 +4085,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$47$en),
         .sign(rows$47$sign)
     );
-    pwm_dac$rows$48 rows$48(
+    pwm_dac_core$rows$48 rows$48(
         .clock(rows$48$clock),
         .reset(rows$48$reset),
         .we(rows$48$we),
@@ -4097,7 +4097,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$48$en),
         .sign(rows$48$sign)
     );
-    pwm_dac$rows$49 rows$49(
+    pwm_dac_core$rows$49 rows$49(
         .clock(rows$49$clock),
         .reset(rows$49$reset),
         .we(rows$49$we),
@@ -4109,7 +4109,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$49$en),
         .sign(rows$49$sign)
     );
-    pwm_dac$rows$50 rows$50(
+    pwm_dac_core$rows$50 rows$50(
         .clock(rows$50$clock),
         .reset(rows$50$reset),
         .we(rows$50$we),
@@ -4121,7 +4121,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$50$en),
         .sign(rows$50$sign)
     );
-    pwm_dac$rows$51 rows$51(
+    pwm_dac_core$rows$51 rows$51(
         .clock(rows$51$clock),
         .reset(rows$51$reset),
         .we(rows$51$we),
@@ -4133,7 +4133,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$51$en),
         .sign(rows$51$sign)
     );
-    pwm_dac$rows$52 rows$52(
+    pwm_dac_core$rows$52 rows$52(
         .clock(rows$52$clock),
         .reset(rows$52$reset),
         .we(rows$52$we),
@@ -4145,7 +4145,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$52$en),
         .sign(rows$52$sign)
     );
-    pwm_dac$rows$53 rows$53(
+    pwm_dac_core$rows$53 rows$53(
         .clock(rows$53$clock),
         .reset(rows$53$reset),
         .we(rows$53$we),
@@ -4157,7 +4157,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$53$en),
         .sign(rows$53$sign)
     );
-    pwm_dac$rows$54 rows$54(
+    pwm_dac_core$rows$54 rows$54(
         .clock(rows$54$clock),
         .reset(rows$54$reset),
         .we(rows$54$we),
@@ -4169,7 +4169,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$54$en),
         .sign(rows$54$sign)
     );
-    pwm_dac$rows$55 rows$55(
+    pwm_dac_core$rows$55 rows$55(
         .clock(rows$55$clock),
         .reset(rows$55$reset),
         .we(rows$55$we),
@@ -4181,7 +4181,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$55$en),
         .sign(rows$55$sign)
     );
-    pwm_dac$rows$56 rows$56(
+    pwm_dac_core$rows$56 rows$56(
         .clock(rows$56$clock),
         .reset(rows$56$reset),
         .we(rows$56$we),
@@ -4193,7 +4193,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$56$en),
         .sign(rows$56$sign)
     );
-    pwm_dac$rows$57 rows$57(
+    pwm_dac_core$rows$57 rows$57(
         .clock(rows$57$clock),
         .reset(rows$57$reset),
         .we(rows$57$we),
@@ -4205,7 +4205,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$57$en),
         .sign(rows$57$sign)
     );
-    pwm_dac$rows$58 rows$58(
+    pwm_dac_core$rows$58 rows$58(
         .clock(rows$58$clock),
         .reset(rows$58$reset),
         .we(rows$58$we),
@@ -4217,7 +4217,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$58$en),
         .sign(rows$58$sign)
     );
-    pwm_dac$rows$59 rows$59(
+    pwm_dac_core$rows$59 rows$59(
         .clock(rows$59$clock),
         .reset(rows$59$reset),
         .we(rows$59$we),
@@ -4229,7 +4229,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$59$en),
         .sign(rows$59$sign)
     );
-    pwm_dac$rows$60 rows$60(
+    pwm_dac_core$rows$60 rows$60(
         .clock(rows$60$clock),
         .reset(rows$60$reset),
         .we(rows$60$we),
@@ -4241,7 +4241,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$60$en),
         .sign(rows$60$sign)
     );
-    pwm_dac$rows$61 rows$61(
+    pwm_dac_core$rows$61 rows$61(
         .clock(rows$61$clock),
         .reset(rows$61$reset),
         .we(rows$61$we),
@@ -4253,7 +4253,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$61$en),
         .sign(rows$61$sign)
     );
-    pwm_dac$rows$62 rows$62(
+    pwm_dac_core$rows$62 rows$62(
         .clock(rows$62$clock),
         .reset(rows$62$reset),
         .we(rows$62$we),
@@ -4265,7 +4265,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$62$en),
         .sign(rows$62$sign)
     );
-    pwm_dac$rows$63 rows$63(
+    pwm_dac_core$rows$63 rows$63(
         .clock(rows$63$clock),
         .reset(rows$63$reset),
         .we(rows$63$we),
@@ -4277,7 +4277,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$63$en),
         .sign(rows$63$sign)
     );
-    pwm_dac$rows$64 rows$64(
+    pwm_dac_core$rows$64 rows$64(
         .clock(rows$64$clock),
         .reset(rows$64$reset),
         .we(rows$64$we),
@@ -4289,7 +4289,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$64$en),
         .sign(rows$64$sign)
     );
-    pwm_dac$rows$65 rows$65(
+    pwm_dac_core$rows$65 rows$65(
         .clock(rows$65$clock),
         .reset(rows$65$reset),
         .we(rows$65$we),
@@ -4301,7 +4301,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$65$en),
         .sign(rows$65$sign)
     );
-    pwm_dac$rows$66 rows$66(
+    pwm_dac_core$rows$66 rows$66(
         .clock(rows$66$clock),
         .reset(rows$66$reset),
         .we(rows$66$we),
@@ -4313,7 +4313,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$66$en),
         .sign(rows$66$sign)
     );
-    pwm_dac$rows$67 rows$67(
+    pwm_dac_core$rows$67 rows$67(
         .clock(rows$67$clock),
         .reset(rows$67$reset),
         .we(rows$67$we),
@@ -4325,7 +4325,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$67$en),
         .sign(rows$67$sign)
     );
-    pwm_dac$rows$68 rows$68(
+    pwm_dac_core$rows$68 rows$68(
         .clock(rows$68$clock),
         .reset(rows$68$reset),
         .we(rows$68$we),
@@ -4337,7 +4337,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$68$en),
         .sign(rows$68$sign)
     );
-    pwm_dac$rows$69 rows$69(
+    pwm_dac_core$rows$69 rows$69(
         .clock(rows$69$clock),
         .reset(rows$69$reset),
         .we(rows$69$we),
@@ -4349,7 +4349,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$69$en),
         .sign(rows$69$sign)
     );
-    pwm_dac$rows$70 rows$70(
+    pwm_dac_core$rows$70 rows$70(
         .clock(rows$70$clock),
         .reset(rows$70$reset),
         .we(rows$70$we),
@@ -4361,7 +4361,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$70$en),
         .sign(rows$70$sign)
     );
-    pwm_dac$rows$71 rows$71(
+    pwm_dac_core$rows$71 rows$71(
         .clock(rows$71$clock),
         .reset(rows$71$reset),
         .we(rows$71$we),
@@ -4373,7 +4373,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$71$en),
         .sign(rows$71$sign)
     );
-    pwm_dac$rows$72 rows$72(
+    pwm_dac_core$rows$72 rows$72(
         .clock(rows$72$clock),
         .reset(rows$72$reset),
         .we(rows$72$we),
@@ -4385,7 +4385,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$72$en),
         .sign(rows$72$sign)
     );
-    pwm_dac$rows$73 rows$73(
+    pwm_dac_core$rows$73 rows$73(
         .clock(rows$73$clock),
         .reset(rows$73$reset),
         .we(rows$73$we),
@@ -4397,7 +4397,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$73$en),
         .sign(rows$73$sign)
     );
-    pwm_dac$rows$74 rows$74(
+    pwm_dac_core$rows$74 rows$74(
         .clock(rows$74$clock),
         .reset(rows$74$reset),
         .we(rows$74$we),
@@ -4409,7 +4409,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$74$en),
         .sign(rows$74$sign)
     );
-    pwm_dac$rows$75 rows$75(
+    pwm_dac_core$rows$75 rows$75(
         .clock(rows$75$clock),
         .reset(rows$75$reset),
         .we(rows$75$we),
@@ -4421,7 +4421,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$75$en),
         .sign(rows$75$sign)
     );
-    pwm_dac$rows$76 rows$76(
+    pwm_dac_core$rows$76 rows$76(
         .clock(rows$76$clock),
         .reset(rows$76$reset),
         .we(rows$76$we),
@@ -4433,7 +4433,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$76$en),
         .sign(rows$76$sign)
     );
-    pwm_dac$rows$77 rows$77(
+    pwm_dac_core$rows$77 rows$77(
         .clock(rows$77$clock),
         .reset(rows$77$reset),
         .we(rows$77$we),
@@ -4445,7 +4445,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$77$en),
         .sign(rows$77$sign)
     );
-    pwm_dac$rows$78 rows$78(
+    pwm_dac_core$rows$78 rows$78(
         .clock(rows$78$clock),
         .reset(rows$78$reset),
         .we(rows$78$we),
@@ -4457,7 +4457,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$78$en),
         .sign(rows$78$sign)
     );
-    pwm_dac$rows$79 rows$79(
+    pwm_dac_core$rows$79 rows$79(
         .clock(rows$79$clock),
         .reset(rows$79$reset),
         .we(rows$79$we),
@@ -4469,7 +4469,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$79$en),
         .sign(rows$79$sign)
     );
-    pwm_dac$rows$80 rows$80(
+    pwm_dac_core$rows$80 rows$80(
         .clock(rows$80$clock),
         .reset(rows$80$reset),
         .we(rows$80$we),
@@ -4481,7 +4481,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$80$en),
         .sign(rows$80$sign)
     );
-    pwm_dac$rows$81 rows$81(
+    pwm_dac_core$rows$81 rows$81(
         .clock(rows$81$clock),
         .reset(rows$81$reset),
         .we(rows$81$we),
@@ -4493,7 +4493,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$81$en),
         .sign(rows$81$sign)
     );
-    pwm_dac$rows$82 rows$82(
+    pwm_dac_core$rows$82 rows$82(
         .clock(rows$82$clock),
         .reset(rows$82$reset),
         .we(rows$82$we),
@@ -4505,7 +4505,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$82$en),
         .sign(rows$82$sign)
     );
-    pwm_dac$rows$83 rows$83(
+    pwm_dac_core$rows$83 rows$83(
         .clock(rows$83$clock),
         .reset(rows$83$reset),
         .we(rows$83$we),
@@ -4517,7 +4517,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$83$en),
         .sign(rows$83$sign)
     );
-    pwm_dac$rows$84 rows$84(
+    pwm_dac_core$rows$84 rows$84(
         .clock(rows$84$clock),
         .reset(rows$84$reset),
         .we(rows$84$we),
@@ -4529,7 +4529,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$84$en),
         .sign(rows$84$sign)
     );
-    pwm_dac$rows$85 rows$85(
+    pwm_dac_core$rows$85 rows$85(
         .clock(rows$85$clock),
         .reset(rows$85$reset),
         .we(rows$85$we),
@@ -4541,7 +4541,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$85$en),
         .sign(rows$85$sign)
     );
-    pwm_dac$rows$86 rows$86(
+    pwm_dac_core$rows$86 rows$86(
         .clock(rows$86$clock),
         .reset(rows$86$reset),
         .we(rows$86$we),
@@ -4553,7 +4553,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$86$en),
         .sign(rows$86$sign)
     );
-    pwm_dac$rows$87 rows$87(
+    pwm_dac_core$rows$87 rows$87(
         .clock(rows$87$clock),
         .reset(rows$87$reset),
         .we(rows$87$we),
@@ -4565,7 +4565,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$87$en),
         .sign(rows$87$sign)
     );
-    pwm_dac$rows$88 rows$88(
+    pwm_dac_core$rows$88 rows$88(
         .clock(rows$88$clock),
         .reset(rows$88$reset),
         .we(rows$88$we),
@@ -4577,7 +4577,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$88$en),
         .sign(rows$88$sign)
     );
-    pwm_dac$rows$89 rows$89(
+    pwm_dac_core$rows$89 rows$89(
         .clock(rows$89$clock),
         .reset(rows$89$reset),
         .we(rows$89$we),
@@ -4589,7 +4589,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$89$en),
         .sign(rows$89$sign)
     );
-    pwm_dac$rows$90 rows$90(
+    pwm_dac_core$rows$90 rows$90(
         .clock(rows$90$clock),
         .reset(rows$90$reset),
         .we(rows$90$we),
@@ -4601,7 +4601,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$90$en),
         .sign(rows$90$sign)
     );
-    pwm_dac$rows$91 rows$91(
+    pwm_dac_core$rows$91 rows$91(
         .clock(rows$91$clock),
         .reset(rows$91$reset),
         .we(rows$91$we),
@@ -4613,7 +4613,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$91$en),
         .sign(rows$91$sign)
     );
-    pwm_dac$rows$92 rows$92(
+    pwm_dac_core$rows$92 rows$92(
         .clock(rows$92$clock),
         .reset(rows$92$reset),
         .we(rows$92$we),
@@ -4625,7 +4625,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$92$en),
         .sign(rows$92$sign)
     );
-    pwm_dac$rows$93 rows$93(
+    pwm_dac_core$rows$93 rows$93(
         .clock(rows$93$clock),
         .reset(rows$93$reset),
         .we(rows$93$we),
@@ -4637,7 +4637,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$93$en),
         .sign(rows$93$sign)
     );
-    pwm_dac$rows$94 rows$94(
+    pwm_dac_core$rows$94 rows$94(
         .clock(rows$94$clock),
         .reset(rows$94$reset),
         .we(rows$94$we),
@@ -4649,7 +4649,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$94$en),
         .sign(rows$94$sign)
     );
-    pwm_dac$rows$95 rows$95(
+    pwm_dac_core$rows$95 rows$95(
         .clock(rows$95$clock),
         .reset(rows$95$reset),
         .we(rows$95$we),
@@ -4661,7 +4661,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$95$en),
         .sign(rows$95$sign)
     );
-    pwm_dac$rows$96 rows$96(
+    pwm_dac_core$rows$96 rows$96(
         .clock(rows$96$clock),
         .reset(rows$96$reset),
         .we(rows$96$we),
@@ -4673,7 +4673,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$96$en),
         .sign(rows$96$sign)
     );
-    pwm_dac$rows$97 rows$97(
+    pwm_dac_core$rows$97 rows$97(
         .clock(rows$97$clock),
         .reset(rows$97$reset),
         .we(rows$97$we),
@@ -4685,7 +4685,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$97$en),
         .sign(rows$97$sign)
     );
-    pwm_dac$rows$98 rows$98(
+    pwm_dac_core$rows$98 rows$98(
         .clock(rows$98$clock),
         .reset(rows$98$reset),
         .we(rows$98$we),
@@ -4697,7 +4697,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$98$en),
         .sign(rows$98$sign)
     );
-    pwm_dac$rows$99 rows$99(
+    pwm_dac_core$rows$99 rows$99(
         .clock(rows$99$clock),
         .reset(rows$99$reset),
         .we(rows$99$we),
@@ -4709,7 +4709,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$99$en),
         .sign(rows$99$sign)
     );
-    pwm_dac$rows$100 rows$100(
+    pwm_dac_core$rows$100 rows$100(
         .clock(rows$100$clock),
         .reset(rows$100$reset),
         .we(rows$100$we),
@@ -4721,7 +4721,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$100$en),
         .sign(rows$100$sign)
     );
-    pwm_dac$rows$101 rows$101(
+    pwm_dac_core$rows$101 rows$101(
         .clock(rows$101$clock),
         .reset(rows$101$reset),
         .we(rows$101$we),
@@ -4733,7 +4733,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$101$en),
         .sign(rows$101$sign)
     );
-    pwm_dac$rows$102 rows$102(
+    pwm_dac_core$rows$102 rows$102(
         .clock(rows$102$clock),
         .reset(rows$102$reset),
         .we(rows$102$we),
@@ -4745,7 +4745,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$102$en),
         .sign(rows$102$sign)
     );
-    pwm_dac$rows$103 rows$103(
+    pwm_dac_core$rows$103 rows$103(
         .clock(rows$103$clock),
         .reset(rows$103$reset),
         .we(rows$103$we),
@@ -4757,7 +4757,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$103$en),
         .sign(rows$103$sign)
     );
-    pwm_dac$rows$104 rows$104(
+    pwm_dac_core$rows$104 rows$104(
         .clock(rows$104$clock),
         .reset(rows$104$reset),
         .we(rows$104$we),
@@ -4769,7 +4769,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$104$en),
         .sign(rows$104$sign)
     );
-    pwm_dac$rows$105 rows$105(
+    pwm_dac_core$rows$105 rows$105(
         .clock(rows$105$clock),
         .reset(rows$105$reset),
         .we(rows$105$we),
@@ -4781,7 +4781,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$105$en),
         .sign(rows$105$sign)
     );
-    pwm_dac$rows$106 rows$106(
+    pwm_dac_core$rows$106 rows$106(
         .clock(rows$106$clock),
         .reset(rows$106$reset),
         .we(rows$106$we),
@@ -4793,7 +4793,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$106$en),
         .sign(rows$106$sign)
     );
-    pwm_dac$rows$107 rows$107(
+    pwm_dac_core$rows$107 rows$107(
         .clock(rows$107$clock),
         .reset(rows$107$reset),
         .we(rows$107$we),
@@ -4805,7 +4805,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$107$en),
         .sign(rows$107$sign)
     );
-    pwm_dac$rows$108 rows$108(
+    pwm_dac_core$rows$108 rows$108(
         .clock(rows$108$clock),
         .reset(rows$108$reset),
         .we(rows$108$we),
@@ -4817,7 +4817,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$108$en),
         .sign(rows$108$sign)
     );
-    pwm_dac$rows$109 rows$109(
+    pwm_dac_core$rows$109 rows$109(
         .clock(rows$109$clock),
         .reset(rows$109$reset),
         .we(rows$109$we),
@@ -4829,7 +4829,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$109$en),
         .sign(rows$109$sign)
     );
-    pwm_dac$rows$110 rows$110(
+    pwm_dac_core$rows$110 rows$110(
         .clock(rows$110$clock),
         .reset(rows$110$reset),
         .we(rows$110$we),
@@ -4841,7 +4841,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$110$en),
         .sign(rows$110$sign)
     );
-    pwm_dac$rows$111 rows$111(
+    pwm_dac_core$rows$111 rows$111(
         .clock(rows$111$clock),
         .reset(rows$111$reset),
         .we(rows$111$we),
@@ -4853,7 +4853,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$111$en),
         .sign(rows$111$sign)
     );
-    pwm_dac$rows$112 rows$112(
+    pwm_dac_core$rows$112 rows$112(
         .clock(rows$112$clock),
         .reset(rows$112$reset),
         .we(rows$112$we),
@@ -4865,7 +4865,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$112$en),
         .sign(rows$112$sign)
     );
-    pwm_dac$rows$113 rows$113(
+    pwm_dac_core$rows$113 rows$113(
         .clock(rows$113$clock),
         .reset(rows$113$reset),
         .we(rows$113$we),
@@ -4877,7 +4877,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$113$en),
         .sign(rows$113$sign)
     );
-    pwm_dac$rows$114 rows$114(
+    pwm_dac_core$rows$114 rows$114(
         .clock(rows$114$clock),
         .reset(rows$114$reset),
         .we(rows$114$we),
@@ -4889,7 +4889,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$114$en),
         .sign(rows$114$sign)
     );
-    pwm_dac$rows$115 rows$115(
+    pwm_dac_core$rows$115 rows$115(
         .clock(rows$115$clock),
         .reset(rows$115$reset),
         .we(rows$115$we),
@@ -4901,7 +4901,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$115$en),
         .sign(rows$115$sign)
     );
-    pwm_dac$rows$116 rows$116(
+    pwm_dac_core$rows$116 rows$116(
         .clock(rows$116$clock),
         .reset(rows$116$reset),
         .we(rows$116$we),
@@ -4913,7 +4913,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$116$en),
         .sign(rows$116$sign)
     );
-    pwm_dac$rows$117 rows$117(
+    pwm_dac_core$rows$117 rows$117(
         .clock(rows$117$clock),
         .reset(rows$117$reset),
         .we(rows$117$we),
@@ -4925,7 +4925,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$117$en),
         .sign(rows$117$sign)
     );
-    pwm_dac$rows$118 rows$118(
+    pwm_dac_core$rows$118 rows$118(
         .clock(rows$118$clock),
         .reset(rows$118$reset),
         .we(rows$118$we),
@@ -4937,7 +4937,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$118$en),
         .sign(rows$118$sign)
     );
-    pwm_dac$rows$119 rows$119(
+    pwm_dac_core$rows$119 rows$119(
         .clock(rows$119$clock),
         .reset(rows$119$reset),
         .we(rows$119$we),
@@ -4949,7 +4949,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$119$en),
         .sign(rows$119$sign)
     );
-    pwm_dac$rows$120 rows$120(
+    pwm_dac_core$rows$120 rows$120(
         .clock(rows$120$clock),
         .reset(rows$120$reset),
         .we(rows$120$we),
@@ -4961,7 +4961,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$120$en),
         .sign(rows$120$sign)
     );
-    pwm_dac$rows$121 rows$121(
+    pwm_dac_core$rows$121 rows$121(
         .clock(rows$121$clock),
         .reset(rows$121$reset),
         .we(rows$121$we),
@@ -4973,7 +4973,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$121$en),
         .sign(rows$121$sign)
     );
-    pwm_dac$rows$122 rows$122(
+    pwm_dac_core$rows$122 rows$122(
         .clock(rows$122$clock),
         .reset(rows$122$reset),
         .we(rows$122$we),
@@ -4985,7 +4985,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$122$en),
         .sign(rows$122$sign)
     );
-    pwm_dac$rows$123 rows$123(
+    pwm_dac_core$rows$123 rows$123(
         .clock(rows$123$clock),
         .reset(rows$123$reset),
         .we(rows$123$we),
@@ -4997,7 +4997,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$123$en),
         .sign(rows$123$sign)
     );
-    pwm_dac$rows$124 rows$124(
+    pwm_dac_core$rows$124 rows$124(
         .clock(rows$124$clock),
         .reset(rows$124$reset),
         .we(rows$124$we),
@@ -5009,7 +5009,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$124$en),
         .sign(rows$124$sign)
     );
-    pwm_dac$rows$125 rows$125(
+    pwm_dac_core$rows$125 rows$125(
         .clock(rows$125$clock),
         .reset(rows$125$reset),
         .we(rows$125$we),
@@ -5021,7 +5021,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$125$en),
         .sign(rows$125$sign)
     );
-    pwm_dac$rows$126 rows$126(
+    pwm_dac_core$rows$126 rows$126(
         .clock(rows$126$clock),
         .reset(rows$126$reset),
         .we(rows$126$we),
@@ -5033,7 +5033,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$126$en),
         .sign(rows$126$sign)
     );
-    pwm_dac$rows$127 rows$127(
+    pwm_dac_core$rows$127 rows$127(
         .clock(rows$127$clock),
         .reset(rows$127$reset),
         .we(rows$127$we),
@@ -5045,7 +5045,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$127$en),
         .sign(rows$127$sign)
     );
-    pwm_dac$rows$128 rows$128(
+    pwm_dac_core$rows$128 rows$128(
         .clock(rows$128$clock),
         .reset(rows$128$reset),
         .we(rows$128$we),
@@ -5057,7 +5057,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$128$en),
         .sign(rows$128$sign)
     );
-    pwm_dac$rows$129 rows$129(
+    pwm_dac_core$rows$129 rows$129(
         .clock(rows$129$clock),
         .reset(rows$129$reset),
         .we(rows$129$we),
@@ -5069,7 +5069,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$129$en),
         .sign(rows$129$sign)
     );
-    pwm_dac$rows$130 rows$130(
+    pwm_dac_core$rows$130 rows$130(
         .clock(rows$130$clock),
         .reset(rows$130$reset),
         .we(rows$130$we),
@@ -5081,7 +5081,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$130$en),
         .sign(rows$130$sign)
     );
-    pwm_dac$rows$131 rows$131(
+    pwm_dac_core$rows$131 rows$131(
         .clock(rows$131$clock),
         .reset(rows$131$reset),
         .we(rows$131$we),
@@ -5093,7 +5093,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$131$en),
         .sign(rows$131$sign)
     );
-    pwm_dac$rows$132 rows$132(
+    pwm_dac_core$rows$132 rows$132(
         .clock(rows$132$clock),
         .reset(rows$132$reset),
         .we(rows$132$we),
@@ -5105,7 +5105,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$132$en),
         .sign(rows$132$sign)
     );
-    pwm_dac$rows$133 rows$133(
+    pwm_dac_core$rows$133 rows$133(
         .clock(rows$133$clock),
         .reset(rows$133$reset),
         .we(rows$133$we),
@@ -5117,7 +5117,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$133$en),
         .sign(rows$133$sign)
     );
-    pwm_dac$rows$134 rows$134(
+    pwm_dac_core$rows$134 rows$134(
         .clock(rows$134$clock),
         .reset(rows$134$reset),
         .we(rows$134$we),
@@ -5129,7 +5129,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$134$en),
         .sign(rows$134$sign)
     );
-    pwm_dac$rows$135 rows$135(
+    pwm_dac_core$rows$135 rows$135(
         .clock(rows$135$clock),
         .reset(rows$135$reset),
         .we(rows$135$we),
@@ -5141,7 +5141,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$135$en),
         .sign(rows$135$sign)
     );
-    pwm_dac$rows$136 rows$136(
+    pwm_dac_core$rows$136 rows$136(
         .clock(rows$136$clock),
         .reset(rows$136$reset),
         .we(rows$136$we),
@@ -5153,7 +5153,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$136$en),
         .sign(rows$136$sign)
     );
-    pwm_dac$rows$137 rows$137(
+    pwm_dac_core$rows$137 rows$137(
         .clock(rows$137$clock),
         .reset(rows$137$reset),
         .we(rows$137$we),
@@ -5165,7 +5165,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$137$en),
         .sign(rows$137$sign)
     );
-    pwm_dac$rows$138 rows$138(
+    pwm_dac_core$rows$138 rows$138(
         .clock(rows$138$clock),
         .reset(rows$138$reset),
         .we(rows$138$we),
@@ -5177,7 +5177,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$138$en),
         .sign(rows$138$sign)
     );
-    pwm_dac$rows$139 rows$139(
+    pwm_dac_core$rows$139 rows$139(
         .clock(rows$139$clock),
         .reset(rows$139$reset),
         .we(rows$139$we),
@@ -5189,7 +5189,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$139$en),
         .sign(rows$139$sign)
     );
-    pwm_dac$rows$140 rows$140(
+    pwm_dac_core$rows$140 rows$140(
         .clock(rows$140$clock),
         .reset(rows$140$reset),
         .we(rows$140$we),
@@ -5201,7 +5201,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$140$en),
         .sign(rows$140$sign)
     );
-    pwm_dac$rows$141 rows$141(
+    pwm_dac_core$rows$141 rows$141(
         .clock(rows$141$clock),
         .reset(rows$141$reset),
         .we(rows$141$we),
@@ -5213,7 +5213,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$141$en),
         .sign(rows$141$sign)
     );
-    pwm_dac$rows$142 rows$142(
+    pwm_dac_core$rows$142 rows$142(
         .clock(rows$142$clock),
         .reset(rows$142$reset),
         .we(rows$142$we),
@@ -5225,7 +5225,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$142$en),
         .sign(rows$142$sign)
     );
-    pwm_dac$rows$143 rows$143(
+    pwm_dac_core$rows$143 rows$143(
         .clock(rows$143$clock),
         .reset(rows$143$reset),
         .we(rows$143$we),
@@ -5237,7 +5237,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$143$en),
         .sign(rows$143$sign)
     );
-    pwm_dac$rows$144 rows$144(
+    pwm_dac_core$rows$144 rows$144(
         .clock(rows$144$clock),
         .reset(rows$144$reset),
         .we(rows$144$we),
@@ -5249,7 +5249,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$144$en),
         .sign(rows$144$sign)
     );
-    pwm_dac$rows$145 rows$145(
+    pwm_dac_core$rows$145 rows$145(
         .clock(rows$145$clock),
         .reset(rows$145$reset),
         .we(rows$145$we),
@@ -5261,7 +5261,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$145$en),
         .sign(rows$145$sign)
     );
-    pwm_dac$rows$146 rows$146(
+    pwm_dac_core$rows$146 rows$146(
         .clock(rows$146$clock),
         .reset(rows$146$reset),
         .we(rows$146$we),
@@ -5273,7 +5273,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$146$en),
         .sign(rows$146$sign)
     );
-    pwm_dac$rows$147 rows$147(
+    pwm_dac_core$rows$147 rows$147(
         .clock(rows$147$clock),
         .reset(rows$147$reset),
         .we(rows$147$we),
@@ -5285,7 +5285,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$147$en),
         .sign(rows$147$sign)
     );
-    pwm_dac$rows$148 rows$148(
+    pwm_dac_core$rows$148 rows$148(
         .clock(rows$148$clock),
         .reset(rows$148$reset),
         .we(rows$148$we),
@@ -5297,7 +5297,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$148$en),
         .sign(rows$148$sign)
     );
-    pwm_dac$rows$149 rows$149(
+    pwm_dac_core$rows$149 rows$149(
         .clock(rows$149$clock),
         .reset(rows$149$reset),
         .we(rows$149$we),
@@ -5309,7 +5309,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$149$en),
         .sign(rows$149$sign)
     );
-    pwm_dac$rows$150 rows$150(
+    pwm_dac_core$rows$150 rows$150(
         .clock(rows$150$clock),
         .reset(rows$150$reset),
         .we(rows$150$we),
@@ -5321,7 +5321,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$150$en),
         .sign(rows$150$sign)
     );
-    pwm_dac$rows$151 rows$151(
+    pwm_dac_core$rows$151 rows$151(
         .clock(rows$151$clock),
         .reset(rows$151$reset),
         .we(rows$151$we),
@@ -5333,7 +5333,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$151$en),
         .sign(rows$151$sign)
     );
-    pwm_dac$rows$152 rows$152(
+    pwm_dac_core$rows$152 rows$152(
         .clock(rows$152$clock),
         .reset(rows$152$reset),
         .we(rows$152$we),
@@ -5345,7 +5345,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$152$en),
         .sign(rows$152$sign)
     );
-    pwm_dac$rows$153 rows$153(
+    pwm_dac_core$rows$153 rows$153(
         .clock(rows$153$clock),
         .reset(rows$153$reset),
         .we(rows$153$we),
@@ -5357,7 +5357,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$153$en),
         .sign(rows$153$sign)
     );
-    pwm_dac$rows$154 rows$154(
+    pwm_dac_core$rows$154 rows$154(
         .clock(rows$154$clock),
         .reset(rows$154$reset),
         .we(rows$154$we),
@@ -5369,7 +5369,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$154$en),
         .sign(rows$154$sign)
     );
-    pwm_dac$rows$155 rows$155(
+    pwm_dac_core$rows$155 rows$155(
         .clock(rows$155$clock),
         .reset(rows$155$reset),
         .we(rows$155$we),
@@ -5381,7 +5381,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$155$en),
         .sign(rows$155$sign)
     );
-    pwm_dac$rows$156 rows$156(
+    pwm_dac_core$rows$156 rows$156(
         .clock(rows$156$clock),
         .reset(rows$156$reset),
         .we(rows$156$we),
@@ -5393,7 +5393,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$156$en),
         .sign(rows$156$sign)
     );
-    pwm_dac$rows$157 rows$157(
+    pwm_dac_core$rows$157 rows$157(
         .clock(rows$157$clock),
         .reset(rows$157$reset),
         .we(rows$157$we),
@@ -5405,7 +5405,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$157$en),
         .sign(rows$157$sign)
     );
-    pwm_dac$rows$158 rows$158(
+    pwm_dac_core$rows$158 rows$158(
         .clock(rows$158$clock),
         .reset(rows$158$reset),
         .we(rows$158$we),
@@ -5417,7 +5417,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$158$en),
         .sign(rows$158$sign)
     );
-    pwm_dac$rows$159 rows$159(
+    pwm_dac_core$rows$159 rows$159(
         .clock(rows$159$clock),
         .reset(rows$159$reset),
         .we(rows$159$we),
@@ -5429,7 +5429,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$159$en),
         .sign(rows$159$sign)
     );
-    pwm_dac$rows$160 rows$160(
+    pwm_dac_core$rows$160 rows$160(
         .clock(rows$160$clock),
         .reset(rows$160$reset),
         .we(rows$160$we),
@@ -5441,7 +5441,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$160$en),
         .sign(rows$160$sign)
     );
-    pwm_dac$rows$161 rows$161(
+    pwm_dac_core$rows$161 rows$161(
         .clock(rows$161$clock),
         .reset(rows$161$reset),
         .we(rows$161$we),
@@ -5453,7 +5453,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$161$en),
         .sign(rows$161$sign)
     );
-    pwm_dac$rows$162 rows$162(
+    pwm_dac_core$rows$162 rows$162(
         .clock(rows$162$clock),
         .reset(rows$162$reset),
         .we(rows$162$we),
@@ -5465,7 +5465,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$162$en),
         .sign(rows$162$sign)
     );
-    pwm_dac$rows$163 rows$163(
+    pwm_dac_core$rows$163 rows$163(
         .clock(rows$163$clock),
         .reset(rows$163$reset),
         .we(rows$163$we),
@@ -5477,7 +5477,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$163$en),
         .sign(rows$163$sign)
     );
-    pwm_dac$rows$164 rows$164(
+    pwm_dac_core$rows$164 rows$164(
         .clock(rows$164$clock),
         .reset(rows$164$reset),
         .we(rows$164$we),
@@ -5489,7 +5489,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$164$en),
         .sign(rows$164$sign)
     );
-    pwm_dac$rows$165 rows$165(
+    pwm_dac_core$rows$165 rows$165(
         .clock(rows$165$clock),
         .reset(rows$165$reset),
         .we(rows$165$we),
@@ -5501,7 +5501,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$165$en),
         .sign(rows$165$sign)
     );
-    pwm_dac$rows$166 rows$166(
+    pwm_dac_core$rows$166 rows$166(
         .clock(rows$166$clock),
         .reset(rows$166$reset),
         .we(rows$166$we),
@@ -5513,7 +5513,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$166$en),
         .sign(rows$166$sign)
     );
-    pwm_dac$rows$167 rows$167(
+    pwm_dac_core$rows$167 rows$167(
         .clock(rows$167$clock),
         .reset(rows$167$reset),
         .we(rows$167$we),
@@ -5525,7 +5525,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$167$en),
         .sign(rows$167$sign)
     );
-    pwm_dac$rows$168 rows$168(
+    pwm_dac_core$rows$168 rows$168(
         .clock(rows$168$clock),
         .reset(rows$168$reset),
         .we(rows$168$we),
@@ -5537,7 +5537,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$168$en),
         .sign(rows$168$sign)
     );
-    pwm_dac$rows$169 rows$169(
+    pwm_dac_core$rows$169 rows$169(
         .clock(rows$169$clock),
         .reset(rows$169$reset),
         .we(rows$169$we),
@@ -5549,7 +5549,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$169$en),
         .sign(rows$169$sign)
     );
-    pwm_dac$rows$170 rows$170(
+    pwm_dac_core$rows$170 rows$170(
         .clock(rows$170$clock),
         .reset(rows$170$reset),
         .we(rows$170$we),
@@ -5561,7 +5561,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$170$en),
         .sign(rows$170$sign)
     );
-    pwm_dac$rows$171 rows$171(
+    pwm_dac_core$rows$171 rows$171(
         .clock(rows$171$clock),
         .reset(rows$171$reset),
         .we(rows$171$we),
@@ -5573,7 +5573,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$171$en),
         .sign(rows$171$sign)
     );
-    pwm_dac$rows$172 rows$172(
+    pwm_dac_core$rows$172 rows$172(
         .clock(rows$172$clock),
         .reset(rows$172$reset),
         .we(rows$172$we),
@@ -5585,7 +5585,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$172$en),
         .sign(rows$172$sign)
     );
-    pwm_dac$rows$173 rows$173(
+    pwm_dac_core$rows$173 rows$173(
         .clock(rows$173$clock),
         .reset(rows$173$reset),
         .we(rows$173$we),
@@ -5597,7 +5597,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$173$en),
         .sign(rows$173$sign)
     );
-    pwm_dac$rows$174 rows$174(
+    pwm_dac_core$rows$174 rows$174(
         .clock(rows$174$clock),
         .reset(rows$174$reset),
         .we(rows$174$we),
@@ -5609,7 +5609,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$174$en),
         .sign(rows$174$sign)
     );
-    pwm_dac$rows$175 rows$175(
+    pwm_dac_core$rows$175 rows$175(
         .clock(rows$175$clock),
         .reset(rows$175$reset),
         .we(rows$175$we),
@@ -5621,7 +5621,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$175$en),
         .sign(rows$175$sign)
     );
-    pwm_dac$rows$176 rows$176(
+    pwm_dac_core$rows$176 rows$176(
         .clock(rows$176$clock),
         .reset(rows$176$reset),
         .we(rows$176$we),
@@ -5633,7 +5633,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$176$en),
         .sign(rows$176$sign)
     );
-    pwm_dac$rows$177 rows$177(
+    pwm_dac_core$rows$177 rows$177(
         .clock(rows$177$clock),
         .reset(rows$177$reset),
         .we(rows$177$we),
@@ -5645,7 +5645,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$177$en),
         .sign(rows$177$sign)
     );
-    pwm_dac$rows$178 rows$178(
+    pwm_dac_core$rows$178 rows$178(
         .clock(rows$178$clock),
         .reset(rows$178$reset),
         .we(rows$178$we),
@@ -5657,7 +5657,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$178$en),
         .sign(rows$178$sign)
     );
-    pwm_dac$rows$179 rows$179(
+    pwm_dac_core$rows$179 rows$179(
         .clock(rows$179$clock),
         .reset(rows$179$reset),
         .we(rows$179$we),
@@ -5669,7 +5669,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$179$en),
         .sign(rows$179$sign)
     );
-    pwm_dac$rows$180 rows$180(
+    pwm_dac_core$rows$180 rows$180(
         .clock(rows$180$clock),
         .reset(rows$180$reset),
         .we(rows$180$we),
@@ -5681,7 +5681,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$180$en),
         .sign(rows$180$sign)
     );
-    pwm_dac$rows$181 rows$181(
+    pwm_dac_core$rows$181 rows$181(
         .clock(rows$181$clock),
         .reset(rows$181$reset),
         .we(rows$181$we),
@@ -5693,7 +5693,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$181$en),
         .sign(rows$181$sign)
     );
-    pwm_dac$rows$182 rows$182(
+    pwm_dac_core$rows$182 rows$182(
         .clock(rows$182$clock),
         .reset(rows$182$reset),
         .we(rows$182$we),
@@ -5705,7 +5705,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$182$en),
         .sign(rows$182$sign)
     );
-    pwm_dac$rows$183 rows$183(
+    pwm_dac_core$rows$183 rows$183(
         .clock(rows$183$clock),
         .reset(rows$183$reset),
         .we(rows$183$we),
@@ -5717,7 +5717,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$183$en),
         .sign(rows$183$sign)
     );
-    pwm_dac$rows$184 rows$184(
+    pwm_dac_core$rows$184 rows$184(
         .clock(rows$184$clock),
         .reset(rows$184$reset),
         .we(rows$184$we),
@@ -5729,7 +5729,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$184$en),
         .sign(rows$184$sign)
     );
-    pwm_dac$rows$185 rows$185(
+    pwm_dac_core$rows$185 rows$185(
         .clock(rows$185$clock),
         .reset(rows$185$reset),
         .we(rows$185$we),
@@ -5741,7 +5741,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$185$en),
         .sign(rows$185$sign)
     );
-    pwm_dac$rows$186 rows$186(
+    pwm_dac_core$rows$186 rows$186(
         .clock(rows$186$clock),
         .reset(rows$186$reset),
         .we(rows$186$we),
@@ -5753,7 +5753,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$186$en),
         .sign(rows$186$sign)
     );
-    pwm_dac$rows$187 rows$187(
+    pwm_dac_core$rows$187 rows$187(
         .clock(rows$187$clock),
         .reset(rows$187$reset),
         .we(rows$187$we),
@@ -5765,7 +5765,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$187$en),
         .sign(rows$187$sign)
     );
-    pwm_dac$rows$188 rows$188(
+    pwm_dac_core$rows$188 rows$188(
         .clock(rows$188$clock),
         .reset(rows$188$reset),
         .we(rows$188$we),
@@ -5777,7 +5777,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$188$en),
         .sign(rows$188$sign)
     );
-    pwm_dac$rows$189 rows$189(
+    pwm_dac_core$rows$189 rows$189(
         .clock(rows$189$clock),
         .reset(rows$189$reset),
         .we(rows$189$we),
@@ -5789,7 +5789,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$189$en),
         .sign(rows$189$sign)
     );
-    pwm_dac$rows$190 rows$190(
+    pwm_dac_core$rows$190 rows$190(
         .clock(rows$190$clock),
         .reset(rows$190$reset),
         .we(rows$190$we),
@@ -5801,7 +5801,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$190$en),
         .sign(rows$190$sign)
     );
-    pwm_dac$rows$191 rows$191(
+    pwm_dac_core$rows$191 rows$191(
         .clock(rows$191$clock),
         .reset(rows$191$reset),
         .we(rows$191$we),
@@ -5813,7 +5813,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$191$en),
         .sign(rows$191$sign)
     );
-    pwm_dac$rows$192 rows$192(
+    pwm_dac_core$rows$192 rows$192(
         .clock(rows$192$clock),
         .reset(rows$192$reset),
         .we(rows$192$we),
@@ -5825,7 +5825,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$192$en),
         .sign(rows$192$sign)
     );
-    pwm_dac$rows$193 rows$193(
+    pwm_dac_core$rows$193 rows$193(
         .clock(rows$193$clock),
         .reset(rows$193$reset),
         .we(rows$193$we),
@@ -5837,7 +5837,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$193$en),
         .sign(rows$193$sign)
     );
-    pwm_dac$rows$194 rows$194(
+    pwm_dac_core$rows$194 rows$194(
         .clock(rows$194$clock),
         .reset(rows$194$reset),
         .we(rows$194$we),
@@ -5849,7 +5849,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$194$en),
         .sign(rows$194$sign)
     );
-    pwm_dac$rows$195 rows$195(
+    pwm_dac_core$rows$195 rows$195(
         .clock(rows$195$clock),
         .reset(rows$195$reset),
         .we(rows$195$we),
@@ -5861,7 +5861,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$195$en),
         .sign(rows$195$sign)
     );
-    pwm_dac$rows$196 rows$196(
+    pwm_dac_core$rows$196 rows$196(
         .clock(rows$196$clock),
         .reset(rows$196$reset),
         .we(rows$196$we),
@@ -5873,7 +5873,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$196$en),
         .sign(rows$196$sign)
     );
-    pwm_dac$rows$197 rows$197(
+    pwm_dac_core$rows$197 rows$197(
         .clock(rows$197$clock),
         .reset(rows$197$reset),
         .we(rows$197$we),
@@ -5885,7 +5885,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$197$en),
         .sign(rows$197$sign)
     );
-    pwm_dac$rows$198 rows$198(
+    pwm_dac_core$rows$198 rows$198(
         .clock(rows$198$clock),
         .reset(rows$198$reset),
         .we(rows$198$we),
@@ -5897,7 +5897,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$198$en),
         .sign(rows$198$sign)
     );
-    pwm_dac$rows$199 rows$199(
+    pwm_dac_core$rows$199 rows$199(
         .clock(rows$199$clock),
         .reset(rows$199$reset),
         .we(rows$199$we),
@@ -5909,7 +5909,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$199$en),
         .sign(rows$199$sign)
     );
-    pwm_dac$rows$200 rows$200(
+    pwm_dac_core$rows$200 rows$200(
         .clock(rows$200$clock),
         .reset(rows$200$reset),
         .we(rows$200$we),
@@ -5921,7 +5921,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$200$en),
         .sign(rows$200$sign)
     );
-    pwm_dac$rows$201 rows$201(
+    pwm_dac_core$rows$201 rows$201(
         .clock(rows$201$clock),
         .reset(rows$201$reset),
         .we(rows$201$we),
@@ -5933,7 +5933,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$201$en),
         .sign(rows$201$sign)
     );
-    pwm_dac$rows$202 rows$202(
+    pwm_dac_core$rows$202 rows$202(
         .clock(rows$202$clock),
         .reset(rows$202$reset),
         .we(rows$202$we),
@@ -5945,7 +5945,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$202$en),
         .sign(rows$202$sign)
     );
-    pwm_dac$rows$203 rows$203(
+    pwm_dac_core$rows$203 rows$203(
         .clock(rows$203$clock),
         .reset(rows$203$reset),
         .we(rows$203$we),
@@ -5957,7 +5957,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$203$en),
         .sign(rows$203$sign)
     );
-    pwm_dac$rows$204 rows$204(
+    pwm_dac_core$rows$204 rows$204(
         .clock(rows$204$clock),
         .reset(rows$204$reset),
         .we(rows$204$we),
@@ -5969,7 +5969,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$204$en),
         .sign(rows$204$sign)
     );
-    pwm_dac$rows$205 rows$205(
+    pwm_dac_core$rows$205 rows$205(
         .clock(rows$205$clock),
         .reset(rows$205$reset),
         .we(rows$205$we),
@@ -5981,7 +5981,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$205$en),
         .sign(rows$205$sign)
     );
-    pwm_dac$rows$206 rows$206(
+    pwm_dac_core$rows$206 rows$206(
         .clock(rows$206$clock),
         .reset(rows$206$reset),
         .we(rows$206$we),
@@ -5993,7 +5993,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$206$en),
         .sign(rows$206$sign)
     );
-    pwm_dac$rows$207 rows$207(
+    pwm_dac_core$rows$207 rows$207(
         .clock(rows$207$clock),
         .reset(rows$207$reset),
         .we(rows$207$we),
@@ -6005,7 +6005,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$207$en),
         .sign(rows$207$sign)
     );
-    pwm_dac$rows$208 rows$208(
+    pwm_dac_core$rows$208 rows$208(
         .clock(rows$208$clock),
         .reset(rows$208$reset),
         .we(rows$208$we),
@@ -6017,7 +6017,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$208$en),
         .sign(rows$208$sign)
     );
-    pwm_dac$rows$209 rows$209(
+    pwm_dac_core$rows$209 rows$209(
         .clock(rows$209$clock),
         .reset(rows$209$reset),
         .we(rows$209$we),
@@ -6029,7 +6029,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$209$en),
         .sign(rows$209$sign)
     );
-    pwm_dac$rows$210 rows$210(
+    pwm_dac_core$rows$210 rows$210(
         .clock(rows$210$clock),
         .reset(rows$210$reset),
         .we(rows$210$we),
@@ -6041,7 +6041,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$210$en),
         .sign(rows$210$sign)
     );
-    pwm_dac$rows$211 rows$211(
+    pwm_dac_core$rows$211 rows$211(
         .clock(rows$211$clock),
         .reset(rows$211$reset),
         .we(rows$211$we),
@@ -6053,7 +6053,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$211$en),
         .sign(rows$211$sign)
     );
-    pwm_dac$rows$212 rows$212(
+    pwm_dac_core$rows$212 rows$212(
         .clock(rows$212$clock),
         .reset(rows$212$reset),
         .we(rows$212$we),
@@ -6065,7 +6065,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$212$en),
         .sign(rows$212$sign)
     );
-    pwm_dac$rows$213 rows$213(
+    pwm_dac_core$rows$213 rows$213(
         .clock(rows$213$clock),
         .reset(rows$213$reset),
         .we(rows$213$we),
@@ -6077,7 +6077,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$213$en),
         .sign(rows$213$sign)
     );
-    pwm_dac$rows$214 rows$214(
+    pwm_dac_core$rows$214 rows$214(
         .clock(rows$214$clock),
         .reset(rows$214$reset),
         .we(rows$214$we),
@@ -6089,7 +6089,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$214$en),
         .sign(rows$214$sign)
     );
-    pwm_dac$rows$215 rows$215(
+    pwm_dac_core$rows$215 rows$215(
         .clock(rows$215$clock),
         .reset(rows$215$reset),
         .we(rows$215$we),
@@ -6101,7 +6101,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$215$en),
         .sign(rows$215$sign)
     );
-    pwm_dac$rows$216 rows$216(
+    pwm_dac_core$rows$216 rows$216(
         .clock(rows$216$clock),
         .reset(rows$216$reset),
         .we(rows$216$we),
@@ -6113,7 +6113,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$216$en),
         .sign(rows$216$sign)
     );
-    pwm_dac$rows$217 rows$217(
+    pwm_dac_core$rows$217 rows$217(
         .clock(rows$217$clock),
         .reset(rows$217$reset),
         .we(rows$217$we),
@@ -6125,7 +6125,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$217$en),
         .sign(rows$217$sign)
     );
-    pwm_dac$rows$218 rows$218(
+    pwm_dac_core$rows$218 rows$218(
         .clock(rows$218$clock),
         .reset(rows$218$reset),
         .we(rows$218$we),
@@ -6137,7 +6137,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$218$en),
         .sign(rows$218$sign)
     );
-    pwm_dac$rows$219 rows$219(
+    pwm_dac_core$rows$219 rows$219(
         .clock(rows$219$clock),
         .reset(rows$219$reset),
         .we(rows$219$we),
@@ -6149,7 +6149,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$219$en),
         .sign(rows$219$sign)
     );
-    pwm_dac$rows$220 rows$220(
+    pwm_dac_core$rows$220 rows$220(
         .clock(rows$220$clock),
         .reset(rows$220$reset),
         .we(rows$220$we),
@@ -6161,7 +6161,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$220$en),
         .sign(rows$220$sign)
     );
-    pwm_dac$rows$221 rows$221(
+    pwm_dac_core$rows$221 rows$221(
         .clock(rows$221$clock),
         .reset(rows$221$reset),
         .we(rows$221$we),
@@ -6173,7 +6173,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$221$en),
         .sign(rows$221$sign)
     );
-    pwm_dac$rows$222 rows$222(
+    pwm_dac_core$rows$222 rows$222(
         .clock(rows$222$clock),
         .reset(rows$222$reset),
         .we(rows$222$we),
@@ -6185,7 +6185,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$222$en),
         .sign(rows$222$sign)
     );
-    pwm_dac$rows$223 rows$223(
+    pwm_dac_core$rows$223 rows$223(
         .clock(rows$223$clock),
         .reset(rows$223$reset),
         .we(rows$223$we),
@@ -6197,7 +6197,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$223$en),
         .sign(rows$223$sign)
     );
-    pwm_dac$rows$224 rows$224(
+    pwm_dac_core$rows$224 rows$224(
         .clock(rows$224$clock),
         .reset(rows$224$reset),
         .we(rows$224$we),
@@ -6209,7 +6209,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$224$en),
         .sign(rows$224$sign)
     );
-    pwm_dac$rows$225 rows$225(
+    pwm_dac_core$rows$225 rows$225(
         .clock(rows$225$clock),
         .reset(rows$225$reset),
         .we(rows$225$we),
@@ -6221,7 +6221,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$225$en),
         .sign(rows$225$sign)
     );
-    pwm_dac$rows$226 rows$226(
+    pwm_dac_core$rows$226 rows$226(
         .clock(rows$226$clock),
         .reset(rows$226$reset),
         .we(rows$226$we),
@@ -6233,7 +6233,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$226$en),
         .sign(rows$226$sign)
     );
-    pwm_dac$rows$227 rows$227(
+    pwm_dac_core$rows$227 rows$227(
         .clock(rows$227$clock),
         .reset(rows$227$reset),
         .we(rows$227$we),
@@ -6245,7 +6245,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$227$en),
         .sign(rows$227$sign)
     );
-    pwm_dac$rows$228 rows$228(
+    pwm_dac_core$rows$228 rows$228(
         .clock(rows$228$clock),
         .reset(rows$228$reset),
         .we(rows$228$we),
@@ -6257,7 +6257,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$228$en),
         .sign(rows$228$sign)
     );
-    pwm_dac$rows$229 rows$229(
+    pwm_dac_core$rows$229 rows$229(
         .clock(rows$229$clock),
         .reset(rows$229$reset),
         .we(rows$229$we),
@@ -6269,7 +6269,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$229$en),
         .sign(rows$229$sign)
     );
-    pwm_dac$rows$230 rows$230(
+    pwm_dac_core$rows$230 rows$230(
         .clock(rows$230$clock),
         .reset(rows$230$reset),
         .we(rows$230$we),
@@ -6281,7 +6281,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$230$en),
         .sign(rows$230$sign)
     );
-    pwm_dac$rows$231 rows$231(
+    pwm_dac_core$rows$231 rows$231(
         .clock(rows$231$clock),
         .reset(rows$231$reset),
         .we(rows$231$we),
@@ -6293,7 +6293,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$231$en),
         .sign(rows$231$sign)
     );
-    pwm_dac$rows$232 rows$232(
+    pwm_dac_core$rows$232 rows$232(
         .clock(rows$232$clock),
         .reset(rows$232$reset),
         .we(rows$232$we),
@@ -6305,7 +6305,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$232$en),
         .sign(rows$232$sign)
     );
-    pwm_dac$rows$233 rows$233(
+    pwm_dac_core$rows$233 rows$233(
         .clock(rows$233$clock),
         .reset(rows$233$reset),
         .we(rows$233$we),
@@ -6317,7 +6317,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$233$en),
         .sign(rows$233$sign)
     );
-    pwm_dac$rows$234 rows$234(
+    pwm_dac_core$rows$234 rows$234(
         .clock(rows$234$clock),
         .reset(rows$234$reset),
         .we(rows$234$we),
@@ -6329,7 +6329,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$234$en),
         .sign(rows$234$sign)
     );
-    pwm_dac$rows$235 rows$235(
+    pwm_dac_core$rows$235 rows$235(
         .clock(rows$235$clock),
         .reset(rows$235$reset),
         .we(rows$235$we),
@@ -6341,7 +6341,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$235$en),
         .sign(rows$235$sign)
     );
-    pwm_dac$rows$236 rows$236(
+    pwm_dac_core$rows$236 rows$236(
         .clock(rows$236$clock),
         .reset(rows$236$reset),
         .we(rows$236$we),
@@ -6353,7 +6353,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$236$en),
         .sign(rows$236$sign)
     );
-    pwm_dac$rows$237 rows$237(
+    pwm_dac_core$rows$237 rows$237(
         .clock(rows$237$clock),
         .reset(rows$237$reset),
         .we(rows$237$we),
@@ -6365,7 +6365,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$237$en),
         .sign(rows$237$sign)
     );
-    pwm_dac$rows$238 rows$238(
+    pwm_dac_core$rows$238 rows$238(
         .clock(rows$238$clock),
         .reset(rows$238$reset),
         .we(rows$238$we),
@@ -6377,7 +6377,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$238$en),
         .sign(rows$238$sign)
     );
-    pwm_dac$rows$239 rows$239(
+    pwm_dac_core$rows$239 rows$239(
         .clock(rows$239$clock),
         .reset(rows$239$reset),
         .we(rows$239$we),
@@ -6389,7 +6389,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$239$en),
         .sign(rows$239$sign)
     );
-    pwm_dac$rows$240 rows$240(
+    pwm_dac_core$rows$240 rows$240(
         .clock(rows$240$clock),
         .reset(rows$240$reset),
         .we(rows$240$we),
@@ -6401,7 +6401,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$240$en),
         .sign(rows$240$sign)
     );
-    pwm_dac$rows$241 rows$241(
+    pwm_dac_core$rows$241 rows$241(
         .clock(rows$241$clock),
         .reset(rows$241$reset),
         .we(rows$241$we),
@@ -6413,7 +6413,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$241$en),
         .sign(rows$241$sign)
     );
-    pwm_dac$rows$242 rows$242(
+    pwm_dac_core$rows$242 rows$242(
         .clock(rows$242$clock),
         .reset(rows$242$reset),
         .we(rows$242$we),
@@ -6425,7 +6425,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$242$en),
         .sign(rows$242$sign)
     );
-    pwm_dac$rows$243 rows$243(
+    pwm_dac_core$rows$243 rows$243(
         .clock(rows$243$clock),
         .reset(rows$243$reset),
         .we(rows$243$we),
@@ -6437,7 +6437,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$243$en),
         .sign(rows$243$sign)
     );
-    pwm_dac$rows$244 rows$244(
+    pwm_dac_core$rows$244 rows$244(
         .clock(rows$244$clock),
         .reset(rows$244$reset),
         .we(rows$244$we),
@@ -6449,7 +6449,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$244$en),
         .sign(rows$244$sign)
     );
-    pwm_dac$rows$245 rows$245(
+    pwm_dac_core$rows$245 rows$245(
         .clock(rows$245$clock),
         .reset(rows$245$reset),
         .we(rows$245$we),
@@ -6461,7 +6461,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$245$en),
         .sign(rows$245$sign)
     );
-    pwm_dac$rows$246 rows$246(
+    pwm_dac_core$rows$246 rows$246(
         .clock(rows$246$clock),
         .reset(rows$246$reset),
         .we(rows$246$we),
@@ -6473,7 +6473,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$246$en),
         .sign(rows$246$sign)
     );
-    pwm_dac$rows$247 rows$247(
+    pwm_dac_core$rows$247 rows$247(
         .clock(rows$247$clock),
         .reset(rows$247$reset),
         .we(rows$247$we),
@@ -6485,7 +6485,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$247$en),
         .sign(rows$247$sign)
     );
-    pwm_dac$rows$248 rows$248(
+    pwm_dac_core$rows$248 rows$248(
         .clock(rows$248$clock),
         .reset(rows$248$reset),
         .we(rows$248$we),
@@ -6497,7 +6497,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$248$en),
         .sign(rows$248$sign)
     );
-    pwm_dac$rows$249 rows$249(
+    pwm_dac_core$rows$249 rows$249(
         .clock(rows$249$clock),
         .reset(rows$249$reset),
         .we(rows$249$we),
@@ -6509,7 +6509,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$249$en),
         .sign(rows$249$sign)
     );
-    pwm_dac$rows$250 rows$250(
+    pwm_dac_core$rows$250 rows$250(
         .clock(rows$250$clock),
         .reset(rows$250$reset),
         .we(rows$250$we),
@@ -6521,7 +6521,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$250$en),
         .sign(rows$250$sign)
     );
-    pwm_dac$rows$251 rows$251(
+    pwm_dac_core$rows$251 rows$251(
         .clock(rows$251$clock),
         .reset(rows$251$reset),
         .we(rows$251$we),
@@ -6533,7 +6533,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$251$en),
         .sign(rows$251$sign)
     );
-    pwm_dac$rows$252 rows$252(
+    pwm_dac_core$rows$252 rows$252(
         .clock(rows$252$clock),
         .reset(rows$252$reset),
         .we(rows$252$we),
@@ -6545,7 +6545,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$252$en),
         .sign(rows$252$sign)
     );
-    pwm_dac$rows$253 rows$253(
+    pwm_dac_core$rows$253 rows$253(
         .clock(rows$253$clock),
         .reset(rows$253$reset),
         .we(rows$253$we),
@@ -6557,7 +6557,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$253$en),
         .sign(rows$253$sign)
     );
-    pwm_dac$rows$254 rows$254(
+    pwm_dac_core$rows$254 rows$254(
         .clock(rows$254$clock),
         .reset(rows$254$reset),
         .we(rows$254$we),
@@ -6569,7 +6569,7 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         .en(rows$254$en),
         .sign(rows$254$sign)
     );
-    pwm_dac$rows$255 rows$255(
+    pwm_dac_core$rows$255 rows$255(
         .clock(rows$255$clock),
         .reset(rows$255$reset),
         .we(rows$255$we),
@@ -9207,10 +9207,10 @@ module pwm_dac(clock,reset,s_valid,s_ready,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4,s_x$5,s
         rows$255$wdata = s_x$7;
     end
     
-endmodule // pwm_dac
+endmodule // pwm_dac_core
 
 
-module pwm_dac$done_reg(clock,reset,en,d,q);
+module pwm_dac_core$done_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9221,10 +9221,10 @@ module pwm_dac$done_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$done_reg
+endmodule // pwm_dac_core$done_reg
 
 
-module pwm_dac$driving(clock,reset,en,d,q);
+module pwm_dac_core$driving(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9235,10 +9235,10 @@ module pwm_dac$driving(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$driving
+endmodule // pwm_dac_core$driving
 
 
-module pwm_dac$fill_beat(clock,en,d,q);
+module pwm_dac_core$fill_beat(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9248,10 +9248,10 @@ module pwm_dac$fill_beat(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$fill_beat
+endmodule // pwm_dac_core$fill_beat
 
 
-module pwm_dac$loaded(clock,reset,en,d,q);
+module pwm_dac_core$loaded(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9262,10 +9262,10 @@ module pwm_dac$loaded(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$loaded
+endmodule // pwm_dac_core$loaded
 
 
-module pwm_dac$lsb(clock,en,d,q);
+module pwm_dac_core$lsb(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9275,10 +9275,10 @@ module pwm_dac$lsb(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$lsb
+endmodule // pwm_dac_core$lsb
 
 
-module pwm_dac$phase(clock,reset,en,d,q);
+module pwm_dac_core$phase(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9289,10 +9289,10 @@ module pwm_dac$phase(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$phase
+endmodule // pwm_dac_core$phase
 
 
-module pwm_dac$rows$0(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$0(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -9340,26 +9340,26 @@ module pwm_dac$rows$0(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$0$fill fill(
+    pwm_dac_core$rows$0$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$0$drive drive(
+    pwm_dac_core$rows$0$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$0$en_reg en_reg(
+    pwm_dac_core$rows$0$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$0$sign_reg sign_reg(
+    pwm_dac_core$rows$0$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -9402,10 +9402,10 @@ module pwm_dac$rows$0(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$0
+endmodule // pwm_dac_core$rows$0
 
 
-module pwm_dac$rows$0$drive(clock,en,d,q);
+module pwm_dac_core$rows$0$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9415,10 +9415,10 @@ module pwm_dac$rows$0$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$0$drive
+endmodule // pwm_dac_core$rows$0$drive
 
 
-module pwm_dac$rows$0$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$0$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9429,10 +9429,10 @@ module pwm_dac$rows$0$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$0$en_reg
+endmodule // pwm_dac_core$rows$0$en_reg
 
 
-module pwm_dac$rows$0$fill(clock,en,d,q);
+module pwm_dac_core$rows$0$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9442,10 +9442,10 @@ module pwm_dac$rows$0$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$0$fill
+endmodule // pwm_dac_core$rows$0$fill
 
 
-module pwm_dac$rows$0$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$0$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9456,10 +9456,10 @@ module pwm_dac$rows$0$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$0$sign_reg
+endmodule // pwm_dac_core$rows$0$sign_reg
 
 
-module pwm_dac$rows$1(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$1(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -9507,26 +9507,26 @@ module pwm_dac$rows$1(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$1$fill fill(
+    pwm_dac_core$rows$1$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$1$drive drive(
+    pwm_dac_core$rows$1$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$1$en_reg en_reg(
+    pwm_dac_core$rows$1$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$1$sign_reg sign_reg(
+    pwm_dac_core$rows$1$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -9569,10 +9569,10 @@ module pwm_dac$rows$1(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$1
+endmodule // pwm_dac_core$rows$1
 
 
-module pwm_dac$rows$1$drive(clock,en,d,q);
+module pwm_dac_core$rows$1$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9582,10 +9582,10 @@ module pwm_dac$rows$1$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$1$drive
+endmodule // pwm_dac_core$rows$1$drive
 
 
-module pwm_dac$rows$1$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$1$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9596,10 +9596,10 @@ module pwm_dac$rows$1$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$1$en_reg
+endmodule // pwm_dac_core$rows$1$en_reg
 
 
-module pwm_dac$rows$1$fill(clock,en,d,q);
+module pwm_dac_core$rows$1$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9609,10 +9609,10 @@ module pwm_dac$rows$1$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$1$fill
+endmodule // pwm_dac_core$rows$1$fill
 
 
-module pwm_dac$rows$1$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$1$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9623,10 +9623,10 @@ module pwm_dac$rows$1$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$1$sign_reg
+endmodule // pwm_dac_core$rows$1$sign_reg
 
 
-module pwm_dac$rows$10(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$10(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -9674,26 +9674,26 @@ module pwm_dac$rows$10(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$10$fill fill(
+    pwm_dac_core$rows$10$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$10$drive drive(
+    pwm_dac_core$rows$10$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$10$en_reg en_reg(
+    pwm_dac_core$rows$10$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$10$sign_reg sign_reg(
+    pwm_dac_core$rows$10$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -9736,10 +9736,10 @@ module pwm_dac$rows$10(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$10
+endmodule // pwm_dac_core$rows$10
 
 
-module pwm_dac$rows$10$drive(clock,en,d,q);
+module pwm_dac_core$rows$10$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9749,10 +9749,10 @@ module pwm_dac$rows$10$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$10$drive
+endmodule // pwm_dac_core$rows$10$drive
 
 
-module pwm_dac$rows$10$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$10$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9763,10 +9763,10 @@ module pwm_dac$rows$10$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$10$en_reg
+endmodule // pwm_dac_core$rows$10$en_reg
 
 
-module pwm_dac$rows$10$fill(clock,en,d,q);
+module pwm_dac_core$rows$10$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9776,10 +9776,10 @@ module pwm_dac$rows$10$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$10$fill
+endmodule // pwm_dac_core$rows$10$fill
 
 
-module pwm_dac$rows$10$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$10$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9790,10 +9790,10 @@ module pwm_dac$rows$10$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$10$sign_reg
+endmodule // pwm_dac_core$rows$10$sign_reg
 
 
-module pwm_dac$rows$100(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$100(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -9841,26 +9841,26 @@ module pwm_dac$rows$100(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$100$fill fill(
+    pwm_dac_core$rows$100$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$100$drive drive(
+    pwm_dac_core$rows$100$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$100$en_reg en_reg(
+    pwm_dac_core$rows$100$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$100$sign_reg sign_reg(
+    pwm_dac_core$rows$100$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -9903,10 +9903,10 @@ module pwm_dac$rows$100(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$100
+endmodule // pwm_dac_core$rows$100
 
 
-module pwm_dac$rows$100$drive(clock,en,d,q);
+module pwm_dac_core$rows$100$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9916,10 +9916,10 @@ module pwm_dac$rows$100$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$100$drive
+endmodule // pwm_dac_core$rows$100$drive
 
 
-module pwm_dac$rows$100$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$100$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9930,10 +9930,10 @@ module pwm_dac$rows$100$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$100$en_reg
+endmodule // pwm_dac_core$rows$100$en_reg
 
 
-module pwm_dac$rows$100$fill(clock,en,d,q);
+module pwm_dac_core$rows$100$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9943,10 +9943,10 @@ module pwm_dac$rows$100$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$100$fill
+endmodule // pwm_dac_core$rows$100$fill
 
 
-module pwm_dac$rows$100$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$100$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -9957,10 +9957,10 @@ module pwm_dac$rows$100$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$100$sign_reg
+endmodule // pwm_dac_core$rows$100$sign_reg
 
 
-module pwm_dac$rows$101(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$101(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10008,26 +10008,26 @@ module pwm_dac$rows$101(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$101$fill fill(
+    pwm_dac_core$rows$101$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$101$drive drive(
+    pwm_dac_core$rows$101$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$101$en_reg en_reg(
+    pwm_dac_core$rows$101$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$101$sign_reg sign_reg(
+    pwm_dac_core$rows$101$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10070,10 +10070,10 @@ module pwm_dac$rows$101(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$101
+endmodule // pwm_dac_core$rows$101
 
 
-module pwm_dac$rows$101$drive(clock,en,d,q);
+module pwm_dac_core$rows$101$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10083,10 +10083,10 @@ module pwm_dac$rows$101$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$101$drive
+endmodule // pwm_dac_core$rows$101$drive
 
 
-module pwm_dac$rows$101$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$101$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10097,10 +10097,10 @@ module pwm_dac$rows$101$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$101$en_reg
+endmodule // pwm_dac_core$rows$101$en_reg
 
 
-module pwm_dac$rows$101$fill(clock,en,d,q);
+module pwm_dac_core$rows$101$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10110,10 +10110,10 @@ module pwm_dac$rows$101$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$101$fill
+endmodule // pwm_dac_core$rows$101$fill
 
 
-module pwm_dac$rows$101$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$101$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10124,10 +10124,10 @@ module pwm_dac$rows$101$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$101$sign_reg
+endmodule // pwm_dac_core$rows$101$sign_reg
 
 
-module pwm_dac$rows$102(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$102(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10175,26 +10175,26 @@ module pwm_dac$rows$102(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$102$fill fill(
+    pwm_dac_core$rows$102$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$102$drive drive(
+    pwm_dac_core$rows$102$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$102$en_reg en_reg(
+    pwm_dac_core$rows$102$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$102$sign_reg sign_reg(
+    pwm_dac_core$rows$102$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10237,10 +10237,10 @@ module pwm_dac$rows$102(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$102
+endmodule // pwm_dac_core$rows$102
 
 
-module pwm_dac$rows$102$drive(clock,en,d,q);
+module pwm_dac_core$rows$102$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10250,10 +10250,10 @@ module pwm_dac$rows$102$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$102$drive
+endmodule // pwm_dac_core$rows$102$drive
 
 
-module pwm_dac$rows$102$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$102$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10264,10 +10264,10 @@ module pwm_dac$rows$102$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$102$en_reg
+endmodule // pwm_dac_core$rows$102$en_reg
 
 
-module pwm_dac$rows$102$fill(clock,en,d,q);
+module pwm_dac_core$rows$102$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10277,10 +10277,10 @@ module pwm_dac$rows$102$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$102$fill
+endmodule // pwm_dac_core$rows$102$fill
 
 
-module pwm_dac$rows$102$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$102$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10291,10 +10291,10 @@ module pwm_dac$rows$102$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$102$sign_reg
+endmodule // pwm_dac_core$rows$102$sign_reg
 
 
-module pwm_dac$rows$103(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$103(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10342,26 +10342,26 @@ module pwm_dac$rows$103(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$103$fill fill(
+    pwm_dac_core$rows$103$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$103$drive drive(
+    pwm_dac_core$rows$103$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$103$en_reg en_reg(
+    pwm_dac_core$rows$103$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$103$sign_reg sign_reg(
+    pwm_dac_core$rows$103$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10404,10 +10404,10 @@ module pwm_dac$rows$103(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$103
+endmodule // pwm_dac_core$rows$103
 
 
-module pwm_dac$rows$103$drive(clock,en,d,q);
+module pwm_dac_core$rows$103$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10417,10 +10417,10 @@ module pwm_dac$rows$103$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$103$drive
+endmodule // pwm_dac_core$rows$103$drive
 
 
-module pwm_dac$rows$103$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$103$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10431,10 +10431,10 @@ module pwm_dac$rows$103$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$103$en_reg
+endmodule // pwm_dac_core$rows$103$en_reg
 
 
-module pwm_dac$rows$103$fill(clock,en,d,q);
+module pwm_dac_core$rows$103$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10444,10 +10444,10 @@ module pwm_dac$rows$103$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$103$fill
+endmodule // pwm_dac_core$rows$103$fill
 
 
-module pwm_dac$rows$103$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$103$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10458,10 +10458,10 @@ module pwm_dac$rows$103$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$103$sign_reg
+endmodule // pwm_dac_core$rows$103$sign_reg
 
 
-module pwm_dac$rows$104(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$104(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10509,26 +10509,26 @@ module pwm_dac$rows$104(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$104$fill fill(
+    pwm_dac_core$rows$104$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$104$drive drive(
+    pwm_dac_core$rows$104$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$104$en_reg en_reg(
+    pwm_dac_core$rows$104$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$104$sign_reg sign_reg(
+    pwm_dac_core$rows$104$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10571,10 +10571,10 @@ module pwm_dac$rows$104(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$104
+endmodule // pwm_dac_core$rows$104
 
 
-module pwm_dac$rows$104$drive(clock,en,d,q);
+module pwm_dac_core$rows$104$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10584,10 +10584,10 @@ module pwm_dac$rows$104$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$104$drive
+endmodule // pwm_dac_core$rows$104$drive
 
 
-module pwm_dac$rows$104$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$104$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10598,10 +10598,10 @@ module pwm_dac$rows$104$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$104$en_reg
+endmodule // pwm_dac_core$rows$104$en_reg
 
 
-module pwm_dac$rows$104$fill(clock,en,d,q);
+module pwm_dac_core$rows$104$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10611,10 +10611,10 @@ module pwm_dac$rows$104$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$104$fill
+endmodule // pwm_dac_core$rows$104$fill
 
 
-module pwm_dac$rows$104$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$104$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10625,10 +10625,10 @@ module pwm_dac$rows$104$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$104$sign_reg
+endmodule // pwm_dac_core$rows$104$sign_reg
 
 
-module pwm_dac$rows$105(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$105(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10676,26 +10676,26 @@ module pwm_dac$rows$105(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$105$fill fill(
+    pwm_dac_core$rows$105$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$105$drive drive(
+    pwm_dac_core$rows$105$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$105$en_reg en_reg(
+    pwm_dac_core$rows$105$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$105$sign_reg sign_reg(
+    pwm_dac_core$rows$105$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10738,10 +10738,10 @@ module pwm_dac$rows$105(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$105
+endmodule // pwm_dac_core$rows$105
 
 
-module pwm_dac$rows$105$drive(clock,en,d,q);
+module pwm_dac_core$rows$105$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10751,10 +10751,10 @@ module pwm_dac$rows$105$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$105$drive
+endmodule // pwm_dac_core$rows$105$drive
 
 
-module pwm_dac$rows$105$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$105$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10765,10 +10765,10 @@ module pwm_dac$rows$105$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$105$en_reg
+endmodule // pwm_dac_core$rows$105$en_reg
 
 
-module pwm_dac$rows$105$fill(clock,en,d,q);
+module pwm_dac_core$rows$105$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10778,10 +10778,10 @@ module pwm_dac$rows$105$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$105$fill
+endmodule // pwm_dac_core$rows$105$fill
 
 
-module pwm_dac$rows$105$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$105$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10792,10 +10792,10 @@ module pwm_dac$rows$105$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$105$sign_reg
+endmodule // pwm_dac_core$rows$105$sign_reg
 
 
-module pwm_dac$rows$106(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$106(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -10843,26 +10843,26 @@ module pwm_dac$rows$106(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$106$fill fill(
+    pwm_dac_core$rows$106$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$106$drive drive(
+    pwm_dac_core$rows$106$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$106$en_reg en_reg(
+    pwm_dac_core$rows$106$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$106$sign_reg sign_reg(
+    pwm_dac_core$rows$106$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -10905,10 +10905,10 @@ module pwm_dac$rows$106(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$106
+endmodule // pwm_dac_core$rows$106
 
 
-module pwm_dac$rows$106$drive(clock,en,d,q);
+module pwm_dac_core$rows$106$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10918,10 +10918,10 @@ module pwm_dac$rows$106$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$106$drive
+endmodule // pwm_dac_core$rows$106$drive
 
 
-module pwm_dac$rows$106$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$106$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10932,10 +10932,10 @@ module pwm_dac$rows$106$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$106$en_reg
+endmodule // pwm_dac_core$rows$106$en_reg
 
 
-module pwm_dac$rows$106$fill(clock,en,d,q);
+module pwm_dac_core$rows$106$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10945,10 +10945,10 @@ module pwm_dac$rows$106$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$106$fill
+endmodule // pwm_dac_core$rows$106$fill
 
 
-module pwm_dac$rows$106$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$106$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -10959,10 +10959,10 @@ module pwm_dac$rows$106$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$106$sign_reg
+endmodule // pwm_dac_core$rows$106$sign_reg
 
 
-module pwm_dac$rows$107(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$107(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11010,26 +11010,26 @@ module pwm_dac$rows$107(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$107$fill fill(
+    pwm_dac_core$rows$107$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$107$drive drive(
+    pwm_dac_core$rows$107$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$107$en_reg en_reg(
+    pwm_dac_core$rows$107$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$107$sign_reg sign_reg(
+    pwm_dac_core$rows$107$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11072,10 +11072,10 @@ module pwm_dac$rows$107(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$107
+endmodule // pwm_dac_core$rows$107
 
 
-module pwm_dac$rows$107$drive(clock,en,d,q);
+module pwm_dac_core$rows$107$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11085,10 +11085,10 @@ module pwm_dac$rows$107$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$107$drive
+endmodule // pwm_dac_core$rows$107$drive
 
 
-module pwm_dac$rows$107$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$107$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11099,10 +11099,10 @@ module pwm_dac$rows$107$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$107$en_reg
+endmodule // pwm_dac_core$rows$107$en_reg
 
 
-module pwm_dac$rows$107$fill(clock,en,d,q);
+module pwm_dac_core$rows$107$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11112,10 +11112,10 @@ module pwm_dac$rows$107$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$107$fill
+endmodule // pwm_dac_core$rows$107$fill
 
 
-module pwm_dac$rows$107$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$107$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11126,10 +11126,10 @@ module pwm_dac$rows$107$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$107$sign_reg
+endmodule // pwm_dac_core$rows$107$sign_reg
 
 
-module pwm_dac$rows$108(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$108(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11177,26 +11177,26 @@ module pwm_dac$rows$108(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$108$fill fill(
+    pwm_dac_core$rows$108$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$108$drive drive(
+    pwm_dac_core$rows$108$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$108$en_reg en_reg(
+    pwm_dac_core$rows$108$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$108$sign_reg sign_reg(
+    pwm_dac_core$rows$108$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11239,10 +11239,10 @@ module pwm_dac$rows$108(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$108
+endmodule // pwm_dac_core$rows$108
 
 
-module pwm_dac$rows$108$drive(clock,en,d,q);
+module pwm_dac_core$rows$108$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11252,10 +11252,10 @@ module pwm_dac$rows$108$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$108$drive
+endmodule // pwm_dac_core$rows$108$drive
 
 
-module pwm_dac$rows$108$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$108$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11266,10 +11266,10 @@ module pwm_dac$rows$108$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$108$en_reg
+endmodule // pwm_dac_core$rows$108$en_reg
 
 
-module pwm_dac$rows$108$fill(clock,en,d,q);
+module pwm_dac_core$rows$108$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11279,10 +11279,10 @@ module pwm_dac$rows$108$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$108$fill
+endmodule // pwm_dac_core$rows$108$fill
 
 
-module pwm_dac$rows$108$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$108$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11293,10 +11293,10 @@ module pwm_dac$rows$108$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$108$sign_reg
+endmodule // pwm_dac_core$rows$108$sign_reg
 
 
-module pwm_dac$rows$109(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$109(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11344,26 +11344,26 @@ module pwm_dac$rows$109(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$109$fill fill(
+    pwm_dac_core$rows$109$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$109$drive drive(
+    pwm_dac_core$rows$109$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$109$en_reg en_reg(
+    pwm_dac_core$rows$109$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$109$sign_reg sign_reg(
+    pwm_dac_core$rows$109$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11406,10 +11406,10 @@ module pwm_dac$rows$109(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$109
+endmodule // pwm_dac_core$rows$109
 
 
-module pwm_dac$rows$109$drive(clock,en,d,q);
+module pwm_dac_core$rows$109$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11419,10 +11419,10 @@ module pwm_dac$rows$109$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$109$drive
+endmodule // pwm_dac_core$rows$109$drive
 
 
-module pwm_dac$rows$109$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$109$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11433,10 +11433,10 @@ module pwm_dac$rows$109$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$109$en_reg
+endmodule // pwm_dac_core$rows$109$en_reg
 
 
-module pwm_dac$rows$109$fill(clock,en,d,q);
+module pwm_dac_core$rows$109$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11446,10 +11446,10 @@ module pwm_dac$rows$109$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$109$fill
+endmodule // pwm_dac_core$rows$109$fill
 
 
-module pwm_dac$rows$109$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$109$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11460,10 +11460,10 @@ module pwm_dac$rows$109$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$109$sign_reg
+endmodule // pwm_dac_core$rows$109$sign_reg
 
 
-module pwm_dac$rows$11(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$11(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11511,26 +11511,26 @@ module pwm_dac$rows$11(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$11$fill fill(
+    pwm_dac_core$rows$11$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$11$drive drive(
+    pwm_dac_core$rows$11$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$11$en_reg en_reg(
+    pwm_dac_core$rows$11$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$11$sign_reg sign_reg(
+    pwm_dac_core$rows$11$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11573,10 +11573,10 @@ module pwm_dac$rows$11(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$11
+endmodule // pwm_dac_core$rows$11
 
 
-module pwm_dac$rows$11$drive(clock,en,d,q);
+module pwm_dac_core$rows$11$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11586,10 +11586,10 @@ module pwm_dac$rows$11$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$11$drive
+endmodule // pwm_dac_core$rows$11$drive
 
 
-module pwm_dac$rows$11$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$11$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11600,10 +11600,10 @@ module pwm_dac$rows$11$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$11$en_reg
+endmodule // pwm_dac_core$rows$11$en_reg
 
 
-module pwm_dac$rows$11$fill(clock,en,d,q);
+module pwm_dac_core$rows$11$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11613,10 +11613,10 @@ module pwm_dac$rows$11$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$11$fill
+endmodule // pwm_dac_core$rows$11$fill
 
 
-module pwm_dac$rows$11$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$11$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11627,10 +11627,10 @@ module pwm_dac$rows$11$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$11$sign_reg
+endmodule // pwm_dac_core$rows$11$sign_reg
 
 
-module pwm_dac$rows$110(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$110(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11678,26 +11678,26 @@ module pwm_dac$rows$110(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$110$fill fill(
+    pwm_dac_core$rows$110$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$110$drive drive(
+    pwm_dac_core$rows$110$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$110$en_reg en_reg(
+    pwm_dac_core$rows$110$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$110$sign_reg sign_reg(
+    pwm_dac_core$rows$110$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11740,10 +11740,10 @@ module pwm_dac$rows$110(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$110
+endmodule // pwm_dac_core$rows$110
 
 
-module pwm_dac$rows$110$drive(clock,en,d,q);
+module pwm_dac_core$rows$110$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11753,10 +11753,10 @@ module pwm_dac$rows$110$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$110$drive
+endmodule // pwm_dac_core$rows$110$drive
 
 
-module pwm_dac$rows$110$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$110$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11767,10 +11767,10 @@ module pwm_dac$rows$110$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$110$en_reg
+endmodule // pwm_dac_core$rows$110$en_reg
 
 
-module pwm_dac$rows$110$fill(clock,en,d,q);
+module pwm_dac_core$rows$110$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11780,10 +11780,10 @@ module pwm_dac$rows$110$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$110$fill
+endmodule // pwm_dac_core$rows$110$fill
 
 
-module pwm_dac$rows$110$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$110$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11794,10 +11794,10 @@ module pwm_dac$rows$110$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$110$sign_reg
+endmodule // pwm_dac_core$rows$110$sign_reg
 
 
-module pwm_dac$rows$111(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$111(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -11845,26 +11845,26 @@ module pwm_dac$rows$111(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$111$fill fill(
+    pwm_dac_core$rows$111$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$111$drive drive(
+    pwm_dac_core$rows$111$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$111$en_reg en_reg(
+    pwm_dac_core$rows$111$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$111$sign_reg sign_reg(
+    pwm_dac_core$rows$111$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -11907,10 +11907,10 @@ module pwm_dac$rows$111(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$111
+endmodule // pwm_dac_core$rows$111
 
 
-module pwm_dac$rows$111$drive(clock,en,d,q);
+module pwm_dac_core$rows$111$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11920,10 +11920,10 @@ module pwm_dac$rows$111$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$111$drive
+endmodule // pwm_dac_core$rows$111$drive
 
 
-module pwm_dac$rows$111$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$111$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11934,10 +11934,10 @@ module pwm_dac$rows$111$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$111$en_reg
+endmodule // pwm_dac_core$rows$111$en_reg
 
 
-module pwm_dac$rows$111$fill(clock,en,d,q);
+module pwm_dac_core$rows$111$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11947,10 +11947,10 @@ module pwm_dac$rows$111$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$111$fill
+endmodule // pwm_dac_core$rows$111$fill
 
 
-module pwm_dac$rows$111$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$111$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -11961,10 +11961,10 @@ module pwm_dac$rows$111$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$111$sign_reg
+endmodule // pwm_dac_core$rows$111$sign_reg
 
 
-module pwm_dac$rows$112(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$112(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12012,26 +12012,26 @@ module pwm_dac$rows$112(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$112$fill fill(
+    pwm_dac_core$rows$112$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$112$drive drive(
+    pwm_dac_core$rows$112$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$112$en_reg en_reg(
+    pwm_dac_core$rows$112$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$112$sign_reg sign_reg(
+    pwm_dac_core$rows$112$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12074,10 +12074,10 @@ module pwm_dac$rows$112(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$112
+endmodule // pwm_dac_core$rows$112
 
 
-module pwm_dac$rows$112$drive(clock,en,d,q);
+module pwm_dac_core$rows$112$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12087,10 +12087,10 @@ module pwm_dac$rows$112$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$112$drive
+endmodule // pwm_dac_core$rows$112$drive
 
 
-module pwm_dac$rows$112$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$112$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12101,10 +12101,10 @@ module pwm_dac$rows$112$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$112$en_reg
+endmodule // pwm_dac_core$rows$112$en_reg
 
 
-module pwm_dac$rows$112$fill(clock,en,d,q);
+module pwm_dac_core$rows$112$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12114,10 +12114,10 @@ module pwm_dac$rows$112$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$112$fill
+endmodule // pwm_dac_core$rows$112$fill
 
 
-module pwm_dac$rows$112$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$112$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12128,10 +12128,10 @@ module pwm_dac$rows$112$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$112$sign_reg
+endmodule // pwm_dac_core$rows$112$sign_reg
 
 
-module pwm_dac$rows$113(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$113(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12179,26 +12179,26 @@ module pwm_dac$rows$113(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$113$fill fill(
+    pwm_dac_core$rows$113$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$113$drive drive(
+    pwm_dac_core$rows$113$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$113$en_reg en_reg(
+    pwm_dac_core$rows$113$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$113$sign_reg sign_reg(
+    pwm_dac_core$rows$113$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12241,10 +12241,10 @@ module pwm_dac$rows$113(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$113
+endmodule // pwm_dac_core$rows$113
 
 
-module pwm_dac$rows$113$drive(clock,en,d,q);
+module pwm_dac_core$rows$113$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12254,10 +12254,10 @@ module pwm_dac$rows$113$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$113$drive
+endmodule // pwm_dac_core$rows$113$drive
 
 
-module pwm_dac$rows$113$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$113$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12268,10 +12268,10 @@ module pwm_dac$rows$113$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$113$en_reg
+endmodule // pwm_dac_core$rows$113$en_reg
 
 
-module pwm_dac$rows$113$fill(clock,en,d,q);
+module pwm_dac_core$rows$113$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12281,10 +12281,10 @@ module pwm_dac$rows$113$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$113$fill
+endmodule // pwm_dac_core$rows$113$fill
 
 
-module pwm_dac$rows$113$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$113$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12295,10 +12295,10 @@ module pwm_dac$rows$113$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$113$sign_reg
+endmodule // pwm_dac_core$rows$113$sign_reg
 
 
-module pwm_dac$rows$114(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$114(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12346,26 +12346,26 @@ module pwm_dac$rows$114(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$114$fill fill(
+    pwm_dac_core$rows$114$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$114$drive drive(
+    pwm_dac_core$rows$114$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$114$en_reg en_reg(
+    pwm_dac_core$rows$114$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$114$sign_reg sign_reg(
+    pwm_dac_core$rows$114$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12408,10 +12408,10 @@ module pwm_dac$rows$114(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$114
+endmodule // pwm_dac_core$rows$114
 
 
-module pwm_dac$rows$114$drive(clock,en,d,q);
+module pwm_dac_core$rows$114$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12421,10 +12421,10 @@ module pwm_dac$rows$114$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$114$drive
+endmodule // pwm_dac_core$rows$114$drive
 
 
-module pwm_dac$rows$114$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$114$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12435,10 +12435,10 @@ module pwm_dac$rows$114$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$114$en_reg
+endmodule // pwm_dac_core$rows$114$en_reg
 
 
-module pwm_dac$rows$114$fill(clock,en,d,q);
+module pwm_dac_core$rows$114$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12448,10 +12448,10 @@ module pwm_dac$rows$114$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$114$fill
+endmodule // pwm_dac_core$rows$114$fill
 
 
-module pwm_dac$rows$114$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$114$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12462,10 +12462,10 @@ module pwm_dac$rows$114$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$114$sign_reg
+endmodule // pwm_dac_core$rows$114$sign_reg
 
 
-module pwm_dac$rows$115(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$115(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12513,26 +12513,26 @@ module pwm_dac$rows$115(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$115$fill fill(
+    pwm_dac_core$rows$115$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$115$drive drive(
+    pwm_dac_core$rows$115$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$115$en_reg en_reg(
+    pwm_dac_core$rows$115$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$115$sign_reg sign_reg(
+    pwm_dac_core$rows$115$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12575,10 +12575,10 @@ module pwm_dac$rows$115(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$115
+endmodule // pwm_dac_core$rows$115
 
 
-module pwm_dac$rows$115$drive(clock,en,d,q);
+module pwm_dac_core$rows$115$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12588,10 +12588,10 @@ module pwm_dac$rows$115$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$115$drive
+endmodule // pwm_dac_core$rows$115$drive
 
 
-module pwm_dac$rows$115$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$115$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12602,10 +12602,10 @@ module pwm_dac$rows$115$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$115$en_reg
+endmodule // pwm_dac_core$rows$115$en_reg
 
 
-module pwm_dac$rows$115$fill(clock,en,d,q);
+module pwm_dac_core$rows$115$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12615,10 +12615,10 @@ module pwm_dac$rows$115$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$115$fill
+endmodule // pwm_dac_core$rows$115$fill
 
 
-module pwm_dac$rows$115$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$115$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12629,10 +12629,10 @@ module pwm_dac$rows$115$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$115$sign_reg
+endmodule // pwm_dac_core$rows$115$sign_reg
 
 
-module pwm_dac$rows$116(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$116(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12680,26 +12680,26 @@ module pwm_dac$rows$116(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$116$fill fill(
+    pwm_dac_core$rows$116$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$116$drive drive(
+    pwm_dac_core$rows$116$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$116$en_reg en_reg(
+    pwm_dac_core$rows$116$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$116$sign_reg sign_reg(
+    pwm_dac_core$rows$116$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12742,10 +12742,10 @@ module pwm_dac$rows$116(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$116
+endmodule // pwm_dac_core$rows$116
 
 
-module pwm_dac$rows$116$drive(clock,en,d,q);
+module pwm_dac_core$rows$116$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12755,10 +12755,10 @@ module pwm_dac$rows$116$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$116$drive
+endmodule // pwm_dac_core$rows$116$drive
 
 
-module pwm_dac$rows$116$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$116$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12769,10 +12769,10 @@ module pwm_dac$rows$116$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$116$en_reg
+endmodule // pwm_dac_core$rows$116$en_reg
 
 
-module pwm_dac$rows$116$fill(clock,en,d,q);
+module pwm_dac_core$rows$116$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12782,10 +12782,10 @@ module pwm_dac$rows$116$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$116$fill
+endmodule // pwm_dac_core$rows$116$fill
 
 
-module pwm_dac$rows$116$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$116$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12796,10 +12796,10 @@ module pwm_dac$rows$116$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$116$sign_reg
+endmodule // pwm_dac_core$rows$116$sign_reg
 
 
-module pwm_dac$rows$117(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$117(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -12847,26 +12847,26 @@ module pwm_dac$rows$117(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$117$fill fill(
+    pwm_dac_core$rows$117$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$117$drive drive(
+    pwm_dac_core$rows$117$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$117$en_reg en_reg(
+    pwm_dac_core$rows$117$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$117$sign_reg sign_reg(
+    pwm_dac_core$rows$117$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -12909,10 +12909,10 @@ module pwm_dac$rows$117(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$117
+endmodule // pwm_dac_core$rows$117
 
 
-module pwm_dac$rows$117$drive(clock,en,d,q);
+module pwm_dac_core$rows$117$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12922,10 +12922,10 @@ module pwm_dac$rows$117$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$117$drive
+endmodule // pwm_dac_core$rows$117$drive
 
 
-module pwm_dac$rows$117$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$117$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12936,10 +12936,10 @@ module pwm_dac$rows$117$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$117$en_reg
+endmodule // pwm_dac_core$rows$117$en_reg
 
 
-module pwm_dac$rows$117$fill(clock,en,d,q);
+module pwm_dac_core$rows$117$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12949,10 +12949,10 @@ module pwm_dac$rows$117$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$117$fill
+endmodule // pwm_dac_core$rows$117$fill
 
 
-module pwm_dac$rows$117$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$117$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -12963,10 +12963,10 @@ module pwm_dac$rows$117$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$117$sign_reg
+endmodule // pwm_dac_core$rows$117$sign_reg
 
 
-module pwm_dac$rows$118(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$118(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13014,26 +13014,26 @@ module pwm_dac$rows$118(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$118$fill fill(
+    pwm_dac_core$rows$118$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$118$drive drive(
+    pwm_dac_core$rows$118$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$118$en_reg en_reg(
+    pwm_dac_core$rows$118$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$118$sign_reg sign_reg(
+    pwm_dac_core$rows$118$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13076,10 +13076,10 @@ module pwm_dac$rows$118(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$118
+endmodule // pwm_dac_core$rows$118
 
 
-module pwm_dac$rows$118$drive(clock,en,d,q);
+module pwm_dac_core$rows$118$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13089,10 +13089,10 @@ module pwm_dac$rows$118$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$118$drive
+endmodule // pwm_dac_core$rows$118$drive
 
 
-module pwm_dac$rows$118$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$118$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13103,10 +13103,10 @@ module pwm_dac$rows$118$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$118$en_reg
+endmodule // pwm_dac_core$rows$118$en_reg
 
 
-module pwm_dac$rows$118$fill(clock,en,d,q);
+module pwm_dac_core$rows$118$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13116,10 +13116,10 @@ module pwm_dac$rows$118$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$118$fill
+endmodule // pwm_dac_core$rows$118$fill
 
 
-module pwm_dac$rows$118$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$118$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13130,10 +13130,10 @@ module pwm_dac$rows$118$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$118$sign_reg
+endmodule // pwm_dac_core$rows$118$sign_reg
 
 
-module pwm_dac$rows$119(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$119(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13181,26 +13181,26 @@ module pwm_dac$rows$119(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$119$fill fill(
+    pwm_dac_core$rows$119$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$119$drive drive(
+    pwm_dac_core$rows$119$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$119$en_reg en_reg(
+    pwm_dac_core$rows$119$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$119$sign_reg sign_reg(
+    pwm_dac_core$rows$119$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13243,10 +13243,10 @@ module pwm_dac$rows$119(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$119
+endmodule // pwm_dac_core$rows$119
 
 
-module pwm_dac$rows$119$drive(clock,en,d,q);
+module pwm_dac_core$rows$119$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13256,10 +13256,10 @@ module pwm_dac$rows$119$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$119$drive
+endmodule // pwm_dac_core$rows$119$drive
 
 
-module pwm_dac$rows$119$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$119$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13270,10 +13270,10 @@ module pwm_dac$rows$119$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$119$en_reg
+endmodule // pwm_dac_core$rows$119$en_reg
 
 
-module pwm_dac$rows$119$fill(clock,en,d,q);
+module pwm_dac_core$rows$119$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13283,10 +13283,10 @@ module pwm_dac$rows$119$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$119$fill
+endmodule // pwm_dac_core$rows$119$fill
 
 
-module pwm_dac$rows$119$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$119$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13297,10 +13297,10 @@ module pwm_dac$rows$119$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$119$sign_reg
+endmodule // pwm_dac_core$rows$119$sign_reg
 
 
-module pwm_dac$rows$12(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$12(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13348,26 +13348,26 @@ module pwm_dac$rows$12(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$12$fill fill(
+    pwm_dac_core$rows$12$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$12$drive drive(
+    pwm_dac_core$rows$12$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$12$en_reg en_reg(
+    pwm_dac_core$rows$12$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$12$sign_reg sign_reg(
+    pwm_dac_core$rows$12$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13410,10 +13410,10 @@ module pwm_dac$rows$12(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$12
+endmodule // pwm_dac_core$rows$12
 
 
-module pwm_dac$rows$12$drive(clock,en,d,q);
+module pwm_dac_core$rows$12$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13423,10 +13423,10 @@ module pwm_dac$rows$12$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$12$drive
+endmodule // pwm_dac_core$rows$12$drive
 
 
-module pwm_dac$rows$12$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$12$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13437,10 +13437,10 @@ module pwm_dac$rows$12$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$12$en_reg
+endmodule // pwm_dac_core$rows$12$en_reg
 
 
-module pwm_dac$rows$12$fill(clock,en,d,q);
+module pwm_dac_core$rows$12$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13450,10 +13450,10 @@ module pwm_dac$rows$12$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$12$fill
+endmodule // pwm_dac_core$rows$12$fill
 
 
-module pwm_dac$rows$12$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$12$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13464,10 +13464,10 @@ module pwm_dac$rows$12$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$12$sign_reg
+endmodule // pwm_dac_core$rows$12$sign_reg
 
 
-module pwm_dac$rows$120(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$120(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13515,26 +13515,26 @@ module pwm_dac$rows$120(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$120$fill fill(
+    pwm_dac_core$rows$120$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$120$drive drive(
+    pwm_dac_core$rows$120$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$120$en_reg en_reg(
+    pwm_dac_core$rows$120$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$120$sign_reg sign_reg(
+    pwm_dac_core$rows$120$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13577,10 +13577,10 @@ module pwm_dac$rows$120(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$120
+endmodule // pwm_dac_core$rows$120
 
 
-module pwm_dac$rows$120$drive(clock,en,d,q);
+module pwm_dac_core$rows$120$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13590,10 +13590,10 @@ module pwm_dac$rows$120$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$120$drive
+endmodule // pwm_dac_core$rows$120$drive
 
 
-module pwm_dac$rows$120$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$120$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13604,10 +13604,10 @@ module pwm_dac$rows$120$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$120$en_reg
+endmodule // pwm_dac_core$rows$120$en_reg
 
 
-module pwm_dac$rows$120$fill(clock,en,d,q);
+module pwm_dac_core$rows$120$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13617,10 +13617,10 @@ module pwm_dac$rows$120$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$120$fill
+endmodule // pwm_dac_core$rows$120$fill
 
 
-module pwm_dac$rows$120$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$120$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13631,10 +13631,10 @@ module pwm_dac$rows$120$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$120$sign_reg
+endmodule // pwm_dac_core$rows$120$sign_reg
 
 
-module pwm_dac$rows$121(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$121(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13682,26 +13682,26 @@ module pwm_dac$rows$121(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$121$fill fill(
+    pwm_dac_core$rows$121$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$121$drive drive(
+    pwm_dac_core$rows$121$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$121$en_reg en_reg(
+    pwm_dac_core$rows$121$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$121$sign_reg sign_reg(
+    pwm_dac_core$rows$121$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13744,10 +13744,10 @@ module pwm_dac$rows$121(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$121
+endmodule // pwm_dac_core$rows$121
 
 
-module pwm_dac$rows$121$drive(clock,en,d,q);
+module pwm_dac_core$rows$121$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13757,10 +13757,10 @@ module pwm_dac$rows$121$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$121$drive
+endmodule // pwm_dac_core$rows$121$drive
 
 
-module pwm_dac$rows$121$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$121$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13771,10 +13771,10 @@ module pwm_dac$rows$121$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$121$en_reg
+endmodule // pwm_dac_core$rows$121$en_reg
 
 
-module pwm_dac$rows$121$fill(clock,en,d,q);
+module pwm_dac_core$rows$121$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13784,10 +13784,10 @@ module pwm_dac$rows$121$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$121$fill
+endmodule // pwm_dac_core$rows$121$fill
 
 
-module pwm_dac$rows$121$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$121$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13798,10 +13798,10 @@ module pwm_dac$rows$121$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$121$sign_reg
+endmodule // pwm_dac_core$rows$121$sign_reg
 
 
-module pwm_dac$rows$122(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$122(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -13849,26 +13849,26 @@ module pwm_dac$rows$122(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$122$fill fill(
+    pwm_dac_core$rows$122$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$122$drive drive(
+    pwm_dac_core$rows$122$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$122$en_reg en_reg(
+    pwm_dac_core$rows$122$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$122$sign_reg sign_reg(
+    pwm_dac_core$rows$122$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -13911,10 +13911,10 @@ module pwm_dac$rows$122(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$122
+endmodule // pwm_dac_core$rows$122
 
 
-module pwm_dac$rows$122$drive(clock,en,d,q);
+module pwm_dac_core$rows$122$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13924,10 +13924,10 @@ module pwm_dac$rows$122$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$122$drive
+endmodule // pwm_dac_core$rows$122$drive
 
 
-module pwm_dac$rows$122$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$122$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13938,10 +13938,10 @@ module pwm_dac$rows$122$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$122$en_reg
+endmodule // pwm_dac_core$rows$122$en_reg
 
 
-module pwm_dac$rows$122$fill(clock,en,d,q);
+module pwm_dac_core$rows$122$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13951,10 +13951,10 @@ module pwm_dac$rows$122$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$122$fill
+endmodule // pwm_dac_core$rows$122$fill
 
 
-module pwm_dac$rows$122$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$122$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -13965,10 +13965,10 @@ module pwm_dac$rows$122$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$122$sign_reg
+endmodule // pwm_dac_core$rows$122$sign_reg
 
 
-module pwm_dac$rows$123(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$123(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14016,26 +14016,26 @@ module pwm_dac$rows$123(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$123$fill fill(
+    pwm_dac_core$rows$123$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$123$drive drive(
+    pwm_dac_core$rows$123$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$123$en_reg en_reg(
+    pwm_dac_core$rows$123$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$123$sign_reg sign_reg(
+    pwm_dac_core$rows$123$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14078,10 +14078,10 @@ module pwm_dac$rows$123(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$123
+endmodule // pwm_dac_core$rows$123
 
 
-module pwm_dac$rows$123$drive(clock,en,d,q);
+module pwm_dac_core$rows$123$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14091,10 +14091,10 @@ module pwm_dac$rows$123$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$123$drive
+endmodule // pwm_dac_core$rows$123$drive
 
 
-module pwm_dac$rows$123$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$123$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14105,10 +14105,10 @@ module pwm_dac$rows$123$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$123$en_reg
+endmodule // pwm_dac_core$rows$123$en_reg
 
 
-module pwm_dac$rows$123$fill(clock,en,d,q);
+module pwm_dac_core$rows$123$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14118,10 +14118,10 @@ module pwm_dac$rows$123$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$123$fill
+endmodule // pwm_dac_core$rows$123$fill
 
 
-module pwm_dac$rows$123$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$123$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14132,10 +14132,10 @@ module pwm_dac$rows$123$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$123$sign_reg
+endmodule // pwm_dac_core$rows$123$sign_reg
 
 
-module pwm_dac$rows$124(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$124(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14183,26 +14183,26 @@ module pwm_dac$rows$124(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$124$fill fill(
+    pwm_dac_core$rows$124$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$124$drive drive(
+    pwm_dac_core$rows$124$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$124$en_reg en_reg(
+    pwm_dac_core$rows$124$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$124$sign_reg sign_reg(
+    pwm_dac_core$rows$124$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14245,10 +14245,10 @@ module pwm_dac$rows$124(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$124
+endmodule // pwm_dac_core$rows$124
 
 
-module pwm_dac$rows$124$drive(clock,en,d,q);
+module pwm_dac_core$rows$124$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14258,10 +14258,10 @@ module pwm_dac$rows$124$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$124$drive
+endmodule // pwm_dac_core$rows$124$drive
 
 
-module pwm_dac$rows$124$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$124$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14272,10 +14272,10 @@ module pwm_dac$rows$124$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$124$en_reg
+endmodule // pwm_dac_core$rows$124$en_reg
 
 
-module pwm_dac$rows$124$fill(clock,en,d,q);
+module pwm_dac_core$rows$124$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14285,10 +14285,10 @@ module pwm_dac$rows$124$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$124$fill
+endmodule // pwm_dac_core$rows$124$fill
 
 
-module pwm_dac$rows$124$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$124$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14299,10 +14299,10 @@ module pwm_dac$rows$124$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$124$sign_reg
+endmodule // pwm_dac_core$rows$124$sign_reg
 
 
-module pwm_dac$rows$125(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$125(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14350,26 +14350,26 @@ module pwm_dac$rows$125(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$125$fill fill(
+    pwm_dac_core$rows$125$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$125$drive drive(
+    pwm_dac_core$rows$125$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$125$en_reg en_reg(
+    pwm_dac_core$rows$125$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$125$sign_reg sign_reg(
+    pwm_dac_core$rows$125$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14412,10 +14412,10 @@ module pwm_dac$rows$125(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$125
+endmodule // pwm_dac_core$rows$125
 
 
-module pwm_dac$rows$125$drive(clock,en,d,q);
+module pwm_dac_core$rows$125$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14425,10 +14425,10 @@ module pwm_dac$rows$125$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$125$drive
+endmodule // pwm_dac_core$rows$125$drive
 
 
-module pwm_dac$rows$125$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$125$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14439,10 +14439,10 @@ module pwm_dac$rows$125$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$125$en_reg
+endmodule // pwm_dac_core$rows$125$en_reg
 
 
-module pwm_dac$rows$125$fill(clock,en,d,q);
+module pwm_dac_core$rows$125$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14452,10 +14452,10 @@ module pwm_dac$rows$125$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$125$fill
+endmodule // pwm_dac_core$rows$125$fill
 
 
-module pwm_dac$rows$125$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$125$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14466,10 +14466,10 @@ module pwm_dac$rows$125$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$125$sign_reg
+endmodule // pwm_dac_core$rows$125$sign_reg
 
 
-module pwm_dac$rows$126(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$126(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14517,26 +14517,26 @@ module pwm_dac$rows$126(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$126$fill fill(
+    pwm_dac_core$rows$126$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$126$drive drive(
+    pwm_dac_core$rows$126$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$126$en_reg en_reg(
+    pwm_dac_core$rows$126$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$126$sign_reg sign_reg(
+    pwm_dac_core$rows$126$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14579,10 +14579,10 @@ module pwm_dac$rows$126(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$126
+endmodule // pwm_dac_core$rows$126
 
 
-module pwm_dac$rows$126$drive(clock,en,d,q);
+module pwm_dac_core$rows$126$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14592,10 +14592,10 @@ module pwm_dac$rows$126$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$126$drive
+endmodule // pwm_dac_core$rows$126$drive
 
 
-module pwm_dac$rows$126$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$126$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14606,10 +14606,10 @@ module pwm_dac$rows$126$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$126$en_reg
+endmodule // pwm_dac_core$rows$126$en_reg
 
 
-module pwm_dac$rows$126$fill(clock,en,d,q);
+module pwm_dac_core$rows$126$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14619,10 +14619,10 @@ module pwm_dac$rows$126$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$126$fill
+endmodule // pwm_dac_core$rows$126$fill
 
 
-module pwm_dac$rows$126$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$126$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14633,10 +14633,10 @@ module pwm_dac$rows$126$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$126$sign_reg
+endmodule // pwm_dac_core$rows$126$sign_reg
 
 
-module pwm_dac$rows$127(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$127(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14684,26 +14684,26 @@ module pwm_dac$rows$127(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$127$fill fill(
+    pwm_dac_core$rows$127$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$127$drive drive(
+    pwm_dac_core$rows$127$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$127$en_reg en_reg(
+    pwm_dac_core$rows$127$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$127$sign_reg sign_reg(
+    pwm_dac_core$rows$127$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14746,10 +14746,10 @@ module pwm_dac$rows$127(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$127
+endmodule // pwm_dac_core$rows$127
 
 
-module pwm_dac$rows$127$drive(clock,en,d,q);
+module pwm_dac_core$rows$127$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14759,10 +14759,10 @@ module pwm_dac$rows$127$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$127$drive
+endmodule // pwm_dac_core$rows$127$drive
 
 
-module pwm_dac$rows$127$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$127$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14773,10 +14773,10 @@ module pwm_dac$rows$127$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$127$en_reg
+endmodule // pwm_dac_core$rows$127$en_reg
 
 
-module pwm_dac$rows$127$fill(clock,en,d,q);
+module pwm_dac_core$rows$127$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14786,10 +14786,10 @@ module pwm_dac$rows$127$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$127$fill
+endmodule // pwm_dac_core$rows$127$fill
 
 
-module pwm_dac$rows$127$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$127$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14800,10 +14800,10 @@ module pwm_dac$rows$127$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$127$sign_reg
+endmodule // pwm_dac_core$rows$127$sign_reg
 
 
-module pwm_dac$rows$128(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$128(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -14851,26 +14851,26 @@ module pwm_dac$rows$128(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$128$fill fill(
+    pwm_dac_core$rows$128$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$128$drive drive(
+    pwm_dac_core$rows$128$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$128$en_reg en_reg(
+    pwm_dac_core$rows$128$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$128$sign_reg sign_reg(
+    pwm_dac_core$rows$128$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -14913,10 +14913,10 @@ module pwm_dac$rows$128(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$128
+endmodule // pwm_dac_core$rows$128
 
 
-module pwm_dac$rows$128$drive(clock,en,d,q);
+module pwm_dac_core$rows$128$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14926,10 +14926,10 @@ module pwm_dac$rows$128$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$128$drive
+endmodule // pwm_dac_core$rows$128$drive
 
 
-module pwm_dac$rows$128$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$128$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14940,10 +14940,10 @@ module pwm_dac$rows$128$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$128$en_reg
+endmodule // pwm_dac_core$rows$128$en_reg
 
 
-module pwm_dac$rows$128$fill(clock,en,d,q);
+module pwm_dac_core$rows$128$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14953,10 +14953,10 @@ module pwm_dac$rows$128$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$128$fill
+endmodule // pwm_dac_core$rows$128$fill
 
 
-module pwm_dac$rows$128$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$128$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -14967,10 +14967,10 @@ module pwm_dac$rows$128$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$128$sign_reg
+endmodule // pwm_dac_core$rows$128$sign_reg
 
 
-module pwm_dac$rows$129(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$129(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15018,26 +15018,26 @@ module pwm_dac$rows$129(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$129$fill fill(
+    pwm_dac_core$rows$129$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$129$drive drive(
+    pwm_dac_core$rows$129$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$129$en_reg en_reg(
+    pwm_dac_core$rows$129$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$129$sign_reg sign_reg(
+    pwm_dac_core$rows$129$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15080,10 +15080,10 @@ module pwm_dac$rows$129(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$129
+endmodule // pwm_dac_core$rows$129
 
 
-module pwm_dac$rows$129$drive(clock,en,d,q);
+module pwm_dac_core$rows$129$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15093,10 +15093,10 @@ module pwm_dac$rows$129$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$129$drive
+endmodule // pwm_dac_core$rows$129$drive
 
 
-module pwm_dac$rows$129$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$129$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15107,10 +15107,10 @@ module pwm_dac$rows$129$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$129$en_reg
+endmodule // pwm_dac_core$rows$129$en_reg
 
 
-module pwm_dac$rows$129$fill(clock,en,d,q);
+module pwm_dac_core$rows$129$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15120,10 +15120,10 @@ module pwm_dac$rows$129$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$129$fill
+endmodule // pwm_dac_core$rows$129$fill
 
 
-module pwm_dac$rows$129$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$129$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15134,10 +15134,10 @@ module pwm_dac$rows$129$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$129$sign_reg
+endmodule // pwm_dac_core$rows$129$sign_reg
 
 
-module pwm_dac$rows$13(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$13(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15185,26 +15185,26 @@ module pwm_dac$rows$13(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$13$fill fill(
+    pwm_dac_core$rows$13$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$13$drive drive(
+    pwm_dac_core$rows$13$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$13$en_reg en_reg(
+    pwm_dac_core$rows$13$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$13$sign_reg sign_reg(
+    pwm_dac_core$rows$13$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15247,10 +15247,10 @@ module pwm_dac$rows$13(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$13
+endmodule // pwm_dac_core$rows$13
 
 
-module pwm_dac$rows$13$drive(clock,en,d,q);
+module pwm_dac_core$rows$13$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15260,10 +15260,10 @@ module pwm_dac$rows$13$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$13$drive
+endmodule // pwm_dac_core$rows$13$drive
 
 
-module pwm_dac$rows$13$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$13$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15274,10 +15274,10 @@ module pwm_dac$rows$13$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$13$en_reg
+endmodule // pwm_dac_core$rows$13$en_reg
 
 
-module pwm_dac$rows$13$fill(clock,en,d,q);
+module pwm_dac_core$rows$13$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15287,10 +15287,10 @@ module pwm_dac$rows$13$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$13$fill
+endmodule // pwm_dac_core$rows$13$fill
 
 
-module pwm_dac$rows$13$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$13$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15301,10 +15301,10 @@ module pwm_dac$rows$13$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$13$sign_reg
+endmodule // pwm_dac_core$rows$13$sign_reg
 
 
-module pwm_dac$rows$130(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$130(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15352,26 +15352,26 @@ module pwm_dac$rows$130(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$130$fill fill(
+    pwm_dac_core$rows$130$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$130$drive drive(
+    pwm_dac_core$rows$130$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$130$en_reg en_reg(
+    pwm_dac_core$rows$130$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$130$sign_reg sign_reg(
+    pwm_dac_core$rows$130$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15414,10 +15414,10 @@ module pwm_dac$rows$130(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$130
+endmodule // pwm_dac_core$rows$130
 
 
-module pwm_dac$rows$130$drive(clock,en,d,q);
+module pwm_dac_core$rows$130$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15427,10 +15427,10 @@ module pwm_dac$rows$130$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$130$drive
+endmodule // pwm_dac_core$rows$130$drive
 
 
-module pwm_dac$rows$130$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$130$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15441,10 +15441,10 @@ module pwm_dac$rows$130$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$130$en_reg
+endmodule // pwm_dac_core$rows$130$en_reg
 
 
-module pwm_dac$rows$130$fill(clock,en,d,q);
+module pwm_dac_core$rows$130$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15454,10 +15454,10 @@ module pwm_dac$rows$130$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$130$fill
+endmodule // pwm_dac_core$rows$130$fill
 
 
-module pwm_dac$rows$130$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$130$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15468,10 +15468,10 @@ module pwm_dac$rows$130$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$130$sign_reg
+endmodule // pwm_dac_core$rows$130$sign_reg
 
 
-module pwm_dac$rows$131(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$131(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15519,26 +15519,26 @@ module pwm_dac$rows$131(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$131$fill fill(
+    pwm_dac_core$rows$131$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$131$drive drive(
+    pwm_dac_core$rows$131$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$131$en_reg en_reg(
+    pwm_dac_core$rows$131$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$131$sign_reg sign_reg(
+    pwm_dac_core$rows$131$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15581,10 +15581,10 @@ module pwm_dac$rows$131(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$131
+endmodule // pwm_dac_core$rows$131
 
 
-module pwm_dac$rows$131$drive(clock,en,d,q);
+module pwm_dac_core$rows$131$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15594,10 +15594,10 @@ module pwm_dac$rows$131$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$131$drive
+endmodule // pwm_dac_core$rows$131$drive
 
 
-module pwm_dac$rows$131$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$131$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15608,10 +15608,10 @@ module pwm_dac$rows$131$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$131$en_reg
+endmodule // pwm_dac_core$rows$131$en_reg
 
 
-module pwm_dac$rows$131$fill(clock,en,d,q);
+module pwm_dac_core$rows$131$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15621,10 +15621,10 @@ module pwm_dac$rows$131$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$131$fill
+endmodule // pwm_dac_core$rows$131$fill
 
 
-module pwm_dac$rows$131$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$131$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15635,10 +15635,10 @@ module pwm_dac$rows$131$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$131$sign_reg
+endmodule // pwm_dac_core$rows$131$sign_reg
 
 
-module pwm_dac$rows$132(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$132(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15686,26 +15686,26 @@ module pwm_dac$rows$132(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$132$fill fill(
+    pwm_dac_core$rows$132$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$132$drive drive(
+    pwm_dac_core$rows$132$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$132$en_reg en_reg(
+    pwm_dac_core$rows$132$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$132$sign_reg sign_reg(
+    pwm_dac_core$rows$132$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15748,10 +15748,10 @@ module pwm_dac$rows$132(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$132
+endmodule // pwm_dac_core$rows$132
 
 
-module pwm_dac$rows$132$drive(clock,en,d,q);
+module pwm_dac_core$rows$132$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15761,10 +15761,10 @@ module pwm_dac$rows$132$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$132$drive
+endmodule // pwm_dac_core$rows$132$drive
 
 
-module pwm_dac$rows$132$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$132$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15775,10 +15775,10 @@ module pwm_dac$rows$132$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$132$en_reg
+endmodule // pwm_dac_core$rows$132$en_reg
 
 
-module pwm_dac$rows$132$fill(clock,en,d,q);
+module pwm_dac_core$rows$132$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15788,10 +15788,10 @@ module pwm_dac$rows$132$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$132$fill
+endmodule // pwm_dac_core$rows$132$fill
 
 
-module pwm_dac$rows$132$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$132$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15802,10 +15802,10 @@ module pwm_dac$rows$132$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$132$sign_reg
+endmodule // pwm_dac_core$rows$132$sign_reg
 
 
-module pwm_dac$rows$133(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$133(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -15853,26 +15853,26 @@ module pwm_dac$rows$133(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$133$fill fill(
+    pwm_dac_core$rows$133$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$133$drive drive(
+    pwm_dac_core$rows$133$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$133$en_reg en_reg(
+    pwm_dac_core$rows$133$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$133$sign_reg sign_reg(
+    pwm_dac_core$rows$133$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -15915,10 +15915,10 @@ module pwm_dac$rows$133(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$133
+endmodule // pwm_dac_core$rows$133
 
 
-module pwm_dac$rows$133$drive(clock,en,d,q);
+module pwm_dac_core$rows$133$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15928,10 +15928,10 @@ module pwm_dac$rows$133$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$133$drive
+endmodule // pwm_dac_core$rows$133$drive
 
 
-module pwm_dac$rows$133$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$133$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15942,10 +15942,10 @@ module pwm_dac$rows$133$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$133$en_reg
+endmodule // pwm_dac_core$rows$133$en_reg
 
 
-module pwm_dac$rows$133$fill(clock,en,d,q);
+module pwm_dac_core$rows$133$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15955,10 +15955,10 @@ module pwm_dac$rows$133$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$133$fill
+endmodule // pwm_dac_core$rows$133$fill
 
 
-module pwm_dac$rows$133$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$133$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -15969,10 +15969,10 @@ module pwm_dac$rows$133$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$133$sign_reg
+endmodule // pwm_dac_core$rows$133$sign_reg
 
 
-module pwm_dac$rows$134(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$134(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16020,26 +16020,26 @@ module pwm_dac$rows$134(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$134$fill fill(
+    pwm_dac_core$rows$134$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$134$drive drive(
+    pwm_dac_core$rows$134$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$134$en_reg en_reg(
+    pwm_dac_core$rows$134$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$134$sign_reg sign_reg(
+    pwm_dac_core$rows$134$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16082,10 +16082,10 @@ module pwm_dac$rows$134(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$134
+endmodule // pwm_dac_core$rows$134
 
 
-module pwm_dac$rows$134$drive(clock,en,d,q);
+module pwm_dac_core$rows$134$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16095,10 +16095,10 @@ module pwm_dac$rows$134$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$134$drive
+endmodule // pwm_dac_core$rows$134$drive
 
 
-module pwm_dac$rows$134$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$134$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16109,10 +16109,10 @@ module pwm_dac$rows$134$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$134$en_reg
+endmodule // pwm_dac_core$rows$134$en_reg
 
 
-module pwm_dac$rows$134$fill(clock,en,d,q);
+module pwm_dac_core$rows$134$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16122,10 +16122,10 @@ module pwm_dac$rows$134$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$134$fill
+endmodule // pwm_dac_core$rows$134$fill
 
 
-module pwm_dac$rows$134$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$134$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16136,10 +16136,10 @@ module pwm_dac$rows$134$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$134$sign_reg
+endmodule // pwm_dac_core$rows$134$sign_reg
 
 
-module pwm_dac$rows$135(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$135(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16187,26 +16187,26 @@ module pwm_dac$rows$135(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$135$fill fill(
+    pwm_dac_core$rows$135$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$135$drive drive(
+    pwm_dac_core$rows$135$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$135$en_reg en_reg(
+    pwm_dac_core$rows$135$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$135$sign_reg sign_reg(
+    pwm_dac_core$rows$135$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16249,10 +16249,10 @@ module pwm_dac$rows$135(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$135
+endmodule // pwm_dac_core$rows$135
 
 
-module pwm_dac$rows$135$drive(clock,en,d,q);
+module pwm_dac_core$rows$135$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16262,10 +16262,10 @@ module pwm_dac$rows$135$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$135$drive
+endmodule // pwm_dac_core$rows$135$drive
 
 
-module pwm_dac$rows$135$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$135$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16276,10 +16276,10 @@ module pwm_dac$rows$135$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$135$en_reg
+endmodule // pwm_dac_core$rows$135$en_reg
 
 
-module pwm_dac$rows$135$fill(clock,en,d,q);
+module pwm_dac_core$rows$135$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16289,10 +16289,10 @@ module pwm_dac$rows$135$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$135$fill
+endmodule // pwm_dac_core$rows$135$fill
 
 
-module pwm_dac$rows$135$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$135$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16303,10 +16303,10 @@ module pwm_dac$rows$135$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$135$sign_reg
+endmodule // pwm_dac_core$rows$135$sign_reg
 
 
-module pwm_dac$rows$136(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$136(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16354,26 +16354,26 @@ module pwm_dac$rows$136(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$136$fill fill(
+    pwm_dac_core$rows$136$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$136$drive drive(
+    pwm_dac_core$rows$136$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$136$en_reg en_reg(
+    pwm_dac_core$rows$136$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$136$sign_reg sign_reg(
+    pwm_dac_core$rows$136$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16416,10 +16416,10 @@ module pwm_dac$rows$136(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$136
+endmodule // pwm_dac_core$rows$136
 
 
-module pwm_dac$rows$136$drive(clock,en,d,q);
+module pwm_dac_core$rows$136$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16429,10 +16429,10 @@ module pwm_dac$rows$136$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$136$drive
+endmodule // pwm_dac_core$rows$136$drive
 
 
-module pwm_dac$rows$136$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$136$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16443,10 +16443,10 @@ module pwm_dac$rows$136$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$136$en_reg
+endmodule // pwm_dac_core$rows$136$en_reg
 
 
-module pwm_dac$rows$136$fill(clock,en,d,q);
+module pwm_dac_core$rows$136$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16456,10 +16456,10 @@ module pwm_dac$rows$136$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$136$fill
+endmodule // pwm_dac_core$rows$136$fill
 
 
-module pwm_dac$rows$136$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$136$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16470,10 +16470,10 @@ module pwm_dac$rows$136$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$136$sign_reg
+endmodule // pwm_dac_core$rows$136$sign_reg
 
 
-module pwm_dac$rows$137(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$137(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16521,26 +16521,26 @@ module pwm_dac$rows$137(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$137$fill fill(
+    pwm_dac_core$rows$137$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$137$drive drive(
+    pwm_dac_core$rows$137$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$137$en_reg en_reg(
+    pwm_dac_core$rows$137$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$137$sign_reg sign_reg(
+    pwm_dac_core$rows$137$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16583,10 +16583,10 @@ module pwm_dac$rows$137(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$137
+endmodule // pwm_dac_core$rows$137
 
 
-module pwm_dac$rows$137$drive(clock,en,d,q);
+module pwm_dac_core$rows$137$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16596,10 +16596,10 @@ module pwm_dac$rows$137$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$137$drive
+endmodule // pwm_dac_core$rows$137$drive
 
 
-module pwm_dac$rows$137$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$137$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16610,10 +16610,10 @@ module pwm_dac$rows$137$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$137$en_reg
+endmodule // pwm_dac_core$rows$137$en_reg
 
 
-module pwm_dac$rows$137$fill(clock,en,d,q);
+module pwm_dac_core$rows$137$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16623,10 +16623,10 @@ module pwm_dac$rows$137$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$137$fill
+endmodule // pwm_dac_core$rows$137$fill
 
 
-module pwm_dac$rows$137$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$137$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16637,10 +16637,10 @@ module pwm_dac$rows$137$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$137$sign_reg
+endmodule // pwm_dac_core$rows$137$sign_reg
 
 
-module pwm_dac$rows$138(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$138(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16688,26 +16688,26 @@ module pwm_dac$rows$138(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$138$fill fill(
+    pwm_dac_core$rows$138$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$138$drive drive(
+    pwm_dac_core$rows$138$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$138$en_reg en_reg(
+    pwm_dac_core$rows$138$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$138$sign_reg sign_reg(
+    pwm_dac_core$rows$138$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16750,10 +16750,10 @@ module pwm_dac$rows$138(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$138
+endmodule // pwm_dac_core$rows$138
 
 
-module pwm_dac$rows$138$drive(clock,en,d,q);
+module pwm_dac_core$rows$138$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16763,10 +16763,10 @@ module pwm_dac$rows$138$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$138$drive
+endmodule // pwm_dac_core$rows$138$drive
 
 
-module pwm_dac$rows$138$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$138$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16777,10 +16777,10 @@ module pwm_dac$rows$138$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$138$en_reg
+endmodule // pwm_dac_core$rows$138$en_reg
 
 
-module pwm_dac$rows$138$fill(clock,en,d,q);
+module pwm_dac_core$rows$138$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16790,10 +16790,10 @@ module pwm_dac$rows$138$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$138$fill
+endmodule // pwm_dac_core$rows$138$fill
 
 
-module pwm_dac$rows$138$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$138$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16804,10 +16804,10 @@ module pwm_dac$rows$138$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$138$sign_reg
+endmodule // pwm_dac_core$rows$138$sign_reg
 
 
-module pwm_dac$rows$139(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$139(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -16855,26 +16855,26 @@ module pwm_dac$rows$139(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$139$fill fill(
+    pwm_dac_core$rows$139$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$139$drive drive(
+    pwm_dac_core$rows$139$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$139$en_reg en_reg(
+    pwm_dac_core$rows$139$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$139$sign_reg sign_reg(
+    pwm_dac_core$rows$139$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -16917,10 +16917,10 @@ module pwm_dac$rows$139(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$139
+endmodule // pwm_dac_core$rows$139
 
 
-module pwm_dac$rows$139$drive(clock,en,d,q);
+module pwm_dac_core$rows$139$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16930,10 +16930,10 @@ module pwm_dac$rows$139$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$139$drive
+endmodule // pwm_dac_core$rows$139$drive
 
 
-module pwm_dac$rows$139$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$139$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16944,10 +16944,10 @@ module pwm_dac$rows$139$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$139$en_reg
+endmodule // pwm_dac_core$rows$139$en_reg
 
 
-module pwm_dac$rows$139$fill(clock,en,d,q);
+module pwm_dac_core$rows$139$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16957,10 +16957,10 @@ module pwm_dac$rows$139$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$139$fill
+endmodule // pwm_dac_core$rows$139$fill
 
 
-module pwm_dac$rows$139$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$139$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -16971,10 +16971,10 @@ module pwm_dac$rows$139$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$139$sign_reg
+endmodule // pwm_dac_core$rows$139$sign_reg
 
 
-module pwm_dac$rows$14(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$14(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17022,26 +17022,26 @@ module pwm_dac$rows$14(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$14$fill fill(
+    pwm_dac_core$rows$14$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$14$drive drive(
+    pwm_dac_core$rows$14$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$14$en_reg en_reg(
+    pwm_dac_core$rows$14$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$14$sign_reg sign_reg(
+    pwm_dac_core$rows$14$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17084,10 +17084,10 @@ module pwm_dac$rows$14(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$14
+endmodule // pwm_dac_core$rows$14
 
 
-module pwm_dac$rows$14$drive(clock,en,d,q);
+module pwm_dac_core$rows$14$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17097,10 +17097,10 @@ module pwm_dac$rows$14$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$14$drive
+endmodule // pwm_dac_core$rows$14$drive
 
 
-module pwm_dac$rows$14$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$14$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17111,10 +17111,10 @@ module pwm_dac$rows$14$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$14$en_reg
+endmodule // pwm_dac_core$rows$14$en_reg
 
 
-module pwm_dac$rows$14$fill(clock,en,d,q);
+module pwm_dac_core$rows$14$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17124,10 +17124,10 @@ module pwm_dac$rows$14$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$14$fill
+endmodule // pwm_dac_core$rows$14$fill
 
 
-module pwm_dac$rows$14$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$14$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17138,10 +17138,10 @@ module pwm_dac$rows$14$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$14$sign_reg
+endmodule // pwm_dac_core$rows$14$sign_reg
 
 
-module pwm_dac$rows$140(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$140(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17189,26 +17189,26 @@ module pwm_dac$rows$140(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$140$fill fill(
+    pwm_dac_core$rows$140$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$140$drive drive(
+    pwm_dac_core$rows$140$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$140$en_reg en_reg(
+    pwm_dac_core$rows$140$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$140$sign_reg sign_reg(
+    pwm_dac_core$rows$140$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17251,10 +17251,10 @@ module pwm_dac$rows$140(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$140
+endmodule // pwm_dac_core$rows$140
 
 
-module pwm_dac$rows$140$drive(clock,en,d,q);
+module pwm_dac_core$rows$140$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17264,10 +17264,10 @@ module pwm_dac$rows$140$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$140$drive
+endmodule // pwm_dac_core$rows$140$drive
 
 
-module pwm_dac$rows$140$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$140$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17278,10 +17278,10 @@ module pwm_dac$rows$140$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$140$en_reg
+endmodule // pwm_dac_core$rows$140$en_reg
 
 
-module pwm_dac$rows$140$fill(clock,en,d,q);
+module pwm_dac_core$rows$140$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17291,10 +17291,10 @@ module pwm_dac$rows$140$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$140$fill
+endmodule // pwm_dac_core$rows$140$fill
 
 
-module pwm_dac$rows$140$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$140$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17305,10 +17305,10 @@ module pwm_dac$rows$140$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$140$sign_reg
+endmodule // pwm_dac_core$rows$140$sign_reg
 
 
-module pwm_dac$rows$141(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$141(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17356,26 +17356,26 @@ module pwm_dac$rows$141(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$141$fill fill(
+    pwm_dac_core$rows$141$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$141$drive drive(
+    pwm_dac_core$rows$141$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$141$en_reg en_reg(
+    pwm_dac_core$rows$141$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$141$sign_reg sign_reg(
+    pwm_dac_core$rows$141$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17418,10 +17418,10 @@ module pwm_dac$rows$141(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$141
+endmodule // pwm_dac_core$rows$141
 
 
-module pwm_dac$rows$141$drive(clock,en,d,q);
+module pwm_dac_core$rows$141$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17431,10 +17431,10 @@ module pwm_dac$rows$141$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$141$drive
+endmodule // pwm_dac_core$rows$141$drive
 
 
-module pwm_dac$rows$141$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$141$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17445,10 +17445,10 @@ module pwm_dac$rows$141$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$141$en_reg
+endmodule // pwm_dac_core$rows$141$en_reg
 
 
-module pwm_dac$rows$141$fill(clock,en,d,q);
+module pwm_dac_core$rows$141$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17458,10 +17458,10 @@ module pwm_dac$rows$141$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$141$fill
+endmodule // pwm_dac_core$rows$141$fill
 
 
-module pwm_dac$rows$141$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$141$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17472,10 +17472,10 @@ module pwm_dac$rows$141$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$141$sign_reg
+endmodule // pwm_dac_core$rows$141$sign_reg
 
 
-module pwm_dac$rows$142(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$142(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17523,26 +17523,26 @@ module pwm_dac$rows$142(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$142$fill fill(
+    pwm_dac_core$rows$142$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$142$drive drive(
+    pwm_dac_core$rows$142$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$142$en_reg en_reg(
+    pwm_dac_core$rows$142$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$142$sign_reg sign_reg(
+    pwm_dac_core$rows$142$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17585,10 +17585,10 @@ module pwm_dac$rows$142(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$142
+endmodule // pwm_dac_core$rows$142
 
 
-module pwm_dac$rows$142$drive(clock,en,d,q);
+module pwm_dac_core$rows$142$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17598,10 +17598,10 @@ module pwm_dac$rows$142$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$142$drive
+endmodule // pwm_dac_core$rows$142$drive
 
 
-module pwm_dac$rows$142$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$142$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17612,10 +17612,10 @@ module pwm_dac$rows$142$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$142$en_reg
+endmodule // pwm_dac_core$rows$142$en_reg
 
 
-module pwm_dac$rows$142$fill(clock,en,d,q);
+module pwm_dac_core$rows$142$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17625,10 +17625,10 @@ module pwm_dac$rows$142$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$142$fill
+endmodule // pwm_dac_core$rows$142$fill
 
 
-module pwm_dac$rows$142$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$142$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17639,10 +17639,10 @@ module pwm_dac$rows$142$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$142$sign_reg
+endmodule // pwm_dac_core$rows$142$sign_reg
 
 
-module pwm_dac$rows$143(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$143(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17690,26 +17690,26 @@ module pwm_dac$rows$143(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$143$fill fill(
+    pwm_dac_core$rows$143$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$143$drive drive(
+    pwm_dac_core$rows$143$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$143$en_reg en_reg(
+    pwm_dac_core$rows$143$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$143$sign_reg sign_reg(
+    pwm_dac_core$rows$143$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17752,10 +17752,10 @@ module pwm_dac$rows$143(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$143
+endmodule // pwm_dac_core$rows$143
 
 
-module pwm_dac$rows$143$drive(clock,en,d,q);
+module pwm_dac_core$rows$143$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17765,10 +17765,10 @@ module pwm_dac$rows$143$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$143$drive
+endmodule // pwm_dac_core$rows$143$drive
 
 
-module pwm_dac$rows$143$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$143$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17779,10 +17779,10 @@ module pwm_dac$rows$143$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$143$en_reg
+endmodule // pwm_dac_core$rows$143$en_reg
 
 
-module pwm_dac$rows$143$fill(clock,en,d,q);
+module pwm_dac_core$rows$143$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17792,10 +17792,10 @@ module pwm_dac$rows$143$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$143$fill
+endmodule // pwm_dac_core$rows$143$fill
 
 
-module pwm_dac$rows$143$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$143$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17806,10 +17806,10 @@ module pwm_dac$rows$143$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$143$sign_reg
+endmodule // pwm_dac_core$rows$143$sign_reg
 
 
-module pwm_dac$rows$144(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$144(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -17857,26 +17857,26 @@ module pwm_dac$rows$144(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$144$fill fill(
+    pwm_dac_core$rows$144$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$144$drive drive(
+    pwm_dac_core$rows$144$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$144$en_reg en_reg(
+    pwm_dac_core$rows$144$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$144$sign_reg sign_reg(
+    pwm_dac_core$rows$144$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -17919,10 +17919,10 @@ module pwm_dac$rows$144(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$144
+endmodule // pwm_dac_core$rows$144
 
 
-module pwm_dac$rows$144$drive(clock,en,d,q);
+module pwm_dac_core$rows$144$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17932,10 +17932,10 @@ module pwm_dac$rows$144$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$144$drive
+endmodule // pwm_dac_core$rows$144$drive
 
 
-module pwm_dac$rows$144$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$144$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17946,10 +17946,10 @@ module pwm_dac$rows$144$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$144$en_reg
+endmodule // pwm_dac_core$rows$144$en_reg
 
 
-module pwm_dac$rows$144$fill(clock,en,d,q);
+module pwm_dac_core$rows$144$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17959,10 +17959,10 @@ module pwm_dac$rows$144$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$144$fill
+endmodule // pwm_dac_core$rows$144$fill
 
 
-module pwm_dac$rows$144$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$144$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -17973,10 +17973,10 @@ module pwm_dac$rows$144$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$144$sign_reg
+endmodule // pwm_dac_core$rows$144$sign_reg
 
 
-module pwm_dac$rows$145(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$145(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18024,26 +18024,26 @@ module pwm_dac$rows$145(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$145$fill fill(
+    pwm_dac_core$rows$145$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$145$drive drive(
+    pwm_dac_core$rows$145$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$145$en_reg en_reg(
+    pwm_dac_core$rows$145$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$145$sign_reg sign_reg(
+    pwm_dac_core$rows$145$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18086,10 +18086,10 @@ module pwm_dac$rows$145(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$145
+endmodule // pwm_dac_core$rows$145
 
 
-module pwm_dac$rows$145$drive(clock,en,d,q);
+module pwm_dac_core$rows$145$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18099,10 +18099,10 @@ module pwm_dac$rows$145$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$145$drive
+endmodule // pwm_dac_core$rows$145$drive
 
 
-module pwm_dac$rows$145$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$145$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18113,10 +18113,10 @@ module pwm_dac$rows$145$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$145$en_reg
+endmodule // pwm_dac_core$rows$145$en_reg
 
 
-module pwm_dac$rows$145$fill(clock,en,d,q);
+module pwm_dac_core$rows$145$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18126,10 +18126,10 @@ module pwm_dac$rows$145$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$145$fill
+endmodule // pwm_dac_core$rows$145$fill
 
 
-module pwm_dac$rows$145$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$145$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18140,10 +18140,10 @@ module pwm_dac$rows$145$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$145$sign_reg
+endmodule // pwm_dac_core$rows$145$sign_reg
 
 
-module pwm_dac$rows$146(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$146(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18191,26 +18191,26 @@ module pwm_dac$rows$146(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$146$fill fill(
+    pwm_dac_core$rows$146$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$146$drive drive(
+    pwm_dac_core$rows$146$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$146$en_reg en_reg(
+    pwm_dac_core$rows$146$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$146$sign_reg sign_reg(
+    pwm_dac_core$rows$146$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18253,10 +18253,10 @@ module pwm_dac$rows$146(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$146
+endmodule // pwm_dac_core$rows$146
 
 
-module pwm_dac$rows$146$drive(clock,en,d,q);
+module pwm_dac_core$rows$146$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18266,10 +18266,10 @@ module pwm_dac$rows$146$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$146$drive
+endmodule // pwm_dac_core$rows$146$drive
 
 
-module pwm_dac$rows$146$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$146$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18280,10 +18280,10 @@ module pwm_dac$rows$146$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$146$en_reg
+endmodule // pwm_dac_core$rows$146$en_reg
 
 
-module pwm_dac$rows$146$fill(clock,en,d,q);
+module pwm_dac_core$rows$146$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18293,10 +18293,10 @@ module pwm_dac$rows$146$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$146$fill
+endmodule // pwm_dac_core$rows$146$fill
 
 
-module pwm_dac$rows$146$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$146$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18307,10 +18307,10 @@ module pwm_dac$rows$146$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$146$sign_reg
+endmodule // pwm_dac_core$rows$146$sign_reg
 
 
-module pwm_dac$rows$147(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$147(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18358,26 +18358,26 @@ module pwm_dac$rows$147(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$147$fill fill(
+    pwm_dac_core$rows$147$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$147$drive drive(
+    pwm_dac_core$rows$147$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$147$en_reg en_reg(
+    pwm_dac_core$rows$147$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$147$sign_reg sign_reg(
+    pwm_dac_core$rows$147$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18420,10 +18420,10 @@ module pwm_dac$rows$147(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$147
+endmodule // pwm_dac_core$rows$147
 
 
-module pwm_dac$rows$147$drive(clock,en,d,q);
+module pwm_dac_core$rows$147$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18433,10 +18433,10 @@ module pwm_dac$rows$147$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$147$drive
+endmodule // pwm_dac_core$rows$147$drive
 
 
-module pwm_dac$rows$147$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$147$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18447,10 +18447,10 @@ module pwm_dac$rows$147$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$147$en_reg
+endmodule // pwm_dac_core$rows$147$en_reg
 
 
-module pwm_dac$rows$147$fill(clock,en,d,q);
+module pwm_dac_core$rows$147$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18460,10 +18460,10 @@ module pwm_dac$rows$147$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$147$fill
+endmodule // pwm_dac_core$rows$147$fill
 
 
-module pwm_dac$rows$147$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$147$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18474,10 +18474,10 @@ module pwm_dac$rows$147$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$147$sign_reg
+endmodule // pwm_dac_core$rows$147$sign_reg
 
 
-module pwm_dac$rows$148(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$148(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18525,26 +18525,26 @@ module pwm_dac$rows$148(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$148$fill fill(
+    pwm_dac_core$rows$148$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$148$drive drive(
+    pwm_dac_core$rows$148$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$148$en_reg en_reg(
+    pwm_dac_core$rows$148$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$148$sign_reg sign_reg(
+    pwm_dac_core$rows$148$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18587,10 +18587,10 @@ module pwm_dac$rows$148(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$148
+endmodule // pwm_dac_core$rows$148
 
 
-module pwm_dac$rows$148$drive(clock,en,d,q);
+module pwm_dac_core$rows$148$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18600,10 +18600,10 @@ module pwm_dac$rows$148$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$148$drive
+endmodule // pwm_dac_core$rows$148$drive
 
 
-module pwm_dac$rows$148$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$148$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18614,10 +18614,10 @@ module pwm_dac$rows$148$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$148$en_reg
+endmodule // pwm_dac_core$rows$148$en_reg
 
 
-module pwm_dac$rows$148$fill(clock,en,d,q);
+module pwm_dac_core$rows$148$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18627,10 +18627,10 @@ module pwm_dac$rows$148$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$148$fill
+endmodule // pwm_dac_core$rows$148$fill
 
 
-module pwm_dac$rows$148$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$148$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18641,10 +18641,10 @@ module pwm_dac$rows$148$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$148$sign_reg
+endmodule // pwm_dac_core$rows$148$sign_reg
 
 
-module pwm_dac$rows$149(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$149(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18692,26 +18692,26 @@ module pwm_dac$rows$149(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$149$fill fill(
+    pwm_dac_core$rows$149$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$149$drive drive(
+    pwm_dac_core$rows$149$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$149$en_reg en_reg(
+    pwm_dac_core$rows$149$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$149$sign_reg sign_reg(
+    pwm_dac_core$rows$149$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18754,10 +18754,10 @@ module pwm_dac$rows$149(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$149
+endmodule // pwm_dac_core$rows$149
 
 
-module pwm_dac$rows$149$drive(clock,en,d,q);
+module pwm_dac_core$rows$149$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18767,10 +18767,10 @@ module pwm_dac$rows$149$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$149$drive
+endmodule // pwm_dac_core$rows$149$drive
 
 
-module pwm_dac$rows$149$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$149$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18781,10 +18781,10 @@ module pwm_dac$rows$149$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$149$en_reg
+endmodule // pwm_dac_core$rows$149$en_reg
 
 
-module pwm_dac$rows$149$fill(clock,en,d,q);
+module pwm_dac_core$rows$149$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18794,10 +18794,10 @@ module pwm_dac$rows$149$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$149$fill
+endmodule // pwm_dac_core$rows$149$fill
 
 
-module pwm_dac$rows$149$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$149$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18808,10 +18808,10 @@ module pwm_dac$rows$149$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$149$sign_reg
+endmodule // pwm_dac_core$rows$149$sign_reg
 
 
-module pwm_dac$rows$15(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$15(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -18859,26 +18859,26 @@ module pwm_dac$rows$15(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$15$fill fill(
+    pwm_dac_core$rows$15$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$15$drive drive(
+    pwm_dac_core$rows$15$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$15$en_reg en_reg(
+    pwm_dac_core$rows$15$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$15$sign_reg sign_reg(
+    pwm_dac_core$rows$15$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -18921,10 +18921,10 @@ module pwm_dac$rows$15(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$15
+endmodule // pwm_dac_core$rows$15
 
 
-module pwm_dac$rows$15$drive(clock,en,d,q);
+module pwm_dac_core$rows$15$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18934,10 +18934,10 @@ module pwm_dac$rows$15$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$15$drive
+endmodule // pwm_dac_core$rows$15$drive
 
 
-module pwm_dac$rows$15$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$15$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18948,10 +18948,10 @@ module pwm_dac$rows$15$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$15$en_reg
+endmodule // pwm_dac_core$rows$15$en_reg
 
 
-module pwm_dac$rows$15$fill(clock,en,d,q);
+module pwm_dac_core$rows$15$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18961,10 +18961,10 @@ module pwm_dac$rows$15$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$15$fill
+endmodule // pwm_dac_core$rows$15$fill
 
 
-module pwm_dac$rows$15$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$15$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -18975,10 +18975,10 @@ module pwm_dac$rows$15$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$15$sign_reg
+endmodule // pwm_dac_core$rows$15$sign_reg
 
 
-module pwm_dac$rows$150(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$150(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19026,26 +19026,26 @@ module pwm_dac$rows$150(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$150$fill fill(
+    pwm_dac_core$rows$150$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$150$drive drive(
+    pwm_dac_core$rows$150$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$150$en_reg en_reg(
+    pwm_dac_core$rows$150$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$150$sign_reg sign_reg(
+    pwm_dac_core$rows$150$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19088,10 +19088,10 @@ module pwm_dac$rows$150(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$150
+endmodule // pwm_dac_core$rows$150
 
 
-module pwm_dac$rows$150$drive(clock,en,d,q);
+module pwm_dac_core$rows$150$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19101,10 +19101,10 @@ module pwm_dac$rows$150$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$150$drive
+endmodule // pwm_dac_core$rows$150$drive
 
 
-module pwm_dac$rows$150$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$150$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19115,10 +19115,10 @@ module pwm_dac$rows$150$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$150$en_reg
+endmodule // pwm_dac_core$rows$150$en_reg
 
 
-module pwm_dac$rows$150$fill(clock,en,d,q);
+module pwm_dac_core$rows$150$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19128,10 +19128,10 @@ module pwm_dac$rows$150$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$150$fill
+endmodule // pwm_dac_core$rows$150$fill
 
 
-module pwm_dac$rows$150$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$150$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19142,10 +19142,10 @@ module pwm_dac$rows$150$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$150$sign_reg
+endmodule // pwm_dac_core$rows$150$sign_reg
 
 
-module pwm_dac$rows$151(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$151(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19193,26 +19193,26 @@ module pwm_dac$rows$151(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$151$fill fill(
+    pwm_dac_core$rows$151$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$151$drive drive(
+    pwm_dac_core$rows$151$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$151$en_reg en_reg(
+    pwm_dac_core$rows$151$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$151$sign_reg sign_reg(
+    pwm_dac_core$rows$151$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19255,10 +19255,10 @@ module pwm_dac$rows$151(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$151
+endmodule // pwm_dac_core$rows$151
 
 
-module pwm_dac$rows$151$drive(clock,en,d,q);
+module pwm_dac_core$rows$151$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19268,10 +19268,10 @@ module pwm_dac$rows$151$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$151$drive
+endmodule // pwm_dac_core$rows$151$drive
 
 
-module pwm_dac$rows$151$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$151$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19282,10 +19282,10 @@ module pwm_dac$rows$151$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$151$en_reg
+endmodule // pwm_dac_core$rows$151$en_reg
 
 
-module pwm_dac$rows$151$fill(clock,en,d,q);
+module pwm_dac_core$rows$151$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19295,10 +19295,10 @@ module pwm_dac$rows$151$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$151$fill
+endmodule // pwm_dac_core$rows$151$fill
 
 
-module pwm_dac$rows$151$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$151$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19309,10 +19309,10 @@ module pwm_dac$rows$151$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$151$sign_reg
+endmodule // pwm_dac_core$rows$151$sign_reg
 
 
-module pwm_dac$rows$152(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$152(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19360,26 +19360,26 @@ module pwm_dac$rows$152(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$152$fill fill(
+    pwm_dac_core$rows$152$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$152$drive drive(
+    pwm_dac_core$rows$152$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$152$en_reg en_reg(
+    pwm_dac_core$rows$152$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$152$sign_reg sign_reg(
+    pwm_dac_core$rows$152$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19422,10 +19422,10 @@ module pwm_dac$rows$152(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$152
+endmodule // pwm_dac_core$rows$152
 
 
-module pwm_dac$rows$152$drive(clock,en,d,q);
+module pwm_dac_core$rows$152$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19435,10 +19435,10 @@ module pwm_dac$rows$152$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$152$drive
+endmodule // pwm_dac_core$rows$152$drive
 
 
-module pwm_dac$rows$152$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$152$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19449,10 +19449,10 @@ module pwm_dac$rows$152$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$152$en_reg
+endmodule // pwm_dac_core$rows$152$en_reg
 
 
-module pwm_dac$rows$152$fill(clock,en,d,q);
+module pwm_dac_core$rows$152$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19462,10 +19462,10 @@ module pwm_dac$rows$152$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$152$fill
+endmodule // pwm_dac_core$rows$152$fill
 
 
-module pwm_dac$rows$152$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$152$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19476,10 +19476,10 @@ module pwm_dac$rows$152$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$152$sign_reg
+endmodule // pwm_dac_core$rows$152$sign_reg
 
 
-module pwm_dac$rows$153(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$153(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19527,26 +19527,26 @@ module pwm_dac$rows$153(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$153$fill fill(
+    pwm_dac_core$rows$153$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$153$drive drive(
+    pwm_dac_core$rows$153$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$153$en_reg en_reg(
+    pwm_dac_core$rows$153$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$153$sign_reg sign_reg(
+    pwm_dac_core$rows$153$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19589,10 +19589,10 @@ module pwm_dac$rows$153(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$153
+endmodule // pwm_dac_core$rows$153
 
 
-module pwm_dac$rows$153$drive(clock,en,d,q);
+module pwm_dac_core$rows$153$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19602,10 +19602,10 @@ module pwm_dac$rows$153$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$153$drive
+endmodule // pwm_dac_core$rows$153$drive
 
 
-module pwm_dac$rows$153$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$153$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19616,10 +19616,10 @@ module pwm_dac$rows$153$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$153$en_reg
+endmodule // pwm_dac_core$rows$153$en_reg
 
 
-module pwm_dac$rows$153$fill(clock,en,d,q);
+module pwm_dac_core$rows$153$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19629,10 +19629,10 @@ module pwm_dac$rows$153$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$153$fill
+endmodule // pwm_dac_core$rows$153$fill
 
 
-module pwm_dac$rows$153$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$153$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19643,10 +19643,10 @@ module pwm_dac$rows$153$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$153$sign_reg
+endmodule // pwm_dac_core$rows$153$sign_reg
 
 
-module pwm_dac$rows$154(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$154(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19694,26 +19694,26 @@ module pwm_dac$rows$154(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$154$fill fill(
+    pwm_dac_core$rows$154$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$154$drive drive(
+    pwm_dac_core$rows$154$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$154$en_reg en_reg(
+    pwm_dac_core$rows$154$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$154$sign_reg sign_reg(
+    pwm_dac_core$rows$154$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19756,10 +19756,10 @@ module pwm_dac$rows$154(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$154
+endmodule // pwm_dac_core$rows$154
 
 
-module pwm_dac$rows$154$drive(clock,en,d,q);
+module pwm_dac_core$rows$154$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19769,10 +19769,10 @@ module pwm_dac$rows$154$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$154$drive
+endmodule // pwm_dac_core$rows$154$drive
 
 
-module pwm_dac$rows$154$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$154$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19783,10 +19783,10 @@ module pwm_dac$rows$154$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$154$en_reg
+endmodule // pwm_dac_core$rows$154$en_reg
 
 
-module pwm_dac$rows$154$fill(clock,en,d,q);
+module pwm_dac_core$rows$154$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19796,10 +19796,10 @@ module pwm_dac$rows$154$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$154$fill
+endmodule // pwm_dac_core$rows$154$fill
 
 
-module pwm_dac$rows$154$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$154$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19810,10 +19810,10 @@ module pwm_dac$rows$154$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$154$sign_reg
+endmodule // pwm_dac_core$rows$154$sign_reg
 
 
-module pwm_dac$rows$155(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$155(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -19861,26 +19861,26 @@ module pwm_dac$rows$155(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$155$fill fill(
+    pwm_dac_core$rows$155$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$155$drive drive(
+    pwm_dac_core$rows$155$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$155$en_reg en_reg(
+    pwm_dac_core$rows$155$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$155$sign_reg sign_reg(
+    pwm_dac_core$rows$155$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -19923,10 +19923,10 @@ module pwm_dac$rows$155(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$155
+endmodule // pwm_dac_core$rows$155
 
 
-module pwm_dac$rows$155$drive(clock,en,d,q);
+module pwm_dac_core$rows$155$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19936,10 +19936,10 @@ module pwm_dac$rows$155$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$155$drive
+endmodule // pwm_dac_core$rows$155$drive
 
 
-module pwm_dac$rows$155$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$155$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19950,10 +19950,10 @@ module pwm_dac$rows$155$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$155$en_reg
+endmodule // pwm_dac_core$rows$155$en_reg
 
 
-module pwm_dac$rows$155$fill(clock,en,d,q);
+module pwm_dac_core$rows$155$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19963,10 +19963,10 @@ module pwm_dac$rows$155$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$155$fill
+endmodule // pwm_dac_core$rows$155$fill
 
 
-module pwm_dac$rows$155$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$155$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -19977,10 +19977,10 @@ module pwm_dac$rows$155$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$155$sign_reg
+endmodule // pwm_dac_core$rows$155$sign_reg
 
 
-module pwm_dac$rows$156(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$156(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20028,26 +20028,26 @@ module pwm_dac$rows$156(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$156$fill fill(
+    pwm_dac_core$rows$156$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$156$drive drive(
+    pwm_dac_core$rows$156$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$156$en_reg en_reg(
+    pwm_dac_core$rows$156$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$156$sign_reg sign_reg(
+    pwm_dac_core$rows$156$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20090,10 +20090,10 @@ module pwm_dac$rows$156(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$156
+endmodule // pwm_dac_core$rows$156
 
 
-module pwm_dac$rows$156$drive(clock,en,d,q);
+module pwm_dac_core$rows$156$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20103,10 +20103,10 @@ module pwm_dac$rows$156$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$156$drive
+endmodule // pwm_dac_core$rows$156$drive
 
 
-module pwm_dac$rows$156$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$156$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20117,10 +20117,10 @@ module pwm_dac$rows$156$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$156$en_reg
+endmodule // pwm_dac_core$rows$156$en_reg
 
 
-module pwm_dac$rows$156$fill(clock,en,d,q);
+module pwm_dac_core$rows$156$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20130,10 +20130,10 @@ module pwm_dac$rows$156$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$156$fill
+endmodule // pwm_dac_core$rows$156$fill
 
 
-module pwm_dac$rows$156$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$156$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20144,10 +20144,10 @@ module pwm_dac$rows$156$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$156$sign_reg
+endmodule // pwm_dac_core$rows$156$sign_reg
 
 
-module pwm_dac$rows$157(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$157(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20195,26 +20195,26 @@ module pwm_dac$rows$157(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$157$fill fill(
+    pwm_dac_core$rows$157$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$157$drive drive(
+    pwm_dac_core$rows$157$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$157$en_reg en_reg(
+    pwm_dac_core$rows$157$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$157$sign_reg sign_reg(
+    pwm_dac_core$rows$157$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20257,10 +20257,10 @@ module pwm_dac$rows$157(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$157
+endmodule // pwm_dac_core$rows$157
 
 
-module pwm_dac$rows$157$drive(clock,en,d,q);
+module pwm_dac_core$rows$157$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20270,10 +20270,10 @@ module pwm_dac$rows$157$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$157$drive
+endmodule // pwm_dac_core$rows$157$drive
 
 
-module pwm_dac$rows$157$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$157$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20284,10 +20284,10 @@ module pwm_dac$rows$157$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$157$en_reg
+endmodule // pwm_dac_core$rows$157$en_reg
 
 
-module pwm_dac$rows$157$fill(clock,en,d,q);
+module pwm_dac_core$rows$157$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20297,10 +20297,10 @@ module pwm_dac$rows$157$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$157$fill
+endmodule // pwm_dac_core$rows$157$fill
 
 
-module pwm_dac$rows$157$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$157$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20311,10 +20311,10 @@ module pwm_dac$rows$157$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$157$sign_reg
+endmodule // pwm_dac_core$rows$157$sign_reg
 
 
-module pwm_dac$rows$158(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$158(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20362,26 +20362,26 @@ module pwm_dac$rows$158(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$158$fill fill(
+    pwm_dac_core$rows$158$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$158$drive drive(
+    pwm_dac_core$rows$158$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$158$en_reg en_reg(
+    pwm_dac_core$rows$158$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$158$sign_reg sign_reg(
+    pwm_dac_core$rows$158$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20424,10 +20424,10 @@ module pwm_dac$rows$158(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$158
+endmodule // pwm_dac_core$rows$158
 
 
-module pwm_dac$rows$158$drive(clock,en,d,q);
+module pwm_dac_core$rows$158$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20437,10 +20437,10 @@ module pwm_dac$rows$158$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$158$drive
+endmodule // pwm_dac_core$rows$158$drive
 
 
-module pwm_dac$rows$158$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$158$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20451,10 +20451,10 @@ module pwm_dac$rows$158$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$158$en_reg
+endmodule // pwm_dac_core$rows$158$en_reg
 
 
-module pwm_dac$rows$158$fill(clock,en,d,q);
+module pwm_dac_core$rows$158$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20464,10 +20464,10 @@ module pwm_dac$rows$158$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$158$fill
+endmodule // pwm_dac_core$rows$158$fill
 
 
-module pwm_dac$rows$158$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$158$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20478,10 +20478,10 @@ module pwm_dac$rows$158$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$158$sign_reg
+endmodule // pwm_dac_core$rows$158$sign_reg
 
 
-module pwm_dac$rows$159(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$159(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20529,26 +20529,26 @@ module pwm_dac$rows$159(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$159$fill fill(
+    pwm_dac_core$rows$159$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$159$drive drive(
+    pwm_dac_core$rows$159$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$159$en_reg en_reg(
+    pwm_dac_core$rows$159$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$159$sign_reg sign_reg(
+    pwm_dac_core$rows$159$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20591,10 +20591,10 @@ module pwm_dac$rows$159(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$159
+endmodule // pwm_dac_core$rows$159
 
 
-module pwm_dac$rows$159$drive(clock,en,d,q);
+module pwm_dac_core$rows$159$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20604,10 +20604,10 @@ module pwm_dac$rows$159$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$159$drive
+endmodule // pwm_dac_core$rows$159$drive
 
 
-module pwm_dac$rows$159$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$159$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20618,10 +20618,10 @@ module pwm_dac$rows$159$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$159$en_reg
+endmodule // pwm_dac_core$rows$159$en_reg
 
 
-module pwm_dac$rows$159$fill(clock,en,d,q);
+module pwm_dac_core$rows$159$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20631,10 +20631,10 @@ module pwm_dac$rows$159$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$159$fill
+endmodule // pwm_dac_core$rows$159$fill
 
 
-module pwm_dac$rows$159$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$159$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20645,10 +20645,10 @@ module pwm_dac$rows$159$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$159$sign_reg
+endmodule // pwm_dac_core$rows$159$sign_reg
 
 
-module pwm_dac$rows$16(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$16(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20696,26 +20696,26 @@ module pwm_dac$rows$16(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$16$fill fill(
+    pwm_dac_core$rows$16$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$16$drive drive(
+    pwm_dac_core$rows$16$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$16$en_reg en_reg(
+    pwm_dac_core$rows$16$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$16$sign_reg sign_reg(
+    pwm_dac_core$rows$16$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20758,10 +20758,10 @@ module pwm_dac$rows$16(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$16
+endmodule // pwm_dac_core$rows$16
 
 
-module pwm_dac$rows$16$drive(clock,en,d,q);
+module pwm_dac_core$rows$16$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20771,10 +20771,10 @@ module pwm_dac$rows$16$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$16$drive
+endmodule // pwm_dac_core$rows$16$drive
 
 
-module pwm_dac$rows$16$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$16$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20785,10 +20785,10 @@ module pwm_dac$rows$16$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$16$en_reg
+endmodule // pwm_dac_core$rows$16$en_reg
 
 
-module pwm_dac$rows$16$fill(clock,en,d,q);
+module pwm_dac_core$rows$16$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20798,10 +20798,10 @@ module pwm_dac$rows$16$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$16$fill
+endmodule // pwm_dac_core$rows$16$fill
 
 
-module pwm_dac$rows$16$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$16$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20812,10 +20812,10 @@ module pwm_dac$rows$16$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$16$sign_reg
+endmodule // pwm_dac_core$rows$16$sign_reg
 
 
-module pwm_dac$rows$160(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$160(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -20863,26 +20863,26 @@ module pwm_dac$rows$160(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$160$fill fill(
+    pwm_dac_core$rows$160$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$160$drive drive(
+    pwm_dac_core$rows$160$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$160$en_reg en_reg(
+    pwm_dac_core$rows$160$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$160$sign_reg sign_reg(
+    pwm_dac_core$rows$160$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -20925,10 +20925,10 @@ module pwm_dac$rows$160(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$160
+endmodule // pwm_dac_core$rows$160
 
 
-module pwm_dac$rows$160$drive(clock,en,d,q);
+module pwm_dac_core$rows$160$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20938,10 +20938,10 @@ module pwm_dac$rows$160$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$160$drive
+endmodule // pwm_dac_core$rows$160$drive
 
 
-module pwm_dac$rows$160$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$160$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20952,10 +20952,10 @@ module pwm_dac$rows$160$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$160$en_reg
+endmodule // pwm_dac_core$rows$160$en_reg
 
 
-module pwm_dac$rows$160$fill(clock,en,d,q);
+module pwm_dac_core$rows$160$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20965,10 +20965,10 @@ module pwm_dac$rows$160$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$160$fill
+endmodule // pwm_dac_core$rows$160$fill
 
 
-module pwm_dac$rows$160$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$160$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -20979,10 +20979,10 @@ module pwm_dac$rows$160$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$160$sign_reg
+endmodule // pwm_dac_core$rows$160$sign_reg
 
 
-module pwm_dac$rows$161(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$161(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21030,26 +21030,26 @@ module pwm_dac$rows$161(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$161$fill fill(
+    pwm_dac_core$rows$161$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$161$drive drive(
+    pwm_dac_core$rows$161$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$161$en_reg en_reg(
+    pwm_dac_core$rows$161$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$161$sign_reg sign_reg(
+    pwm_dac_core$rows$161$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21092,10 +21092,10 @@ module pwm_dac$rows$161(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$161
+endmodule // pwm_dac_core$rows$161
 
 
-module pwm_dac$rows$161$drive(clock,en,d,q);
+module pwm_dac_core$rows$161$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21105,10 +21105,10 @@ module pwm_dac$rows$161$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$161$drive
+endmodule // pwm_dac_core$rows$161$drive
 
 
-module pwm_dac$rows$161$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$161$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21119,10 +21119,10 @@ module pwm_dac$rows$161$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$161$en_reg
+endmodule // pwm_dac_core$rows$161$en_reg
 
 
-module pwm_dac$rows$161$fill(clock,en,d,q);
+module pwm_dac_core$rows$161$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21132,10 +21132,10 @@ module pwm_dac$rows$161$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$161$fill
+endmodule // pwm_dac_core$rows$161$fill
 
 
-module pwm_dac$rows$161$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$161$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21146,10 +21146,10 @@ module pwm_dac$rows$161$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$161$sign_reg
+endmodule // pwm_dac_core$rows$161$sign_reg
 
 
-module pwm_dac$rows$162(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$162(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21197,26 +21197,26 @@ module pwm_dac$rows$162(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$162$fill fill(
+    pwm_dac_core$rows$162$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$162$drive drive(
+    pwm_dac_core$rows$162$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$162$en_reg en_reg(
+    pwm_dac_core$rows$162$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$162$sign_reg sign_reg(
+    pwm_dac_core$rows$162$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21259,10 +21259,10 @@ module pwm_dac$rows$162(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$162
+endmodule // pwm_dac_core$rows$162
 
 
-module pwm_dac$rows$162$drive(clock,en,d,q);
+module pwm_dac_core$rows$162$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21272,10 +21272,10 @@ module pwm_dac$rows$162$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$162$drive
+endmodule // pwm_dac_core$rows$162$drive
 
 
-module pwm_dac$rows$162$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$162$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21286,10 +21286,10 @@ module pwm_dac$rows$162$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$162$en_reg
+endmodule // pwm_dac_core$rows$162$en_reg
 
 
-module pwm_dac$rows$162$fill(clock,en,d,q);
+module pwm_dac_core$rows$162$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21299,10 +21299,10 @@ module pwm_dac$rows$162$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$162$fill
+endmodule // pwm_dac_core$rows$162$fill
 
 
-module pwm_dac$rows$162$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$162$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21313,10 +21313,10 @@ module pwm_dac$rows$162$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$162$sign_reg
+endmodule // pwm_dac_core$rows$162$sign_reg
 
 
-module pwm_dac$rows$163(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$163(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21364,26 +21364,26 @@ module pwm_dac$rows$163(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$163$fill fill(
+    pwm_dac_core$rows$163$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$163$drive drive(
+    pwm_dac_core$rows$163$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$163$en_reg en_reg(
+    pwm_dac_core$rows$163$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$163$sign_reg sign_reg(
+    pwm_dac_core$rows$163$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21426,10 +21426,10 @@ module pwm_dac$rows$163(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$163
+endmodule // pwm_dac_core$rows$163
 
 
-module pwm_dac$rows$163$drive(clock,en,d,q);
+module pwm_dac_core$rows$163$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21439,10 +21439,10 @@ module pwm_dac$rows$163$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$163$drive
+endmodule // pwm_dac_core$rows$163$drive
 
 
-module pwm_dac$rows$163$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$163$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21453,10 +21453,10 @@ module pwm_dac$rows$163$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$163$en_reg
+endmodule // pwm_dac_core$rows$163$en_reg
 
 
-module pwm_dac$rows$163$fill(clock,en,d,q);
+module pwm_dac_core$rows$163$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21466,10 +21466,10 @@ module pwm_dac$rows$163$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$163$fill
+endmodule // pwm_dac_core$rows$163$fill
 
 
-module pwm_dac$rows$163$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$163$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21480,10 +21480,10 @@ module pwm_dac$rows$163$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$163$sign_reg
+endmodule // pwm_dac_core$rows$163$sign_reg
 
 
-module pwm_dac$rows$164(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$164(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21531,26 +21531,26 @@ module pwm_dac$rows$164(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$164$fill fill(
+    pwm_dac_core$rows$164$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$164$drive drive(
+    pwm_dac_core$rows$164$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$164$en_reg en_reg(
+    pwm_dac_core$rows$164$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$164$sign_reg sign_reg(
+    pwm_dac_core$rows$164$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21593,10 +21593,10 @@ module pwm_dac$rows$164(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$164
+endmodule // pwm_dac_core$rows$164
 
 
-module pwm_dac$rows$164$drive(clock,en,d,q);
+module pwm_dac_core$rows$164$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21606,10 +21606,10 @@ module pwm_dac$rows$164$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$164$drive
+endmodule // pwm_dac_core$rows$164$drive
 
 
-module pwm_dac$rows$164$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$164$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21620,10 +21620,10 @@ module pwm_dac$rows$164$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$164$en_reg
+endmodule // pwm_dac_core$rows$164$en_reg
 
 
-module pwm_dac$rows$164$fill(clock,en,d,q);
+module pwm_dac_core$rows$164$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21633,10 +21633,10 @@ module pwm_dac$rows$164$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$164$fill
+endmodule // pwm_dac_core$rows$164$fill
 
 
-module pwm_dac$rows$164$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$164$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21647,10 +21647,10 @@ module pwm_dac$rows$164$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$164$sign_reg
+endmodule // pwm_dac_core$rows$164$sign_reg
 
 
-module pwm_dac$rows$165(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$165(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21698,26 +21698,26 @@ module pwm_dac$rows$165(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$165$fill fill(
+    pwm_dac_core$rows$165$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$165$drive drive(
+    pwm_dac_core$rows$165$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$165$en_reg en_reg(
+    pwm_dac_core$rows$165$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$165$sign_reg sign_reg(
+    pwm_dac_core$rows$165$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21760,10 +21760,10 @@ module pwm_dac$rows$165(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$165
+endmodule // pwm_dac_core$rows$165
 
 
-module pwm_dac$rows$165$drive(clock,en,d,q);
+module pwm_dac_core$rows$165$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21773,10 +21773,10 @@ module pwm_dac$rows$165$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$165$drive
+endmodule // pwm_dac_core$rows$165$drive
 
 
-module pwm_dac$rows$165$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$165$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21787,10 +21787,10 @@ module pwm_dac$rows$165$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$165$en_reg
+endmodule // pwm_dac_core$rows$165$en_reg
 
 
-module pwm_dac$rows$165$fill(clock,en,d,q);
+module pwm_dac_core$rows$165$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21800,10 +21800,10 @@ module pwm_dac$rows$165$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$165$fill
+endmodule // pwm_dac_core$rows$165$fill
 
 
-module pwm_dac$rows$165$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$165$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21814,10 +21814,10 @@ module pwm_dac$rows$165$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$165$sign_reg
+endmodule // pwm_dac_core$rows$165$sign_reg
 
 
-module pwm_dac$rows$166(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$166(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -21865,26 +21865,26 @@ module pwm_dac$rows$166(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$166$fill fill(
+    pwm_dac_core$rows$166$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$166$drive drive(
+    pwm_dac_core$rows$166$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$166$en_reg en_reg(
+    pwm_dac_core$rows$166$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$166$sign_reg sign_reg(
+    pwm_dac_core$rows$166$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -21927,10 +21927,10 @@ module pwm_dac$rows$166(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$166
+endmodule // pwm_dac_core$rows$166
 
 
-module pwm_dac$rows$166$drive(clock,en,d,q);
+module pwm_dac_core$rows$166$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21940,10 +21940,10 @@ module pwm_dac$rows$166$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$166$drive
+endmodule // pwm_dac_core$rows$166$drive
 
 
-module pwm_dac$rows$166$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$166$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21954,10 +21954,10 @@ module pwm_dac$rows$166$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$166$en_reg
+endmodule // pwm_dac_core$rows$166$en_reg
 
 
-module pwm_dac$rows$166$fill(clock,en,d,q);
+module pwm_dac_core$rows$166$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21967,10 +21967,10 @@ module pwm_dac$rows$166$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$166$fill
+endmodule // pwm_dac_core$rows$166$fill
 
 
-module pwm_dac$rows$166$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$166$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -21981,10 +21981,10 @@ module pwm_dac$rows$166$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$166$sign_reg
+endmodule // pwm_dac_core$rows$166$sign_reg
 
 
-module pwm_dac$rows$167(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$167(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22032,26 +22032,26 @@ module pwm_dac$rows$167(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$167$fill fill(
+    pwm_dac_core$rows$167$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$167$drive drive(
+    pwm_dac_core$rows$167$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$167$en_reg en_reg(
+    pwm_dac_core$rows$167$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$167$sign_reg sign_reg(
+    pwm_dac_core$rows$167$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22094,10 +22094,10 @@ module pwm_dac$rows$167(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$167
+endmodule // pwm_dac_core$rows$167
 
 
-module pwm_dac$rows$167$drive(clock,en,d,q);
+module pwm_dac_core$rows$167$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22107,10 +22107,10 @@ module pwm_dac$rows$167$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$167$drive
+endmodule // pwm_dac_core$rows$167$drive
 
 
-module pwm_dac$rows$167$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$167$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22121,10 +22121,10 @@ module pwm_dac$rows$167$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$167$en_reg
+endmodule // pwm_dac_core$rows$167$en_reg
 
 
-module pwm_dac$rows$167$fill(clock,en,d,q);
+module pwm_dac_core$rows$167$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22134,10 +22134,10 @@ module pwm_dac$rows$167$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$167$fill
+endmodule // pwm_dac_core$rows$167$fill
 
 
-module pwm_dac$rows$167$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$167$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22148,10 +22148,10 @@ module pwm_dac$rows$167$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$167$sign_reg
+endmodule // pwm_dac_core$rows$167$sign_reg
 
 
-module pwm_dac$rows$168(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$168(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22199,26 +22199,26 @@ module pwm_dac$rows$168(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$168$fill fill(
+    pwm_dac_core$rows$168$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$168$drive drive(
+    pwm_dac_core$rows$168$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$168$en_reg en_reg(
+    pwm_dac_core$rows$168$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$168$sign_reg sign_reg(
+    pwm_dac_core$rows$168$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22261,10 +22261,10 @@ module pwm_dac$rows$168(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$168
+endmodule // pwm_dac_core$rows$168
 
 
-module pwm_dac$rows$168$drive(clock,en,d,q);
+module pwm_dac_core$rows$168$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22274,10 +22274,10 @@ module pwm_dac$rows$168$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$168$drive
+endmodule // pwm_dac_core$rows$168$drive
 
 
-module pwm_dac$rows$168$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$168$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22288,10 +22288,10 @@ module pwm_dac$rows$168$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$168$en_reg
+endmodule // pwm_dac_core$rows$168$en_reg
 
 
-module pwm_dac$rows$168$fill(clock,en,d,q);
+module pwm_dac_core$rows$168$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22301,10 +22301,10 @@ module pwm_dac$rows$168$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$168$fill
+endmodule // pwm_dac_core$rows$168$fill
 
 
-module pwm_dac$rows$168$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$168$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22315,10 +22315,10 @@ module pwm_dac$rows$168$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$168$sign_reg
+endmodule // pwm_dac_core$rows$168$sign_reg
 
 
-module pwm_dac$rows$169(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$169(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22366,26 +22366,26 @@ module pwm_dac$rows$169(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$169$fill fill(
+    pwm_dac_core$rows$169$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$169$drive drive(
+    pwm_dac_core$rows$169$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$169$en_reg en_reg(
+    pwm_dac_core$rows$169$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$169$sign_reg sign_reg(
+    pwm_dac_core$rows$169$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22428,10 +22428,10 @@ module pwm_dac$rows$169(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$169
+endmodule // pwm_dac_core$rows$169
 
 
-module pwm_dac$rows$169$drive(clock,en,d,q);
+module pwm_dac_core$rows$169$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22441,10 +22441,10 @@ module pwm_dac$rows$169$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$169$drive
+endmodule // pwm_dac_core$rows$169$drive
 
 
-module pwm_dac$rows$169$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$169$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22455,10 +22455,10 @@ module pwm_dac$rows$169$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$169$en_reg
+endmodule // pwm_dac_core$rows$169$en_reg
 
 
-module pwm_dac$rows$169$fill(clock,en,d,q);
+module pwm_dac_core$rows$169$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22468,10 +22468,10 @@ module pwm_dac$rows$169$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$169$fill
+endmodule // pwm_dac_core$rows$169$fill
 
 
-module pwm_dac$rows$169$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$169$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22482,10 +22482,10 @@ module pwm_dac$rows$169$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$169$sign_reg
+endmodule // pwm_dac_core$rows$169$sign_reg
 
 
-module pwm_dac$rows$17(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$17(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22533,26 +22533,26 @@ module pwm_dac$rows$17(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$17$fill fill(
+    pwm_dac_core$rows$17$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$17$drive drive(
+    pwm_dac_core$rows$17$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$17$en_reg en_reg(
+    pwm_dac_core$rows$17$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$17$sign_reg sign_reg(
+    pwm_dac_core$rows$17$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22595,10 +22595,10 @@ module pwm_dac$rows$17(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$17
+endmodule // pwm_dac_core$rows$17
 
 
-module pwm_dac$rows$17$drive(clock,en,d,q);
+module pwm_dac_core$rows$17$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22608,10 +22608,10 @@ module pwm_dac$rows$17$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$17$drive
+endmodule // pwm_dac_core$rows$17$drive
 
 
-module pwm_dac$rows$17$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$17$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22622,10 +22622,10 @@ module pwm_dac$rows$17$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$17$en_reg
+endmodule // pwm_dac_core$rows$17$en_reg
 
 
-module pwm_dac$rows$17$fill(clock,en,d,q);
+module pwm_dac_core$rows$17$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22635,10 +22635,10 @@ module pwm_dac$rows$17$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$17$fill
+endmodule // pwm_dac_core$rows$17$fill
 
 
-module pwm_dac$rows$17$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$17$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22649,10 +22649,10 @@ module pwm_dac$rows$17$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$17$sign_reg
+endmodule // pwm_dac_core$rows$17$sign_reg
 
 
-module pwm_dac$rows$170(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$170(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22700,26 +22700,26 @@ module pwm_dac$rows$170(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$170$fill fill(
+    pwm_dac_core$rows$170$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$170$drive drive(
+    pwm_dac_core$rows$170$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$170$en_reg en_reg(
+    pwm_dac_core$rows$170$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$170$sign_reg sign_reg(
+    pwm_dac_core$rows$170$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22762,10 +22762,10 @@ module pwm_dac$rows$170(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$170
+endmodule // pwm_dac_core$rows$170
 
 
-module pwm_dac$rows$170$drive(clock,en,d,q);
+module pwm_dac_core$rows$170$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22775,10 +22775,10 @@ module pwm_dac$rows$170$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$170$drive
+endmodule // pwm_dac_core$rows$170$drive
 
 
-module pwm_dac$rows$170$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$170$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22789,10 +22789,10 @@ module pwm_dac$rows$170$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$170$en_reg
+endmodule // pwm_dac_core$rows$170$en_reg
 
 
-module pwm_dac$rows$170$fill(clock,en,d,q);
+module pwm_dac_core$rows$170$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22802,10 +22802,10 @@ module pwm_dac$rows$170$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$170$fill
+endmodule // pwm_dac_core$rows$170$fill
 
 
-module pwm_dac$rows$170$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$170$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22816,10 +22816,10 @@ module pwm_dac$rows$170$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$170$sign_reg
+endmodule // pwm_dac_core$rows$170$sign_reg
 
 
-module pwm_dac$rows$171(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$171(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -22867,26 +22867,26 @@ module pwm_dac$rows$171(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$171$fill fill(
+    pwm_dac_core$rows$171$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$171$drive drive(
+    pwm_dac_core$rows$171$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$171$en_reg en_reg(
+    pwm_dac_core$rows$171$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$171$sign_reg sign_reg(
+    pwm_dac_core$rows$171$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -22929,10 +22929,10 @@ module pwm_dac$rows$171(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$171
+endmodule // pwm_dac_core$rows$171
 
 
-module pwm_dac$rows$171$drive(clock,en,d,q);
+module pwm_dac_core$rows$171$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22942,10 +22942,10 @@ module pwm_dac$rows$171$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$171$drive
+endmodule // pwm_dac_core$rows$171$drive
 
 
-module pwm_dac$rows$171$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$171$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22956,10 +22956,10 @@ module pwm_dac$rows$171$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$171$en_reg
+endmodule // pwm_dac_core$rows$171$en_reg
 
 
-module pwm_dac$rows$171$fill(clock,en,d,q);
+module pwm_dac_core$rows$171$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22969,10 +22969,10 @@ module pwm_dac$rows$171$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$171$fill
+endmodule // pwm_dac_core$rows$171$fill
 
 
-module pwm_dac$rows$171$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$171$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -22983,10 +22983,10 @@ module pwm_dac$rows$171$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$171$sign_reg
+endmodule // pwm_dac_core$rows$171$sign_reg
 
 
-module pwm_dac$rows$172(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$172(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23034,26 +23034,26 @@ module pwm_dac$rows$172(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$172$fill fill(
+    pwm_dac_core$rows$172$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$172$drive drive(
+    pwm_dac_core$rows$172$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$172$en_reg en_reg(
+    pwm_dac_core$rows$172$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$172$sign_reg sign_reg(
+    pwm_dac_core$rows$172$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23096,10 +23096,10 @@ module pwm_dac$rows$172(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$172
+endmodule // pwm_dac_core$rows$172
 
 
-module pwm_dac$rows$172$drive(clock,en,d,q);
+module pwm_dac_core$rows$172$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23109,10 +23109,10 @@ module pwm_dac$rows$172$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$172$drive
+endmodule // pwm_dac_core$rows$172$drive
 
 
-module pwm_dac$rows$172$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$172$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23123,10 +23123,10 @@ module pwm_dac$rows$172$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$172$en_reg
+endmodule // pwm_dac_core$rows$172$en_reg
 
 
-module pwm_dac$rows$172$fill(clock,en,d,q);
+module pwm_dac_core$rows$172$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23136,10 +23136,10 @@ module pwm_dac$rows$172$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$172$fill
+endmodule // pwm_dac_core$rows$172$fill
 
 
-module pwm_dac$rows$172$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$172$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23150,10 +23150,10 @@ module pwm_dac$rows$172$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$172$sign_reg
+endmodule // pwm_dac_core$rows$172$sign_reg
 
 
-module pwm_dac$rows$173(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$173(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23201,26 +23201,26 @@ module pwm_dac$rows$173(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$173$fill fill(
+    pwm_dac_core$rows$173$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$173$drive drive(
+    pwm_dac_core$rows$173$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$173$en_reg en_reg(
+    pwm_dac_core$rows$173$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$173$sign_reg sign_reg(
+    pwm_dac_core$rows$173$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23263,10 +23263,10 @@ module pwm_dac$rows$173(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$173
+endmodule // pwm_dac_core$rows$173
 
 
-module pwm_dac$rows$173$drive(clock,en,d,q);
+module pwm_dac_core$rows$173$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23276,10 +23276,10 @@ module pwm_dac$rows$173$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$173$drive
+endmodule // pwm_dac_core$rows$173$drive
 
 
-module pwm_dac$rows$173$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$173$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23290,10 +23290,10 @@ module pwm_dac$rows$173$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$173$en_reg
+endmodule // pwm_dac_core$rows$173$en_reg
 
 
-module pwm_dac$rows$173$fill(clock,en,d,q);
+module pwm_dac_core$rows$173$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23303,10 +23303,10 @@ module pwm_dac$rows$173$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$173$fill
+endmodule // pwm_dac_core$rows$173$fill
 
 
-module pwm_dac$rows$173$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$173$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23317,10 +23317,10 @@ module pwm_dac$rows$173$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$173$sign_reg
+endmodule // pwm_dac_core$rows$173$sign_reg
 
 
-module pwm_dac$rows$174(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$174(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23368,26 +23368,26 @@ module pwm_dac$rows$174(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$174$fill fill(
+    pwm_dac_core$rows$174$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$174$drive drive(
+    pwm_dac_core$rows$174$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$174$en_reg en_reg(
+    pwm_dac_core$rows$174$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$174$sign_reg sign_reg(
+    pwm_dac_core$rows$174$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23430,10 +23430,10 @@ module pwm_dac$rows$174(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$174
+endmodule // pwm_dac_core$rows$174
 
 
-module pwm_dac$rows$174$drive(clock,en,d,q);
+module pwm_dac_core$rows$174$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23443,10 +23443,10 @@ module pwm_dac$rows$174$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$174$drive
+endmodule // pwm_dac_core$rows$174$drive
 
 
-module pwm_dac$rows$174$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$174$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23457,10 +23457,10 @@ module pwm_dac$rows$174$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$174$en_reg
+endmodule // pwm_dac_core$rows$174$en_reg
 
 
-module pwm_dac$rows$174$fill(clock,en,d,q);
+module pwm_dac_core$rows$174$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23470,10 +23470,10 @@ module pwm_dac$rows$174$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$174$fill
+endmodule // pwm_dac_core$rows$174$fill
 
 
-module pwm_dac$rows$174$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$174$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23484,10 +23484,10 @@ module pwm_dac$rows$174$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$174$sign_reg
+endmodule // pwm_dac_core$rows$174$sign_reg
 
 
-module pwm_dac$rows$175(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$175(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23535,26 +23535,26 @@ module pwm_dac$rows$175(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$175$fill fill(
+    pwm_dac_core$rows$175$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$175$drive drive(
+    pwm_dac_core$rows$175$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$175$en_reg en_reg(
+    pwm_dac_core$rows$175$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$175$sign_reg sign_reg(
+    pwm_dac_core$rows$175$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23597,10 +23597,10 @@ module pwm_dac$rows$175(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$175
+endmodule // pwm_dac_core$rows$175
 
 
-module pwm_dac$rows$175$drive(clock,en,d,q);
+module pwm_dac_core$rows$175$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23610,10 +23610,10 @@ module pwm_dac$rows$175$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$175$drive
+endmodule // pwm_dac_core$rows$175$drive
 
 
-module pwm_dac$rows$175$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$175$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23624,10 +23624,10 @@ module pwm_dac$rows$175$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$175$en_reg
+endmodule // pwm_dac_core$rows$175$en_reg
 
 
-module pwm_dac$rows$175$fill(clock,en,d,q);
+module pwm_dac_core$rows$175$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23637,10 +23637,10 @@ module pwm_dac$rows$175$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$175$fill
+endmodule // pwm_dac_core$rows$175$fill
 
 
-module pwm_dac$rows$175$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$175$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23651,10 +23651,10 @@ module pwm_dac$rows$175$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$175$sign_reg
+endmodule // pwm_dac_core$rows$175$sign_reg
 
 
-module pwm_dac$rows$176(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$176(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23702,26 +23702,26 @@ module pwm_dac$rows$176(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$176$fill fill(
+    pwm_dac_core$rows$176$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$176$drive drive(
+    pwm_dac_core$rows$176$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$176$en_reg en_reg(
+    pwm_dac_core$rows$176$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$176$sign_reg sign_reg(
+    pwm_dac_core$rows$176$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23764,10 +23764,10 @@ module pwm_dac$rows$176(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$176
+endmodule // pwm_dac_core$rows$176
 
 
-module pwm_dac$rows$176$drive(clock,en,d,q);
+module pwm_dac_core$rows$176$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23777,10 +23777,10 @@ module pwm_dac$rows$176$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$176$drive
+endmodule // pwm_dac_core$rows$176$drive
 
 
-module pwm_dac$rows$176$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$176$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23791,10 +23791,10 @@ module pwm_dac$rows$176$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$176$en_reg
+endmodule // pwm_dac_core$rows$176$en_reg
 
 
-module pwm_dac$rows$176$fill(clock,en,d,q);
+module pwm_dac_core$rows$176$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23804,10 +23804,10 @@ module pwm_dac$rows$176$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$176$fill
+endmodule // pwm_dac_core$rows$176$fill
 
 
-module pwm_dac$rows$176$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$176$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23818,10 +23818,10 @@ module pwm_dac$rows$176$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$176$sign_reg
+endmodule // pwm_dac_core$rows$176$sign_reg
 
 
-module pwm_dac$rows$177(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$177(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -23869,26 +23869,26 @@ module pwm_dac$rows$177(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$177$fill fill(
+    pwm_dac_core$rows$177$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$177$drive drive(
+    pwm_dac_core$rows$177$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$177$en_reg en_reg(
+    pwm_dac_core$rows$177$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$177$sign_reg sign_reg(
+    pwm_dac_core$rows$177$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -23931,10 +23931,10 @@ module pwm_dac$rows$177(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$177
+endmodule // pwm_dac_core$rows$177
 
 
-module pwm_dac$rows$177$drive(clock,en,d,q);
+module pwm_dac_core$rows$177$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23944,10 +23944,10 @@ module pwm_dac$rows$177$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$177$drive
+endmodule // pwm_dac_core$rows$177$drive
 
 
-module pwm_dac$rows$177$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$177$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23958,10 +23958,10 @@ module pwm_dac$rows$177$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$177$en_reg
+endmodule // pwm_dac_core$rows$177$en_reg
 
 
-module pwm_dac$rows$177$fill(clock,en,d,q);
+module pwm_dac_core$rows$177$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23971,10 +23971,10 @@ module pwm_dac$rows$177$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$177$fill
+endmodule // pwm_dac_core$rows$177$fill
 
 
-module pwm_dac$rows$177$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$177$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -23985,10 +23985,10 @@ module pwm_dac$rows$177$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$177$sign_reg
+endmodule // pwm_dac_core$rows$177$sign_reg
 
 
-module pwm_dac$rows$178(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$178(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24036,26 +24036,26 @@ module pwm_dac$rows$178(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$178$fill fill(
+    pwm_dac_core$rows$178$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$178$drive drive(
+    pwm_dac_core$rows$178$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$178$en_reg en_reg(
+    pwm_dac_core$rows$178$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$178$sign_reg sign_reg(
+    pwm_dac_core$rows$178$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24098,10 +24098,10 @@ module pwm_dac$rows$178(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$178
+endmodule // pwm_dac_core$rows$178
 
 
-module pwm_dac$rows$178$drive(clock,en,d,q);
+module pwm_dac_core$rows$178$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24111,10 +24111,10 @@ module pwm_dac$rows$178$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$178$drive
+endmodule // pwm_dac_core$rows$178$drive
 
 
-module pwm_dac$rows$178$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$178$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24125,10 +24125,10 @@ module pwm_dac$rows$178$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$178$en_reg
+endmodule // pwm_dac_core$rows$178$en_reg
 
 
-module pwm_dac$rows$178$fill(clock,en,d,q);
+module pwm_dac_core$rows$178$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24138,10 +24138,10 @@ module pwm_dac$rows$178$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$178$fill
+endmodule // pwm_dac_core$rows$178$fill
 
 
-module pwm_dac$rows$178$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$178$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24152,10 +24152,10 @@ module pwm_dac$rows$178$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$178$sign_reg
+endmodule // pwm_dac_core$rows$178$sign_reg
 
 
-module pwm_dac$rows$179(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$179(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24203,26 +24203,26 @@ module pwm_dac$rows$179(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$179$fill fill(
+    pwm_dac_core$rows$179$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$179$drive drive(
+    pwm_dac_core$rows$179$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$179$en_reg en_reg(
+    pwm_dac_core$rows$179$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$179$sign_reg sign_reg(
+    pwm_dac_core$rows$179$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24265,10 +24265,10 @@ module pwm_dac$rows$179(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$179
+endmodule // pwm_dac_core$rows$179
 
 
-module pwm_dac$rows$179$drive(clock,en,d,q);
+module pwm_dac_core$rows$179$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24278,10 +24278,10 @@ module pwm_dac$rows$179$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$179$drive
+endmodule // pwm_dac_core$rows$179$drive
 
 
-module pwm_dac$rows$179$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$179$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24292,10 +24292,10 @@ module pwm_dac$rows$179$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$179$en_reg
+endmodule // pwm_dac_core$rows$179$en_reg
 
 
-module pwm_dac$rows$179$fill(clock,en,d,q);
+module pwm_dac_core$rows$179$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24305,10 +24305,10 @@ module pwm_dac$rows$179$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$179$fill
+endmodule // pwm_dac_core$rows$179$fill
 
 
-module pwm_dac$rows$179$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$179$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24319,10 +24319,10 @@ module pwm_dac$rows$179$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$179$sign_reg
+endmodule // pwm_dac_core$rows$179$sign_reg
 
 
-module pwm_dac$rows$18(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$18(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24370,26 +24370,26 @@ module pwm_dac$rows$18(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$18$fill fill(
+    pwm_dac_core$rows$18$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$18$drive drive(
+    pwm_dac_core$rows$18$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$18$en_reg en_reg(
+    pwm_dac_core$rows$18$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$18$sign_reg sign_reg(
+    pwm_dac_core$rows$18$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24432,10 +24432,10 @@ module pwm_dac$rows$18(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$18
+endmodule // pwm_dac_core$rows$18
 
 
-module pwm_dac$rows$18$drive(clock,en,d,q);
+module pwm_dac_core$rows$18$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24445,10 +24445,10 @@ module pwm_dac$rows$18$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$18$drive
+endmodule // pwm_dac_core$rows$18$drive
 
 
-module pwm_dac$rows$18$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$18$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24459,10 +24459,10 @@ module pwm_dac$rows$18$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$18$en_reg
+endmodule // pwm_dac_core$rows$18$en_reg
 
 
-module pwm_dac$rows$18$fill(clock,en,d,q);
+module pwm_dac_core$rows$18$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24472,10 +24472,10 @@ module pwm_dac$rows$18$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$18$fill
+endmodule // pwm_dac_core$rows$18$fill
 
 
-module pwm_dac$rows$18$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$18$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24486,10 +24486,10 @@ module pwm_dac$rows$18$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$18$sign_reg
+endmodule // pwm_dac_core$rows$18$sign_reg
 
 
-module pwm_dac$rows$180(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$180(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24537,26 +24537,26 @@ module pwm_dac$rows$180(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$180$fill fill(
+    pwm_dac_core$rows$180$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$180$drive drive(
+    pwm_dac_core$rows$180$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$180$en_reg en_reg(
+    pwm_dac_core$rows$180$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$180$sign_reg sign_reg(
+    pwm_dac_core$rows$180$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24599,10 +24599,10 @@ module pwm_dac$rows$180(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$180
+endmodule // pwm_dac_core$rows$180
 
 
-module pwm_dac$rows$180$drive(clock,en,d,q);
+module pwm_dac_core$rows$180$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24612,10 +24612,10 @@ module pwm_dac$rows$180$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$180$drive
+endmodule // pwm_dac_core$rows$180$drive
 
 
-module pwm_dac$rows$180$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$180$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24626,10 +24626,10 @@ module pwm_dac$rows$180$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$180$en_reg
+endmodule // pwm_dac_core$rows$180$en_reg
 
 
-module pwm_dac$rows$180$fill(clock,en,d,q);
+module pwm_dac_core$rows$180$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24639,10 +24639,10 @@ module pwm_dac$rows$180$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$180$fill
+endmodule // pwm_dac_core$rows$180$fill
 
 
-module pwm_dac$rows$180$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$180$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24653,10 +24653,10 @@ module pwm_dac$rows$180$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$180$sign_reg
+endmodule // pwm_dac_core$rows$180$sign_reg
 
 
-module pwm_dac$rows$181(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$181(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24704,26 +24704,26 @@ module pwm_dac$rows$181(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$181$fill fill(
+    pwm_dac_core$rows$181$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$181$drive drive(
+    pwm_dac_core$rows$181$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$181$en_reg en_reg(
+    pwm_dac_core$rows$181$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$181$sign_reg sign_reg(
+    pwm_dac_core$rows$181$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24766,10 +24766,10 @@ module pwm_dac$rows$181(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$181
+endmodule // pwm_dac_core$rows$181
 
 
-module pwm_dac$rows$181$drive(clock,en,d,q);
+module pwm_dac_core$rows$181$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24779,10 +24779,10 @@ module pwm_dac$rows$181$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$181$drive
+endmodule // pwm_dac_core$rows$181$drive
 
 
-module pwm_dac$rows$181$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$181$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24793,10 +24793,10 @@ module pwm_dac$rows$181$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$181$en_reg
+endmodule // pwm_dac_core$rows$181$en_reg
 
 
-module pwm_dac$rows$181$fill(clock,en,d,q);
+module pwm_dac_core$rows$181$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24806,10 +24806,10 @@ module pwm_dac$rows$181$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$181$fill
+endmodule // pwm_dac_core$rows$181$fill
 
 
-module pwm_dac$rows$181$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$181$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24820,10 +24820,10 @@ module pwm_dac$rows$181$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$181$sign_reg
+endmodule // pwm_dac_core$rows$181$sign_reg
 
 
-module pwm_dac$rows$182(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$182(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -24871,26 +24871,26 @@ module pwm_dac$rows$182(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$182$fill fill(
+    pwm_dac_core$rows$182$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$182$drive drive(
+    pwm_dac_core$rows$182$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$182$en_reg en_reg(
+    pwm_dac_core$rows$182$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$182$sign_reg sign_reg(
+    pwm_dac_core$rows$182$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -24933,10 +24933,10 @@ module pwm_dac$rows$182(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$182
+endmodule // pwm_dac_core$rows$182
 
 
-module pwm_dac$rows$182$drive(clock,en,d,q);
+module pwm_dac_core$rows$182$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24946,10 +24946,10 @@ module pwm_dac$rows$182$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$182$drive
+endmodule // pwm_dac_core$rows$182$drive
 
 
-module pwm_dac$rows$182$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$182$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24960,10 +24960,10 @@ module pwm_dac$rows$182$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$182$en_reg
+endmodule // pwm_dac_core$rows$182$en_reg
 
 
-module pwm_dac$rows$182$fill(clock,en,d,q);
+module pwm_dac_core$rows$182$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24973,10 +24973,10 @@ module pwm_dac$rows$182$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$182$fill
+endmodule // pwm_dac_core$rows$182$fill
 
 
-module pwm_dac$rows$182$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$182$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -24987,10 +24987,10 @@ module pwm_dac$rows$182$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$182$sign_reg
+endmodule // pwm_dac_core$rows$182$sign_reg
 
 
-module pwm_dac$rows$183(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$183(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25038,26 +25038,26 @@ module pwm_dac$rows$183(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$183$fill fill(
+    pwm_dac_core$rows$183$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$183$drive drive(
+    pwm_dac_core$rows$183$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$183$en_reg en_reg(
+    pwm_dac_core$rows$183$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$183$sign_reg sign_reg(
+    pwm_dac_core$rows$183$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25100,10 +25100,10 @@ module pwm_dac$rows$183(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$183
+endmodule // pwm_dac_core$rows$183
 
 
-module pwm_dac$rows$183$drive(clock,en,d,q);
+module pwm_dac_core$rows$183$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25113,10 +25113,10 @@ module pwm_dac$rows$183$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$183$drive
+endmodule // pwm_dac_core$rows$183$drive
 
 
-module pwm_dac$rows$183$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$183$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25127,10 +25127,10 @@ module pwm_dac$rows$183$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$183$en_reg
+endmodule // pwm_dac_core$rows$183$en_reg
 
 
-module pwm_dac$rows$183$fill(clock,en,d,q);
+module pwm_dac_core$rows$183$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25140,10 +25140,10 @@ module pwm_dac$rows$183$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$183$fill
+endmodule // pwm_dac_core$rows$183$fill
 
 
-module pwm_dac$rows$183$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$183$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25154,10 +25154,10 @@ module pwm_dac$rows$183$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$183$sign_reg
+endmodule // pwm_dac_core$rows$183$sign_reg
 
 
-module pwm_dac$rows$184(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$184(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25205,26 +25205,26 @@ module pwm_dac$rows$184(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$184$fill fill(
+    pwm_dac_core$rows$184$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$184$drive drive(
+    pwm_dac_core$rows$184$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$184$en_reg en_reg(
+    pwm_dac_core$rows$184$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$184$sign_reg sign_reg(
+    pwm_dac_core$rows$184$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25267,10 +25267,10 @@ module pwm_dac$rows$184(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$184
+endmodule // pwm_dac_core$rows$184
 
 
-module pwm_dac$rows$184$drive(clock,en,d,q);
+module pwm_dac_core$rows$184$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25280,10 +25280,10 @@ module pwm_dac$rows$184$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$184$drive
+endmodule // pwm_dac_core$rows$184$drive
 
 
-module pwm_dac$rows$184$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$184$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25294,10 +25294,10 @@ module pwm_dac$rows$184$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$184$en_reg
+endmodule // pwm_dac_core$rows$184$en_reg
 
 
-module pwm_dac$rows$184$fill(clock,en,d,q);
+module pwm_dac_core$rows$184$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25307,10 +25307,10 @@ module pwm_dac$rows$184$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$184$fill
+endmodule // pwm_dac_core$rows$184$fill
 
 
-module pwm_dac$rows$184$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$184$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25321,10 +25321,10 @@ module pwm_dac$rows$184$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$184$sign_reg
+endmodule // pwm_dac_core$rows$184$sign_reg
 
 
-module pwm_dac$rows$185(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$185(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25372,26 +25372,26 @@ module pwm_dac$rows$185(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$185$fill fill(
+    pwm_dac_core$rows$185$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$185$drive drive(
+    pwm_dac_core$rows$185$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$185$en_reg en_reg(
+    pwm_dac_core$rows$185$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$185$sign_reg sign_reg(
+    pwm_dac_core$rows$185$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25434,10 +25434,10 @@ module pwm_dac$rows$185(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$185
+endmodule // pwm_dac_core$rows$185
 
 
-module pwm_dac$rows$185$drive(clock,en,d,q);
+module pwm_dac_core$rows$185$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25447,10 +25447,10 @@ module pwm_dac$rows$185$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$185$drive
+endmodule // pwm_dac_core$rows$185$drive
 
 
-module pwm_dac$rows$185$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$185$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25461,10 +25461,10 @@ module pwm_dac$rows$185$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$185$en_reg
+endmodule // pwm_dac_core$rows$185$en_reg
 
 
-module pwm_dac$rows$185$fill(clock,en,d,q);
+module pwm_dac_core$rows$185$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25474,10 +25474,10 @@ module pwm_dac$rows$185$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$185$fill
+endmodule // pwm_dac_core$rows$185$fill
 
 
-module pwm_dac$rows$185$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$185$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25488,10 +25488,10 @@ module pwm_dac$rows$185$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$185$sign_reg
+endmodule // pwm_dac_core$rows$185$sign_reg
 
 
-module pwm_dac$rows$186(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$186(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25539,26 +25539,26 @@ module pwm_dac$rows$186(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$186$fill fill(
+    pwm_dac_core$rows$186$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$186$drive drive(
+    pwm_dac_core$rows$186$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$186$en_reg en_reg(
+    pwm_dac_core$rows$186$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$186$sign_reg sign_reg(
+    pwm_dac_core$rows$186$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25601,10 +25601,10 @@ module pwm_dac$rows$186(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$186
+endmodule // pwm_dac_core$rows$186
 
 
-module pwm_dac$rows$186$drive(clock,en,d,q);
+module pwm_dac_core$rows$186$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25614,10 +25614,10 @@ module pwm_dac$rows$186$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$186$drive
+endmodule // pwm_dac_core$rows$186$drive
 
 
-module pwm_dac$rows$186$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$186$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25628,10 +25628,10 @@ module pwm_dac$rows$186$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$186$en_reg
+endmodule // pwm_dac_core$rows$186$en_reg
 
 
-module pwm_dac$rows$186$fill(clock,en,d,q);
+module pwm_dac_core$rows$186$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25641,10 +25641,10 @@ module pwm_dac$rows$186$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$186$fill
+endmodule // pwm_dac_core$rows$186$fill
 
 
-module pwm_dac$rows$186$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$186$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25655,10 +25655,10 @@ module pwm_dac$rows$186$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$186$sign_reg
+endmodule // pwm_dac_core$rows$186$sign_reg
 
 
-module pwm_dac$rows$187(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$187(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25706,26 +25706,26 @@ module pwm_dac$rows$187(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$187$fill fill(
+    pwm_dac_core$rows$187$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$187$drive drive(
+    pwm_dac_core$rows$187$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$187$en_reg en_reg(
+    pwm_dac_core$rows$187$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$187$sign_reg sign_reg(
+    pwm_dac_core$rows$187$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25768,10 +25768,10 @@ module pwm_dac$rows$187(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$187
+endmodule // pwm_dac_core$rows$187
 
 
-module pwm_dac$rows$187$drive(clock,en,d,q);
+module pwm_dac_core$rows$187$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25781,10 +25781,10 @@ module pwm_dac$rows$187$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$187$drive
+endmodule // pwm_dac_core$rows$187$drive
 
 
-module pwm_dac$rows$187$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$187$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25795,10 +25795,10 @@ module pwm_dac$rows$187$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$187$en_reg
+endmodule // pwm_dac_core$rows$187$en_reg
 
 
-module pwm_dac$rows$187$fill(clock,en,d,q);
+module pwm_dac_core$rows$187$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25808,10 +25808,10 @@ module pwm_dac$rows$187$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$187$fill
+endmodule // pwm_dac_core$rows$187$fill
 
 
-module pwm_dac$rows$187$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$187$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25822,10 +25822,10 @@ module pwm_dac$rows$187$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$187$sign_reg
+endmodule // pwm_dac_core$rows$187$sign_reg
 
 
-module pwm_dac$rows$188(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$188(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -25873,26 +25873,26 @@ module pwm_dac$rows$188(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$188$fill fill(
+    pwm_dac_core$rows$188$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$188$drive drive(
+    pwm_dac_core$rows$188$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$188$en_reg en_reg(
+    pwm_dac_core$rows$188$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$188$sign_reg sign_reg(
+    pwm_dac_core$rows$188$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -25935,10 +25935,10 @@ module pwm_dac$rows$188(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$188
+endmodule // pwm_dac_core$rows$188
 
 
-module pwm_dac$rows$188$drive(clock,en,d,q);
+module pwm_dac_core$rows$188$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25948,10 +25948,10 @@ module pwm_dac$rows$188$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$188$drive
+endmodule // pwm_dac_core$rows$188$drive
 
 
-module pwm_dac$rows$188$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$188$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25962,10 +25962,10 @@ module pwm_dac$rows$188$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$188$en_reg
+endmodule // pwm_dac_core$rows$188$en_reg
 
 
-module pwm_dac$rows$188$fill(clock,en,d,q);
+module pwm_dac_core$rows$188$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25975,10 +25975,10 @@ module pwm_dac$rows$188$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$188$fill
+endmodule // pwm_dac_core$rows$188$fill
 
 
-module pwm_dac$rows$188$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$188$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -25989,10 +25989,10 @@ module pwm_dac$rows$188$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$188$sign_reg
+endmodule // pwm_dac_core$rows$188$sign_reg
 
 
-module pwm_dac$rows$189(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$189(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26040,26 +26040,26 @@ module pwm_dac$rows$189(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$189$fill fill(
+    pwm_dac_core$rows$189$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$189$drive drive(
+    pwm_dac_core$rows$189$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$189$en_reg en_reg(
+    pwm_dac_core$rows$189$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$189$sign_reg sign_reg(
+    pwm_dac_core$rows$189$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26102,10 +26102,10 @@ module pwm_dac$rows$189(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$189
+endmodule // pwm_dac_core$rows$189
 
 
-module pwm_dac$rows$189$drive(clock,en,d,q);
+module pwm_dac_core$rows$189$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26115,10 +26115,10 @@ module pwm_dac$rows$189$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$189$drive
+endmodule // pwm_dac_core$rows$189$drive
 
 
-module pwm_dac$rows$189$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$189$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26129,10 +26129,10 @@ module pwm_dac$rows$189$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$189$en_reg
+endmodule // pwm_dac_core$rows$189$en_reg
 
 
-module pwm_dac$rows$189$fill(clock,en,d,q);
+module pwm_dac_core$rows$189$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26142,10 +26142,10 @@ module pwm_dac$rows$189$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$189$fill
+endmodule // pwm_dac_core$rows$189$fill
 
 
-module pwm_dac$rows$189$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$189$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26156,10 +26156,10 @@ module pwm_dac$rows$189$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$189$sign_reg
+endmodule // pwm_dac_core$rows$189$sign_reg
 
 
-module pwm_dac$rows$19(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$19(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26207,26 +26207,26 @@ module pwm_dac$rows$19(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$19$fill fill(
+    pwm_dac_core$rows$19$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$19$drive drive(
+    pwm_dac_core$rows$19$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$19$en_reg en_reg(
+    pwm_dac_core$rows$19$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$19$sign_reg sign_reg(
+    pwm_dac_core$rows$19$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26269,10 +26269,10 @@ module pwm_dac$rows$19(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$19
+endmodule // pwm_dac_core$rows$19
 
 
-module pwm_dac$rows$19$drive(clock,en,d,q);
+module pwm_dac_core$rows$19$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26282,10 +26282,10 @@ module pwm_dac$rows$19$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$19$drive
+endmodule // pwm_dac_core$rows$19$drive
 
 
-module pwm_dac$rows$19$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$19$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26296,10 +26296,10 @@ module pwm_dac$rows$19$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$19$en_reg
+endmodule // pwm_dac_core$rows$19$en_reg
 
 
-module pwm_dac$rows$19$fill(clock,en,d,q);
+module pwm_dac_core$rows$19$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26309,10 +26309,10 @@ module pwm_dac$rows$19$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$19$fill
+endmodule // pwm_dac_core$rows$19$fill
 
 
-module pwm_dac$rows$19$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$19$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26323,10 +26323,10 @@ module pwm_dac$rows$19$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$19$sign_reg
+endmodule // pwm_dac_core$rows$19$sign_reg
 
 
-module pwm_dac$rows$190(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$190(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26374,26 +26374,26 @@ module pwm_dac$rows$190(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$190$fill fill(
+    pwm_dac_core$rows$190$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$190$drive drive(
+    pwm_dac_core$rows$190$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$190$en_reg en_reg(
+    pwm_dac_core$rows$190$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$190$sign_reg sign_reg(
+    pwm_dac_core$rows$190$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26436,10 +26436,10 @@ module pwm_dac$rows$190(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$190
+endmodule // pwm_dac_core$rows$190
 
 
-module pwm_dac$rows$190$drive(clock,en,d,q);
+module pwm_dac_core$rows$190$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26449,10 +26449,10 @@ module pwm_dac$rows$190$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$190$drive
+endmodule // pwm_dac_core$rows$190$drive
 
 
-module pwm_dac$rows$190$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$190$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26463,10 +26463,10 @@ module pwm_dac$rows$190$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$190$en_reg
+endmodule // pwm_dac_core$rows$190$en_reg
 
 
-module pwm_dac$rows$190$fill(clock,en,d,q);
+module pwm_dac_core$rows$190$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26476,10 +26476,10 @@ module pwm_dac$rows$190$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$190$fill
+endmodule // pwm_dac_core$rows$190$fill
 
 
-module pwm_dac$rows$190$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$190$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26490,10 +26490,10 @@ module pwm_dac$rows$190$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$190$sign_reg
+endmodule // pwm_dac_core$rows$190$sign_reg
 
 
-module pwm_dac$rows$191(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$191(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26541,26 +26541,26 @@ module pwm_dac$rows$191(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$191$fill fill(
+    pwm_dac_core$rows$191$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$191$drive drive(
+    pwm_dac_core$rows$191$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$191$en_reg en_reg(
+    pwm_dac_core$rows$191$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$191$sign_reg sign_reg(
+    pwm_dac_core$rows$191$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26603,10 +26603,10 @@ module pwm_dac$rows$191(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$191
+endmodule // pwm_dac_core$rows$191
 
 
-module pwm_dac$rows$191$drive(clock,en,d,q);
+module pwm_dac_core$rows$191$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26616,10 +26616,10 @@ module pwm_dac$rows$191$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$191$drive
+endmodule // pwm_dac_core$rows$191$drive
 
 
-module pwm_dac$rows$191$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$191$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26630,10 +26630,10 @@ module pwm_dac$rows$191$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$191$en_reg
+endmodule // pwm_dac_core$rows$191$en_reg
 
 
-module pwm_dac$rows$191$fill(clock,en,d,q);
+module pwm_dac_core$rows$191$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26643,10 +26643,10 @@ module pwm_dac$rows$191$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$191$fill
+endmodule // pwm_dac_core$rows$191$fill
 
 
-module pwm_dac$rows$191$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$191$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26657,10 +26657,10 @@ module pwm_dac$rows$191$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$191$sign_reg
+endmodule // pwm_dac_core$rows$191$sign_reg
 
 
-module pwm_dac$rows$192(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$192(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26708,26 +26708,26 @@ module pwm_dac$rows$192(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$192$fill fill(
+    pwm_dac_core$rows$192$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$192$drive drive(
+    pwm_dac_core$rows$192$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$192$en_reg en_reg(
+    pwm_dac_core$rows$192$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$192$sign_reg sign_reg(
+    pwm_dac_core$rows$192$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26770,10 +26770,10 @@ module pwm_dac$rows$192(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$192
+endmodule // pwm_dac_core$rows$192
 
 
-module pwm_dac$rows$192$drive(clock,en,d,q);
+module pwm_dac_core$rows$192$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26783,10 +26783,10 @@ module pwm_dac$rows$192$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$192$drive
+endmodule // pwm_dac_core$rows$192$drive
 
 
-module pwm_dac$rows$192$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$192$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26797,10 +26797,10 @@ module pwm_dac$rows$192$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$192$en_reg
+endmodule // pwm_dac_core$rows$192$en_reg
 
 
-module pwm_dac$rows$192$fill(clock,en,d,q);
+module pwm_dac_core$rows$192$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26810,10 +26810,10 @@ module pwm_dac$rows$192$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$192$fill
+endmodule // pwm_dac_core$rows$192$fill
 
 
-module pwm_dac$rows$192$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$192$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26824,10 +26824,10 @@ module pwm_dac$rows$192$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$192$sign_reg
+endmodule // pwm_dac_core$rows$192$sign_reg
 
 
-module pwm_dac$rows$193(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$193(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -26875,26 +26875,26 @@ module pwm_dac$rows$193(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$193$fill fill(
+    pwm_dac_core$rows$193$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$193$drive drive(
+    pwm_dac_core$rows$193$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$193$en_reg en_reg(
+    pwm_dac_core$rows$193$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$193$sign_reg sign_reg(
+    pwm_dac_core$rows$193$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -26937,10 +26937,10 @@ module pwm_dac$rows$193(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$193
+endmodule // pwm_dac_core$rows$193
 
 
-module pwm_dac$rows$193$drive(clock,en,d,q);
+module pwm_dac_core$rows$193$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26950,10 +26950,10 @@ module pwm_dac$rows$193$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$193$drive
+endmodule // pwm_dac_core$rows$193$drive
 
 
-module pwm_dac$rows$193$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$193$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26964,10 +26964,10 @@ module pwm_dac$rows$193$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$193$en_reg
+endmodule // pwm_dac_core$rows$193$en_reg
 
 
-module pwm_dac$rows$193$fill(clock,en,d,q);
+module pwm_dac_core$rows$193$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26977,10 +26977,10 @@ module pwm_dac$rows$193$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$193$fill
+endmodule // pwm_dac_core$rows$193$fill
 
 
-module pwm_dac$rows$193$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$193$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -26991,10 +26991,10 @@ module pwm_dac$rows$193$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$193$sign_reg
+endmodule // pwm_dac_core$rows$193$sign_reg
 
 
-module pwm_dac$rows$194(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$194(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27042,26 +27042,26 @@ module pwm_dac$rows$194(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$194$fill fill(
+    pwm_dac_core$rows$194$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$194$drive drive(
+    pwm_dac_core$rows$194$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$194$en_reg en_reg(
+    pwm_dac_core$rows$194$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$194$sign_reg sign_reg(
+    pwm_dac_core$rows$194$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27104,10 +27104,10 @@ module pwm_dac$rows$194(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$194
+endmodule // pwm_dac_core$rows$194
 
 
-module pwm_dac$rows$194$drive(clock,en,d,q);
+module pwm_dac_core$rows$194$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27117,10 +27117,10 @@ module pwm_dac$rows$194$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$194$drive
+endmodule // pwm_dac_core$rows$194$drive
 
 
-module pwm_dac$rows$194$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$194$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27131,10 +27131,10 @@ module pwm_dac$rows$194$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$194$en_reg
+endmodule // pwm_dac_core$rows$194$en_reg
 
 
-module pwm_dac$rows$194$fill(clock,en,d,q);
+module pwm_dac_core$rows$194$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27144,10 +27144,10 @@ module pwm_dac$rows$194$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$194$fill
+endmodule // pwm_dac_core$rows$194$fill
 
 
-module pwm_dac$rows$194$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$194$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27158,10 +27158,10 @@ module pwm_dac$rows$194$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$194$sign_reg
+endmodule // pwm_dac_core$rows$194$sign_reg
 
 
-module pwm_dac$rows$195(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$195(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27209,26 +27209,26 @@ module pwm_dac$rows$195(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$195$fill fill(
+    pwm_dac_core$rows$195$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$195$drive drive(
+    pwm_dac_core$rows$195$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$195$en_reg en_reg(
+    pwm_dac_core$rows$195$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$195$sign_reg sign_reg(
+    pwm_dac_core$rows$195$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27271,10 +27271,10 @@ module pwm_dac$rows$195(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$195
+endmodule // pwm_dac_core$rows$195
 
 
-module pwm_dac$rows$195$drive(clock,en,d,q);
+module pwm_dac_core$rows$195$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27284,10 +27284,10 @@ module pwm_dac$rows$195$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$195$drive
+endmodule // pwm_dac_core$rows$195$drive
 
 
-module pwm_dac$rows$195$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$195$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27298,10 +27298,10 @@ module pwm_dac$rows$195$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$195$en_reg
+endmodule // pwm_dac_core$rows$195$en_reg
 
 
-module pwm_dac$rows$195$fill(clock,en,d,q);
+module pwm_dac_core$rows$195$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27311,10 +27311,10 @@ module pwm_dac$rows$195$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$195$fill
+endmodule // pwm_dac_core$rows$195$fill
 
 
-module pwm_dac$rows$195$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$195$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27325,10 +27325,10 @@ module pwm_dac$rows$195$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$195$sign_reg
+endmodule // pwm_dac_core$rows$195$sign_reg
 
 
-module pwm_dac$rows$196(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$196(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27376,26 +27376,26 @@ module pwm_dac$rows$196(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$196$fill fill(
+    pwm_dac_core$rows$196$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$196$drive drive(
+    pwm_dac_core$rows$196$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$196$en_reg en_reg(
+    pwm_dac_core$rows$196$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$196$sign_reg sign_reg(
+    pwm_dac_core$rows$196$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27438,10 +27438,10 @@ module pwm_dac$rows$196(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$196
+endmodule // pwm_dac_core$rows$196
 
 
-module pwm_dac$rows$196$drive(clock,en,d,q);
+module pwm_dac_core$rows$196$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27451,10 +27451,10 @@ module pwm_dac$rows$196$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$196$drive
+endmodule // pwm_dac_core$rows$196$drive
 
 
-module pwm_dac$rows$196$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$196$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27465,10 +27465,10 @@ module pwm_dac$rows$196$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$196$en_reg
+endmodule // pwm_dac_core$rows$196$en_reg
 
 
-module pwm_dac$rows$196$fill(clock,en,d,q);
+module pwm_dac_core$rows$196$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27478,10 +27478,10 @@ module pwm_dac$rows$196$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$196$fill
+endmodule // pwm_dac_core$rows$196$fill
 
 
-module pwm_dac$rows$196$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$196$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27492,10 +27492,10 @@ module pwm_dac$rows$196$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$196$sign_reg
+endmodule // pwm_dac_core$rows$196$sign_reg
 
 
-module pwm_dac$rows$197(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$197(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27543,26 +27543,26 @@ module pwm_dac$rows$197(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$197$fill fill(
+    pwm_dac_core$rows$197$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$197$drive drive(
+    pwm_dac_core$rows$197$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$197$en_reg en_reg(
+    pwm_dac_core$rows$197$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$197$sign_reg sign_reg(
+    pwm_dac_core$rows$197$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27605,10 +27605,10 @@ module pwm_dac$rows$197(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$197
+endmodule // pwm_dac_core$rows$197
 
 
-module pwm_dac$rows$197$drive(clock,en,d,q);
+module pwm_dac_core$rows$197$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27618,10 +27618,10 @@ module pwm_dac$rows$197$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$197$drive
+endmodule // pwm_dac_core$rows$197$drive
 
 
-module pwm_dac$rows$197$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$197$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27632,10 +27632,10 @@ module pwm_dac$rows$197$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$197$en_reg
+endmodule // pwm_dac_core$rows$197$en_reg
 
 
-module pwm_dac$rows$197$fill(clock,en,d,q);
+module pwm_dac_core$rows$197$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27645,10 +27645,10 @@ module pwm_dac$rows$197$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$197$fill
+endmodule // pwm_dac_core$rows$197$fill
 
 
-module pwm_dac$rows$197$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$197$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27659,10 +27659,10 @@ module pwm_dac$rows$197$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$197$sign_reg
+endmodule // pwm_dac_core$rows$197$sign_reg
 
 
-module pwm_dac$rows$198(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$198(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27710,26 +27710,26 @@ module pwm_dac$rows$198(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$198$fill fill(
+    pwm_dac_core$rows$198$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$198$drive drive(
+    pwm_dac_core$rows$198$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$198$en_reg en_reg(
+    pwm_dac_core$rows$198$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$198$sign_reg sign_reg(
+    pwm_dac_core$rows$198$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27772,10 +27772,10 @@ module pwm_dac$rows$198(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$198
+endmodule // pwm_dac_core$rows$198
 
 
-module pwm_dac$rows$198$drive(clock,en,d,q);
+module pwm_dac_core$rows$198$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27785,10 +27785,10 @@ module pwm_dac$rows$198$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$198$drive
+endmodule // pwm_dac_core$rows$198$drive
 
 
-module pwm_dac$rows$198$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$198$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27799,10 +27799,10 @@ module pwm_dac$rows$198$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$198$en_reg
+endmodule // pwm_dac_core$rows$198$en_reg
 
 
-module pwm_dac$rows$198$fill(clock,en,d,q);
+module pwm_dac_core$rows$198$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27812,10 +27812,10 @@ module pwm_dac$rows$198$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$198$fill
+endmodule // pwm_dac_core$rows$198$fill
 
 
-module pwm_dac$rows$198$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$198$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27826,10 +27826,10 @@ module pwm_dac$rows$198$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$198$sign_reg
+endmodule // pwm_dac_core$rows$198$sign_reg
 
 
-module pwm_dac$rows$199(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$199(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -27877,26 +27877,26 @@ module pwm_dac$rows$199(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$199$fill fill(
+    pwm_dac_core$rows$199$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$199$drive drive(
+    pwm_dac_core$rows$199$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$199$en_reg en_reg(
+    pwm_dac_core$rows$199$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$199$sign_reg sign_reg(
+    pwm_dac_core$rows$199$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -27939,10 +27939,10 @@ module pwm_dac$rows$199(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$199
+endmodule // pwm_dac_core$rows$199
 
 
-module pwm_dac$rows$199$drive(clock,en,d,q);
+module pwm_dac_core$rows$199$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27952,10 +27952,10 @@ module pwm_dac$rows$199$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$199$drive
+endmodule // pwm_dac_core$rows$199$drive
 
 
-module pwm_dac$rows$199$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$199$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27966,10 +27966,10 @@ module pwm_dac$rows$199$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$199$en_reg
+endmodule // pwm_dac_core$rows$199$en_reg
 
 
-module pwm_dac$rows$199$fill(clock,en,d,q);
+module pwm_dac_core$rows$199$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27979,10 +27979,10 @@ module pwm_dac$rows$199$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$199$fill
+endmodule // pwm_dac_core$rows$199$fill
 
 
-module pwm_dac$rows$199$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$199$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -27993,10 +27993,10 @@ module pwm_dac$rows$199$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$199$sign_reg
+endmodule // pwm_dac_core$rows$199$sign_reg
 
 
-module pwm_dac$rows$2(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$2(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28044,26 +28044,26 @@ module pwm_dac$rows$2(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$2$fill fill(
+    pwm_dac_core$rows$2$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$2$drive drive(
+    pwm_dac_core$rows$2$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$2$en_reg en_reg(
+    pwm_dac_core$rows$2$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$2$sign_reg sign_reg(
+    pwm_dac_core$rows$2$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28106,10 +28106,10 @@ module pwm_dac$rows$2(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$2
+endmodule // pwm_dac_core$rows$2
 
 
-module pwm_dac$rows$2$drive(clock,en,d,q);
+module pwm_dac_core$rows$2$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28119,10 +28119,10 @@ module pwm_dac$rows$2$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$2$drive
+endmodule // pwm_dac_core$rows$2$drive
 
 
-module pwm_dac$rows$2$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$2$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28133,10 +28133,10 @@ module pwm_dac$rows$2$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$2$en_reg
+endmodule // pwm_dac_core$rows$2$en_reg
 
 
-module pwm_dac$rows$2$fill(clock,en,d,q);
+module pwm_dac_core$rows$2$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28146,10 +28146,10 @@ module pwm_dac$rows$2$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$2$fill
+endmodule // pwm_dac_core$rows$2$fill
 
 
-module pwm_dac$rows$2$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$2$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28160,10 +28160,10 @@ module pwm_dac$rows$2$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$2$sign_reg
+endmodule // pwm_dac_core$rows$2$sign_reg
 
 
-module pwm_dac$rows$20(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$20(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28211,26 +28211,26 @@ module pwm_dac$rows$20(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$20$fill fill(
+    pwm_dac_core$rows$20$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$20$drive drive(
+    pwm_dac_core$rows$20$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$20$en_reg en_reg(
+    pwm_dac_core$rows$20$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$20$sign_reg sign_reg(
+    pwm_dac_core$rows$20$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28273,10 +28273,10 @@ module pwm_dac$rows$20(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$20
+endmodule // pwm_dac_core$rows$20
 
 
-module pwm_dac$rows$20$drive(clock,en,d,q);
+module pwm_dac_core$rows$20$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28286,10 +28286,10 @@ module pwm_dac$rows$20$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$20$drive
+endmodule // pwm_dac_core$rows$20$drive
 
 
-module pwm_dac$rows$20$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$20$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28300,10 +28300,10 @@ module pwm_dac$rows$20$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$20$en_reg
+endmodule // pwm_dac_core$rows$20$en_reg
 
 
-module pwm_dac$rows$20$fill(clock,en,d,q);
+module pwm_dac_core$rows$20$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28313,10 +28313,10 @@ module pwm_dac$rows$20$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$20$fill
+endmodule // pwm_dac_core$rows$20$fill
 
 
-module pwm_dac$rows$20$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$20$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28327,10 +28327,10 @@ module pwm_dac$rows$20$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$20$sign_reg
+endmodule // pwm_dac_core$rows$20$sign_reg
 
 
-module pwm_dac$rows$200(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$200(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28378,26 +28378,26 @@ module pwm_dac$rows$200(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$200$fill fill(
+    pwm_dac_core$rows$200$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$200$drive drive(
+    pwm_dac_core$rows$200$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$200$en_reg en_reg(
+    pwm_dac_core$rows$200$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$200$sign_reg sign_reg(
+    pwm_dac_core$rows$200$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28440,10 +28440,10 @@ module pwm_dac$rows$200(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$200
+endmodule // pwm_dac_core$rows$200
 
 
-module pwm_dac$rows$200$drive(clock,en,d,q);
+module pwm_dac_core$rows$200$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28453,10 +28453,10 @@ module pwm_dac$rows$200$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$200$drive
+endmodule // pwm_dac_core$rows$200$drive
 
 
-module pwm_dac$rows$200$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$200$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28467,10 +28467,10 @@ module pwm_dac$rows$200$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$200$en_reg
+endmodule // pwm_dac_core$rows$200$en_reg
 
 
-module pwm_dac$rows$200$fill(clock,en,d,q);
+module pwm_dac_core$rows$200$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28480,10 +28480,10 @@ module pwm_dac$rows$200$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$200$fill
+endmodule // pwm_dac_core$rows$200$fill
 
 
-module pwm_dac$rows$200$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$200$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28494,10 +28494,10 @@ module pwm_dac$rows$200$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$200$sign_reg
+endmodule // pwm_dac_core$rows$200$sign_reg
 
 
-module pwm_dac$rows$201(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$201(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28545,26 +28545,26 @@ module pwm_dac$rows$201(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$201$fill fill(
+    pwm_dac_core$rows$201$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$201$drive drive(
+    pwm_dac_core$rows$201$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$201$en_reg en_reg(
+    pwm_dac_core$rows$201$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$201$sign_reg sign_reg(
+    pwm_dac_core$rows$201$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28607,10 +28607,10 @@ module pwm_dac$rows$201(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$201
+endmodule // pwm_dac_core$rows$201
 
 
-module pwm_dac$rows$201$drive(clock,en,d,q);
+module pwm_dac_core$rows$201$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28620,10 +28620,10 @@ module pwm_dac$rows$201$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$201$drive
+endmodule // pwm_dac_core$rows$201$drive
 
 
-module pwm_dac$rows$201$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$201$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28634,10 +28634,10 @@ module pwm_dac$rows$201$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$201$en_reg
+endmodule // pwm_dac_core$rows$201$en_reg
 
 
-module pwm_dac$rows$201$fill(clock,en,d,q);
+module pwm_dac_core$rows$201$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28647,10 +28647,10 @@ module pwm_dac$rows$201$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$201$fill
+endmodule // pwm_dac_core$rows$201$fill
 
 
-module pwm_dac$rows$201$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$201$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28661,10 +28661,10 @@ module pwm_dac$rows$201$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$201$sign_reg
+endmodule // pwm_dac_core$rows$201$sign_reg
 
 
-module pwm_dac$rows$202(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$202(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28712,26 +28712,26 @@ module pwm_dac$rows$202(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$202$fill fill(
+    pwm_dac_core$rows$202$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$202$drive drive(
+    pwm_dac_core$rows$202$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$202$en_reg en_reg(
+    pwm_dac_core$rows$202$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$202$sign_reg sign_reg(
+    pwm_dac_core$rows$202$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28774,10 +28774,10 @@ module pwm_dac$rows$202(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$202
+endmodule // pwm_dac_core$rows$202
 
 
-module pwm_dac$rows$202$drive(clock,en,d,q);
+module pwm_dac_core$rows$202$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28787,10 +28787,10 @@ module pwm_dac$rows$202$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$202$drive
+endmodule // pwm_dac_core$rows$202$drive
 
 
-module pwm_dac$rows$202$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$202$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28801,10 +28801,10 @@ module pwm_dac$rows$202$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$202$en_reg
+endmodule // pwm_dac_core$rows$202$en_reg
 
 
-module pwm_dac$rows$202$fill(clock,en,d,q);
+module pwm_dac_core$rows$202$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28814,10 +28814,10 @@ module pwm_dac$rows$202$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$202$fill
+endmodule // pwm_dac_core$rows$202$fill
 
 
-module pwm_dac$rows$202$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$202$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28828,10 +28828,10 @@ module pwm_dac$rows$202$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$202$sign_reg
+endmodule // pwm_dac_core$rows$202$sign_reg
 
 
-module pwm_dac$rows$203(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$203(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -28879,26 +28879,26 @@ module pwm_dac$rows$203(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$203$fill fill(
+    pwm_dac_core$rows$203$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$203$drive drive(
+    pwm_dac_core$rows$203$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$203$en_reg en_reg(
+    pwm_dac_core$rows$203$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$203$sign_reg sign_reg(
+    pwm_dac_core$rows$203$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -28941,10 +28941,10 @@ module pwm_dac$rows$203(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$203
+endmodule // pwm_dac_core$rows$203
 
 
-module pwm_dac$rows$203$drive(clock,en,d,q);
+module pwm_dac_core$rows$203$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28954,10 +28954,10 @@ module pwm_dac$rows$203$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$203$drive
+endmodule // pwm_dac_core$rows$203$drive
 
 
-module pwm_dac$rows$203$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$203$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28968,10 +28968,10 @@ module pwm_dac$rows$203$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$203$en_reg
+endmodule // pwm_dac_core$rows$203$en_reg
 
 
-module pwm_dac$rows$203$fill(clock,en,d,q);
+module pwm_dac_core$rows$203$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28981,10 +28981,10 @@ module pwm_dac$rows$203$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$203$fill
+endmodule // pwm_dac_core$rows$203$fill
 
 
-module pwm_dac$rows$203$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$203$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -28995,10 +28995,10 @@ module pwm_dac$rows$203$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$203$sign_reg
+endmodule // pwm_dac_core$rows$203$sign_reg
 
 
-module pwm_dac$rows$204(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$204(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29046,26 +29046,26 @@ module pwm_dac$rows$204(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$204$fill fill(
+    pwm_dac_core$rows$204$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$204$drive drive(
+    pwm_dac_core$rows$204$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$204$en_reg en_reg(
+    pwm_dac_core$rows$204$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$204$sign_reg sign_reg(
+    pwm_dac_core$rows$204$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29108,10 +29108,10 @@ module pwm_dac$rows$204(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$204
+endmodule // pwm_dac_core$rows$204
 
 
-module pwm_dac$rows$204$drive(clock,en,d,q);
+module pwm_dac_core$rows$204$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29121,10 +29121,10 @@ module pwm_dac$rows$204$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$204$drive
+endmodule // pwm_dac_core$rows$204$drive
 
 
-module pwm_dac$rows$204$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$204$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29135,10 +29135,10 @@ module pwm_dac$rows$204$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$204$en_reg
+endmodule // pwm_dac_core$rows$204$en_reg
 
 
-module pwm_dac$rows$204$fill(clock,en,d,q);
+module pwm_dac_core$rows$204$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29148,10 +29148,10 @@ module pwm_dac$rows$204$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$204$fill
+endmodule // pwm_dac_core$rows$204$fill
 
 
-module pwm_dac$rows$204$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$204$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29162,10 +29162,10 @@ module pwm_dac$rows$204$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$204$sign_reg
+endmodule // pwm_dac_core$rows$204$sign_reg
 
 
-module pwm_dac$rows$205(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$205(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29213,26 +29213,26 @@ module pwm_dac$rows$205(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$205$fill fill(
+    pwm_dac_core$rows$205$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$205$drive drive(
+    pwm_dac_core$rows$205$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$205$en_reg en_reg(
+    pwm_dac_core$rows$205$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$205$sign_reg sign_reg(
+    pwm_dac_core$rows$205$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29275,10 +29275,10 @@ module pwm_dac$rows$205(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$205
+endmodule // pwm_dac_core$rows$205
 
 
-module pwm_dac$rows$205$drive(clock,en,d,q);
+module pwm_dac_core$rows$205$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29288,10 +29288,10 @@ module pwm_dac$rows$205$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$205$drive
+endmodule // pwm_dac_core$rows$205$drive
 
 
-module pwm_dac$rows$205$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$205$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29302,10 +29302,10 @@ module pwm_dac$rows$205$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$205$en_reg
+endmodule // pwm_dac_core$rows$205$en_reg
 
 
-module pwm_dac$rows$205$fill(clock,en,d,q);
+module pwm_dac_core$rows$205$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29315,10 +29315,10 @@ module pwm_dac$rows$205$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$205$fill
+endmodule // pwm_dac_core$rows$205$fill
 
 
-module pwm_dac$rows$205$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$205$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29329,10 +29329,10 @@ module pwm_dac$rows$205$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$205$sign_reg
+endmodule // pwm_dac_core$rows$205$sign_reg
 
 
-module pwm_dac$rows$206(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$206(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29380,26 +29380,26 @@ module pwm_dac$rows$206(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$206$fill fill(
+    pwm_dac_core$rows$206$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$206$drive drive(
+    pwm_dac_core$rows$206$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$206$en_reg en_reg(
+    pwm_dac_core$rows$206$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$206$sign_reg sign_reg(
+    pwm_dac_core$rows$206$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29442,10 +29442,10 @@ module pwm_dac$rows$206(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$206
+endmodule // pwm_dac_core$rows$206
 
 
-module pwm_dac$rows$206$drive(clock,en,d,q);
+module pwm_dac_core$rows$206$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29455,10 +29455,10 @@ module pwm_dac$rows$206$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$206$drive
+endmodule // pwm_dac_core$rows$206$drive
 
 
-module pwm_dac$rows$206$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$206$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29469,10 +29469,10 @@ module pwm_dac$rows$206$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$206$en_reg
+endmodule // pwm_dac_core$rows$206$en_reg
 
 
-module pwm_dac$rows$206$fill(clock,en,d,q);
+module pwm_dac_core$rows$206$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29482,10 +29482,10 @@ module pwm_dac$rows$206$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$206$fill
+endmodule // pwm_dac_core$rows$206$fill
 
 
-module pwm_dac$rows$206$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$206$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29496,10 +29496,10 @@ module pwm_dac$rows$206$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$206$sign_reg
+endmodule // pwm_dac_core$rows$206$sign_reg
 
 
-module pwm_dac$rows$207(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$207(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29547,26 +29547,26 @@ module pwm_dac$rows$207(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$207$fill fill(
+    pwm_dac_core$rows$207$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$207$drive drive(
+    pwm_dac_core$rows$207$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$207$en_reg en_reg(
+    pwm_dac_core$rows$207$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$207$sign_reg sign_reg(
+    pwm_dac_core$rows$207$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29609,10 +29609,10 @@ module pwm_dac$rows$207(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$207
+endmodule // pwm_dac_core$rows$207
 
 
-module pwm_dac$rows$207$drive(clock,en,d,q);
+module pwm_dac_core$rows$207$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29622,10 +29622,10 @@ module pwm_dac$rows$207$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$207$drive
+endmodule // pwm_dac_core$rows$207$drive
 
 
-module pwm_dac$rows$207$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$207$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29636,10 +29636,10 @@ module pwm_dac$rows$207$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$207$en_reg
+endmodule // pwm_dac_core$rows$207$en_reg
 
 
-module pwm_dac$rows$207$fill(clock,en,d,q);
+module pwm_dac_core$rows$207$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29649,10 +29649,10 @@ module pwm_dac$rows$207$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$207$fill
+endmodule // pwm_dac_core$rows$207$fill
 
 
-module pwm_dac$rows$207$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$207$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29663,10 +29663,10 @@ module pwm_dac$rows$207$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$207$sign_reg
+endmodule // pwm_dac_core$rows$207$sign_reg
 
 
-module pwm_dac$rows$208(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$208(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29714,26 +29714,26 @@ module pwm_dac$rows$208(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$208$fill fill(
+    pwm_dac_core$rows$208$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$208$drive drive(
+    pwm_dac_core$rows$208$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$208$en_reg en_reg(
+    pwm_dac_core$rows$208$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$208$sign_reg sign_reg(
+    pwm_dac_core$rows$208$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29776,10 +29776,10 @@ module pwm_dac$rows$208(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$208
+endmodule // pwm_dac_core$rows$208
 
 
-module pwm_dac$rows$208$drive(clock,en,d,q);
+module pwm_dac_core$rows$208$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29789,10 +29789,10 @@ module pwm_dac$rows$208$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$208$drive
+endmodule // pwm_dac_core$rows$208$drive
 
 
-module pwm_dac$rows$208$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$208$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29803,10 +29803,10 @@ module pwm_dac$rows$208$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$208$en_reg
+endmodule // pwm_dac_core$rows$208$en_reg
 
 
-module pwm_dac$rows$208$fill(clock,en,d,q);
+module pwm_dac_core$rows$208$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29816,10 +29816,10 @@ module pwm_dac$rows$208$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$208$fill
+endmodule // pwm_dac_core$rows$208$fill
 
 
-module pwm_dac$rows$208$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$208$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29830,10 +29830,10 @@ module pwm_dac$rows$208$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$208$sign_reg
+endmodule // pwm_dac_core$rows$208$sign_reg
 
 
-module pwm_dac$rows$209(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$209(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -29881,26 +29881,26 @@ module pwm_dac$rows$209(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$209$fill fill(
+    pwm_dac_core$rows$209$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$209$drive drive(
+    pwm_dac_core$rows$209$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$209$en_reg en_reg(
+    pwm_dac_core$rows$209$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$209$sign_reg sign_reg(
+    pwm_dac_core$rows$209$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -29943,10 +29943,10 @@ module pwm_dac$rows$209(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$209
+endmodule // pwm_dac_core$rows$209
 
 
-module pwm_dac$rows$209$drive(clock,en,d,q);
+module pwm_dac_core$rows$209$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29956,10 +29956,10 @@ module pwm_dac$rows$209$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$209$drive
+endmodule // pwm_dac_core$rows$209$drive
 
 
-module pwm_dac$rows$209$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$209$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29970,10 +29970,10 @@ module pwm_dac$rows$209$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$209$en_reg
+endmodule // pwm_dac_core$rows$209$en_reg
 
 
-module pwm_dac$rows$209$fill(clock,en,d,q);
+module pwm_dac_core$rows$209$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29983,10 +29983,10 @@ module pwm_dac$rows$209$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$209$fill
+endmodule // pwm_dac_core$rows$209$fill
 
 
-module pwm_dac$rows$209$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$209$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -29997,10 +29997,10 @@ module pwm_dac$rows$209$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$209$sign_reg
+endmodule // pwm_dac_core$rows$209$sign_reg
 
 
-module pwm_dac$rows$21(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$21(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30048,26 +30048,26 @@ module pwm_dac$rows$21(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$21$fill fill(
+    pwm_dac_core$rows$21$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$21$drive drive(
+    pwm_dac_core$rows$21$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$21$en_reg en_reg(
+    pwm_dac_core$rows$21$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$21$sign_reg sign_reg(
+    pwm_dac_core$rows$21$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30110,10 +30110,10 @@ module pwm_dac$rows$21(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$21
+endmodule // pwm_dac_core$rows$21
 
 
-module pwm_dac$rows$21$drive(clock,en,d,q);
+module pwm_dac_core$rows$21$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30123,10 +30123,10 @@ module pwm_dac$rows$21$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$21$drive
+endmodule // pwm_dac_core$rows$21$drive
 
 
-module pwm_dac$rows$21$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$21$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30137,10 +30137,10 @@ module pwm_dac$rows$21$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$21$en_reg
+endmodule // pwm_dac_core$rows$21$en_reg
 
 
-module pwm_dac$rows$21$fill(clock,en,d,q);
+module pwm_dac_core$rows$21$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30150,10 +30150,10 @@ module pwm_dac$rows$21$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$21$fill
+endmodule // pwm_dac_core$rows$21$fill
 
 
-module pwm_dac$rows$21$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$21$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30164,10 +30164,10 @@ module pwm_dac$rows$21$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$21$sign_reg
+endmodule // pwm_dac_core$rows$21$sign_reg
 
 
-module pwm_dac$rows$210(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$210(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30215,26 +30215,26 @@ module pwm_dac$rows$210(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$210$fill fill(
+    pwm_dac_core$rows$210$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$210$drive drive(
+    pwm_dac_core$rows$210$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$210$en_reg en_reg(
+    pwm_dac_core$rows$210$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$210$sign_reg sign_reg(
+    pwm_dac_core$rows$210$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30277,10 +30277,10 @@ module pwm_dac$rows$210(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$210
+endmodule // pwm_dac_core$rows$210
 
 
-module pwm_dac$rows$210$drive(clock,en,d,q);
+module pwm_dac_core$rows$210$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30290,10 +30290,10 @@ module pwm_dac$rows$210$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$210$drive
+endmodule // pwm_dac_core$rows$210$drive
 
 
-module pwm_dac$rows$210$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$210$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30304,10 +30304,10 @@ module pwm_dac$rows$210$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$210$en_reg
+endmodule // pwm_dac_core$rows$210$en_reg
 
 
-module pwm_dac$rows$210$fill(clock,en,d,q);
+module pwm_dac_core$rows$210$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30317,10 +30317,10 @@ module pwm_dac$rows$210$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$210$fill
+endmodule // pwm_dac_core$rows$210$fill
 
 
-module pwm_dac$rows$210$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$210$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30331,10 +30331,10 @@ module pwm_dac$rows$210$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$210$sign_reg
+endmodule // pwm_dac_core$rows$210$sign_reg
 
 
-module pwm_dac$rows$211(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$211(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30382,26 +30382,26 @@ module pwm_dac$rows$211(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$211$fill fill(
+    pwm_dac_core$rows$211$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$211$drive drive(
+    pwm_dac_core$rows$211$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$211$en_reg en_reg(
+    pwm_dac_core$rows$211$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$211$sign_reg sign_reg(
+    pwm_dac_core$rows$211$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30444,10 +30444,10 @@ module pwm_dac$rows$211(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$211
+endmodule // pwm_dac_core$rows$211
 
 
-module pwm_dac$rows$211$drive(clock,en,d,q);
+module pwm_dac_core$rows$211$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30457,10 +30457,10 @@ module pwm_dac$rows$211$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$211$drive
+endmodule // pwm_dac_core$rows$211$drive
 
 
-module pwm_dac$rows$211$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$211$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30471,10 +30471,10 @@ module pwm_dac$rows$211$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$211$en_reg
+endmodule // pwm_dac_core$rows$211$en_reg
 
 
-module pwm_dac$rows$211$fill(clock,en,d,q);
+module pwm_dac_core$rows$211$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30484,10 +30484,10 @@ module pwm_dac$rows$211$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$211$fill
+endmodule // pwm_dac_core$rows$211$fill
 
 
-module pwm_dac$rows$211$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$211$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30498,10 +30498,10 @@ module pwm_dac$rows$211$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$211$sign_reg
+endmodule // pwm_dac_core$rows$211$sign_reg
 
 
-module pwm_dac$rows$212(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$212(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30549,26 +30549,26 @@ module pwm_dac$rows$212(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$212$fill fill(
+    pwm_dac_core$rows$212$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$212$drive drive(
+    pwm_dac_core$rows$212$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$212$en_reg en_reg(
+    pwm_dac_core$rows$212$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$212$sign_reg sign_reg(
+    pwm_dac_core$rows$212$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30611,10 +30611,10 @@ module pwm_dac$rows$212(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$212
+endmodule // pwm_dac_core$rows$212
 
 
-module pwm_dac$rows$212$drive(clock,en,d,q);
+module pwm_dac_core$rows$212$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30624,10 +30624,10 @@ module pwm_dac$rows$212$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$212$drive
+endmodule // pwm_dac_core$rows$212$drive
 
 
-module pwm_dac$rows$212$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$212$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30638,10 +30638,10 @@ module pwm_dac$rows$212$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$212$en_reg
+endmodule // pwm_dac_core$rows$212$en_reg
 
 
-module pwm_dac$rows$212$fill(clock,en,d,q);
+module pwm_dac_core$rows$212$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30651,10 +30651,10 @@ module pwm_dac$rows$212$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$212$fill
+endmodule // pwm_dac_core$rows$212$fill
 
 
-module pwm_dac$rows$212$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$212$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30665,10 +30665,10 @@ module pwm_dac$rows$212$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$212$sign_reg
+endmodule // pwm_dac_core$rows$212$sign_reg
 
 
-module pwm_dac$rows$213(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$213(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30716,26 +30716,26 @@ module pwm_dac$rows$213(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$213$fill fill(
+    pwm_dac_core$rows$213$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$213$drive drive(
+    pwm_dac_core$rows$213$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$213$en_reg en_reg(
+    pwm_dac_core$rows$213$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$213$sign_reg sign_reg(
+    pwm_dac_core$rows$213$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30778,10 +30778,10 @@ module pwm_dac$rows$213(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$213
+endmodule // pwm_dac_core$rows$213
 
 
-module pwm_dac$rows$213$drive(clock,en,d,q);
+module pwm_dac_core$rows$213$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30791,10 +30791,10 @@ module pwm_dac$rows$213$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$213$drive
+endmodule // pwm_dac_core$rows$213$drive
 
 
-module pwm_dac$rows$213$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$213$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30805,10 +30805,10 @@ module pwm_dac$rows$213$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$213$en_reg
+endmodule // pwm_dac_core$rows$213$en_reg
 
 
-module pwm_dac$rows$213$fill(clock,en,d,q);
+module pwm_dac_core$rows$213$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30818,10 +30818,10 @@ module pwm_dac$rows$213$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$213$fill
+endmodule // pwm_dac_core$rows$213$fill
 
 
-module pwm_dac$rows$213$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$213$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30832,10 +30832,10 @@ module pwm_dac$rows$213$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$213$sign_reg
+endmodule // pwm_dac_core$rows$213$sign_reg
 
 
-module pwm_dac$rows$214(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$214(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -30883,26 +30883,26 @@ module pwm_dac$rows$214(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$214$fill fill(
+    pwm_dac_core$rows$214$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$214$drive drive(
+    pwm_dac_core$rows$214$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$214$en_reg en_reg(
+    pwm_dac_core$rows$214$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$214$sign_reg sign_reg(
+    pwm_dac_core$rows$214$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -30945,10 +30945,10 @@ module pwm_dac$rows$214(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$214
+endmodule // pwm_dac_core$rows$214
 
 
-module pwm_dac$rows$214$drive(clock,en,d,q);
+module pwm_dac_core$rows$214$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30958,10 +30958,10 @@ module pwm_dac$rows$214$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$214$drive
+endmodule // pwm_dac_core$rows$214$drive
 
 
-module pwm_dac$rows$214$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$214$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30972,10 +30972,10 @@ module pwm_dac$rows$214$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$214$en_reg
+endmodule // pwm_dac_core$rows$214$en_reg
 
 
-module pwm_dac$rows$214$fill(clock,en,d,q);
+module pwm_dac_core$rows$214$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30985,10 +30985,10 @@ module pwm_dac$rows$214$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$214$fill
+endmodule // pwm_dac_core$rows$214$fill
 
 
-module pwm_dac$rows$214$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$214$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -30999,10 +30999,10 @@ module pwm_dac$rows$214$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$214$sign_reg
+endmodule // pwm_dac_core$rows$214$sign_reg
 
 
-module pwm_dac$rows$215(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$215(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31050,26 +31050,26 @@ module pwm_dac$rows$215(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$215$fill fill(
+    pwm_dac_core$rows$215$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$215$drive drive(
+    pwm_dac_core$rows$215$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$215$en_reg en_reg(
+    pwm_dac_core$rows$215$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$215$sign_reg sign_reg(
+    pwm_dac_core$rows$215$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31112,10 +31112,10 @@ module pwm_dac$rows$215(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$215
+endmodule // pwm_dac_core$rows$215
 
 
-module pwm_dac$rows$215$drive(clock,en,d,q);
+module pwm_dac_core$rows$215$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31125,10 +31125,10 @@ module pwm_dac$rows$215$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$215$drive
+endmodule // pwm_dac_core$rows$215$drive
 
 
-module pwm_dac$rows$215$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$215$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31139,10 +31139,10 @@ module pwm_dac$rows$215$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$215$en_reg
+endmodule // pwm_dac_core$rows$215$en_reg
 
 
-module pwm_dac$rows$215$fill(clock,en,d,q);
+module pwm_dac_core$rows$215$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31152,10 +31152,10 @@ module pwm_dac$rows$215$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$215$fill
+endmodule // pwm_dac_core$rows$215$fill
 
 
-module pwm_dac$rows$215$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$215$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31166,10 +31166,10 @@ module pwm_dac$rows$215$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$215$sign_reg
+endmodule // pwm_dac_core$rows$215$sign_reg
 
 
-module pwm_dac$rows$216(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$216(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31217,26 +31217,26 @@ module pwm_dac$rows$216(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$216$fill fill(
+    pwm_dac_core$rows$216$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$216$drive drive(
+    pwm_dac_core$rows$216$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$216$en_reg en_reg(
+    pwm_dac_core$rows$216$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$216$sign_reg sign_reg(
+    pwm_dac_core$rows$216$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31279,10 +31279,10 @@ module pwm_dac$rows$216(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$216
+endmodule // pwm_dac_core$rows$216
 
 
-module pwm_dac$rows$216$drive(clock,en,d,q);
+module pwm_dac_core$rows$216$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31292,10 +31292,10 @@ module pwm_dac$rows$216$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$216$drive
+endmodule // pwm_dac_core$rows$216$drive
 
 
-module pwm_dac$rows$216$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$216$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31306,10 +31306,10 @@ module pwm_dac$rows$216$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$216$en_reg
+endmodule // pwm_dac_core$rows$216$en_reg
 
 
-module pwm_dac$rows$216$fill(clock,en,d,q);
+module pwm_dac_core$rows$216$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31319,10 +31319,10 @@ module pwm_dac$rows$216$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$216$fill
+endmodule // pwm_dac_core$rows$216$fill
 
 
-module pwm_dac$rows$216$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$216$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31333,10 +31333,10 @@ module pwm_dac$rows$216$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$216$sign_reg
+endmodule // pwm_dac_core$rows$216$sign_reg
 
 
-module pwm_dac$rows$217(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$217(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31384,26 +31384,26 @@ module pwm_dac$rows$217(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$217$fill fill(
+    pwm_dac_core$rows$217$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$217$drive drive(
+    pwm_dac_core$rows$217$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$217$en_reg en_reg(
+    pwm_dac_core$rows$217$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$217$sign_reg sign_reg(
+    pwm_dac_core$rows$217$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31446,10 +31446,10 @@ module pwm_dac$rows$217(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$217
+endmodule // pwm_dac_core$rows$217
 
 
-module pwm_dac$rows$217$drive(clock,en,d,q);
+module pwm_dac_core$rows$217$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31459,10 +31459,10 @@ module pwm_dac$rows$217$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$217$drive
+endmodule // pwm_dac_core$rows$217$drive
 
 
-module pwm_dac$rows$217$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$217$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31473,10 +31473,10 @@ module pwm_dac$rows$217$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$217$en_reg
+endmodule // pwm_dac_core$rows$217$en_reg
 
 
-module pwm_dac$rows$217$fill(clock,en,d,q);
+module pwm_dac_core$rows$217$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31486,10 +31486,10 @@ module pwm_dac$rows$217$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$217$fill
+endmodule // pwm_dac_core$rows$217$fill
 
 
-module pwm_dac$rows$217$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$217$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31500,10 +31500,10 @@ module pwm_dac$rows$217$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$217$sign_reg
+endmodule // pwm_dac_core$rows$217$sign_reg
 
 
-module pwm_dac$rows$218(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$218(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31551,26 +31551,26 @@ module pwm_dac$rows$218(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$218$fill fill(
+    pwm_dac_core$rows$218$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$218$drive drive(
+    pwm_dac_core$rows$218$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$218$en_reg en_reg(
+    pwm_dac_core$rows$218$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$218$sign_reg sign_reg(
+    pwm_dac_core$rows$218$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31613,10 +31613,10 @@ module pwm_dac$rows$218(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$218
+endmodule // pwm_dac_core$rows$218
 
 
-module pwm_dac$rows$218$drive(clock,en,d,q);
+module pwm_dac_core$rows$218$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31626,10 +31626,10 @@ module pwm_dac$rows$218$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$218$drive
+endmodule // pwm_dac_core$rows$218$drive
 
 
-module pwm_dac$rows$218$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$218$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31640,10 +31640,10 @@ module pwm_dac$rows$218$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$218$en_reg
+endmodule // pwm_dac_core$rows$218$en_reg
 
 
-module pwm_dac$rows$218$fill(clock,en,d,q);
+module pwm_dac_core$rows$218$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31653,10 +31653,10 @@ module pwm_dac$rows$218$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$218$fill
+endmodule // pwm_dac_core$rows$218$fill
 
 
-module pwm_dac$rows$218$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$218$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31667,10 +31667,10 @@ module pwm_dac$rows$218$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$218$sign_reg
+endmodule // pwm_dac_core$rows$218$sign_reg
 
 
-module pwm_dac$rows$219(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$219(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31718,26 +31718,26 @@ module pwm_dac$rows$219(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$219$fill fill(
+    pwm_dac_core$rows$219$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$219$drive drive(
+    pwm_dac_core$rows$219$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$219$en_reg en_reg(
+    pwm_dac_core$rows$219$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$219$sign_reg sign_reg(
+    pwm_dac_core$rows$219$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31780,10 +31780,10 @@ module pwm_dac$rows$219(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$219
+endmodule // pwm_dac_core$rows$219
 
 
-module pwm_dac$rows$219$drive(clock,en,d,q);
+module pwm_dac_core$rows$219$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31793,10 +31793,10 @@ module pwm_dac$rows$219$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$219$drive
+endmodule // pwm_dac_core$rows$219$drive
 
 
-module pwm_dac$rows$219$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$219$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31807,10 +31807,10 @@ module pwm_dac$rows$219$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$219$en_reg
+endmodule // pwm_dac_core$rows$219$en_reg
 
 
-module pwm_dac$rows$219$fill(clock,en,d,q);
+module pwm_dac_core$rows$219$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31820,10 +31820,10 @@ module pwm_dac$rows$219$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$219$fill
+endmodule // pwm_dac_core$rows$219$fill
 
 
-module pwm_dac$rows$219$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$219$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31834,10 +31834,10 @@ module pwm_dac$rows$219$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$219$sign_reg
+endmodule // pwm_dac_core$rows$219$sign_reg
 
 
-module pwm_dac$rows$22(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$22(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -31885,26 +31885,26 @@ module pwm_dac$rows$22(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$22$fill fill(
+    pwm_dac_core$rows$22$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$22$drive drive(
+    pwm_dac_core$rows$22$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$22$en_reg en_reg(
+    pwm_dac_core$rows$22$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$22$sign_reg sign_reg(
+    pwm_dac_core$rows$22$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -31947,10 +31947,10 @@ module pwm_dac$rows$22(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$22
+endmodule // pwm_dac_core$rows$22
 
 
-module pwm_dac$rows$22$drive(clock,en,d,q);
+module pwm_dac_core$rows$22$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31960,10 +31960,10 @@ module pwm_dac$rows$22$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$22$drive
+endmodule // pwm_dac_core$rows$22$drive
 
 
-module pwm_dac$rows$22$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$22$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31974,10 +31974,10 @@ module pwm_dac$rows$22$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$22$en_reg
+endmodule // pwm_dac_core$rows$22$en_reg
 
 
-module pwm_dac$rows$22$fill(clock,en,d,q);
+module pwm_dac_core$rows$22$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -31987,10 +31987,10 @@ module pwm_dac$rows$22$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$22$fill
+endmodule // pwm_dac_core$rows$22$fill
 
 
-module pwm_dac$rows$22$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$22$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32001,10 +32001,10 @@ module pwm_dac$rows$22$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$22$sign_reg
+endmodule // pwm_dac_core$rows$22$sign_reg
 
 
-module pwm_dac$rows$220(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$220(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32052,26 +32052,26 @@ module pwm_dac$rows$220(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$220$fill fill(
+    pwm_dac_core$rows$220$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$220$drive drive(
+    pwm_dac_core$rows$220$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$220$en_reg en_reg(
+    pwm_dac_core$rows$220$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$220$sign_reg sign_reg(
+    pwm_dac_core$rows$220$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32114,10 +32114,10 @@ module pwm_dac$rows$220(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$220
+endmodule // pwm_dac_core$rows$220
 
 
-module pwm_dac$rows$220$drive(clock,en,d,q);
+module pwm_dac_core$rows$220$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32127,10 +32127,10 @@ module pwm_dac$rows$220$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$220$drive
+endmodule // pwm_dac_core$rows$220$drive
 
 
-module pwm_dac$rows$220$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$220$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32141,10 +32141,10 @@ module pwm_dac$rows$220$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$220$en_reg
+endmodule // pwm_dac_core$rows$220$en_reg
 
 
-module pwm_dac$rows$220$fill(clock,en,d,q);
+module pwm_dac_core$rows$220$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32154,10 +32154,10 @@ module pwm_dac$rows$220$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$220$fill
+endmodule // pwm_dac_core$rows$220$fill
 
 
-module pwm_dac$rows$220$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$220$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32168,10 +32168,10 @@ module pwm_dac$rows$220$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$220$sign_reg
+endmodule // pwm_dac_core$rows$220$sign_reg
 
 
-module pwm_dac$rows$221(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$221(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32219,26 +32219,26 @@ module pwm_dac$rows$221(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$221$fill fill(
+    pwm_dac_core$rows$221$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$221$drive drive(
+    pwm_dac_core$rows$221$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$221$en_reg en_reg(
+    pwm_dac_core$rows$221$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$221$sign_reg sign_reg(
+    pwm_dac_core$rows$221$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32281,10 +32281,10 @@ module pwm_dac$rows$221(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$221
+endmodule // pwm_dac_core$rows$221
 
 
-module pwm_dac$rows$221$drive(clock,en,d,q);
+module pwm_dac_core$rows$221$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32294,10 +32294,10 @@ module pwm_dac$rows$221$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$221$drive
+endmodule // pwm_dac_core$rows$221$drive
 
 
-module pwm_dac$rows$221$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$221$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32308,10 +32308,10 @@ module pwm_dac$rows$221$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$221$en_reg
+endmodule // pwm_dac_core$rows$221$en_reg
 
 
-module pwm_dac$rows$221$fill(clock,en,d,q);
+module pwm_dac_core$rows$221$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32321,10 +32321,10 @@ module pwm_dac$rows$221$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$221$fill
+endmodule // pwm_dac_core$rows$221$fill
 
 
-module pwm_dac$rows$221$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$221$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32335,10 +32335,10 @@ module pwm_dac$rows$221$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$221$sign_reg
+endmodule // pwm_dac_core$rows$221$sign_reg
 
 
-module pwm_dac$rows$222(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$222(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32386,26 +32386,26 @@ module pwm_dac$rows$222(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$222$fill fill(
+    pwm_dac_core$rows$222$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$222$drive drive(
+    pwm_dac_core$rows$222$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$222$en_reg en_reg(
+    pwm_dac_core$rows$222$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$222$sign_reg sign_reg(
+    pwm_dac_core$rows$222$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32448,10 +32448,10 @@ module pwm_dac$rows$222(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$222
+endmodule // pwm_dac_core$rows$222
 
 
-module pwm_dac$rows$222$drive(clock,en,d,q);
+module pwm_dac_core$rows$222$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32461,10 +32461,10 @@ module pwm_dac$rows$222$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$222$drive
+endmodule // pwm_dac_core$rows$222$drive
 
 
-module pwm_dac$rows$222$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$222$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32475,10 +32475,10 @@ module pwm_dac$rows$222$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$222$en_reg
+endmodule // pwm_dac_core$rows$222$en_reg
 
 
-module pwm_dac$rows$222$fill(clock,en,d,q);
+module pwm_dac_core$rows$222$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32488,10 +32488,10 @@ module pwm_dac$rows$222$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$222$fill
+endmodule // pwm_dac_core$rows$222$fill
 
 
-module pwm_dac$rows$222$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$222$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32502,10 +32502,10 @@ module pwm_dac$rows$222$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$222$sign_reg
+endmodule // pwm_dac_core$rows$222$sign_reg
 
 
-module pwm_dac$rows$223(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$223(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32553,26 +32553,26 @@ module pwm_dac$rows$223(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$223$fill fill(
+    pwm_dac_core$rows$223$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$223$drive drive(
+    pwm_dac_core$rows$223$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$223$en_reg en_reg(
+    pwm_dac_core$rows$223$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$223$sign_reg sign_reg(
+    pwm_dac_core$rows$223$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32615,10 +32615,10 @@ module pwm_dac$rows$223(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$223
+endmodule // pwm_dac_core$rows$223
 
 
-module pwm_dac$rows$223$drive(clock,en,d,q);
+module pwm_dac_core$rows$223$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32628,10 +32628,10 @@ module pwm_dac$rows$223$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$223$drive
+endmodule // pwm_dac_core$rows$223$drive
 
 
-module pwm_dac$rows$223$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$223$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32642,10 +32642,10 @@ module pwm_dac$rows$223$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$223$en_reg
+endmodule // pwm_dac_core$rows$223$en_reg
 
 
-module pwm_dac$rows$223$fill(clock,en,d,q);
+module pwm_dac_core$rows$223$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32655,10 +32655,10 @@ module pwm_dac$rows$223$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$223$fill
+endmodule // pwm_dac_core$rows$223$fill
 
 
-module pwm_dac$rows$223$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$223$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32669,10 +32669,10 @@ module pwm_dac$rows$223$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$223$sign_reg
+endmodule // pwm_dac_core$rows$223$sign_reg
 
 
-module pwm_dac$rows$224(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$224(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32720,26 +32720,26 @@ module pwm_dac$rows$224(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$224$fill fill(
+    pwm_dac_core$rows$224$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$224$drive drive(
+    pwm_dac_core$rows$224$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$224$en_reg en_reg(
+    pwm_dac_core$rows$224$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$224$sign_reg sign_reg(
+    pwm_dac_core$rows$224$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32782,10 +32782,10 @@ module pwm_dac$rows$224(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$224
+endmodule // pwm_dac_core$rows$224
 
 
-module pwm_dac$rows$224$drive(clock,en,d,q);
+module pwm_dac_core$rows$224$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32795,10 +32795,10 @@ module pwm_dac$rows$224$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$224$drive
+endmodule // pwm_dac_core$rows$224$drive
 
 
-module pwm_dac$rows$224$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$224$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32809,10 +32809,10 @@ module pwm_dac$rows$224$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$224$en_reg
+endmodule // pwm_dac_core$rows$224$en_reg
 
 
-module pwm_dac$rows$224$fill(clock,en,d,q);
+module pwm_dac_core$rows$224$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32822,10 +32822,10 @@ module pwm_dac$rows$224$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$224$fill
+endmodule // pwm_dac_core$rows$224$fill
 
 
-module pwm_dac$rows$224$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$224$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32836,10 +32836,10 @@ module pwm_dac$rows$224$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$224$sign_reg
+endmodule // pwm_dac_core$rows$224$sign_reg
 
 
-module pwm_dac$rows$225(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$225(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -32887,26 +32887,26 @@ module pwm_dac$rows$225(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$225$fill fill(
+    pwm_dac_core$rows$225$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$225$drive drive(
+    pwm_dac_core$rows$225$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$225$en_reg en_reg(
+    pwm_dac_core$rows$225$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$225$sign_reg sign_reg(
+    pwm_dac_core$rows$225$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -32949,10 +32949,10 @@ module pwm_dac$rows$225(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$225
+endmodule // pwm_dac_core$rows$225
 
 
-module pwm_dac$rows$225$drive(clock,en,d,q);
+module pwm_dac_core$rows$225$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32962,10 +32962,10 @@ module pwm_dac$rows$225$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$225$drive
+endmodule // pwm_dac_core$rows$225$drive
 
 
-module pwm_dac$rows$225$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$225$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32976,10 +32976,10 @@ module pwm_dac$rows$225$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$225$en_reg
+endmodule // pwm_dac_core$rows$225$en_reg
 
 
-module pwm_dac$rows$225$fill(clock,en,d,q);
+module pwm_dac_core$rows$225$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -32989,10 +32989,10 @@ module pwm_dac$rows$225$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$225$fill
+endmodule // pwm_dac_core$rows$225$fill
 
 
-module pwm_dac$rows$225$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$225$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33003,10 +33003,10 @@ module pwm_dac$rows$225$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$225$sign_reg
+endmodule // pwm_dac_core$rows$225$sign_reg
 
 
-module pwm_dac$rows$226(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$226(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33054,26 +33054,26 @@ module pwm_dac$rows$226(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$226$fill fill(
+    pwm_dac_core$rows$226$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$226$drive drive(
+    pwm_dac_core$rows$226$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$226$en_reg en_reg(
+    pwm_dac_core$rows$226$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$226$sign_reg sign_reg(
+    pwm_dac_core$rows$226$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33116,10 +33116,10 @@ module pwm_dac$rows$226(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$226
+endmodule // pwm_dac_core$rows$226
 
 
-module pwm_dac$rows$226$drive(clock,en,d,q);
+module pwm_dac_core$rows$226$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33129,10 +33129,10 @@ module pwm_dac$rows$226$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$226$drive
+endmodule // pwm_dac_core$rows$226$drive
 
 
-module pwm_dac$rows$226$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$226$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33143,10 +33143,10 @@ module pwm_dac$rows$226$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$226$en_reg
+endmodule // pwm_dac_core$rows$226$en_reg
 
 
-module pwm_dac$rows$226$fill(clock,en,d,q);
+module pwm_dac_core$rows$226$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33156,10 +33156,10 @@ module pwm_dac$rows$226$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$226$fill
+endmodule // pwm_dac_core$rows$226$fill
 
 
-module pwm_dac$rows$226$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$226$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33170,10 +33170,10 @@ module pwm_dac$rows$226$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$226$sign_reg
+endmodule // pwm_dac_core$rows$226$sign_reg
 
 
-module pwm_dac$rows$227(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$227(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33221,26 +33221,26 @@ module pwm_dac$rows$227(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$227$fill fill(
+    pwm_dac_core$rows$227$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$227$drive drive(
+    pwm_dac_core$rows$227$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$227$en_reg en_reg(
+    pwm_dac_core$rows$227$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$227$sign_reg sign_reg(
+    pwm_dac_core$rows$227$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33283,10 +33283,10 @@ module pwm_dac$rows$227(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$227
+endmodule // pwm_dac_core$rows$227
 
 
-module pwm_dac$rows$227$drive(clock,en,d,q);
+module pwm_dac_core$rows$227$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33296,10 +33296,10 @@ module pwm_dac$rows$227$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$227$drive
+endmodule // pwm_dac_core$rows$227$drive
 
 
-module pwm_dac$rows$227$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$227$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33310,10 +33310,10 @@ module pwm_dac$rows$227$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$227$en_reg
+endmodule // pwm_dac_core$rows$227$en_reg
 
 
-module pwm_dac$rows$227$fill(clock,en,d,q);
+module pwm_dac_core$rows$227$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33323,10 +33323,10 @@ module pwm_dac$rows$227$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$227$fill
+endmodule // pwm_dac_core$rows$227$fill
 
 
-module pwm_dac$rows$227$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$227$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33337,10 +33337,10 @@ module pwm_dac$rows$227$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$227$sign_reg
+endmodule // pwm_dac_core$rows$227$sign_reg
 
 
-module pwm_dac$rows$228(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$228(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33388,26 +33388,26 @@ module pwm_dac$rows$228(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$228$fill fill(
+    pwm_dac_core$rows$228$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$228$drive drive(
+    pwm_dac_core$rows$228$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$228$en_reg en_reg(
+    pwm_dac_core$rows$228$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$228$sign_reg sign_reg(
+    pwm_dac_core$rows$228$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33450,10 +33450,10 @@ module pwm_dac$rows$228(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$228
+endmodule // pwm_dac_core$rows$228
 
 
-module pwm_dac$rows$228$drive(clock,en,d,q);
+module pwm_dac_core$rows$228$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33463,10 +33463,10 @@ module pwm_dac$rows$228$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$228$drive
+endmodule // pwm_dac_core$rows$228$drive
 
 
-module pwm_dac$rows$228$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$228$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33477,10 +33477,10 @@ module pwm_dac$rows$228$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$228$en_reg
+endmodule // pwm_dac_core$rows$228$en_reg
 
 
-module pwm_dac$rows$228$fill(clock,en,d,q);
+module pwm_dac_core$rows$228$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33490,10 +33490,10 @@ module pwm_dac$rows$228$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$228$fill
+endmodule // pwm_dac_core$rows$228$fill
 
 
-module pwm_dac$rows$228$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$228$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33504,10 +33504,10 @@ module pwm_dac$rows$228$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$228$sign_reg
+endmodule // pwm_dac_core$rows$228$sign_reg
 
 
-module pwm_dac$rows$229(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$229(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33555,26 +33555,26 @@ module pwm_dac$rows$229(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$229$fill fill(
+    pwm_dac_core$rows$229$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$229$drive drive(
+    pwm_dac_core$rows$229$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$229$en_reg en_reg(
+    pwm_dac_core$rows$229$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$229$sign_reg sign_reg(
+    pwm_dac_core$rows$229$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33617,10 +33617,10 @@ module pwm_dac$rows$229(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$229
+endmodule // pwm_dac_core$rows$229
 
 
-module pwm_dac$rows$229$drive(clock,en,d,q);
+module pwm_dac_core$rows$229$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33630,10 +33630,10 @@ module pwm_dac$rows$229$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$229$drive
+endmodule // pwm_dac_core$rows$229$drive
 
 
-module pwm_dac$rows$229$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$229$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33644,10 +33644,10 @@ module pwm_dac$rows$229$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$229$en_reg
+endmodule // pwm_dac_core$rows$229$en_reg
 
 
-module pwm_dac$rows$229$fill(clock,en,d,q);
+module pwm_dac_core$rows$229$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33657,10 +33657,10 @@ module pwm_dac$rows$229$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$229$fill
+endmodule // pwm_dac_core$rows$229$fill
 
 
-module pwm_dac$rows$229$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$229$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33671,10 +33671,10 @@ module pwm_dac$rows$229$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$229$sign_reg
+endmodule // pwm_dac_core$rows$229$sign_reg
 
 
-module pwm_dac$rows$23(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$23(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33722,26 +33722,26 @@ module pwm_dac$rows$23(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$23$fill fill(
+    pwm_dac_core$rows$23$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$23$drive drive(
+    pwm_dac_core$rows$23$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$23$en_reg en_reg(
+    pwm_dac_core$rows$23$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$23$sign_reg sign_reg(
+    pwm_dac_core$rows$23$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33784,10 +33784,10 @@ module pwm_dac$rows$23(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$23
+endmodule // pwm_dac_core$rows$23
 
 
-module pwm_dac$rows$23$drive(clock,en,d,q);
+module pwm_dac_core$rows$23$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33797,10 +33797,10 @@ module pwm_dac$rows$23$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$23$drive
+endmodule // pwm_dac_core$rows$23$drive
 
 
-module pwm_dac$rows$23$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$23$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33811,10 +33811,10 @@ module pwm_dac$rows$23$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$23$en_reg
+endmodule // pwm_dac_core$rows$23$en_reg
 
 
-module pwm_dac$rows$23$fill(clock,en,d,q);
+module pwm_dac_core$rows$23$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33824,10 +33824,10 @@ module pwm_dac$rows$23$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$23$fill
+endmodule // pwm_dac_core$rows$23$fill
 
 
-module pwm_dac$rows$23$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$23$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33838,10 +33838,10 @@ module pwm_dac$rows$23$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$23$sign_reg
+endmodule // pwm_dac_core$rows$23$sign_reg
 
 
-module pwm_dac$rows$230(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$230(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -33889,26 +33889,26 @@ module pwm_dac$rows$230(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$230$fill fill(
+    pwm_dac_core$rows$230$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$230$drive drive(
+    pwm_dac_core$rows$230$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$230$en_reg en_reg(
+    pwm_dac_core$rows$230$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$230$sign_reg sign_reg(
+    pwm_dac_core$rows$230$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -33951,10 +33951,10 @@ module pwm_dac$rows$230(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$230
+endmodule // pwm_dac_core$rows$230
 
 
-module pwm_dac$rows$230$drive(clock,en,d,q);
+module pwm_dac_core$rows$230$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33964,10 +33964,10 @@ module pwm_dac$rows$230$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$230$drive
+endmodule // pwm_dac_core$rows$230$drive
 
 
-module pwm_dac$rows$230$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$230$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33978,10 +33978,10 @@ module pwm_dac$rows$230$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$230$en_reg
+endmodule // pwm_dac_core$rows$230$en_reg
 
 
-module pwm_dac$rows$230$fill(clock,en,d,q);
+module pwm_dac_core$rows$230$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -33991,10 +33991,10 @@ module pwm_dac$rows$230$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$230$fill
+endmodule // pwm_dac_core$rows$230$fill
 
 
-module pwm_dac$rows$230$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$230$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34005,10 +34005,10 @@ module pwm_dac$rows$230$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$230$sign_reg
+endmodule // pwm_dac_core$rows$230$sign_reg
 
 
-module pwm_dac$rows$231(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$231(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34056,26 +34056,26 @@ module pwm_dac$rows$231(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$231$fill fill(
+    pwm_dac_core$rows$231$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$231$drive drive(
+    pwm_dac_core$rows$231$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$231$en_reg en_reg(
+    pwm_dac_core$rows$231$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$231$sign_reg sign_reg(
+    pwm_dac_core$rows$231$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34118,10 +34118,10 @@ module pwm_dac$rows$231(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$231
+endmodule // pwm_dac_core$rows$231
 
 
-module pwm_dac$rows$231$drive(clock,en,d,q);
+module pwm_dac_core$rows$231$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34131,10 +34131,10 @@ module pwm_dac$rows$231$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$231$drive
+endmodule // pwm_dac_core$rows$231$drive
 
 
-module pwm_dac$rows$231$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$231$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34145,10 +34145,10 @@ module pwm_dac$rows$231$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$231$en_reg
+endmodule // pwm_dac_core$rows$231$en_reg
 
 
-module pwm_dac$rows$231$fill(clock,en,d,q);
+module pwm_dac_core$rows$231$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34158,10 +34158,10 @@ module pwm_dac$rows$231$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$231$fill
+endmodule // pwm_dac_core$rows$231$fill
 
 
-module pwm_dac$rows$231$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$231$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34172,10 +34172,10 @@ module pwm_dac$rows$231$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$231$sign_reg
+endmodule // pwm_dac_core$rows$231$sign_reg
 
 
-module pwm_dac$rows$232(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$232(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34223,26 +34223,26 @@ module pwm_dac$rows$232(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$232$fill fill(
+    pwm_dac_core$rows$232$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$232$drive drive(
+    pwm_dac_core$rows$232$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$232$en_reg en_reg(
+    pwm_dac_core$rows$232$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$232$sign_reg sign_reg(
+    pwm_dac_core$rows$232$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34285,10 +34285,10 @@ module pwm_dac$rows$232(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$232
+endmodule // pwm_dac_core$rows$232
 
 
-module pwm_dac$rows$232$drive(clock,en,d,q);
+module pwm_dac_core$rows$232$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34298,10 +34298,10 @@ module pwm_dac$rows$232$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$232$drive
+endmodule // pwm_dac_core$rows$232$drive
 
 
-module pwm_dac$rows$232$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$232$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34312,10 +34312,10 @@ module pwm_dac$rows$232$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$232$en_reg
+endmodule // pwm_dac_core$rows$232$en_reg
 
 
-module pwm_dac$rows$232$fill(clock,en,d,q);
+module pwm_dac_core$rows$232$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34325,10 +34325,10 @@ module pwm_dac$rows$232$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$232$fill
+endmodule // pwm_dac_core$rows$232$fill
 
 
-module pwm_dac$rows$232$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$232$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34339,10 +34339,10 @@ module pwm_dac$rows$232$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$232$sign_reg
+endmodule // pwm_dac_core$rows$232$sign_reg
 
 
-module pwm_dac$rows$233(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$233(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34390,26 +34390,26 @@ module pwm_dac$rows$233(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$233$fill fill(
+    pwm_dac_core$rows$233$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$233$drive drive(
+    pwm_dac_core$rows$233$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$233$en_reg en_reg(
+    pwm_dac_core$rows$233$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$233$sign_reg sign_reg(
+    pwm_dac_core$rows$233$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34452,10 +34452,10 @@ module pwm_dac$rows$233(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$233
+endmodule // pwm_dac_core$rows$233
 
 
-module pwm_dac$rows$233$drive(clock,en,d,q);
+module pwm_dac_core$rows$233$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34465,10 +34465,10 @@ module pwm_dac$rows$233$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$233$drive
+endmodule // pwm_dac_core$rows$233$drive
 
 
-module pwm_dac$rows$233$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$233$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34479,10 +34479,10 @@ module pwm_dac$rows$233$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$233$en_reg
+endmodule // pwm_dac_core$rows$233$en_reg
 
 
-module pwm_dac$rows$233$fill(clock,en,d,q);
+module pwm_dac_core$rows$233$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34492,10 +34492,10 @@ module pwm_dac$rows$233$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$233$fill
+endmodule // pwm_dac_core$rows$233$fill
 
 
-module pwm_dac$rows$233$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$233$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34506,10 +34506,10 @@ module pwm_dac$rows$233$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$233$sign_reg
+endmodule // pwm_dac_core$rows$233$sign_reg
 
 
-module pwm_dac$rows$234(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$234(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34557,26 +34557,26 @@ module pwm_dac$rows$234(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$234$fill fill(
+    pwm_dac_core$rows$234$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$234$drive drive(
+    pwm_dac_core$rows$234$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$234$en_reg en_reg(
+    pwm_dac_core$rows$234$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$234$sign_reg sign_reg(
+    pwm_dac_core$rows$234$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34619,10 +34619,10 @@ module pwm_dac$rows$234(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$234
+endmodule // pwm_dac_core$rows$234
 
 
-module pwm_dac$rows$234$drive(clock,en,d,q);
+module pwm_dac_core$rows$234$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34632,10 +34632,10 @@ module pwm_dac$rows$234$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$234$drive
+endmodule // pwm_dac_core$rows$234$drive
 
 
-module pwm_dac$rows$234$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$234$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34646,10 +34646,10 @@ module pwm_dac$rows$234$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$234$en_reg
+endmodule // pwm_dac_core$rows$234$en_reg
 
 
-module pwm_dac$rows$234$fill(clock,en,d,q);
+module pwm_dac_core$rows$234$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34659,10 +34659,10 @@ module pwm_dac$rows$234$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$234$fill
+endmodule // pwm_dac_core$rows$234$fill
 
 
-module pwm_dac$rows$234$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$234$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34673,10 +34673,10 @@ module pwm_dac$rows$234$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$234$sign_reg
+endmodule // pwm_dac_core$rows$234$sign_reg
 
 
-module pwm_dac$rows$235(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$235(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34724,26 +34724,26 @@ module pwm_dac$rows$235(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$235$fill fill(
+    pwm_dac_core$rows$235$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$235$drive drive(
+    pwm_dac_core$rows$235$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$235$en_reg en_reg(
+    pwm_dac_core$rows$235$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$235$sign_reg sign_reg(
+    pwm_dac_core$rows$235$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34786,10 +34786,10 @@ module pwm_dac$rows$235(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$235
+endmodule // pwm_dac_core$rows$235
 
 
-module pwm_dac$rows$235$drive(clock,en,d,q);
+module pwm_dac_core$rows$235$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34799,10 +34799,10 @@ module pwm_dac$rows$235$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$235$drive
+endmodule // pwm_dac_core$rows$235$drive
 
 
-module pwm_dac$rows$235$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$235$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34813,10 +34813,10 @@ module pwm_dac$rows$235$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$235$en_reg
+endmodule // pwm_dac_core$rows$235$en_reg
 
 
-module pwm_dac$rows$235$fill(clock,en,d,q);
+module pwm_dac_core$rows$235$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34826,10 +34826,10 @@ module pwm_dac$rows$235$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$235$fill
+endmodule // pwm_dac_core$rows$235$fill
 
 
-module pwm_dac$rows$235$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$235$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34840,10 +34840,10 @@ module pwm_dac$rows$235$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$235$sign_reg
+endmodule // pwm_dac_core$rows$235$sign_reg
 
 
-module pwm_dac$rows$236(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$236(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -34891,26 +34891,26 @@ module pwm_dac$rows$236(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$236$fill fill(
+    pwm_dac_core$rows$236$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$236$drive drive(
+    pwm_dac_core$rows$236$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$236$en_reg en_reg(
+    pwm_dac_core$rows$236$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$236$sign_reg sign_reg(
+    pwm_dac_core$rows$236$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -34953,10 +34953,10 @@ module pwm_dac$rows$236(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$236
+endmodule // pwm_dac_core$rows$236
 
 
-module pwm_dac$rows$236$drive(clock,en,d,q);
+module pwm_dac_core$rows$236$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34966,10 +34966,10 @@ module pwm_dac$rows$236$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$236$drive
+endmodule // pwm_dac_core$rows$236$drive
 
 
-module pwm_dac$rows$236$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$236$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34980,10 +34980,10 @@ module pwm_dac$rows$236$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$236$en_reg
+endmodule // pwm_dac_core$rows$236$en_reg
 
 
-module pwm_dac$rows$236$fill(clock,en,d,q);
+module pwm_dac_core$rows$236$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -34993,10 +34993,10 @@ module pwm_dac$rows$236$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$236$fill
+endmodule // pwm_dac_core$rows$236$fill
 
 
-module pwm_dac$rows$236$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$236$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35007,10 +35007,10 @@ module pwm_dac$rows$236$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$236$sign_reg
+endmodule // pwm_dac_core$rows$236$sign_reg
 
 
-module pwm_dac$rows$237(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$237(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35058,26 +35058,26 @@ module pwm_dac$rows$237(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$237$fill fill(
+    pwm_dac_core$rows$237$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$237$drive drive(
+    pwm_dac_core$rows$237$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$237$en_reg en_reg(
+    pwm_dac_core$rows$237$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$237$sign_reg sign_reg(
+    pwm_dac_core$rows$237$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35120,10 +35120,10 @@ module pwm_dac$rows$237(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$237
+endmodule // pwm_dac_core$rows$237
 
 
-module pwm_dac$rows$237$drive(clock,en,d,q);
+module pwm_dac_core$rows$237$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35133,10 +35133,10 @@ module pwm_dac$rows$237$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$237$drive
+endmodule // pwm_dac_core$rows$237$drive
 
 
-module pwm_dac$rows$237$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$237$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35147,10 +35147,10 @@ module pwm_dac$rows$237$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$237$en_reg
+endmodule // pwm_dac_core$rows$237$en_reg
 
 
-module pwm_dac$rows$237$fill(clock,en,d,q);
+module pwm_dac_core$rows$237$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35160,10 +35160,10 @@ module pwm_dac$rows$237$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$237$fill
+endmodule // pwm_dac_core$rows$237$fill
 
 
-module pwm_dac$rows$237$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$237$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35174,10 +35174,10 @@ module pwm_dac$rows$237$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$237$sign_reg
+endmodule // pwm_dac_core$rows$237$sign_reg
 
 
-module pwm_dac$rows$238(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$238(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35225,26 +35225,26 @@ module pwm_dac$rows$238(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$238$fill fill(
+    pwm_dac_core$rows$238$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$238$drive drive(
+    pwm_dac_core$rows$238$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$238$en_reg en_reg(
+    pwm_dac_core$rows$238$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$238$sign_reg sign_reg(
+    pwm_dac_core$rows$238$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35287,10 +35287,10 @@ module pwm_dac$rows$238(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$238
+endmodule // pwm_dac_core$rows$238
 
 
-module pwm_dac$rows$238$drive(clock,en,d,q);
+module pwm_dac_core$rows$238$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35300,10 +35300,10 @@ module pwm_dac$rows$238$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$238$drive
+endmodule // pwm_dac_core$rows$238$drive
 
 
-module pwm_dac$rows$238$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$238$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35314,10 +35314,10 @@ module pwm_dac$rows$238$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$238$en_reg
+endmodule // pwm_dac_core$rows$238$en_reg
 
 
-module pwm_dac$rows$238$fill(clock,en,d,q);
+module pwm_dac_core$rows$238$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35327,10 +35327,10 @@ module pwm_dac$rows$238$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$238$fill
+endmodule // pwm_dac_core$rows$238$fill
 
 
-module pwm_dac$rows$238$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$238$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35341,10 +35341,10 @@ module pwm_dac$rows$238$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$238$sign_reg
+endmodule // pwm_dac_core$rows$238$sign_reg
 
 
-module pwm_dac$rows$239(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$239(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35392,26 +35392,26 @@ module pwm_dac$rows$239(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$239$fill fill(
+    pwm_dac_core$rows$239$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$239$drive drive(
+    pwm_dac_core$rows$239$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$239$en_reg en_reg(
+    pwm_dac_core$rows$239$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$239$sign_reg sign_reg(
+    pwm_dac_core$rows$239$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35454,10 +35454,10 @@ module pwm_dac$rows$239(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$239
+endmodule // pwm_dac_core$rows$239
 
 
-module pwm_dac$rows$239$drive(clock,en,d,q);
+module pwm_dac_core$rows$239$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35467,10 +35467,10 @@ module pwm_dac$rows$239$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$239$drive
+endmodule // pwm_dac_core$rows$239$drive
 
 
-module pwm_dac$rows$239$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$239$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35481,10 +35481,10 @@ module pwm_dac$rows$239$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$239$en_reg
+endmodule // pwm_dac_core$rows$239$en_reg
 
 
-module pwm_dac$rows$239$fill(clock,en,d,q);
+module pwm_dac_core$rows$239$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35494,10 +35494,10 @@ module pwm_dac$rows$239$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$239$fill
+endmodule // pwm_dac_core$rows$239$fill
 
 
-module pwm_dac$rows$239$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$239$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35508,10 +35508,10 @@ module pwm_dac$rows$239$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$239$sign_reg
+endmodule // pwm_dac_core$rows$239$sign_reg
 
 
-module pwm_dac$rows$24(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$24(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35559,26 +35559,26 @@ module pwm_dac$rows$24(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$24$fill fill(
+    pwm_dac_core$rows$24$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$24$drive drive(
+    pwm_dac_core$rows$24$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$24$en_reg en_reg(
+    pwm_dac_core$rows$24$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$24$sign_reg sign_reg(
+    pwm_dac_core$rows$24$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35621,10 +35621,10 @@ module pwm_dac$rows$24(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$24
+endmodule // pwm_dac_core$rows$24
 
 
-module pwm_dac$rows$24$drive(clock,en,d,q);
+module pwm_dac_core$rows$24$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35634,10 +35634,10 @@ module pwm_dac$rows$24$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$24$drive
+endmodule // pwm_dac_core$rows$24$drive
 
 
-module pwm_dac$rows$24$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$24$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35648,10 +35648,10 @@ module pwm_dac$rows$24$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$24$en_reg
+endmodule // pwm_dac_core$rows$24$en_reg
 
 
-module pwm_dac$rows$24$fill(clock,en,d,q);
+module pwm_dac_core$rows$24$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35661,10 +35661,10 @@ module pwm_dac$rows$24$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$24$fill
+endmodule // pwm_dac_core$rows$24$fill
 
 
-module pwm_dac$rows$24$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$24$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35675,10 +35675,10 @@ module pwm_dac$rows$24$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$24$sign_reg
+endmodule // pwm_dac_core$rows$24$sign_reg
 
 
-module pwm_dac$rows$240(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$240(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35726,26 +35726,26 @@ module pwm_dac$rows$240(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$240$fill fill(
+    pwm_dac_core$rows$240$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$240$drive drive(
+    pwm_dac_core$rows$240$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$240$en_reg en_reg(
+    pwm_dac_core$rows$240$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$240$sign_reg sign_reg(
+    pwm_dac_core$rows$240$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35788,10 +35788,10 @@ module pwm_dac$rows$240(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$240
+endmodule // pwm_dac_core$rows$240
 
 
-module pwm_dac$rows$240$drive(clock,en,d,q);
+module pwm_dac_core$rows$240$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35801,10 +35801,10 @@ module pwm_dac$rows$240$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$240$drive
+endmodule // pwm_dac_core$rows$240$drive
 
 
-module pwm_dac$rows$240$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$240$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35815,10 +35815,10 @@ module pwm_dac$rows$240$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$240$en_reg
+endmodule // pwm_dac_core$rows$240$en_reg
 
 
-module pwm_dac$rows$240$fill(clock,en,d,q);
+module pwm_dac_core$rows$240$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35828,10 +35828,10 @@ module pwm_dac$rows$240$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$240$fill
+endmodule // pwm_dac_core$rows$240$fill
 
 
-module pwm_dac$rows$240$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$240$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35842,10 +35842,10 @@ module pwm_dac$rows$240$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$240$sign_reg
+endmodule // pwm_dac_core$rows$240$sign_reg
 
 
-module pwm_dac$rows$241(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$241(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -35893,26 +35893,26 @@ module pwm_dac$rows$241(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$241$fill fill(
+    pwm_dac_core$rows$241$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$241$drive drive(
+    pwm_dac_core$rows$241$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$241$en_reg en_reg(
+    pwm_dac_core$rows$241$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$241$sign_reg sign_reg(
+    pwm_dac_core$rows$241$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -35955,10 +35955,10 @@ module pwm_dac$rows$241(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$241
+endmodule // pwm_dac_core$rows$241
 
 
-module pwm_dac$rows$241$drive(clock,en,d,q);
+module pwm_dac_core$rows$241$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35968,10 +35968,10 @@ module pwm_dac$rows$241$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$241$drive
+endmodule // pwm_dac_core$rows$241$drive
 
 
-module pwm_dac$rows$241$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$241$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35982,10 +35982,10 @@ module pwm_dac$rows$241$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$241$en_reg
+endmodule // pwm_dac_core$rows$241$en_reg
 
 
-module pwm_dac$rows$241$fill(clock,en,d,q);
+module pwm_dac_core$rows$241$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -35995,10 +35995,10 @@ module pwm_dac$rows$241$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$241$fill
+endmodule // pwm_dac_core$rows$241$fill
 
 
-module pwm_dac$rows$241$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$241$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36009,10 +36009,10 @@ module pwm_dac$rows$241$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$241$sign_reg
+endmodule // pwm_dac_core$rows$241$sign_reg
 
 
-module pwm_dac$rows$242(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$242(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36060,26 +36060,26 @@ module pwm_dac$rows$242(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$242$fill fill(
+    pwm_dac_core$rows$242$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$242$drive drive(
+    pwm_dac_core$rows$242$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$242$en_reg en_reg(
+    pwm_dac_core$rows$242$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$242$sign_reg sign_reg(
+    pwm_dac_core$rows$242$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36122,10 +36122,10 @@ module pwm_dac$rows$242(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$242
+endmodule // pwm_dac_core$rows$242
 
 
-module pwm_dac$rows$242$drive(clock,en,d,q);
+module pwm_dac_core$rows$242$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36135,10 +36135,10 @@ module pwm_dac$rows$242$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$242$drive
+endmodule // pwm_dac_core$rows$242$drive
 
 
-module pwm_dac$rows$242$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$242$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36149,10 +36149,10 @@ module pwm_dac$rows$242$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$242$en_reg
+endmodule // pwm_dac_core$rows$242$en_reg
 
 
-module pwm_dac$rows$242$fill(clock,en,d,q);
+module pwm_dac_core$rows$242$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36162,10 +36162,10 @@ module pwm_dac$rows$242$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$242$fill
+endmodule // pwm_dac_core$rows$242$fill
 
 
-module pwm_dac$rows$242$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$242$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36176,10 +36176,10 @@ module pwm_dac$rows$242$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$242$sign_reg
+endmodule // pwm_dac_core$rows$242$sign_reg
 
 
-module pwm_dac$rows$243(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$243(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36227,26 +36227,26 @@ module pwm_dac$rows$243(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$243$fill fill(
+    pwm_dac_core$rows$243$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$243$drive drive(
+    pwm_dac_core$rows$243$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$243$en_reg en_reg(
+    pwm_dac_core$rows$243$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$243$sign_reg sign_reg(
+    pwm_dac_core$rows$243$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36289,10 +36289,10 @@ module pwm_dac$rows$243(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$243
+endmodule // pwm_dac_core$rows$243
 
 
-module pwm_dac$rows$243$drive(clock,en,d,q);
+module pwm_dac_core$rows$243$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36302,10 +36302,10 @@ module pwm_dac$rows$243$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$243$drive
+endmodule // pwm_dac_core$rows$243$drive
 
 
-module pwm_dac$rows$243$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$243$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36316,10 +36316,10 @@ module pwm_dac$rows$243$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$243$en_reg
+endmodule // pwm_dac_core$rows$243$en_reg
 
 
-module pwm_dac$rows$243$fill(clock,en,d,q);
+module pwm_dac_core$rows$243$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36329,10 +36329,10 @@ module pwm_dac$rows$243$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$243$fill
+endmodule // pwm_dac_core$rows$243$fill
 
 
-module pwm_dac$rows$243$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$243$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36343,10 +36343,10 @@ module pwm_dac$rows$243$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$243$sign_reg
+endmodule // pwm_dac_core$rows$243$sign_reg
 
 
-module pwm_dac$rows$244(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$244(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36394,26 +36394,26 @@ module pwm_dac$rows$244(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$244$fill fill(
+    pwm_dac_core$rows$244$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$244$drive drive(
+    pwm_dac_core$rows$244$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$244$en_reg en_reg(
+    pwm_dac_core$rows$244$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$244$sign_reg sign_reg(
+    pwm_dac_core$rows$244$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36456,10 +36456,10 @@ module pwm_dac$rows$244(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$244
+endmodule // pwm_dac_core$rows$244
 
 
-module pwm_dac$rows$244$drive(clock,en,d,q);
+module pwm_dac_core$rows$244$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36469,10 +36469,10 @@ module pwm_dac$rows$244$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$244$drive
+endmodule // pwm_dac_core$rows$244$drive
 
 
-module pwm_dac$rows$244$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$244$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36483,10 +36483,10 @@ module pwm_dac$rows$244$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$244$en_reg
+endmodule // pwm_dac_core$rows$244$en_reg
 
 
-module pwm_dac$rows$244$fill(clock,en,d,q);
+module pwm_dac_core$rows$244$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36496,10 +36496,10 @@ module pwm_dac$rows$244$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$244$fill
+endmodule // pwm_dac_core$rows$244$fill
 
 
-module pwm_dac$rows$244$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$244$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36510,10 +36510,10 @@ module pwm_dac$rows$244$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$244$sign_reg
+endmodule // pwm_dac_core$rows$244$sign_reg
 
 
-module pwm_dac$rows$245(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$245(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36561,26 +36561,26 @@ module pwm_dac$rows$245(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$245$fill fill(
+    pwm_dac_core$rows$245$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$245$drive drive(
+    pwm_dac_core$rows$245$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$245$en_reg en_reg(
+    pwm_dac_core$rows$245$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$245$sign_reg sign_reg(
+    pwm_dac_core$rows$245$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36623,10 +36623,10 @@ module pwm_dac$rows$245(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$245
+endmodule // pwm_dac_core$rows$245
 
 
-module pwm_dac$rows$245$drive(clock,en,d,q);
+module pwm_dac_core$rows$245$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36636,10 +36636,10 @@ module pwm_dac$rows$245$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$245$drive
+endmodule // pwm_dac_core$rows$245$drive
 
 
-module pwm_dac$rows$245$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$245$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36650,10 +36650,10 @@ module pwm_dac$rows$245$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$245$en_reg
+endmodule // pwm_dac_core$rows$245$en_reg
 
 
-module pwm_dac$rows$245$fill(clock,en,d,q);
+module pwm_dac_core$rows$245$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36663,10 +36663,10 @@ module pwm_dac$rows$245$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$245$fill
+endmodule // pwm_dac_core$rows$245$fill
 
 
-module pwm_dac$rows$245$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$245$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36677,10 +36677,10 @@ module pwm_dac$rows$245$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$245$sign_reg
+endmodule // pwm_dac_core$rows$245$sign_reg
 
 
-module pwm_dac$rows$246(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$246(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36728,26 +36728,26 @@ module pwm_dac$rows$246(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$246$fill fill(
+    pwm_dac_core$rows$246$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$246$drive drive(
+    pwm_dac_core$rows$246$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$246$en_reg en_reg(
+    pwm_dac_core$rows$246$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$246$sign_reg sign_reg(
+    pwm_dac_core$rows$246$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36790,10 +36790,10 @@ module pwm_dac$rows$246(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$246
+endmodule // pwm_dac_core$rows$246
 
 
-module pwm_dac$rows$246$drive(clock,en,d,q);
+module pwm_dac_core$rows$246$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36803,10 +36803,10 @@ module pwm_dac$rows$246$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$246$drive
+endmodule // pwm_dac_core$rows$246$drive
 
 
-module pwm_dac$rows$246$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$246$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36817,10 +36817,10 @@ module pwm_dac$rows$246$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$246$en_reg
+endmodule // pwm_dac_core$rows$246$en_reg
 
 
-module pwm_dac$rows$246$fill(clock,en,d,q);
+module pwm_dac_core$rows$246$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36830,10 +36830,10 @@ module pwm_dac$rows$246$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$246$fill
+endmodule // pwm_dac_core$rows$246$fill
 
 
-module pwm_dac$rows$246$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$246$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36844,10 +36844,10 @@ module pwm_dac$rows$246$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$246$sign_reg
+endmodule // pwm_dac_core$rows$246$sign_reg
 
 
-module pwm_dac$rows$247(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$247(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -36895,26 +36895,26 @@ module pwm_dac$rows$247(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$247$fill fill(
+    pwm_dac_core$rows$247$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$247$drive drive(
+    pwm_dac_core$rows$247$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$247$en_reg en_reg(
+    pwm_dac_core$rows$247$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$247$sign_reg sign_reg(
+    pwm_dac_core$rows$247$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -36957,10 +36957,10 @@ module pwm_dac$rows$247(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$247
+endmodule // pwm_dac_core$rows$247
 
 
-module pwm_dac$rows$247$drive(clock,en,d,q);
+module pwm_dac_core$rows$247$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36970,10 +36970,10 @@ module pwm_dac$rows$247$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$247$drive
+endmodule // pwm_dac_core$rows$247$drive
 
 
-module pwm_dac$rows$247$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$247$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36984,10 +36984,10 @@ module pwm_dac$rows$247$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$247$en_reg
+endmodule // pwm_dac_core$rows$247$en_reg
 
 
-module pwm_dac$rows$247$fill(clock,en,d,q);
+module pwm_dac_core$rows$247$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -36997,10 +36997,10 @@ module pwm_dac$rows$247$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$247$fill
+endmodule // pwm_dac_core$rows$247$fill
 
 
-module pwm_dac$rows$247$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$247$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37011,10 +37011,10 @@ module pwm_dac$rows$247$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$247$sign_reg
+endmodule // pwm_dac_core$rows$247$sign_reg
 
 
-module pwm_dac$rows$248(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$248(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37062,26 +37062,26 @@ module pwm_dac$rows$248(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$248$fill fill(
+    pwm_dac_core$rows$248$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$248$drive drive(
+    pwm_dac_core$rows$248$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$248$en_reg en_reg(
+    pwm_dac_core$rows$248$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$248$sign_reg sign_reg(
+    pwm_dac_core$rows$248$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37124,10 +37124,10 @@ module pwm_dac$rows$248(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$248
+endmodule // pwm_dac_core$rows$248
 
 
-module pwm_dac$rows$248$drive(clock,en,d,q);
+module pwm_dac_core$rows$248$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37137,10 +37137,10 @@ module pwm_dac$rows$248$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$248$drive
+endmodule // pwm_dac_core$rows$248$drive
 
 
-module pwm_dac$rows$248$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$248$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37151,10 +37151,10 @@ module pwm_dac$rows$248$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$248$en_reg
+endmodule // pwm_dac_core$rows$248$en_reg
 
 
-module pwm_dac$rows$248$fill(clock,en,d,q);
+module pwm_dac_core$rows$248$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37164,10 +37164,10 @@ module pwm_dac$rows$248$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$248$fill
+endmodule // pwm_dac_core$rows$248$fill
 
 
-module pwm_dac$rows$248$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$248$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37178,10 +37178,10 @@ module pwm_dac$rows$248$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$248$sign_reg
+endmodule // pwm_dac_core$rows$248$sign_reg
 
 
-module pwm_dac$rows$249(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$249(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37229,26 +37229,26 @@ module pwm_dac$rows$249(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$249$fill fill(
+    pwm_dac_core$rows$249$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$249$drive drive(
+    pwm_dac_core$rows$249$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$249$en_reg en_reg(
+    pwm_dac_core$rows$249$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$249$sign_reg sign_reg(
+    pwm_dac_core$rows$249$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37291,10 +37291,10 @@ module pwm_dac$rows$249(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$249
+endmodule // pwm_dac_core$rows$249
 
 
-module pwm_dac$rows$249$drive(clock,en,d,q);
+module pwm_dac_core$rows$249$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37304,10 +37304,10 @@ module pwm_dac$rows$249$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$249$drive
+endmodule // pwm_dac_core$rows$249$drive
 
 
-module pwm_dac$rows$249$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$249$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37318,10 +37318,10 @@ module pwm_dac$rows$249$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$249$en_reg
+endmodule // pwm_dac_core$rows$249$en_reg
 
 
-module pwm_dac$rows$249$fill(clock,en,d,q);
+module pwm_dac_core$rows$249$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37331,10 +37331,10 @@ module pwm_dac$rows$249$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$249$fill
+endmodule // pwm_dac_core$rows$249$fill
 
 
-module pwm_dac$rows$249$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$249$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37345,10 +37345,10 @@ module pwm_dac$rows$249$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$249$sign_reg
+endmodule // pwm_dac_core$rows$249$sign_reg
 
 
-module pwm_dac$rows$25(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$25(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37396,26 +37396,26 @@ module pwm_dac$rows$25(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$25$fill fill(
+    pwm_dac_core$rows$25$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$25$drive drive(
+    pwm_dac_core$rows$25$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$25$en_reg en_reg(
+    pwm_dac_core$rows$25$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$25$sign_reg sign_reg(
+    pwm_dac_core$rows$25$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37458,10 +37458,10 @@ module pwm_dac$rows$25(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$25
+endmodule // pwm_dac_core$rows$25
 
 
-module pwm_dac$rows$25$drive(clock,en,d,q);
+module pwm_dac_core$rows$25$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37471,10 +37471,10 @@ module pwm_dac$rows$25$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$25$drive
+endmodule // pwm_dac_core$rows$25$drive
 
 
-module pwm_dac$rows$25$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$25$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37485,10 +37485,10 @@ module pwm_dac$rows$25$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$25$en_reg
+endmodule // pwm_dac_core$rows$25$en_reg
 
 
-module pwm_dac$rows$25$fill(clock,en,d,q);
+module pwm_dac_core$rows$25$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37498,10 +37498,10 @@ module pwm_dac$rows$25$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$25$fill
+endmodule // pwm_dac_core$rows$25$fill
 
 
-module pwm_dac$rows$25$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$25$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37512,10 +37512,10 @@ module pwm_dac$rows$25$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$25$sign_reg
+endmodule // pwm_dac_core$rows$25$sign_reg
 
 
-module pwm_dac$rows$250(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$250(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37563,26 +37563,26 @@ module pwm_dac$rows$250(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$250$fill fill(
+    pwm_dac_core$rows$250$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$250$drive drive(
+    pwm_dac_core$rows$250$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$250$en_reg en_reg(
+    pwm_dac_core$rows$250$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$250$sign_reg sign_reg(
+    pwm_dac_core$rows$250$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37625,10 +37625,10 @@ module pwm_dac$rows$250(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$250
+endmodule // pwm_dac_core$rows$250
 
 
-module pwm_dac$rows$250$drive(clock,en,d,q);
+module pwm_dac_core$rows$250$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37638,10 +37638,10 @@ module pwm_dac$rows$250$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$250$drive
+endmodule // pwm_dac_core$rows$250$drive
 
 
-module pwm_dac$rows$250$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$250$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37652,10 +37652,10 @@ module pwm_dac$rows$250$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$250$en_reg
+endmodule // pwm_dac_core$rows$250$en_reg
 
 
-module pwm_dac$rows$250$fill(clock,en,d,q);
+module pwm_dac_core$rows$250$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37665,10 +37665,10 @@ module pwm_dac$rows$250$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$250$fill
+endmodule // pwm_dac_core$rows$250$fill
 
 
-module pwm_dac$rows$250$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$250$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37679,10 +37679,10 @@ module pwm_dac$rows$250$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$250$sign_reg
+endmodule // pwm_dac_core$rows$250$sign_reg
 
 
-module pwm_dac$rows$251(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$251(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37730,26 +37730,26 @@ module pwm_dac$rows$251(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$251$fill fill(
+    pwm_dac_core$rows$251$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$251$drive drive(
+    pwm_dac_core$rows$251$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$251$en_reg en_reg(
+    pwm_dac_core$rows$251$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$251$sign_reg sign_reg(
+    pwm_dac_core$rows$251$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37792,10 +37792,10 @@ module pwm_dac$rows$251(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$251
+endmodule // pwm_dac_core$rows$251
 
 
-module pwm_dac$rows$251$drive(clock,en,d,q);
+module pwm_dac_core$rows$251$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37805,10 +37805,10 @@ module pwm_dac$rows$251$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$251$drive
+endmodule // pwm_dac_core$rows$251$drive
 
 
-module pwm_dac$rows$251$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$251$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37819,10 +37819,10 @@ module pwm_dac$rows$251$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$251$en_reg
+endmodule // pwm_dac_core$rows$251$en_reg
 
 
-module pwm_dac$rows$251$fill(clock,en,d,q);
+module pwm_dac_core$rows$251$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37832,10 +37832,10 @@ module pwm_dac$rows$251$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$251$fill
+endmodule // pwm_dac_core$rows$251$fill
 
 
-module pwm_dac$rows$251$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$251$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37846,10 +37846,10 @@ module pwm_dac$rows$251$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$251$sign_reg
+endmodule // pwm_dac_core$rows$251$sign_reg
 
 
-module pwm_dac$rows$252(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$252(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -37897,26 +37897,26 @@ module pwm_dac$rows$252(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$252$fill fill(
+    pwm_dac_core$rows$252$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$252$drive drive(
+    pwm_dac_core$rows$252$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$252$en_reg en_reg(
+    pwm_dac_core$rows$252$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$252$sign_reg sign_reg(
+    pwm_dac_core$rows$252$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -37959,10 +37959,10 @@ module pwm_dac$rows$252(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$252
+endmodule // pwm_dac_core$rows$252
 
 
-module pwm_dac$rows$252$drive(clock,en,d,q);
+module pwm_dac_core$rows$252$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37972,10 +37972,10 @@ module pwm_dac$rows$252$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$252$drive
+endmodule // pwm_dac_core$rows$252$drive
 
 
-module pwm_dac$rows$252$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$252$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37986,10 +37986,10 @@ module pwm_dac$rows$252$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$252$en_reg
+endmodule // pwm_dac_core$rows$252$en_reg
 
 
-module pwm_dac$rows$252$fill(clock,en,d,q);
+module pwm_dac_core$rows$252$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -37999,10 +37999,10 @@ module pwm_dac$rows$252$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$252$fill
+endmodule // pwm_dac_core$rows$252$fill
 
 
-module pwm_dac$rows$252$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$252$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38013,10 +38013,10 @@ module pwm_dac$rows$252$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$252$sign_reg
+endmodule // pwm_dac_core$rows$252$sign_reg
 
 
-module pwm_dac$rows$253(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$253(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38064,26 +38064,26 @@ module pwm_dac$rows$253(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$253$fill fill(
+    pwm_dac_core$rows$253$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$253$drive drive(
+    pwm_dac_core$rows$253$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$253$en_reg en_reg(
+    pwm_dac_core$rows$253$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$253$sign_reg sign_reg(
+    pwm_dac_core$rows$253$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38126,10 +38126,10 @@ module pwm_dac$rows$253(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$253
+endmodule // pwm_dac_core$rows$253
 
 
-module pwm_dac$rows$253$drive(clock,en,d,q);
+module pwm_dac_core$rows$253$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38139,10 +38139,10 @@ module pwm_dac$rows$253$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$253$drive
+endmodule // pwm_dac_core$rows$253$drive
 
 
-module pwm_dac$rows$253$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$253$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38153,10 +38153,10 @@ module pwm_dac$rows$253$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$253$en_reg
+endmodule // pwm_dac_core$rows$253$en_reg
 
 
-module pwm_dac$rows$253$fill(clock,en,d,q);
+module pwm_dac_core$rows$253$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38166,10 +38166,10 @@ module pwm_dac$rows$253$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$253$fill
+endmodule // pwm_dac_core$rows$253$fill
 
 
-module pwm_dac$rows$253$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$253$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38180,10 +38180,10 @@ module pwm_dac$rows$253$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$253$sign_reg
+endmodule // pwm_dac_core$rows$253$sign_reg
 
 
-module pwm_dac$rows$254(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$254(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38231,26 +38231,26 @@ module pwm_dac$rows$254(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$254$fill fill(
+    pwm_dac_core$rows$254$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$254$drive drive(
+    pwm_dac_core$rows$254$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$254$en_reg en_reg(
+    pwm_dac_core$rows$254$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$254$sign_reg sign_reg(
+    pwm_dac_core$rows$254$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38293,10 +38293,10 @@ module pwm_dac$rows$254(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$254
+endmodule // pwm_dac_core$rows$254
 
 
-module pwm_dac$rows$254$drive(clock,en,d,q);
+module pwm_dac_core$rows$254$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38306,10 +38306,10 @@ module pwm_dac$rows$254$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$254$drive
+endmodule // pwm_dac_core$rows$254$drive
 
 
-module pwm_dac$rows$254$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$254$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38320,10 +38320,10 @@ module pwm_dac$rows$254$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$254$en_reg
+endmodule // pwm_dac_core$rows$254$en_reg
 
 
-module pwm_dac$rows$254$fill(clock,en,d,q);
+module pwm_dac_core$rows$254$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38333,10 +38333,10 @@ module pwm_dac$rows$254$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$254$fill
+endmodule // pwm_dac_core$rows$254$fill
 
 
-module pwm_dac$rows$254$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$254$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38347,10 +38347,10 @@ module pwm_dac$rows$254$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$254$sign_reg
+endmodule // pwm_dac_core$rows$254$sign_reg
 
 
-module pwm_dac$rows$255(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$255(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38398,26 +38398,26 @@ module pwm_dac$rows$255(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$255$fill fill(
+    pwm_dac_core$rows$255$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$255$drive drive(
+    pwm_dac_core$rows$255$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$255$en_reg en_reg(
+    pwm_dac_core$rows$255$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$255$sign_reg sign_reg(
+    pwm_dac_core$rows$255$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38460,10 +38460,10 @@ module pwm_dac$rows$255(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign)
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$255
+endmodule // pwm_dac_core$rows$255
 
 
-module pwm_dac$rows$255$drive(clock,en,d,q);
+module pwm_dac_core$rows$255$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38473,10 +38473,10 @@ module pwm_dac$rows$255$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$255$drive
+endmodule // pwm_dac_core$rows$255$drive
 
 
-module pwm_dac$rows$255$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$255$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38487,10 +38487,10 @@ module pwm_dac$rows$255$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$255$en_reg
+endmodule // pwm_dac_core$rows$255$en_reg
 
 
-module pwm_dac$rows$255$fill(clock,en,d,q);
+module pwm_dac_core$rows$255$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38500,10 +38500,10 @@ module pwm_dac$rows$255$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$255$fill
+endmodule // pwm_dac_core$rows$255$fill
 
 
-module pwm_dac$rows$255$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$255$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38514,10 +38514,10 @@ module pwm_dac$rows$255$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$255$sign_reg
+endmodule // pwm_dac_core$rows$255$sign_reg
 
 
-module pwm_dac$rows$26(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$26(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38565,26 +38565,26 @@ module pwm_dac$rows$26(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$26$fill fill(
+    pwm_dac_core$rows$26$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$26$drive drive(
+    pwm_dac_core$rows$26$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$26$en_reg en_reg(
+    pwm_dac_core$rows$26$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$26$sign_reg sign_reg(
+    pwm_dac_core$rows$26$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38627,10 +38627,10 @@ module pwm_dac$rows$26(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$26
+endmodule // pwm_dac_core$rows$26
 
 
-module pwm_dac$rows$26$drive(clock,en,d,q);
+module pwm_dac_core$rows$26$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38640,10 +38640,10 @@ module pwm_dac$rows$26$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$26$drive
+endmodule // pwm_dac_core$rows$26$drive
 
 
-module pwm_dac$rows$26$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$26$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38654,10 +38654,10 @@ module pwm_dac$rows$26$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$26$en_reg
+endmodule // pwm_dac_core$rows$26$en_reg
 
 
-module pwm_dac$rows$26$fill(clock,en,d,q);
+module pwm_dac_core$rows$26$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38667,10 +38667,10 @@ module pwm_dac$rows$26$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$26$fill
+endmodule // pwm_dac_core$rows$26$fill
 
 
-module pwm_dac$rows$26$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$26$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38681,10 +38681,10 @@ module pwm_dac$rows$26$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$26$sign_reg
+endmodule // pwm_dac_core$rows$26$sign_reg
 
 
-module pwm_dac$rows$27(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$27(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38732,26 +38732,26 @@ module pwm_dac$rows$27(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$27$fill fill(
+    pwm_dac_core$rows$27$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$27$drive drive(
+    pwm_dac_core$rows$27$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$27$en_reg en_reg(
+    pwm_dac_core$rows$27$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$27$sign_reg sign_reg(
+    pwm_dac_core$rows$27$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38794,10 +38794,10 @@ module pwm_dac$rows$27(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$27
+endmodule // pwm_dac_core$rows$27
 
 
-module pwm_dac$rows$27$drive(clock,en,d,q);
+module pwm_dac_core$rows$27$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38807,10 +38807,10 @@ module pwm_dac$rows$27$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$27$drive
+endmodule // pwm_dac_core$rows$27$drive
 
 
-module pwm_dac$rows$27$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$27$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38821,10 +38821,10 @@ module pwm_dac$rows$27$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$27$en_reg
+endmodule // pwm_dac_core$rows$27$en_reg
 
 
-module pwm_dac$rows$27$fill(clock,en,d,q);
+module pwm_dac_core$rows$27$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38834,10 +38834,10 @@ module pwm_dac$rows$27$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$27$fill
+endmodule // pwm_dac_core$rows$27$fill
 
 
-module pwm_dac$rows$27$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$27$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38848,10 +38848,10 @@ module pwm_dac$rows$27$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$27$sign_reg
+endmodule // pwm_dac_core$rows$27$sign_reg
 
 
-module pwm_dac$rows$28(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$28(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -38899,26 +38899,26 @@ module pwm_dac$rows$28(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$28$fill fill(
+    pwm_dac_core$rows$28$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$28$drive drive(
+    pwm_dac_core$rows$28$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$28$en_reg en_reg(
+    pwm_dac_core$rows$28$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$28$sign_reg sign_reg(
+    pwm_dac_core$rows$28$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -38961,10 +38961,10 @@ module pwm_dac$rows$28(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$28
+endmodule // pwm_dac_core$rows$28
 
 
-module pwm_dac$rows$28$drive(clock,en,d,q);
+module pwm_dac_core$rows$28$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38974,10 +38974,10 @@ module pwm_dac$rows$28$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$28$drive
+endmodule // pwm_dac_core$rows$28$drive
 
 
-module pwm_dac$rows$28$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$28$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -38988,10 +38988,10 @@ module pwm_dac$rows$28$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$28$en_reg
+endmodule // pwm_dac_core$rows$28$en_reg
 
 
-module pwm_dac$rows$28$fill(clock,en,d,q);
+module pwm_dac_core$rows$28$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39001,10 +39001,10 @@ module pwm_dac$rows$28$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$28$fill
+endmodule // pwm_dac_core$rows$28$fill
 
 
-module pwm_dac$rows$28$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$28$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39015,10 +39015,10 @@ module pwm_dac$rows$28$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$28$sign_reg
+endmodule // pwm_dac_core$rows$28$sign_reg
 
 
-module pwm_dac$rows$29(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$29(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39066,26 +39066,26 @@ module pwm_dac$rows$29(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$29$fill fill(
+    pwm_dac_core$rows$29$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$29$drive drive(
+    pwm_dac_core$rows$29$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$29$en_reg en_reg(
+    pwm_dac_core$rows$29$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$29$sign_reg sign_reg(
+    pwm_dac_core$rows$29$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39128,10 +39128,10 @@ module pwm_dac$rows$29(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$29
+endmodule // pwm_dac_core$rows$29
 
 
-module pwm_dac$rows$29$drive(clock,en,d,q);
+module pwm_dac_core$rows$29$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39141,10 +39141,10 @@ module pwm_dac$rows$29$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$29$drive
+endmodule // pwm_dac_core$rows$29$drive
 
 
-module pwm_dac$rows$29$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$29$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39155,10 +39155,10 @@ module pwm_dac$rows$29$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$29$en_reg
+endmodule // pwm_dac_core$rows$29$en_reg
 
 
-module pwm_dac$rows$29$fill(clock,en,d,q);
+module pwm_dac_core$rows$29$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39168,10 +39168,10 @@ module pwm_dac$rows$29$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$29$fill
+endmodule // pwm_dac_core$rows$29$fill
 
 
-module pwm_dac$rows$29$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$29$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39182,10 +39182,10 @@ module pwm_dac$rows$29$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$29$sign_reg
+endmodule // pwm_dac_core$rows$29$sign_reg
 
 
-module pwm_dac$rows$3(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$3(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39233,26 +39233,26 @@ module pwm_dac$rows$3(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$3$fill fill(
+    pwm_dac_core$rows$3$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$3$drive drive(
+    pwm_dac_core$rows$3$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$3$en_reg en_reg(
+    pwm_dac_core$rows$3$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$3$sign_reg sign_reg(
+    pwm_dac_core$rows$3$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39295,10 +39295,10 @@ module pwm_dac$rows$3(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$3
+endmodule // pwm_dac_core$rows$3
 
 
-module pwm_dac$rows$3$drive(clock,en,d,q);
+module pwm_dac_core$rows$3$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39308,10 +39308,10 @@ module pwm_dac$rows$3$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$3$drive
+endmodule // pwm_dac_core$rows$3$drive
 
 
-module pwm_dac$rows$3$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$3$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39322,10 +39322,10 @@ module pwm_dac$rows$3$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$3$en_reg
+endmodule // pwm_dac_core$rows$3$en_reg
 
 
-module pwm_dac$rows$3$fill(clock,en,d,q);
+module pwm_dac_core$rows$3$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39335,10 +39335,10 @@ module pwm_dac$rows$3$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$3$fill
+endmodule // pwm_dac_core$rows$3$fill
 
 
-module pwm_dac$rows$3$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$3$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39349,10 +39349,10 @@ module pwm_dac$rows$3$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$3$sign_reg
+endmodule // pwm_dac_core$rows$3$sign_reg
 
 
-module pwm_dac$rows$30(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$30(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39400,26 +39400,26 @@ module pwm_dac$rows$30(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$30$fill fill(
+    pwm_dac_core$rows$30$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$30$drive drive(
+    pwm_dac_core$rows$30$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$30$en_reg en_reg(
+    pwm_dac_core$rows$30$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$30$sign_reg sign_reg(
+    pwm_dac_core$rows$30$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39462,10 +39462,10 @@ module pwm_dac$rows$30(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$30
+endmodule // pwm_dac_core$rows$30
 
 
-module pwm_dac$rows$30$drive(clock,en,d,q);
+module pwm_dac_core$rows$30$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39475,10 +39475,10 @@ module pwm_dac$rows$30$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$30$drive
+endmodule // pwm_dac_core$rows$30$drive
 
 
-module pwm_dac$rows$30$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$30$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39489,10 +39489,10 @@ module pwm_dac$rows$30$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$30$en_reg
+endmodule // pwm_dac_core$rows$30$en_reg
 
 
-module pwm_dac$rows$30$fill(clock,en,d,q);
+module pwm_dac_core$rows$30$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39502,10 +39502,10 @@ module pwm_dac$rows$30$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$30$fill
+endmodule // pwm_dac_core$rows$30$fill
 
 
-module pwm_dac$rows$30$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$30$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39516,10 +39516,10 @@ module pwm_dac$rows$30$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$30$sign_reg
+endmodule // pwm_dac_core$rows$30$sign_reg
 
 
-module pwm_dac$rows$31(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$31(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39567,26 +39567,26 @@ module pwm_dac$rows$31(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$31$fill fill(
+    pwm_dac_core$rows$31$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$31$drive drive(
+    pwm_dac_core$rows$31$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$31$en_reg en_reg(
+    pwm_dac_core$rows$31$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$31$sign_reg sign_reg(
+    pwm_dac_core$rows$31$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39629,10 +39629,10 @@ module pwm_dac$rows$31(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$31
+endmodule // pwm_dac_core$rows$31
 
 
-module pwm_dac$rows$31$drive(clock,en,d,q);
+module pwm_dac_core$rows$31$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39642,10 +39642,10 @@ module pwm_dac$rows$31$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$31$drive
+endmodule // pwm_dac_core$rows$31$drive
 
 
-module pwm_dac$rows$31$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$31$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39656,10 +39656,10 @@ module pwm_dac$rows$31$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$31$en_reg
+endmodule // pwm_dac_core$rows$31$en_reg
 
 
-module pwm_dac$rows$31$fill(clock,en,d,q);
+module pwm_dac_core$rows$31$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39669,10 +39669,10 @@ module pwm_dac$rows$31$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$31$fill
+endmodule // pwm_dac_core$rows$31$fill
 
 
-module pwm_dac$rows$31$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$31$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39683,10 +39683,10 @@ module pwm_dac$rows$31$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$31$sign_reg
+endmodule // pwm_dac_core$rows$31$sign_reg
 
 
-module pwm_dac$rows$32(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$32(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39734,26 +39734,26 @@ module pwm_dac$rows$32(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$32$fill fill(
+    pwm_dac_core$rows$32$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$32$drive drive(
+    pwm_dac_core$rows$32$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$32$en_reg en_reg(
+    pwm_dac_core$rows$32$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$32$sign_reg sign_reg(
+    pwm_dac_core$rows$32$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39796,10 +39796,10 @@ module pwm_dac$rows$32(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$32
+endmodule // pwm_dac_core$rows$32
 
 
-module pwm_dac$rows$32$drive(clock,en,d,q);
+module pwm_dac_core$rows$32$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39809,10 +39809,10 @@ module pwm_dac$rows$32$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$32$drive
+endmodule // pwm_dac_core$rows$32$drive
 
 
-module pwm_dac$rows$32$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$32$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39823,10 +39823,10 @@ module pwm_dac$rows$32$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$32$en_reg
+endmodule // pwm_dac_core$rows$32$en_reg
 
 
-module pwm_dac$rows$32$fill(clock,en,d,q);
+module pwm_dac_core$rows$32$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39836,10 +39836,10 @@ module pwm_dac$rows$32$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$32$fill
+endmodule // pwm_dac_core$rows$32$fill
 
 
-module pwm_dac$rows$32$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$32$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39850,10 +39850,10 @@ module pwm_dac$rows$32$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$32$sign_reg
+endmodule // pwm_dac_core$rows$32$sign_reg
 
 
-module pwm_dac$rows$33(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$33(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -39901,26 +39901,26 @@ module pwm_dac$rows$33(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$33$fill fill(
+    pwm_dac_core$rows$33$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$33$drive drive(
+    pwm_dac_core$rows$33$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$33$en_reg en_reg(
+    pwm_dac_core$rows$33$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$33$sign_reg sign_reg(
+    pwm_dac_core$rows$33$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -39963,10 +39963,10 @@ module pwm_dac$rows$33(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$33
+endmodule // pwm_dac_core$rows$33
 
 
-module pwm_dac$rows$33$drive(clock,en,d,q);
+module pwm_dac_core$rows$33$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39976,10 +39976,10 @@ module pwm_dac$rows$33$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$33$drive
+endmodule // pwm_dac_core$rows$33$drive
 
 
-module pwm_dac$rows$33$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$33$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -39990,10 +39990,10 @@ module pwm_dac$rows$33$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$33$en_reg
+endmodule // pwm_dac_core$rows$33$en_reg
 
 
-module pwm_dac$rows$33$fill(clock,en,d,q);
+module pwm_dac_core$rows$33$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40003,10 +40003,10 @@ module pwm_dac$rows$33$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$33$fill
+endmodule // pwm_dac_core$rows$33$fill
 
 
-module pwm_dac$rows$33$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$33$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40017,10 +40017,10 @@ module pwm_dac$rows$33$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$33$sign_reg
+endmodule // pwm_dac_core$rows$33$sign_reg
 
 
-module pwm_dac$rows$34(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$34(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40068,26 +40068,26 @@ module pwm_dac$rows$34(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$34$fill fill(
+    pwm_dac_core$rows$34$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$34$drive drive(
+    pwm_dac_core$rows$34$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$34$en_reg en_reg(
+    pwm_dac_core$rows$34$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$34$sign_reg sign_reg(
+    pwm_dac_core$rows$34$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40130,10 +40130,10 @@ module pwm_dac$rows$34(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$34
+endmodule // pwm_dac_core$rows$34
 
 
-module pwm_dac$rows$34$drive(clock,en,d,q);
+module pwm_dac_core$rows$34$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40143,10 +40143,10 @@ module pwm_dac$rows$34$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$34$drive
+endmodule // pwm_dac_core$rows$34$drive
 
 
-module pwm_dac$rows$34$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$34$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40157,10 +40157,10 @@ module pwm_dac$rows$34$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$34$en_reg
+endmodule // pwm_dac_core$rows$34$en_reg
 
 
-module pwm_dac$rows$34$fill(clock,en,d,q);
+module pwm_dac_core$rows$34$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40170,10 +40170,10 @@ module pwm_dac$rows$34$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$34$fill
+endmodule // pwm_dac_core$rows$34$fill
 
 
-module pwm_dac$rows$34$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$34$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40184,10 +40184,10 @@ module pwm_dac$rows$34$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$34$sign_reg
+endmodule // pwm_dac_core$rows$34$sign_reg
 
 
-module pwm_dac$rows$35(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$35(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40235,26 +40235,26 @@ module pwm_dac$rows$35(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$35$fill fill(
+    pwm_dac_core$rows$35$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$35$drive drive(
+    pwm_dac_core$rows$35$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$35$en_reg en_reg(
+    pwm_dac_core$rows$35$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$35$sign_reg sign_reg(
+    pwm_dac_core$rows$35$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40297,10 +40297,10 @@ module pwm_dac$rows$35(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$35
+endmodule // pwm_dac_core$rows$35
 
 
-module pwm_dac$rows$35$drive(clock,en,d,q);
+module pwm_dac_core$rows$35$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40310,10 +40310,10 @@ module pwm_dac$rows$35$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$35$drive
+endmodule // pwm_dac_core$rows$35$drive
 
 
-module pwm_dac$rows$35$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$35$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40324,10 +40324,10 @@ module pwm_dac$rows$35$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$35$en_reg
+endmodule // pwm_dac_core$rows$35$en_reg
 
 
-module pwm_dac$rows$35$fill(clock,en,d,q);
+module pwm_dac_core$rows$35$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40337,10 +40337,10 @@ module pwm_dac$rows$35$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$35$fill
+endmodule // pwm_dac_core$rows$35$fill
 
 
-module pwm_dac$rows$35$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$35$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40351,10 +40351,10 @@ module pwm_dac$rows$35$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$35$sign_reg
+endmodule // pwm_dac_core$rows$35$sign_reg
 
 
-module pwm_dac$rows$36(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$36(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40402,26 +40402,26 @@ module pwm_dac$rows$36(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$36$fill fill(
+    pwm_dac_core$rows$36$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$36$drive drive(
+    pwm_dac_core$rows$36$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$36$en_reg en_reg(
+    pwm_dac_core$rows$36$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$36$sign_reg sign_reg(
+    pwm_dac_core$rows$36$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40464,10 +40464,10 @@ module pwm_dac$rows$36(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$36
+endmodule // pwm_dac_core$rows$36
 
 
-module pwm_dac$rows$36$drive(clock,en,d,q);
+module pwm_dac_core$rows$36$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40477,10 +40477,10 @@ module pwm_dac$rows$36$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$36$drive
+endmodule // pwm_dac_core$rows$36$drive
 
 
-module pwm_dac$rows$36$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$36$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40491,10 +40491,10 @@ module pwm_dac$rows$36$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$36$en_reg
+endmodule // pwm_dac_core$rows$36$en_reg
 
 
-module pwm_dac$rows$36$fill(clock,en,d,q);
+module pwm_dac_core$rows$36$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40504,10 +40504,10 @@ module pwm_dac$rows$36$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$36$fill
+endmodule // pwm_dac_core$rows$36$fill
 
 
-module pwm_dac$rows$36$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$36$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40518,10 +40518,10 @@ module pwm_dac$rows$36$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$36$sign_reg
+endmodule // pwm_dac_core$rows$36$sign_reg
 
 
-module pwm_dac$rows$37(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$37(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40569,26 +40569,26 @@ module pwm_dac$rows$37(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$37$fill fill(
+    pwm_dac_core$rows$37$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$37$drive drive(
+    pwm_dac_core$rows$37$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$37$en_reg en_reg(
+    pwm_dac_core$rows$37$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$37$sign_reg sign_reg(
+    pwm_dac_core$rows$37$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40631,10 +40631,10 @@ module pwm_dac$rows$37(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$37
+endmodule // pwm_dac_core$rows$37
 
 
-module pwm_dac$rows$37$drive(clock,en,d,q);
+module pwm_dac_core$rows$37$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40644,10 +40644,10 @@ module pwm_dac$rows$37$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$37$drive
+endmodule // pwm_dac_core$rows$37$drive
 
 
-module pwm_dac$rows$37$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$37$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40658,10 +40658,10 @@ module pwm_dac$rows$37$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$37$en_reg
+endmodule // pwm_dac_core$rows$37$en_reg
 
 
-module pwm_dac$rows$37$fill(clock,en,d,q);
+module pwm_dac_core$rows$37$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40671,10 +40671,10 @@ module pwm_dac$rows$37$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$37$fill
+endmodule // pwm_dac_core$rows$37$fill
 
 
-module pwm_dac$rows$37$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$37$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40685,10 +40685,10 @@ module pwm_dac$rows$37$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$37$sign_reg
+endmodule // pwm_dac_core$rows$37$sign_reg
 
 
-module pwm_dac$rows$38(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$38(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40736,26 +40736,26 @@ module pwm_dac$rows$38(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$38$fill fill(
+    pwm_dac_core$rows$38$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$38$drive drive(
+    pwm_dac_core$rows$38$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$38$en_reg en_reg(
+    pwm_dac_core$rows$38$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$38$sign_reg sign_reg(
+    pwm_dac_core$rows$38$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40798,10 +40798,10 @@ module pwm_dac$rows$38(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$38
+endmodule // pwm_dac_core$rows$38
 
 
-module pwm_dac$rows$38$drive(clock,en,d,q);
+module pwm_dac_core$rows$38$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40811,10 +40811,10 @@ module pwm_dac$rows$38$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$38$drive
+endmodule // pwm_dac_core$rows$38$drive
 
 
-module pwm_dac$rows$38$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$38$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40825,10 +40825,10 @@ module pwm_dac$rows$38$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$38$en_reg
+endmodule // pwm_dac_core$rows$38$en_reg
 
 
-module pwm_dac$rows$38$fill(clock,en,d,q);
+module pwm_dac_core$rows$38$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40838,10 +40838,10 @@ module pwm_dac$rows$38$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$38$fill
+endmodule // pwm_dac_core$rows$38$fill
 
 
-module pwm_dac$rows$38$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$38$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40852,10 +40852,10 @@ module pwm_dac$rows$38$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$38$sign_reg
+endmodule // pwm_dac_core$rows$38$sign_reg
 
 
-module pwm_dac$rows$39(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$39(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -40903,26 +40903,26 @@ module pwm_dac$rows$39(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$39$fill fill(
+    pwm_dac_core$rows$39$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$39$drive drive(
+    pwm_dac_core$rows$39$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$39$en_reg en_reg(
+    pwm_dac_core$rows$39$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$39$sign_reg sign_reg(
+    pwm_dac_core$rows$39$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -40965,10 +40965,10 @@ module pwm_dac$rows$39(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$39
+endmodule // pwm_dac_core$rows$39
 
 
-module pwm_dac$rows$39$drive(clock,en,d,q);
+module pwm_dac_core$rows$39$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40978,10 +40978,10 @@ module pwm_dac$rows$39$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$39$drive
+endmodule // pwm_dac_core$rows$39$drive
 
 
-module pwm_dac$rows$39$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$39$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -40992,10 +40992,10 @@ module pwm_dac$rows$39$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$39$en_reg
+endmodule // pwm_dac_core$rows$39$en_reg
 
 
-module pwm_dac$rows$39$fill(clock,en,d,q);
+module pwm_dac_core$rows$39$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41005,10 +41005,10 @@ module pwm_dac$rows$39$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$39$fill
+endmodule // pwm_dac_core$rows$39$fill
 
 
-module pwm_dac$rows$39$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$39$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41019,10 +41019,10 @@ module pwm_dac$rows$39$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$39$sign_reg
+endmodule // pwm_dac_core$rows$39$sign_reg
 
 
-module pwm_dac$rows$4(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$4(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41070,26 +41070,26 @@ module pwm_dac$rows$4(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$4$fill fill(
+    pwm_dac_core$rows$4$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$4$drive drive(
+    pwm_dac_core$rows$4$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$4$en_reg en_reg(
+    pwm_dac_core$rows$4$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$4$sign_reg sign_reg(
+    pwm_dac_core$rows$4$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41132,10 +41132,10 @@ module pwm_dac$rows$4(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$4
+endmodule // pwm_dac_core$rows$4
 
 
-module pwm_dac$rows$4$drive(clock,en,d,q);
+module pwm_dac_core$rows$4$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41145,10 +41145,10 @@ module pwm_dac$rows$4$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$4$drive
+endmodule // pwm_dac_core$rows$4$drive
 
 
-module pwm_dac$rows$4$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$4$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41159,10 +41159,10 @@ module pwm_dac$rows$4$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$4$en_reg
+endmodule // pwm_dac_core$rows$4$en_reg
 
 
-module pwm_dac$rows$4$fill(clock,en,d,q);
+module pwm_dac_core$rows$4$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41172,10 +41172,10 @@ module pwm_dac$rows$4$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$4$fill
+endmodule // pwm_dac_core$rows$4$fill
 
 
-module pwm_dac$rows$4$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$4$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41186,10 +41186,10 @@ module pwm_dac$rows$4$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$4$sign_reg
+endmodule // pwm_dac_core$rows$4$sign_reg
 
 
-module pwm_dac$rows$40(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$40(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41237,26 +41237,26 @@ module pwm_dac$rows$40(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$40$fill fill(
+    pwm_dac_core$rows$40$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$40$drive drive(
+    pwm_dac_core$rows$40$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$40$en_reg en_reg(
+    pwm_dac_core$rows$40$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$40$sign_reg sign_reg(
+    pwm_dac_core$rows$40$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41299,10 +41299,10 @@ module pwm_dac$rows$40(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$40
+endmodule // pwm_dac_core$rows$40
 
 
-module pwm_dac$rows$40$drive(clock,en,d,q);
+module pwm_dac_core$rows$40$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41312,10 +41312,10 @@ module pwm_dac$rows$40$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$40$drive
+endmodule // pwm_dac_core$rows$40$drive
 
 
-module pwm_dac$rows$40$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$40$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41326,10 +41326,10 @@ module pwm_dac$rows$40$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$40$en_reg
+endmodule // pwm_dac_core$rows$40$en_reg
 
 
-module pwm_dac$rows$40$fill(clock,en,d,q);
+module pwm_dac_core$rows$40$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41339,10 +41339,10 @@ module pwm_dac$rows$40$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$40$fill
+endmodule // pwm_dac_core$rows$40$fill
 
 
-module pwm_dac$rows$40$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$40$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41353,10 +41353,10 @@ module pwm_dac$rows$40$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$40$sign_reg
+endmodule // pwm_dac_core$rows$40$sign_reg
 
 
-module pwm_dac$rows$41(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$41(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41404,26 +41404,26 @@ module pwm_dac$rows$41(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$41$fill fill(
+    pwm_dac_core$rows$41$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$41$drive drive(
+    pwm_dac_core$rows$41$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$41$en_reg en_reg(
+    pwm_dac_core$rows$41$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$41$sign_reg sign_reg(
+    pwm_dac_core$rows$41$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41466,10 +41466,10 @@ module pwm_dac$rows$41(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$41
+endmodule // pwm_dac_core$rows$41
 
 
-module pwm_dac$rows$41$drive(clock,en,d,q);
+module pwm_dac_core$rows$41$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41479,10 +41479,10 @@ module pwm_dac$rows$41$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$41$drive
+endmodule // pwm_dac_core$rows$41$drive
 
 
-module pwm_dac$rows$41$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$41$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41493,10 +41493,10 @@ module pwm_dac$rows$41$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$41$en_reg
+endmodule // pwm_dac_core$rows$41$en_reg
 
 
-module pwm_dac$rows$41$fill(clock,en,d,q);
+module pwm_dac_core$rows$41$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41506,10 +41506,10 @@ module pwm_dac$rows$41$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$41$fill
+endmodule // pwm_dac_core$rows$41$fill
 
 
-module pwm_dac$rows$41$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$41$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41520,10 +41520,10 @@ module pwm_dac$rows$41$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$41$sign_reg
+endmodule // pwm_dac_core$rows$41$sign_reg
 
 
-module pwm_dac$rows$42(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$42(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41571,26 +41571,26 @@ module pwm_dac$rows$42(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$42$fill fill(
+    pwm_dac_core$rows$42$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$42$drive drive(
+    pwm_dac_core$rows$42$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$42$en_reg en_reg(
+    pwm_dac_core$rows$42$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$42$sign_reg sign_reg(
+    pwm_dac_core$rows$42$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41633,10 +41633,10 @@ module pwm_dac$rows$42(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$42
+endmodule // pwm_dac_core$rows$42
 
 
-module pwm_dac$rows$42$drive(clock,en,d,q);
+module pwm_dac_core$rows$42$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41646,10 +41646,10 @@ module pwm_dac$rows$42$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$42$drive
+endmodule // pwm_dac_core$rows$42$drive
 
 
-module pwm_dac$rows$42$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$42$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41660,10 +41660,10 @@ module pwm_dac$rows$42$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$42$en_reg
+endmodule // pwm_dac_core$rows$42$en_reg
 
 
-module pwm_dac$rows$42$fill(clock,en,d,q);
+module pwm_dac_core$rows$42$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41673,10 +41673,10 @@ module pwm_dac$rows$42$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$42$fill
+endmodule // pwm_dac_core$rows$42$fill
 
 
-module pwm_dac$rows$42$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$42$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41687,10 +41687,10 @@ module pwm_dac$rows$42$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$42$sign_reg
+endmodule // pwm_dac_core$rows$42$sign_reg
 
 
-module pwm_dac$rows$43(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$43(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41738,26 +41738,26 @@ module pwm_dac$rows$43(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$43$fill fill(
+    pwm_dac_core$rows$43$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$43$drive drive(
+    pwm_dac_core$rows$43$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$43$en_reg en_reg(
+    pwm_dac_core$rows$43$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$43$sign_reg sign_reg(
+    pwm_dac_core$rows$43$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41800,10 +41800,10 @@ module pwm_dac$rows$43(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$43
+endmodule // pwm_dac_core$rows$43
 
 
-module pwm_dac$rows$43$drive(clock,en,d,q);
+module pwm_dac_core$rows$43$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41813,10 +41813,10 @@ module pwm_dac$rows$43$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$43$drive
+endmodule // pwm_dac_core$rows$43$drive
 
 
-module pwm_dac$rows$43$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$43$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41827,10 +41827,10 @@ module pwm_dac$rows$43$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$43$en_reg
+endmodule // pwm_dac_core$rows$43$en_reg
 
 
-module pwm_dac$rows$43$fill(clock,en,d,q);
+module pwm_dac_core$rows$43$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41840,10 +41840,10 @@ module pwm_dac$rows$43$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$43$fill
+endmodule // pwm_dac_core$rows$43$fill
 
 
-module pwm_dac$rows$43$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$43$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41854,10 +41854,10 @@ module pwm_dac$rows$43$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$43$sign_reg
+endmodule // pwm_dac_core$rows$43$sign_reg
 
 
-module pwm_dac$rows$44(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$44(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -41905,26 +41905,26 @@ module pwm_dac$rows$44(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$44$fill fill(
+    pwm_dac_core$rows$44$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$44$drive drive(
+    pwm_dac_core$rows$44$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$44$en_reg en_reg(
+    pwm_dac_core$rows$44$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$44$sign_reg sign_reg(
+    pwm_dac_core$rows$44$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -41967,10 +41967,10 @@ module pwm_dac$rows$44(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$44
+endmodule // pwm_dac_core$rows$44
 
 
-module pwm_dac$rows$44$drive(clock,en,d,q);
+module pwm_dac_core$rows$44$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41980,10 +41980,10 @@ module pwm_dac$rows$44$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$44$drive
+endmodule // pwm_dac_core$rows$44$drive
 
 
-module pwm_dac$rows$44$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$44$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -41994,10 +41994,10 @@ module pwm_dac$rows$44$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$44$en_reg
+endmodule // pwm_dac_core$rows$44$en_reg
 
 
-module pwm_dac$rows$44$fill(clock,en,d,q);
+module pwm_dac_core$rows$44$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42007,10 +42007,10 @@ module pwm_dac$rows$44$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$44$fill
+endmodule // pwm_dac_core$rows$44$fill
 
 
-module pwm_dac$rows$44$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$44$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42021,10 +42021,10 @@ module pwm_dac$rows$44$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$44$sign_reg
+endmodule // pwm_dac_core$rows$44$sign_reg
 
 
-module pwm_dac$rows$45(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$45(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42072,26 +42072,26 @@ module pwm_dac$rows$45(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$45$fill fill(
+    pwm_dac_core$rows$45$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$45$drive drive(
+    pwm_dac_core$rows$45$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$45$en_reg en_reg(
+    pwm_dac_core$rows$45$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$45$sign_reg sign_reg(
+    pwm_dac_core$rows$45$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42134,10 +42134,10 @@ module pwm_dac$rows$45(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$45
+endmodule // pwm_dac_core$rows$45
 
 
-module pwm_dac$rows$45$drive(clock,en,d,q);
+module pwm_dac_core$rows$45$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42147,10 +42147,10 @@ module pwm_dac$rows$45$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$45$drive
+endmodule // pwm_dac_core$rows$45$drive
 
 
-module pwm_dac$rows$45$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$45$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42161,10 +42161,10 @@ module pwm_dac$rows$45$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$45$en_reg
+endmodule // pwm_dac_core$rows$45$en_reg
 
 
-module pwm_dac$rows$45$fill(clock,en,d,q);
+module pwm_dac_core$rows$45$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42174,10 +42174,10 @@ module pwm_dac$rows$45$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$45$fill
+endmodule // pwm_dac_core$rows$45$fill
 
 
-module pwm_dac$rows$45$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$45$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42188,10 +42188,10 @@ module pwm_dac$rows$45$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$45$sign_reg
+endmodule // pwm_dac_core$rows$45$sign_reg
 
 
-module pwm_dac$rows$46(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$46(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42239,26 +42239,26 @@ module pwm_dac$rows$46(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$46$fill fill(
+    pwm_dac_core$rows$46$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$46$drive drive(
+    pwm_dac_core$rows$46$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$46$en_reg en_reg(
+    pwm_dac_core$rows$46$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$46$sign_reg sign_reg(
+    pwm_dac_core$rows$46$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42301,10 +42301,10 @@ module pwm_dac$rows$46(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$46
+endmodule // pwm_dac_core$rows$46
 
 
-module pwm_dac$rows$46$drive(clock,en,d,q);
+module pwm_dac_core$rows$46$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42314,10 +42314,10 @@ module pwm_dac$rows$46$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$46$drive
+endmodule // pwm_dac_core$rows$46$drive
 
 
-module pwm_dac$rows$46$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$46$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42328,10 +42328,10 @@ module pwm_dac$rows$46$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$46$en_reg
+endmodule // pwm_dac_core$rows$46$en_reg
 
 
-module pwm_dac$rows$46$fill(clock,en,d,q);
+module pwm_dac_core$rows$46$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42341,10 +42341,10 @@ module pwm_dac$rows$46$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$46$fill
+endmodule // pwm_dac_core$rows$46$fill
 
 
-module pwm_dac$rows$46$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$46$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42355,10 +42355,10 @@ module pwm_dac$rows$46$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$46$sign_reg
+endmodule // pwm_dac_core$rows$46$sign_reg
 
 
-module pwm_dac$rows$47(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$47(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42406,26 +42406,26 @@ module pwm_dac$rows$47(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$47$fill fill(
+    pwm_dac_core$rows$47$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$47$drive drive(
+    pwm_dac_core$rows$47$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$47$en_reg en_reg(
+    pwm_dac_core$rows$47$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$47$sign_reg sign_reg(
+    pwm_dac_core$rows$47$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42468,10 +42468,10 @@ module pwm_dac$rows$47(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$47
+endmodule // pwm_dac_core$rows$47
 
 
-module pwm_dac$rows$47$drive(clock,en,d,q);
+module pwm_dac_core$rows$47$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42481,10 +42481,10 @@ module pwm_dac$rows$47$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$47$drive
+endmodule // pwm_dac_core$rows$47$drive
 
 
-module pwm_dac$rows$47$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$47$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42495,10 +42495,10 @@ module pwm_dac$rows$47$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$47$en_reg
+endmodule // pwm_dac_core$rows$47$en_reg
 
 
-module pwm_dac$rows$47$fill(clock,en,d,q);
+module pwm_dac_core$rows$47$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42508,10 +42508,10 @@ module pwm_dac$rows$47$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$47$fill
+endmodule // pwm_dac_core$rows$47$fill
 
 
-module pwm_dac$rows$47$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$47$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42522,10 +42522,10 @@ module pwm_dac$rows$47$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$47$sign_reg
+endmodule // pwm_dac_core$rows$47$sign_reg
 
 
-module pwm_dac$rows$48(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$48(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42573,26 +42573,26 @@ module pwm_dac$rows$48(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$48$fill fill(
+    pwm_dac_core$rows$48$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$48$drive drive(
+    pwm_dac_core$rows$48$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$48$en_reg en_reg(
+    pwm_dac_core$rows$48$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$48$sign_reg sign_reg(
+    pwm_dac_core$rows$48$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42635,10 +42635,10 @@ module pwm_dac$rows$48(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$48
+endmodule // pwm_dac_core$rows$48
 
 
-module pwm_dac$rows$48$drive(clock,en,d,q);
+module pwm_dac_core$rows$48$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42648,10 +42648,10 @@ module pwm_dac$rows$48$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$48$drive
+endmodule // pwm_dac_core$rows$48$drive
 
 
-module pwm_dac$rows$48$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$48$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42662,10 +42662,10 @@ module pwm_dac$rows$48$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$48$en_reg
+endmodule // pwm_dac_core$rows$48$en_reg
 
 
-module pwm_dac$rows$48$fill(clock,en,d,q);
+module pwm_dac_core$rows$48$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42675,10 +42675,10 @@ module pwm_dac$rows$48$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$48$fill
+endmodule // pwm_dac_core$rows$48$fill
 
 
-module pwm_dac$rows$48$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$48$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42689,10 +42689,10 @@ module pwm_dac$rows$48$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$48$sign_reg
+endmodule // pwm_dac_core$rows$48$sign_reg
 
 
-module pwm_dac$rows$49(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$49(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42740,26 +42740,26 @@ module pwm_dac$rows$49(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$49$fill fill(
+    pwm_dac_core$rows$49$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$49$drive drive(
+    pwm_dac_core$rows$49$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$49$en_reg en_reg(
+    pwm_dac_core$rows$49$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$49$sign_reg sign_reg(
+    pwm_dac_core$rows$49$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42802,10 +42802,10 @@ module pwm_dac$rows$49(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$49
+endmodule // pwm_dac_core$rows$49
 
 
-module pwm_dac$rows$49$drive(clock,en,d,q);
+module pwm_dac_core$rows$49$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42815,10 +42815,10 @@ module pwm_dac$rows$49$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$49$drive
+endmodule // pwm_dac_core$rows$49$drive
 
 
-module pwm_dac$rows$49$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$49$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42829,10 +42829,10 @@ module pwm_dac$rows$49$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$49$en_reg
+endmodule // pwm_dac_core$rows$49$en_reg
 
 
-module pwm_dac$rows$49$fill(clock,en,d,q);
+module pwm_dac_core$rows$49$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42842,10 +42842,10 @@ module pwm_dac$rows$49$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$49$fill
+endmodule // pwm_dac_core$rows$49$fill
 
 
-module pwm_dac$rows$49$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$49$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42856,10 +42856,10 @@ module pwm_dac$rows$49$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$49$sign_reg
+endmodule // pwm_dac_core$rows$49$sign_reg
 
 
-module pwm_dac$rows$5(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$5(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -42907,26 +42907,26 @@ module pwm_dac$rows$5(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$5$fill fill(
+    pwm_dac_core$rows$5$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$5$drive drive(
+    pwm_dac_core$rows$5$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$5$en_reg en_reg(
+    pwm_dac_core$rows$5$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$5$sign_reg sign_reg(
+    pwm_dac_core$rows$5$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -42969,10 +42969,10 @@ module pwm_dac$rows$5(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$5
+endmodule // pwm_dac_core$rows$5
 
 
-module pwm_dac$rows$5$drive(clock,en,d,q);
+module pwm_dac_core$rows$5$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42982,10 +42982,10 @@ module pwm_dac$rows$5$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$5$drive
+endmodule // pwm_dac_core$rows$5$drive
 
 
-module pwm_dac$rows$5$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$5$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -42996,10 +42996,10 @@ module pwm_dac$rows$5$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$5$en_reg
+endmodule // pwm_dac_core$rows$5$en_reg
 
 
-module pwm_dac$rows$5$fill(clock,en,d,q);
+module pwm_dac_core$rows$5$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43009,10 +43009,10 @@ module pwm_dac$rows$5$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$5$fill
+endmodule // pwm_dac_core$rows$5$fill
 
 
-module pwm_dac$rows$5$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$5$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43023,10 +43023,10 @@ module pwm_dac$rows$5$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$5$sign_reg
+endmodule // pwm_dac_core$rows$5$sign_reg
 
 
-module pwm_dac$rows$50(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$50(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43074,26 +43074,26 @@ module pwm_dac$rows$50(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$50$fill fill(
+    pwm_dac_core$rows$50$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$50$drive drive(
+    pwm_dac_core$rows$50$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$50$en_reg en_reg(
+    pwm_dac_core$rows$50$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$50$sign_reg sign_reg(
+    pwm_dac_core$rows$50$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43136,10 +43136,10 @@ module pwm_dac$rows$50(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$50
+endmodule // pwm_dac_core$rows$50
 
 
-module pwm_dac$rows$50$drive(clock,en,d,q);
+module pwm_dac_core$rows$50$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43149,10 +43149,10 @@ module pwm_dac$rows$50$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$50$drive
+endmodule // pwm_dac_core$rows$50$drive
 
 
-module pwm_dac$rows$50$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$50$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43163,10 +43163,10 @@ module pwm_dac$rows$50$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$50$en_reg
+endmodule // pwm_dac_core$rows$50$en_reg
 
 
-module pwm_dac$rows$50$fill(clock,en,d,q);
+module pwm_dac_core$rows$50$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43176,10 +43176,10 @@ module pwm_dac$rows$50$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$50$fill
+endmodule // pwm_dac_core$rows$50$fill
 
 
-module pwm_dac$rows$50$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$50$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43190,10 +43190,10 @@ module pwm_dac$rows$50$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$50$sign_reg
+endmodule // pwm_dac_core$rows$50$sign_reg
 
 
-module pwm_dac$rows$51(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$51(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43241,26 +43241,26 @@ module pwm_dac$rows$51(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$51$fill fill(
+    pwm_dac_core$rows$51$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$51$drive drive(
+    pwm_dac_core$rows$51$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$51$en_reg en_reg(
+    pwm_dac_core$rows$51$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$51$sign_reg sign_reg(
+    pwm_dac_core$rows$51$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43303,10 +43303,10 @@ module pwm_dac$rows$51(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$51
+endmodule // pwm_dac_core$rows$51
 
 
-module pwm_dac$rows$51$drive(clock,en,d,q);
+module pwm_dac_core$rows$51$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43316,10 +43316,10 @@ module pwm_dac$rows$51$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$51$drive
+endmodule // pwm_dac_core$rows$51$drive
 
 
-module pwm_dac$rows$51$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$51$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43330,10 +43330,10 @@ module pwm_dac$rows$51$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$51$en_reg
+endmodule // pwm_dac_core$rows$51$en_reg
 
 
-module pwm_dac$rows$51$fill(clock,en,d,q);
+module pwm_dac_core$rows$51$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43343,10 +43343,10 @@ module pwm_dac$rows$51$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$51$fill
+endmodule // pwm_dac_core$rows$51$fill
 
 
-module pwm_dac$rows$51$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$51$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43357,10 +43357,10 @@ module pwm_dac$rows$51$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$51$sign_reg
+endmodule // pwm_dac_core$rows$51$sign_reg
 
 
-module pwm_dac$rows$52(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$52(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43408,26 +43408,26 @@ module pwm_dac$rows$52(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$52$fill fill(
+    pwm_dac_core$rows$52$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$52$drive drive(
+    pwm_dac_core$rows$52$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$52$en_reg en_reg(
+    pwm_dac_core$rows$52$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$52$sign_reg sign_reg(
+    pwm_dac_core$rows$52$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43470,10 +43470,10 @@ module pwm_dac$rows$52(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$52
+endmodule // pwm_dac_core$rows$52
 
 
-module pwm_dac$rows$52$drive(clock,en,d,q);
+module pwm_dac_core$rows$52$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43483,10 +43483,10 @@ module pwm_dac$rows$52$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$52$drive
+endmodule // pwm_dac_core$rows$52$drive
 
 
-module pwm_dac$rows$52$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$52$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43497,10 +43497,10 @@ module pwm_dac$rows$52$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$52$en_reg
+endmodule // pwm_dac_core$rows$52$en_reg
 
 
-module pwm_dac$rows$52$fill(clock,en,d,q);
+module pwm_dac_core$rows$52$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43510,10 +43510,10 @@ module pwm_dac$rows$52$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$52$fill
+endmodule // pwm_dac_core$rows$52$fill
 
 
-module pwm_dac$rows$52$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$52$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43524,10 +43524,10 @@ module pwm_dac$rows$52$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$52$sign_reg
+endmodule // pwm_dac_core$rows$52$sign_reg
 
 
-module pwm_dac$rows$53(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$53(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43575,26 +43575,26 @@ module pwm_dac$rows$53(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$53$fill fill(
+    pwm_dac_core$rows$53$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$53$drive drive(
+    pwm_dac_core$rows$53$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$53$en_reg en_reg(
+    pwm_dac_core$rows$53$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$53$sign_reg sign_reg(
+    pwm_dac_core$rows$53$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43637,10 +43637,10 @@ module pwm_dac$rows$53(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$53
+endmodule // pwm_dac_core$rows$53
 
 
-module pwm_dac$rows$53$drive(clock,en,d,q);
+module pwm_dac_core$rows$53$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43650,10 +43650,10 @@ module pwm_dac$rows$53$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$53$drive
+endmodule // pwm_dac_core$rows$53$drive
 
 
-module pwm_dac$rows$53$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$53$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43664,10 +43664,10 @@ module pwm_dac$rows$53$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$53$en_reg
+endmodule // pwm_dac_core$rows$53$en_reg
 
 
-module pwm_dac$rows$53$fill(clock,en,d,q);
+module pwm_dac_core$rows$53$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43677,10 +43677,10 @@ module pwm_dac$rows$53$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$53$fill
+endmodule // pwm_dac_core$rows$53$fill
 
 
-module pwm_dac$rows$53$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$53$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43691,10 +43691,10 @@ module pwm_dac$rows$53$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$53$sign_reg
+endmodule // pwm_dac_core$rows$53$sign_reg
 
 
-module pwm_dac$rows$54(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$54(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43742,26 +43742,26 @@ module pwm_dac$rows$54(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$54$fill fill(
+    pwm_dac_core$rows$54$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$54$drive drive(
+    pwm_dac_core$rows$54$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$54$en_reg en_reg(
+    pwm_dac_core$rows$54$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$54$sign_reg sign_reg(
+    pwm_dac_core$rows$54$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43804,10 +43804,10 @@ module pwm_dac$rows$54(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$54
+endmodule // pwm_dac_core$rows$54
 
 
-module pwm_dac$rows$54$drive(clock,en,d,q);
+module pwm_dac_core$rows$54$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43817,10 +43817,10 @@ module pwm_dac$rows$54$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$54$drive
+endmodule // pwm_dac_core$rows$54$drive
 
 
-module pwm_dac$rows$54$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$54$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43831,10 +43831,10 @@ module pwm_dac$rows$54$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$54$en_reg
+endmodule // pwm_dac_core$rows$54$en_reg
 
 
-module pwm_dac$rows$54$fill(clock,en,d,q);
+module pwm_dac_core$rows$54$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43844,10 +43844,10 @@ module pwm_dac$rows$54$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$54$fill
+endmodule // pwm_dac_core$rows$54$fill
 
 
-module pwm_dac$rows$54$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$54$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43858,10 +43858,10 @@ module pwm_dac$rows$54$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$54$sign_reg
+endmodule // pwm_dac_core$rows$54$sign_reg
 
 
-module pwm_dac$rows$55(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$55(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -43909,26 +43909,26 @@ module pwm_dac$rows$55(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$55$fill fill(
+    pwm_dac_core$rows$55$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$55$drive drive(
+    pwm_dac_core$rows$55$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$55$en_reg en_reg(
+    pwm_dac_core$rows$55$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$55$sign_reg sign_reg(
+    pwm_dac_core$rows$55$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -43971,10 +43971,10 @@ module pwm_dac$rows$55(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$55
+endmodule // pwm_dac_core$rows$55
 
 
-module pwm_dac$rows$55$drive(clock,en,d,q);
+module pwm_dac_core$rows$55$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43984,10 +43984,10 @@ module pwm_dac$rows$55$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$55$drive
+endmodule // pwm_dac_core$rows$55$drive
 
 
-module pwm_dac$rows$55$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$55$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -43998,10 +43998,10 @@ module pwm_dac$rows$55$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$55$en_reg
+endmodule // pwm_dac_core$rows$55$en_reg
 
 
-module pwm_dac$rows$55$fill(clock,en,d,q);
+module pwm_dac_core$rows$55$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44011,10 +44011,10 @@ module pwm_dac$rows$55$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$55$fill
+endmodule // pwm_dac_core$rows$55$fill
 
 
-module pwm_dac$rows$55$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$55$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44025,10 +44025,10 @@ module pwm_dac$rows$55$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$55$sign_reg
+endmodule // pwm_dac_core$rows$55$sign_reg
 
 
-module pwm_dac$rows$56(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$56(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44076,26 +44076,26 @@ module pwm_dac$rows$56(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$56$fill fill(
+    pwm_dac_core$rows$56$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$56$drive drive(
+    pwm_dac_core$rows$56$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$56$en_reg en_reg(
+    pwm_dac_core$rows$56$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$56$sign_reg sign_reg(
+    pwm_dac_core$rows$56$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44138,10 +44138,10 @@ module pwm_dac$rows$56(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$56
+endmodule // pwm_dac_core$rows$56
 
 
-module pwm_dac$rows$56$drive(clock,en,d,q);
+module pwm_dac_core$rows$56$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44151,10 +44151,10 @@ module pwm_dac$rows$56$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$56$drive
+endmodule // pwm_dac_core$rows$56$drive
 
 
-module pwm_dac$rows$56$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$56$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44165,10 +44165,10 @@ module pwm_dac$rows$56$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$56$en_reg
+endmodule // pwm_dac_core$rows$56$en_reg
 
 
-module pwm_dac$rows$56$fill(clock,en,d,q);
+module pwm_dac_core$rows$56$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44178,10 +44178,10 @@ module pwm_dac$rows$56$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$56$fill
+endmodule // pwm_dac_core$rows$56$fill
 
 
-module pwm_dac$rows$56$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$56$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44192,10 +44192,10 @@ module pwm_dac$rows$56$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$56$sign_reg
+endmodule // pwm_dac_core$rows$56$sign_reg
 
 
-module pwm_dac$rows$57(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$57(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44243,26 +44243,26 @@ module pwm_dac$rows$57(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$57$fill fill(
+    pwm_dac_core$rows$57$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$57$drive drive(
+    pwm_dac_core$rows$57$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$57$en_reg en_reg(
+    pwm_dac_core$rows$57$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$57$sign_reg sign_reg(
+    pwm_dac_core$rows$57$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44305,10 +44305,10 @@ module pwm_dac$rows$57(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$57
+endmodule // pwm_dac_core$rows$57
 
 
-module pwm_dac$rows$57$drive(clock,en,d,q);
+module pwm_dac_core$rows$57$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44318,10 +44318,10 @@ module pwm_dac$rows$57$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$57$drive
+endmodule // pwm_dac_core$rows$57$drive
 
 
-module pwm_dac$rows$57$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$57$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44332,10 +44332,10 @@ module pwm_dac$rows$57$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$57$en_reg
+endmodule // pwm_dac_core$rows$57$en_reg
 
 
-module pwm_dac$rows$57$fill(clock,en,d,q);
+module pwm_dac_core$rows$57$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44345,10 +44345,10 @@ module pwm_dac$rows$57$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$57$fill
+endmodule // pwm_dac_core$rows$57$fill
 
 
-module pwm_dac$rows$57$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$57$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44359,10 +44359,10 @@ module pwm_dac$rows$57$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$57$sign_reg
+endmodule // pwm_dac_core$rows$57$sign_reg
 
 
-module pwm_dac$rows$58(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$58(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44410,26 +44410,26 @@ module pwm_dac$rows$58(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$58$fill fill(
+    pwm_dac_core$rows$58$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$58$drive drive(
+    pwm_dac_core$rows$58$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$58$en_reg en_reg(
+    pwm_dac_core$rows$58$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$58$sign_reg sign_reg(
+    pwm_dac_core$rows$58$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44472,10 +44472,10 @@ module pwm_dac$rows$58(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$58
+endmodule // pwm_dac_core$rows$58
 
 
-module pwm_dac$rows$58$drive(clock,en,d,q);
+module pwm_dac_core$rows$58$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44485,10 +44485,10 @@ module pwm_dac$rows$58$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$58$drive
+endmodule // pwm_dac_core$rows$58$drive
 
 
-module pwm_dac$rows$58$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$58$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44499,10 +44499,10 @@ module pwm_dac$rows$58$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$58$en_reg
+endmodule // pwm_dac_core$rows$58$en_reg
 
 
-module pwm_dac$rows$58$fill(clock,en,d,q);
+module pwm_dac_core$rows$58$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44512,10 +44512,10 @@ module pwm_dac$rows$58$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$58$fill
+endmodule // pwm_dac_core$rows$58$fill
 
 
-module pwm_dac$rows$58$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$58$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44526,10 +44526,10 @@ module pwm_dac$rows$58$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$58$sign_reg
+endmodule // pwm_dac_core$rows$58$sign_reg
 
 
-module pwm_dac$rows$59(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$59(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44577,26 +44577,26 @@ module pwm_dac$rows$59(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$59$fill fill(
+    pwm_dac_core$rows$59$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$59$drive drive(
+    pwm_dac_core$rows$59$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$59$en_reg en_reg(
+    pwm_dac_core$rows$59$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$59$sign_reg sign_reg(
+    pwm_dac_core$rows$59$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44639,10 +44639,10 @@ module pwm_dac$rows$59(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$59
+endmodule // pwm_dac_core$rows$59
 
 
-module pwm_dac$rows$59$drive(clock,en,d,q);
+module pwm_dac_core$rows$59$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44652,10 +44652,10 @@ module pwm_dac$rows$59$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$59$drive
+endmodule // pwm_dac_core$rows$59$drive
 
 
-module pwm_dac$rows$59$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$59$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44666,10 +44666,10 @@ module pwm_dac$rows$59$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$59$en_reg
+endmodule // pwm_dac_core$rows$59$en_reg
 
 
-module pwm_dac$rows$59$fill(clock,en,d,q);
+module pwm_dac_core$rows$59$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44679,10 +44679,10 @@ module pwm_dac$rows$59$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$59$fill
+endmodule // pwm_dac_core$rows$59$fill
 
 
-module pwm_dac$rows$59$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$59$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44693,10 +44693,10 @@ module pwm_dac$rows$59$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$59$sign_reg
+endmodule // pwm_dac_core$rows$59$sign_reg
 
 
-module pwm_dac$rows$6(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$6(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44744,26 +44744,26 @@ module pwm_dac$rows$6(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$6$fill fill(
+    pwm_dac_core$rows$6$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$6$drive drive(
+    pwm_dac_core$rows$6$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$6$en_reg en_reg(
+    pwm_dac_core$rows$6$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$6$sign_reg sign_reg(
+    pwm_dac_core$rows$6$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44806,10 +44806,10 @@ module pwm_dac$rows$6(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$6
+endmodule // pwm_dac_core$rows$6
 
 
-module pwm_dac$rows$6$drive(clock,en,d,q);
+module pwm_dac_core$rows$6$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44819,10 +44819,10 @@ module pwm_dac$rows$6$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$6$drive
+endmodule // pwm_dac_core$rows$6$drive
 
 
-module pwm_dac$rows$6$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$6$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44833,10 +44833,10 @@ module pwm_dac$rows$6$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$6$en_reg
+endmodule // pwm_dac_core$rows$6$en_reg
 
 
-module pwm_dac$rows$6$fill(clock,en,d,q);
+module pwm_dac_core$rows$6$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44846,10 +44846,10 @@ module pwm_dac$rows$6$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$6$fill
+endmodule // pwm_dac_core$rows$6$fill
 
 
-module pwm_dac$rows$6$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$6$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44860,10 +44860,10 @@ module pwm_dac$rows$6$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$6$sign_reg
+endmodule // pwm_dac_core$rows$6$sign_reg
 
 
-module pwm_dac$rows$60(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$60(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -44911,26 +44911,26 @@ module pwm_dac$rows$60(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$60$fill fill(
+    pwm_dac_core$rows$60$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$60$drive drive(
+    pwm_dac_core$rows$60$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$60$en_reg en_reg(
+    pwm_dac_core$rows$60$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$60$sign_reg sign_reg(
+    pwm_dac_core$rows$60$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -44973,10 +44973,10 @@ module pwm_dac$rows$60(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$60
+endmodule // pwm_dac_core$rows$60
 
 
-module pwm_dac$rows$60$drive(clock,en,d,q);
+module pwm_dac_core$rows$60$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -44986,10 +44986,10 @@ module pwm_dac$rows$60$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$60$drive
+endmodule // pwm_dac_core$rows$60$drive
 
 
-module pwm_dac$rows$60$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$60$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45000,10 +45000,10 @@ module pwm_dac$rows$60$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$60$en_reg
+endmodule // pwm_dac_core$rows$60$en_reg
 
 
-module pwm_dac$rows$60$fill(clock,en,d,q);
+module pwm_dac_core$rows$60$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45013,10 +45013,10 @@ module pwm_dac$rows$60$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$60$fill
+endmodule // pwm_dac_core$rows$60$fill
 
 
-module pwm_dac$rows$60$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$60$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45027,10 +45027,10 @@ module pwm_dac$rows$60$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$60$sign_reg
+endmodule // pwm_dac_core$rows$60$sign_reg
 
 
-module pwm_dac$rows$61(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$61(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45078,26 +45078,26 @@ module pwm_dac$rows$61(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$61$fill fill(
+    pwm_dac_core$rows$61$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$61$drive drive(
+    pwm_dac_core$rows$61$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$61$en_reg en_reg(
+    pwm_dac_core$rows$61$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$61$sign_reg sign_reg(
+    pwm_dac_core$rows$61$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45140,10 +45140,10 @@ module pwm_dac$rows$61(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$61
+endmodule // pwm_dac_core$rows$61
 
 
-module pwm_dac$rows$61$drive(clock,en,d,q);
+module pwm_dac_core$rows$61$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45153,10 +45153,10 @@ module pwm_dac$rows$61$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$61$drive
+endmodule // pwm_dac_core$rows$61$drive
 
 
-module pwm_dac$rows$61$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$61$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45167,10 +45167,10 @@ module pwm_dac$rows$61$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$61$en_reg
+endmodule // pwm_dac_core$rows$61$en_reg
 
 
-module pwm_dac$rows$61$fill(clock,en,d,q);
+module pwm_dac_core$rows$61$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45180,10 +45180,10 @@ module pwm_dac$rows$61$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$61$fill
+endmodule // pwm_dac_core$rows$61$fill
 
 
-module pwm_dac$rows$61$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$61$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45194,10 +45194,10 @@ module pwm_dac$rows$61$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$61$sign_reg
+endmodule // pwm_dac_core$rows$61$sign_reg
 
 
-module pwm_dac$rows$62(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$62(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45245,26 +45245,26 @@ module pwm_dac$rows$62(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$62$fill fill(
+    pwm_dac_core$rows$62$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$62$drive drive(
+    pwm_dac_core$rows$62$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$62$en_reg en_reg(
+    pwm_dac_core$rows$62$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$62$sign_reg sign_reg(
+    pwm_dac_core$rows$62$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45307,10 +45307,10 @@ module pwm_dac$rows$62(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$62
+endmodule // pwm_dac_core$rows$62
 
 
-module pwm_dac$rows$62$drive(clock,en,d,q);
+module pwm_dac_core$rows$62$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45320,10 +45320,10 @@ module pwm_dac$rows$62$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$62$drive
+endmodule // pwm_dac_core$rows$62$drive
 
 
-module pwm_dac$rows$62$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$62$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45334,10 +45334,10 @@ module pwm_dac$rows$62$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$62$en_reg
+endmodule // pwm_dac_core$rows$62$en_reg
 
 
-module pwm_dac$rows$62$fill(clock,en,d,q);
+module pwm_dac_core$rows$62$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45347,10 +45347,10 @@ module pwm_dac$rows$62$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$62$fill
+endmodule // pwm_dac_core$rows$62$fill
 
 
-module pwm_dac$rows$62$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$62$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45361,10 +45361,10 @@ module pwm_dac$rows$62$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$62$sign_reg
+endmodule // pwm_dac_core$rows$62$sign_reg
 
 
-module pwm_dac$rows$63(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$63(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45412,26 +45412,26 @@ module pwm_dac$rows$63(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$63$fill fill(
+    pwm_dac_core$rows$63$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$63$drive drive(
+    pwm_dac_core$rows$63$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$63$en_reg en_reg(
+    pwm_dac_core$rows$63$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$63$sign_reg sign_reg(
+    pwm_dac_core$rows$63$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45474,10 +45474,10 @@ module pwm_dac$rows$63(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$63
+endmodule // pwm_dac_core$rows$63
 
 
-module pwm_dac$rows$63$drive(clock,en,d,q);
+module pwm_dac_core$rows$63$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45487,10 +45487,10 @@ module pwm_dac$rows$63$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$63$drive
+endmodule // pwm_dac_core$rows$63$drive
 
 
-module pwm_dac$rows$63$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$63$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45501,10 +45501,10 @@ module pwm_dac$rows$63$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$63$en_reg
+endmodule // pwm_dac_core$rows$63$en_reg
 
 
-module pwm_dac$rows$63$fill(clock,en,d,q);
+module pwm_dac_core$rows$63$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45514,10 +45514,10 @@ module pwm_dac$rows$63$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$63$fill
+endmodule // pwm_dac_core$rows$63$fill
 
 
-module pwm_dac$rows$63$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$63$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45528,10 +45528,10 @@ module pwm_dac$rows$63$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$63$sign_reg
+endmodule // pwm_dac_core$rows$63$sign_reg
 
 
-module pwm_dac$rows$64(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$64(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45579,26 +45579,26 @@ module pwm_dac$rows$64(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$64$fill fill(
+    pwm_dac_core$rows$64$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$64$drive drive(
+    pwm_dac_core$rows$64$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$64$en_reg en_reg(
+    pwm_dac_core$rows$64$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$64$sign_reg sign_reg(
+    pwm_dac_core$rows$64$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45641,10 +45641,10 @@ module pwm_dac$rows$64(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$64
+endmodule // pwm_dac_core$rows$64
 
 
-module pwm_dac$rows$64$drive(clock,en,d,q);
+module pwm_dac_core$rows$64$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45654,10 +45654,10 @@ module pwm_dac$rows$64$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$64$drive
+endmodule // pwm_dac_core$rows$64$drive
 
 
-module pwm_dac$rows$64$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$64$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45668,10 +45668,10 @@ module pwm_dac$rows$64$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$64$en_reg
+endmodule // pwm_dac_core$rows$64$en_reg
 
 
-module pwm_dac$rows$64$fill(clock,en,d,q);
+module pwm_dac_core$rows$64$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45681,10 +45681,10 @@ module pwm_dac$rows$64$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$64$fill
+endmodule // pwm_dac_core$rows$64$fill
 
 
-module pwm_dac$rows$64$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$64$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45695,10 +45695,10 @@ module pwm_dac$rows$64$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$64$sign_reg
+endmodule // pwm_dac_core$rows$64$sign_reg
 
 
-module pwm_dac$rows$65(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$65(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45746,26 +45746,26 @@ module pwm_dac$rows$65(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$65$fill fill(
+    pwm_dac_core$rows$65$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$65$drive drive(
+    pwm_dac_core$rows$65$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$65$en_reg en_reg(
+    pwm_dac_core$rows$65$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$65$sign_reg sign_reg(
+    pwm_dac_core$rows$65$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45808,10 +45808,10 @@ module pwm_dac$rows$65(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$65
+endmodule // pwm_dac_core$rows$65
 
 
-module pwm_dac$rows$65$drive(clock,en,d,q);
+module pwm_dac_core$rows$65$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45821,10 +45821,10 @@ module pwm_dac$rows$65$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$65$drive
+endmodule // pwm_dac_core$rows$65$drive
 
 
-module pwm_dac$rows$65$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$65$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45835,10 +45835,10 @@ module pwm_dac$rows$65$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$65$en_reg
+endmodule // pwm_dac_core$rows$65$en_reg
 
 
-module pwm_dac$rows$65$fill(clock,en,d,q);
+module pwm_dac_core$rows$65$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45848,10 +45848,10 @@ module pwm_dac$rows$65$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$65$fill
+endmodule // pwm_dac_core$rows$65$fill
 
 
-module pwm_dac$rows$65$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$65$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45862,10 +45862,10 @@ module pwm_dac$rows$65$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$65$sign_reg
+endmodule // pwm_dac_core$rows$65$sign_reg
 
 
-module pwm_dac$rows$66(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$66(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -45913,26 +45913,26 @@ module pwm_dac$rows$66(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$66$fill fill(
+    pwm_dac_core$rows$66$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$66$drive drive(
+    pwm_dac_core$rows$66$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$66$en_reg en_reg(
+    pwm_dac_core$rows$66$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$66$sign_reg sign_reg(
+    pwm_dac_core$rows$66$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -45975,10 +45975,10 @@ module pwm_dac$rows$66(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$66
+endmodule // pwm_dac_core$rows$66
 
 
-module pwm_dac$rows$66$drive(clock,en,d,q);
+module pwm_dac_core$rows$66$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -45988,10 +45988,10 @@ module pwm_dac$rows$66$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$66$drive
+endmodule // pwm_dac_core$rows$66$drive
 
 
-module pwm_dac$rows$66$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$66$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46002,10 +46002,10 @@ module pwm_dac$rows$66$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$66$en_reg
+endmodule // pwm_dac_core$rows$66$en_reg
 
 
-module pwm_dac$rows$66$fill(clock,en,d,q);
+module pwm_dac_core$rows$66$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46015,10 +46015,10 @@ module pwm_dac$rows$66$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$66$fill
+endmodule // pwm_dac_core$rows$66$fill
 
 
-module pwm_dac$rows$66$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$66$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46029,10 +46029,10 @@ module pwm_dac$rows$66$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$66$sign_reg
+endmodule // pwm_dac_core$rows$66$sign_reg
 
 
-module pwm_dac$rows$67(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$67(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46080,26 +46080,26 @@ module pwm_dac$rows$67(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$67$fill fill(
+    pwm_dac_core$rows$67$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$67$drive drive(
+    pwm_dac_core$rows$67$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$67$en_reg en_reg(
+    pwm_dac_core$rows$67$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$67$sign_reg sign_reg(
+    pwm_dac_core$rows$67$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46142,10 +46142,10 @@ module pwm_dac$rows$67(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$67
+endmodule // pwm_dac_core$rows$67
 
 
-module pwm_dac$rows$67$drive(clock,en,d,q);
+module pwm_dac_core$rows$67$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46155,10 +46155,10 @@ module pwm_dac$rows$67$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$67$drive
+endmodule // pwm_dac_core$rows$67$drive
 
 
-module pwm_dac$rows$67$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$67$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46169,10 +46169,10 @@ module pwm_dac$rows$67$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$67$en_reg
+endmodule // pwm_dac_core$rows$67$en_reg
 
 
-module pwm_dac$rows$67$fill(clock,en,d,q);
+module pwm_dac_core$rows$67$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46182,10 +46182,10 @@ module pwm_dac$rows$67$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$67$fill
+endmodule // pwm_dac_core$rows$67$fill
 
 
-module pwm_dac$rows$67$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$67$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46196,10 +46196,10 @@ module pwm_dac$rows$67$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$67$sign_reg
+endmodule // pwm_dac_core$rows$67$sign_reg
 
 
-module pwm_dac$rows$68(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$68(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46247,26 +46247,26 @@ module pwm_dac$rows$68(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$68$fill fill(
+    pwm_dac_core$rows$68$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$68$drive drive(
+    pwm_dac_core$rows$68$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$68$en_reg en_reg(
+    pwm_dac_core$rows$68$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$68$sign_reg sign_reg(
+    pwm_dac_core$rows$68$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46309,10 +46309,10 @@ module pwm_dac$rows$68(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$68
+endmodule // pwm_dac_core$rows$68
 
 
-module pwm_dac$rows$68$drive(clock,en,d,q);
+module pwm_dac_core$rows$68$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46322,10 +46322,10 @@ module pwm_dac$rows$68$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$68$drive
+endmodule // pwm_dac_core$rows$68$drive
 
 
-module pwm_dac$rows$68$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$68$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46336,10 +46336,10 @@ module pwm_dac$rows$68$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$68$en_reg
+endmodule // pwm_dac_core$rows$68$en_reg
 
 
-module pwm_dac$rows$68$fill(clock,en,d,q);
+module pwm_dac_core$rows$68$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46349,10 +46349,10 @@ module pwm_dac$rows$68$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$68$fill
+endmodule // pwm_dac_core$rows$68$fill
 
 
-module pwm_dac$rows$68$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$68$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46363,10 +46363,10 @@ module pwm_dac$rows$68$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$68$sign_reg
+endmodule // pwm_dac_core$rows$68$sign_reg
 
 
-module pwm_dac$rows$69(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$69(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46414,26 +46414,26 @@ module pwm_dac$rows$69(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$69$fill fill(
+    pwm_dac_core$rows$69$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$69$drive drive(
+    pwm_dac_core$rows$69$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$69$en_reg en_reg(
+    pwm_dac_core$rows$69$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$69$sign_reg sign_reg(
+    pwm_dac_core$rows$69$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46476,10 +46476,10 @@ module pwm_dac$rows$69(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$69
+endmodule // pwm_dac_core$rows$69
 
 
-module pwm_dac$rows$69$drive(clock,en,d,q);
+module pwm_dac_core$rows$69$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46489,10 +46489,10 @@ module pwm_dac$rows$69$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$69$drive
+endmodule // pwm_dac_core$rows$69$drive
 
 
-module pwm_dac$rows$69$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$69$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46503,10 +46503,10 @@ module pwm_dac$rows$69$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$69$en_reg
+endmodule // pwm_dac_core$rows$69$en_reg
 
 
-module pwm_dac$rows$69$fill(clock,en,d,q);
+module pwm_dac_core$rows$69$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46516,10 +46516,10 @@ module pwm_dac$rows$69$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$69$fill
+endmodule // pwm_dac_core$rows$69$fill
 
 
-module pwm_dac$rows$69$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$69$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46530,10 +46530,10 @@ module pwm_dac$rows$69$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$69$sign_reg
+endmodule // pwm_dac_core$rows$69$sign_reg
 
 
-module pwm_dac$rows$7(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$7(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46581,26 +46581,26 @@ module pwm_dac$rows$7(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$7$fill fill(
+    pwm_dac_core$rows$7$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$7$drive drive(
+    pwm_dac_core$rows$7$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$7$en_reg en_reg(
+    pwm_dac_core$rows$7$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$7$sign_reg sign_reg(
+    pwm_dac_core$rows$7$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46643,10 +46643,10 @@ module pwm_dac$rows$7(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$7
+endmodule // pwm_dac_core$rows$7
 
 
-module pwm_dac$rows$7$drive(clock,en,d,q);
+module pwm_dac_core$rows$7$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46656,10 +46656,10 @@ module pwm_dac$rows$7$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$7$drive
+endmodule // pwm_dac_core$rows$7$drive
 
 
-module pwm_dac$rows$7$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$7$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46670,10 +46670,10 @@ module pwm_dac$rows$7$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$7$en_reg
+endmodule // pwm_dac_core$rows$7$en_reg
 
 
-module pwm_dac$rows$7$fill(clock,en,d,q);
+module pwm_dac_core$rows$7$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46683,10 +46683,10 @@ module pwm_dac$rows$7$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$7$fill
+endmodule // pwm_dac_core$rows$7$fill
 
 
-module pwm_dac$rows$7$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$7$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46697,10 +46697,10 @@ module pwm_dac$rows$7$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$7$sign_reg
+endmodule // pwm_dac_core$rows$7$sign_reg
 
 
-module pwm_dac$rows$70(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$70(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46748,26 +46748,26 @@ module pwm_dac$rows$70(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$70$fill fill(
+    pwm_dac_core$rows$70$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$70$drive drive(
+    pwm_dac_core$rows$70$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$70$en_reg en_reg(
+    pwm_dac_core$rows$70$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$70$sign_reg sign_reg(
+    pwm_dac_core$rows$70$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46810,10 +46810,10 @@ module pwm_dac$rows$70(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$70
+endmodule // pwm_dac_core$rows$70
 
 
-module pwm_dac$rows$70$drive(clock,en,d,q);
+module pwm_dac_core$rows$70$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46823,10 +46823,10 @@ module pwm_dac$rows$70$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$70$drive
+endmodule // pwm_dac_core$rows$70$drive
 
 
-module pwm_dac$rows$70$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$70$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46837,10 +46837,10 @@ module pwm_dac$rows$70$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$70$en_reg
+endmodule // pwm_dac_core$rows$70$en_reg
 
 
-module pwm_dac$rows$70$fill(clock,en,d,q);
+module pwm_dac_core$rows$70$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46850,10 +46850,10 @@ module pwm_dac$rows$70$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$70$fill
+endmodule // pwm_dac_core$rows$70$fill
 
 
-module pwm_dac$rows$70$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$70$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46864,10 +46864,10 @@ module pwm_dac$rows$70$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$70$sign_reg
+endmodule // pwm_dac_core$rows$70$sign_reg
 
 
-module pwm_dac$rows$71(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$71(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -46915,26 +46915,26 @@ module pwm_dac$rows$71(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$71$fill fill(
+    pwm_dac_core$rows$71$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$71$drive drive(
+    pwm_dac_core$rows$71$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$71$en_reg en_reg(
+    pwm_dac_core$rows$71$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$71$sign_reg sign_reg(
+    pwm_dac_core$rows$71$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -46977,10 +46977,10 @@ module pwm_dac$rows$71(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$71
+endmodule // pwm_dac_core$rows$71
 
 
-module pwm_dac$rows$71$drive(clock,en,d,q);
+module pwm_dac_core$rows$71$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -46990,10 +46990,10 @@ module pwm_dac$rows$71$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$71$drive
+endmodule // pwm_dac_core$rows$71$drive
 
 
-module pwm_dac$rows$71$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$71$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47004,10 +47004,10 @@ module pwm_dac$rows$71$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$71$en_reg
+endmodule // pwm_dac_core$rows$71$en_reg
 
 
-module pwm_dac$rows$71$fill(clock,en,d,q);
+module pwm_dac_core$rows$71$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47017,10 +47017,10 @@ module pwm_dac$rows$71$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$71$fill
+endmodule // pwm_dac_core$rows$71$fill
 
 
-module pwm_dac$rows$71$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$71$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47031,10 +47031,10 @@ module pwm_dac$rows$71$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$71$sign_reg
+endmodule // pwm_dac_core$rows$71$sign_reg
 
 
-module pwm_dac$rows$72(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$72(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47082,26 +47082,26 @@ module pwm_dac$rows$72(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$72$fill fill(
+    pwm_dac_core$rows$72$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$72$drive drive(
+    pwm_dac_core$rows$72$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$72$en_reg en_reg(
+    pwm_dac_core$rows$72$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$72$sign_reg sign_reg(
+    pwm_dac_core$rows$72$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47144,10 +47144,10 @@ module pwm_dac$rows$72(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$72
+endmodule // pwm_dac_core$rows$72
 
 
-module pwm_dac$rows$72$drive(clock,en,d,q);
+module pwm_dac_core$rows$72$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47157,10 +47157,10 @@ module pwm_dac$rows$72$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$72$drive
+endmodule // pwm_dac_core$rows$72$drive
 
 
-module pwm_dac$rows$72$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$72$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47171,10 +47171,10 @@ module pwm_dac$rows$72$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$72$en_reg
+endmodule // pwm_dac_core$rows$72$en_reg
 
 
-module pwm_dac$rows$72$fill(clock,en,d,q);
+module pwm_dac_core$rows$72$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47184,10 +47184,10 @@ module pwm_dac$rows$72$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$72$fill
+endmodule // pwm_dac_core$rows$72$fill
 
 
-module pwm_dac$rows$72$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$72$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47198,10 +47198,10 @@ module pwm_dac$rows$72$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$72$sign_reg
+endmodule // pwm_dac_core$rows$72$sign_reg
 
 
-module pwm_dac$rows$73(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$73(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47249,26 +47249,26 @@ module pwm_dac$rows$73(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$73$fill fill(
+    pwm_dac_core$rows$73$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$73$drive drive(
+    pwm_dac_core$rows$73$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$73$en_reg en_reg(
+    pwm_dac_core$rows$73$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$73$sign_reg sign_reg(
+    pwm_dac_core$rows$73$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47311,10 +47311,10 @@ module pwm_dac$rows$73(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$73
+endmodule // pwm_dac_core$rows$73
 
 
-module pwm_dac$rows$73$drive(clock,en,d,q);
+module pwm_dac_core$rows$73$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47324,10 +47324,10 @@ module pwm_dac$rows$73$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$73$drive
+endmodule // pwm_dac_core$rows$73$drive
 
 
-module pwm_dac$rows$73$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$73$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47338,10 +47338,10 @@ module pwm_dac$rows$73$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$73$en_reg
+endmodule // pwm_dac_core$rows$73$en_reg
 
 
-module pwm_dac$rows$73$fill(clock,en,d,q);
+module pwm_dac_core$rows$73$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47351,10 +47351,10 @@ module pwm_dac$rows$73$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$73$fill
+endmodule // pwm_dac_core$rows$73$fill
 
 
-module pwm_dac$rows$73$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$73$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47365,10 +47365,10 @@ module pwm_dac$rows$73$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$73$sign_reg
+endmodule // pwm_dac_core$rows$73$sign_reg
 
 
-module pwm_dac$rows$74(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$74(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47416,26 +47416,26 @@ module pwm_dac$rows$74(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$74$fill fill(
+    pwm_dac_core$rows$74$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$74$drive drive(
+    pwm_dac_core$rows$74$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$74$en_reg en_reg(
+    pwm_dac_core$rows$74$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$74$sign_reg sign_reg(
+    pwm_dac_core$rows$74$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47478,10 +47478,10 @@ module pwm_dac$rows$74(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$74
+endmodule // pwm_dac_core$rows$74
 
 
-module pwm_dac$rows$74$drive(clock,en,d,q);
+module pwm_dac_core$rows$74$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47491,10 +47491,10 @@ module pwm_dac$rows$74$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$74$drive
+endmodule // pwm_dac_core$rows$74$drive
 
 
-module pwm_dac$rows$74$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$74$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47505,10 +47505,10 @@ module pwm_dac$rows$74$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$74$en_reg
+endmodule // pwm_dac_core$rows$74$en_reg
 
 
-module pwm_dac$rows$74$fill(clock,en,d,q);
+module pwm_dac_core$rows$74$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47518,10 +47518,10 @@ module pwm_dac$rows$74$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$74$fill
+endmodule // pwm_dac_core$rows$74$fill
 
 
-module pwm_dac$rows$74$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$74$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47532,10 +47532,10 @@ module pwm_dac$rows$74$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$74$sign_reg
+endmodule // pwm_dac_core$rows$74$sign_reg
 
 
-module pwm_dac$rows$75(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$75(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47583,26 +47583,26 @@ module pwm_dac$rows$75(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$75$fill fill(
+    pwm_dac_core$rows$75$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$75$drive drive(
+    pwm_dac_core$rows$75$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$75$en_reg en_reg(
+    pwm_dac_core$rows$75$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$75$sign_reg sign_reg(
+    pwm_dac_core$rows$75$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47645,10 +47645,10 @@ module pwm_dac$rows$75(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$75
+endmodule // pwm_dac_core$rows$75
 
 
-module pwm_dac$rows$75$drive(clock,en,d,q);
+module pwm_dac_core$rows$75$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47658,10 +47658,10 @@ module pwm_dac$rows$75$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$75$drive
+endmodule // pwm_dac_core$rows$75$drive
 
 
-module pwm_dac$rows$75$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$75$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47672,10 +47672,10 @@ module pwm_dac$rows$75$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$75$en_reg
+endmodule // pwm_dac_core$rows$75$en_reg
 
 
-module pwm_dac$rows$75$fill(clock,en,d,q);
+module pwm_dac_core$rows$75$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47685,10 +47685,10 @@ module pwm_dac$rows$75$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$75$fill
+endmodule // pwm_dac_core$rows$75$fill
 
 
-module pwm_dac$rows$75$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$75$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47699,10 +47699,10 @@ module pwm_dac$rows$75$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$75$sign_reg
+endmodule // pwm_dac_core$rows$75$sign_reg
 
 
-module pwm_dac$rows$76(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$76(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47750,26 +47750,26 @@ module pwm_dac$rows$76(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$76$fill fill(
+    pwm_dac_core$rows$76$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$76$drive drive(
+    pwm_dac_core$rows$76$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$76$en_reg en_reg(
+    pwm_dac_core$rows$76$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$76$sign_reg sign_reg(
+    pwm_dac_core$rows$76$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47812,10 +47812,10 @@ module pwm_dac$rows$76(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$76
+endmodule // pwm_dac_core$rows$76
 
 
-module pwm_dac$rows$76$drive(clock,en,d,q);
+module pwm_dac_core$rows$76$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47825,10 +47825,10 @@ module pwm_dac$rows$76$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$76$drive
+endmodule // pwm_dac_core$rows$76$drive
 
 
-module pwm_dac$rows$76$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$76$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47839,10 +47839,10 @@ module pwm_dac$rows$76$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$76$en_reg
+endmodule // pwm_dac_core$rows$76$en_reg
 
 
-module pwm_dac$rows$76$fill(clock,en,d,q);
+module pwm_dac_core$rows$76$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47852,10 +47852,10 @@ module pwm_dac$rows$76$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$76$fill
+endmodule // pwm_dac_core$rows$76$fill
 
 
-module pwm_dac$rows$76$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$76$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47866,10 +47866,10 @@ module pwm_dac$rows$76$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$76$sign_reg
+endmodule // pwm_dac_core$rows$76$sign_reg
 
 
-module pwm_dac$rows$77(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$77(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -47917,26 +47917,26 @@ module pwm_dac$rows$77(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$77$fill fill(
+    pwm_dac_core$rows$77$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$77$drive drive(
+    pwm_dac_core$rows$77$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$77$en_reg en_reg(
+    pwm_dac_core$rows$77$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$77$sign_reg sign_reg(
+    pwm_dac_core$rows$77$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -47979,10 +47979,10 @@ module pwm_dac$rows$77(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$77
+endmodule // pwm_dac_core$rows$77
 
 
-module pwm_dac$rows$77$drive(clock,en,d,q);
+module pwm_dac_core$rows$77$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -47992,10 +47992,10 @@ module pwm_dac$rows$77$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$77$drive
+endmodule // pwm_dac_core$rows$77$drive
 
 
-module pwm_dac$rows$77$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$77$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48006,10 +48006,10 @@ module pwm_dac$rows$77$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$77$en_reg
+endmodule // pwm_dac_core$rows$77$en_reg
 
 
-module pwm_dac$rows$77$fill(clock,en,d,q);
+module pwm_dac_core$rows$77$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48019,10 +48019,10 @@ module pwm_dac$rows$77$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$77$fill
+endmodule // pwm_dac_core$rows$77$fill
 
 
-module pwm_dac$rows$77$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$77$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48033,10 +48033,10 @@ module pwm_dac$rows$77$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$77$sign_reg
+endmodule // pwm_dac_core$rows$77$sign_reg
 
 
-module pwm_dac$rows$78(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$78(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48084,26 +48084,26 @@ module pwm_dac$rows$78(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$78$fill fill(
+    pwm_dac_core$rows$78$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$78$drive drive(
+    pwm_dac_core$rows$78$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$78$en_reg en_reg(
+    pwm_dac_core$rows$78$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$78$sign_reg sign_reg(
+    pwm_dac_core$rows$78$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48146,10 +48146,10 @@ module pwm_dac$rows$78(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$78
+endmodule // pwm_dac_core$rows$78
 
 
-module pwm_dac$rows$78$drive(clock,en,d,q);
+module pwm_dac_core$rows$78$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48159,10 +48159,10 @@ module pwm_dac$rows$78$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$78$drive
+endmodule // pwm_dac_core$rows$78$drive
 
 
-module pwm_dac$rows$78$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$78$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48173,10 +48173,10 @@ module pwm_dac$rows$78$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$78$en_reg
+endmodule // pwm_dac_core$rows$78$en_reg
 
 
-module pwm_dac$rows$78$fill(clock,en,d,q);
+module pwm_dac_core$rows$78$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48186,10 +48186,10 @@ module pwm_dac$rows$78$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$78$fill
+endmodule // pwm_dac_core$rows$78$fill
 
 
-module pwm_dac$rows$78$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$78$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48200,10 +48200,10 @@ module pwm_dac$rows$78$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$78$sign_reg
+endmodule // pwm_dac_core$rows$78$sign_reg
 
 
-module pwm_dac$rows$79(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$79(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48251,26 +48251,26 @@ module pwm_dac$rows$79(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$79$fill fill(
+    pwm_dac_core$rows$79$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$79$drive drive(
+    pwm_dac_core$rows$79$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$79$en_reg en_reg(
+    pwm_dac_core$rows$79$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$79$sign_reg sign_reg(
+    pwm_dac_core$rows$79$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48313,10 +48313,10 @@ module pwm_dac$rows$79(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$79
+endmodule // pwm_dac_core$rows$79
 
 
-module pwm_dac$rows$79$drive(clock,en,d,q);
+module pwm_dac_core$rows$79$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48326,10 +48326,10 @@ module pwm_dac$rows$79$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$79$drive
+endmodule // pwm_dac_core$rows$79$drive
 
 
-module pwm_dac$rows$79$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$79$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48340,10 +48340,10 @@ module pwm_dac$rows$79$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$79$en_reg
+endmodule // pwm_dac_core$rows$79$en_reg
 
 
-module pwm_dac$rows$79$fill(clock,en,d,q);
+module pwm_dac_core$rows$79$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48353,10 +48353,10 @@ module pwm_dac$rows$79$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$79$fill
+endmodule // pwm_dac_core$rows$79$fill
 
 
-module pwm_dac$rows$79$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$79$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48367,10 +48367,10 @@ module pwm_dac$rows$79$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$79$sign_reg
+endmodule // pwm_dac_core$rows$79$sign_reg
 
 
-module pwm_dac$rows$8(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$8(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48418,26 +48418,26 @@ module pwm_dac$rows$8(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$8$fill fill(
+    pwm_dac_core$rows$8$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$8$drive drive(
+    pwm_dac_core$rows$8$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$8$en_reg en_reg(
+    pwm_dac_core$rows$8$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$8$sign_reg sign_reg(
+    pwm_dac_core$rows$8$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48480,10 +48480,10 @@ module pwm_dac$rows$8(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$8
+endmodule // pwm_dac_core$rows$8
 
 
-module pwm_dac$rows$8$drive(clock,en,d,q);
+module pwm_dac_core$rows$8$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48493,10 +48493,10 @@ module pwm_dac$rows$8$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$8$drive
+endmodule // pwm_dac_core$rows$8$drive
 
 
-module pwm_dac$rows$8$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$8$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48507,10 +48507,10 @@ module pwm_dac$rows$8$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$8$en_reg
+endmodule // pwm_dac_core$rows$8$en_reg
 
 
-module pwm_dac$rows$8$fill(clock,en,d,q);
+module pwm_dac_core$rows$8$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48520,10 +48520,10 @@ module pwm_dac$rows$8$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$8$fill
+endmodule // pwm_dac_core$rows$8$fill
 
 
-module pwm_dac$rows$8$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$8$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48534,10 +48534,10 @@ module pwm_dac$rows$8$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$8$sign_reg
+endmodule // pwm_dac_core$rows$8$sign_reg
 
 
-module pwm_dac$rows$80(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$80(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48585,26 +48585,26 @@ module pwm_dac$rows$80(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$80$fill fill(
+    pwm_dac_core$rows$80$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$80$drive drive(
+    pwm_dac_core$rows$80$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$80$en_reg en_reg(
+    pwm_dac_core$rows$80$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$80$sign_reg sign_reg(
+    pwm_dac_core$rows$80$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48647,10 +48647,10 @@ module pwm_dac$rows$80(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$80
+endmodule // pwm_dac_core$rows$80
 
 
-module pwm_dac$rows$80$drive(clock,en,d,q);
+module pwm_dac_core$rows$80$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48660,10 +48660,10 @@ module pwm_dac$rows$80$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$80$drive
+endmodule // pwm_dac_core$rows$80$drive
 
 
-module pwm_dac$rows$80$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$80$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48674,10 +48674,10 @@ module pwm_dac$rows$80$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$80$en_reg
+endmodule // pwm_dac_core$rows$80$en_reg
 
 
-module pwm_dac$rows$80$fill(clock,en,d,q);
+module pwm_dac_core$rows$80$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48687,10 +48687,10 @@ module pwm_dac$rows$80$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$80$fill
+endmodule // pwm_dac_core$rows$80$fill
 
 
-module pwm_dac$rows$80$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$80$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48701,10 +48701,10 @@ module pwm_dac$rows$80$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$80$sign_reg
+endmodule // pwm_dac_core$rows$80$sign_reg
 
 
-module pwm_dac$rows$81(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$81(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48752,26 +48752,26 @@ module pwm_dac$rows$81(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$81$fill fill(
+    pwm_dac_core$rows$81$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$81$drive drive(
+    pwm_dac_core$rows$81$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$81$en_reg en_reg(
+    pwm_dac_core$rows$81$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$81$sign_reg sign_reg(
+    pwm_dac_core$rows$81$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48814,10 +48814,10 @@ module pwm_dac$rows$81(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$81
+endmodule // pwm_dac_core$rows$81
 
 
-module pwm_dac$rows$81$drive(clock,en,d,q);
+module pwm_dac_core$rows$81$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48827,10 +48827,10 @@ module pwm_dac$rows$81$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$81$drive
+endmodule // pwm_dac_core$rows$81$drive
 
 
-module pwm_dac$rows$81$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$81$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48841,10 +48841,10 @@ module pwm_dac$rows$81$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$81$en_reg
+endmodule // pwm_dac_core$rows$81$en_reg
 
 
-module pwm_dac$rows$81$fill(clock,en,d,q);
+module pwm_dac_core$rows$81$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48854,10 +48854,10 @@ module pwm_dac$rows$81$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$81$fill
+endmodule // pwm_dac_core$rows$81$fill
 
 
-module pwm_dac$rows$81$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$81$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48868,10 +48868,10 @@ module pwm_dac$rows$81$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$81$sign_reg
+endmodule // pwm_dac_core$rows$81$sign_reg
 
 
-module pwm_dac$rows$82(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$82(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -48919,26 +48919,26 @@ module pwm_dac$rows$82(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$82$fill fill(
+    pwm_dac_core$rows$82$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$82$drive drive(
+    pwm_dac_core$rows$82$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$82$en_reg en_reg(
+    pwm_dac_core$rows$82$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$82$sign_reg sign_reg(
+    pwm_dac_core$rows$82$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -48981,10 +48981,10 @@ module pwm_dac$rows$82(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$82
+endmodule // pwm_dac_core$rows$82
 
 
-module pwm_dac$rows$82$drive(clock,en,d,q);
+module pwm_dac_core$rows$82$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -48994,10 +48994,10 @@ module pwm_dac$rows$82$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$82$drive
+endmodule // pwm_dac_core$rows$82$drive
 
 
-module pwm_dac$rows$82$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$82$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49008,10 +49008,10 @@ module pwm_dac$rows$82$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$82$en_reg
+endmodule // pwm_dac_core$rows$82$en_reg
 
 
-module pwm_dac$rows$82$fill(clock,en,d,q);
+module pwm_dac_core$rows$82$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49021,10 +49021,10 @@ module pwm_dac$rows$82$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$82$fill
+endmodule // pwm_dac_core$rows$82$fill
 
 
-module pwm_dac$rows$82$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$82$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49035,10 +49035,10 @@ module pwm_dac$rows$82$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$82$sign_reg
+endmodule // pwm_dac_core$rows$82$sign_reg
 
 
-module pwm_dac$rows$83(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$83(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49086,26 +49086,26 @@ module pwm_dac$rows$83(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$83$fill fill(
+    pwm_dac_core$rows$83$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$83$drive drive(
+    pwm_dac_core$rows$83$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$83$en_reg en_reg(
+    pwm_dac_core$rows$83$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$83$sign_reg sign_reg(
+    pwm_dac_core$rows$83$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49148,10 +49148,10 @@ module pwm_dac$rows$83(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$83
+endmodule // pwm_dac_core$rows$83
 
 
-module pwm_dac$rows$83$drive(clock,en,d,q);
+module pwm_dac_core$rows$83$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49161,10 +49161,10 @@ module pwm_dac$rows$83$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$83$drive
+endmodule // pwm_dac_core$rows$83$drive
 
 
-module pwm_dac$rows$83$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$83$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49175,10 +49175,10 @@ module pwm_dac$rows$83$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$83$en_reg
+endmodule // pwm_dac_core$rows$83$en_reg
 
 
-module pwm_dac$rows$83$fill(clock,en,d,q);
+module pwm_dac_core$rows$83$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49188,10 +49188,10 @@ module pwm_dac$rows$83$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$83$fill
+endmodule // pwm_dac_core$rows$83$fill
 
 
-module pwm_dac$rows$83$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$83$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49202,10 +49202,10 @@ module pwm_dac$rows$83$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$83$sign_reg
+endmodule // pwm_dac_core$rows$83$sign_reg
 
 
-module pwm_dac$rows$84(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$84(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49253,26 +49253,26 @@ module pwm_dac$rows$84(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$84$fill fill(
+    pwm_dac_core$rows$84$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$84$drive drive(
+    pwm_dac_core$rows$84$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$84$en_reg en_reg(
+    pwm_dac_core$rows$84$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$84$sign_reg sign_reg(
+    pwm_dac_core$rows$84$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49315,10 +49315,10 @@ module pwm_dac$rows$84(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$84
+endmodule // pwm_dac_core$rows$84
 
 
-module pwm_dac$rows$84$drive(clock,en,d,q);
+module pwm_dac_core$rows$84$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49328,10 +49328,10 @@ module pwm_dac$rows$84$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$84$drive
+endmodule // pwm_dac_core$rows$84$drive
 
 
-module pwm_dac$rows$84$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$84$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49342,10 +49342,10 @@ module pwm_dac$rows$84$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$84$en_reg
+endmodule // pwm_dac_core$rows$84$en_reg
 
 
-module pwm_dac$rows$84$fill(clock,en,d,q);
+module pwm_dac_core$rows$84$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49355,10 +49355,10 @@ module pwm_dac$rows$84$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$84$fill
+endmodule // pwm_dac_core$rows$84$fill
 
 
-module pwm_dac$rows$84$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$84$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49369,10 +49369,10 @@ module pwm_dac$rows$84$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$84$sign_reg
+endmodule // pwm_dac_core$rows$84$sign_reg
 
 
-module pwm_dac$rows$85(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$85(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49420,26 +49420,26 @@ module pwm_dac$rows$85(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$85$fill fill(
+    pwm_dac_core$rows$85$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$85$drive drive(
+    pwm_dac_core$rows$85$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$85$en_reg en_reg(
+    pwm_dac_core$rows$85$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$85$sign_reg sign_reg(
+    pwm_dac_core$rows$85$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49482,10 +49482,10 @@ module pwm_dac$rows$85(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$85
+endmodule // pwm_dac_core$rows$85
 
 
-module pwm_dac$rows$85$drive(clock,en,d,q);
+module pwm_dac_core$rows$85$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49495,10 +49495,10 @@ module pwm_dac$rows$85$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$85$drive
+endmodule // pwm_dac_core$rows$85$drive
 
 
-module pwm_dac$rows$85$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$85$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49509,10 +49509,10 @@ module pwm_dac$rows$85$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$85$en_reg
+endmodule // pwm_dac_core$rows$85$en_reg
 
 
-module pwm_dac$rows$85$fill(clock,en,d,q);
+module pwm_dac_core$rows$85$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49522,10 +49522,10 @@ module pwm_dac$rows$85$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$85$fill
+endmodule // pwm_dac_core$rows$85$fill
 
 
-module pwm_dac$rows$85$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$85$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49536,10 +49536,10 @@ module pwm_dac$rows$85$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$85$sign_reg
+endmodule // pwm_dac_core$rows$85$sign_reg
 
 
-module pwm_dac$rows$86(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$86(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49587,26 +49587,26 @@ module pwm_dac$rows$86(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$86$fill fill(
+    pwm_dac_core$rows$86$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$86$drive drive(
+    pwm_dac_core$rows$86$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$86$en_reg en_reg(
+    pwm_dac_core$rows$86$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$86$sign_reg sign_reg(
+    pwm_dac_core$rows$86$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49649,10 +49649,10 @@ module pwm_dac$rows$86(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$86
+endmodule // pwm_dac_core$rows$86
 
 
-module pwm_dac$rows$86$drive(clock,en,d,q);
+module pwm_dac_core$rows$86$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49662,10 +49662,10 @@ module pwm_dac$rows$86$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$86$drive
+endmodule // pwm_dac_core$rows$86$drive
 
 
-module pwm_dac$rows$86$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$86$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49676,10 +49676,10 @@ module pwm_dac$rows$86$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$86$en_reg
+endmodule // pwm_dac_core$rows$86$en_reg
 
 
-module pwm_dac$rows$86$fill(clock,en,d,q);
+module pwm_dac_core$rows$86$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49689,10 +49689,10 @@ module pwm_dac$rows$86$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$86$fill
+endmodule // pwm_dac_core$rows$86$fill
 
 
-module pwm_dac$rows$86$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$86$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49703,10 +49703,10 @@ module pwm_dac$rows$86$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$86$sign_reg
+endmodule // pwm_dac_core$rows$86$sign_reg
 
 
-module pwm_dac$rows$87(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$87(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49754,26 +49754,26 @@ module pwm_dac$rows$87(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$87$fill fill(
+    pwm_dac_core$rows$87$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$87$drive drive(
+    pwm_dac_core$rows$87$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$87$en_reg en_reg(
+    pwm_dac_core$rows$87$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$87$sign_reg sign_reg(
+    pwm_dac_core$rows$87$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49816,10 +49816,10 @@ module pwm_dac$rows$87(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$87
+endmodule // pwm_dac_core$rows$87
 
 
-module pwm_dac$rows$87$drive(clock,en,d,q);
+module pwm_dac_core$rows$87$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49829,10 +49829,10 @@ module pwm_dac$rows$87$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$87$drive
+endmodule // pwm_dac_core$rows$87$drive
 
 
-module pwm_dac$rows$87$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$87$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49843,10 +49843,10 @@ module pwm_dac$rows$87$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$87$en_reg
+endmodule // pwm_dac_core$rows$87$en_reg
 
 
-module pwm_dac$rows$87$fill(clock,en,d,q);
+module pwm_dac_core$rows$87$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49856,10 +49856,10 @@ module pwm_dac$rows$87$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$87$fill
+endmodule // pwm_dac_core$rows$87$fill
 
 
-module pwm_dac$rows$87$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$87$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49870,10 +49870,10 @@ module pwm_dac$rows$87$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$87$sign_reg
+endmodule // pwm_dac_core$rows$87$sign_reg
 
 
-module pwm_dac$rows$88(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$88(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -49921,26 +49921,26 @@ module pwm_dac$rows$88(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$88$fill fill(
+    pwm_dac_core$rows$88$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$88$drive drive(
+    pwm_dac_core$rows$88$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$88$en_reg en_reg(
+    pwm_dac_core$rows$88$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$88$sign_reg sign_reg(
+    pwm_dac_core$rows$88$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -49983,10 +49983,10 @@ module pwm_dac$rows$88(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$88
+endmodule // pwm_dac_core$rows$88
 
 
-module pwm_dac$rows$88$drive(clock,en,d,q);
+module pwm_dac_core$rows$88$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -49996,10 +49996,10 @@ module pwm_dac$rows$88$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$88$drive
+endmodule // pwm_dac_core$rows$88$drive
 
 
-module pwm_dac$rows$88$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$88$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50010,10 +50010,10 @@ module pwm_dac$rows$88$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$88$en_reg
+endmodule // pwm_dac_core$rows$88$en_reg
 
 
-module pwm_dac$rows$88$fill(clock,en,d,q);
+module pwm_dac_core$rows$88$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50023,10 +50023,10 @@ module pwm_dac$rows$88$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$88$fill
+endmodule // pwm_dac_core$rows$88$fill
 
 
-module pwm_dac$rows$88$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$88$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50037,10 +50037,10 @@ module pwm_dac$rows$88$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$88$sign_reg
+endmodule // pwm_dac_core$rows$88$sign_reg
 
 
-module pwm_dac$rows$89(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$89(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50088,26 +50088,26 @@ module pwm_dac$rows$89(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$89$fill fill(
+    pwm_dac_core$rows$89$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$89$drive drive(
+    pwm_dac_core$rows$89$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$89$en_reg en_reg(
+    pwm_dac_core$rows$89$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$89$sign_reg sign_reg(
+    pwm_dac_core$rows$89$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50150,10 +50150,10 @@ module pwm_dac$rows$89(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$89
+endmodule // pwm_dac_core$rows$89
 
 
-module pwm_dac$rows$89$drive(clock,en,d,q);
+module pwm_dac_core$rows$89$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50163,10 +50163,10 @@ module pwm_dac$rows$89$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$89$drive
+endmodule // pwm_dac_core$rows$89$drive
 
 
-module pwm_dac$rows$89$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$89$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50177,10 +50177,10 @@ module pwm_dac$rows$89$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$89$en_reg
+endmodule // pwm_dac_core$rows$89$en_reg
 
 
-module pwm_dac$rows$89$fill(clock,en,d,q);
+module pwm_dac_core$rows$89$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50190,10 +50190,10 @@ module pwm_dac$rows$89$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$89$fill
+endmodule // pwm_dac_core$rows$89$fill
 
 
-module pwm_dac$rows$89$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$89$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50204,10 +50204,10 @@ module pwm_dac$rows$89$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$89$sign_reg
+endmodule // pwm_dac_core$rows$89$sign_reg
 
 
-module pwm_dac$rows$9(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$9(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50255,26 +50255,26 @@ module pwm_dac$rows$9(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$9$fill fill(
+    pwm_dac_core$rows$9$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$9$drive drive(
+    pwm_dac_core$rows$9$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$9$en_reg en_reg(
+    pwm_dac_core$rows$9$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$9$sign_reg sign_reg(
+    pwm_dac_core$rows$9$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50317,10 +50317,10 @@ module pwm_dac$rows$9(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$9
+endmodule // pwm_dac_core$rows$9
 
 
-module pwm_dac$rows$9$drive(clock,en,d,q);
+module pwm_dac_core$rows$9$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50330,10 +50330,10 @@ module pwm_dac$rows$9$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$9$drive
+endmodule // pwm_dac_core$rows$9$drive
 
 
-module pwm_dac$rows$9$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$9$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50344,10 +50344,10 @@ module pwm_dac$rows$9$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$9$en_reg
+endmodule // pwm_dac_core$rows$9$en_reg
 
 
-module pwm_dac$rows$9$fill(clock,en,d,q);
+module pwm_dac_core$rows$9$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50357,10 +50357,10 @@ module pwm_dac$rows$9$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$9$fill
+endmodule // pwm_dac_core$rows$9$fill
 
 
-module pwm_dac$rows$9$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$9$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50371,10 +50371,10 @@ module pwm_dac$rows$9$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$9$sign_reg
+endmodule // pwm_dac_core$rows$9$sign_reg
 
 
-module pwm_dac$rows$90(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$90(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50422,26 +50422,26 @@ module pwm_dac$rows$90(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$90$fill fill(
+    pwm_dac_core$rows$90$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$90$drive drive(
+    pwm_dac_core$rows$90$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$90$en_reg en_reg(
+    pwm_dac_core$rows$90$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$90$sign_reg sign_reg(
+    pwm_dac_core$rows$90$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50484,10 +50484,10 @@ module pwm_dac$rows$90(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$90
+endmodule // pwm_dac_core$rows$90
 
 
-module pwm_dac$rows$90$drive(clock,en,d,q);
+module pwm_dac_core$rows$90$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50497,10 +50497,10 @@ module pwm_dac$rows$90$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$90$drive
+endmodule // pwm_dac_core$rows$90$drive
 
 
-module pwm_dac$rows$90$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$90$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50511,10 +50511,10 @@ module pwm_dac$rows$90$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$90$en_reg
+endmodule // pwm_dac_core$rows$90$en_reg
 
 
-module pwm_dac$rows$90$fill(clock,en,d,q);
+module pwm_dac_core$rows$90$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50524,10 +50524,10 @@ module pwm_dac$rows$90$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$90$fill
+endmodule // pwm_dac_core$rows$90$fill
 
 
-module pwm_dac$rows$90$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$90$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50538,10 +50538,10 @@ module pwm_dac$rows$90$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$90$sign_reg
+endmodule // pwm_dac_core$rows$90$sign_reg
 
 
-module pwm_dac$rows$91(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$91(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50589,26 +50589,26 @@ module pwm_dac$rows$91(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$91$fill fill(
+    pwm_dac_core$rows$91$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$91$drive drive(
+    pwm_dac_core$rows$91$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$91$en_reg en_reg(
+    pwm_dac_core$rows$91$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$91$sign_reg sign_reg(
+    pwm_dac_core$rows$91$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50651,10 +50651,10 @@ module pwm_dac$rows$91(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$91
+endmodule // pwm_dac_core$rows$91
 
 
-module pwm_dac$rows$91$drive(clock,en,d,q);
+module pwm_dac_core$rows$91$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50664,10 +50664,10 @@ module pwm_dac$rows$91$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$91$drive
+endmodule // pwm_dac_core$rows$91$drive
 
 
-module pwm_dac$rows$91$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$91$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50678,10 +50678,10 @@ module pwm_dac$rows$91$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$91$en_reg
+endmodule // pwm_dac_core$rows$91$en_reg
 
 
-module pwm_dac$rows$91$fill(clock,en,d,q);
+module pwm_dac_core$rows$91$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50691,10 +50691,10 @@ module pwm_dac$rows$91$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$91$fill
+endmodule // pwm_dac_core$rows$91$fill
 
 
-module pwm_dac$rows$91$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$91$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50705,10 +50705,10 @@ module pwm_dac$rows$91$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$91$sign_reg
+endmodule // pwm_dac_core$rows$91$sign_reg
 
 
-module pwm_dac$rows$92(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$92(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50756,26 +50756,26 @@ module pwm_dac$rows$92(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$92$fill fill(
+    pwm_dac_core$rows$92$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$92$drive drive(
+    pwm_dac_core$rows$92$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$92$en_reg en_reg(
+    pwm_dac_core$rows$92$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$92$sign_reg sign_reg(
+    pwm_dac_core$rows$92$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50818,10 +50818,10 @@ module pwm_dac$rows$92(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$92
+endmodule // pwm_dac_core$rows$92
 
 
-module pwm_dac$rows$92$drive(clock,en,d,q);
+module pwm_dac_core$rows$92$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50831,10 +50831,10 @@ module pwm_dac$rows$92$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$92$drive
+endmodule // pwm_dac_core$rows$92$drive
 
 
-module pwm_dac$rows$92$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$92$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50845,10 +50845,10 @@ module pwm_dac$rows$92$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$92$en_reg
+endmodule // pwm_dac_core$rows$92$en_reg
 
 
-module pwm_dac$rows$92$fill(clock,en,d,q);
+module pwm_dac_core$rows$92$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50858,10 +50858,10 @@ module pwm_dac$rows$92$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$92$fill
+endmodule // pwm_dac_core$rows$92$fill
 
 
-module pwm_dac$rows$92$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$92$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50872,10 +50872,10 @@ module pwm_dac$rows$92$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$92$sign_reg
+endmodule // pwm_dac_core$rows$92$sign_reg
 
 
-module pwm_dac$rows$93(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$93(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -50923,26 +50923,26 @@ module pwm_dac$rows$93(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$93$fill fill(
+    pwm_dac_core$rows$93$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$93$drive drive(
+    pwm_dac_core$rows$93$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$93$en_reg en_reg(
+    pwm_dac_core$rows$93$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$93$sign_reg sign_reg(
+    pwm_dac_core$rows$93$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -50985,10 +50985,10 @@ module pwm_dac$rows$93(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$93
+endmodule // pwm_dac_core$rows$93
 
 
-module pwm_dac$rows$93$drive(clock,en,d,q);
+module pwm_dac_core$rows$93$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -50998,10 +50998,10 @@ module pwm_dac$rows$93$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$93$drive
+endmodule // pwm_dac_core$rows$93$drive
 
 
-module pwm_dac$rows$93$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$93$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51012,10 +51012,10 @@ module pwm_dac$rows$93$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$93$en_reg
+endmodule // pwm_dac_core$rows$93$en_reg
 
 
-module pwm_dac$rows$93$fill(clock,en,d,q);
+module pwm_dac_core$rows$93$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51025,10 +51025,10 @@ module pwm_dac$rows$93$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$93$fill
+endmodule // pwm_dac_core$rows$93$fill
 
 
-module pwm_dac$rows$93$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$93$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51039,10 +51039,10 @@ module pwm_dac$rows$93$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$93$sign_reg
+endmodule // pwm_dac_core$rows$93$sign_reg
 
 
-module pwm_dac$rows$94(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$94(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51090,26 +51090,26 @@ module pwm_dac$rows$94(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$94$fill fill(
+    pwm_dac_core$rows$94$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$94$drive drive(
+    pwm_dac_core$rows$94$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$94$en_reg en_reg(
+    pwm_dac_core$rows$94$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$94$sign_reg sign_reg(
+    pwm_dac_core$rows$94$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51152,10 +51152,10 @@ module pwm_dac$rows$94(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$94
+endmodule // pwm_dac_core$rows$94
 
 
-module pwm_dac$rows$94$drive(clock,en,d,q);
+module pwm_dac_core$rows$94$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51165,10 +51165,10 @@ module pwm_dac$rows$94$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$94$drive
+endmodule // pwm_dac_core$rows$94$drive
 
 
-module pwm_dac$rows$94$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$94$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51179,10 +51179,10 @@ module pwm_dac$rows$94$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$94$en_reg
+endmodule // pwm_dac_core$rows$94$en_reg
 
 
-module pwm_dac$rows$94$fill(clock,en,d,q);
+module pwm_dac_core$rows$94$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51192,10 +51192,10 @@ module pwm_dac$rows$94$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$94$fill
+endmodule // pwm_dac_core$rows$94$fill
 
 
-module pwm_dac$rows$94$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$94$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51206,10 +51206,10 @@ module pwm_dac$rows$94$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$94$sign_reg
+endmodule // pwm_dac_core$rows$94$sign_reg
 
 
-module pwm_dac$rows$95(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$95(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51257,26 +51257,26 @@ module pwm_dac$rows$95(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$95$fill fill(
+    pwm_dac_core$rows$95$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$95$drive drive(
+    pwm_dac_core$rows$95$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$95$en_reg en_reg(
+    pwm_dac_core$rows$95$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$95$sign_reg sign_reg(
+    pwm_dac_core$rows$95$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51319,10 +51319,10 @@ module pwm_dac$rows$95(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$95
+endmodule // pwm_dac_core$rows$95
 
 
-module pwm_dac$rows$95$drive(clock,en,d,q);
+module pwm_dac_core$rows$95$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51332,10 +51332,10 @@ module pwm_dac$rows$95$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$95$drive
+endmodule // pwm_dac_core$rows$95$drive
 
 
-module pwm_dac$rows$95$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$95$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51346,10 +51346,10 @@ module pwm_dac$rows$95$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$95$en_reg
+endmodule // pwm_dac_core$rows$95$en_reg
 
 
-module pwm_dac$rows$95$fill(clock,en,d,q);
+module pwm_dac_core$rows$95$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51359,10 +51359,10 @@ module pwm_dac$rows$95$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$95$fill
+endmodule // pwm_dac_core$rows$95$fill
 
 
-module pwm_dac$rows$95$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$95$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51373,10 +51373,10 @@ module pwm_dac$rows$95$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$95$sign_reg
+endmodule // pwm_dac_core$rows$95$sign_reg
 
 
-module pwm_dac$rows$96(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$96(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51424,26 +51424,26 @@ module pwm_dac$rows$96(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$96$fill fill(
+    pwm_dac_core$rows$96$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$96$drive drive(
+    pwm_dac_core$rows$96$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$96$en_reg en_reg(
+    pwm_dac_core$rows$96$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$96$sign_reg sign_reg(
+    pwm_dac_core$rows$96$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51486,10 +51486,10 @@ module pwm_dac$rows$96(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$96
+endmodule // pwm_dac_core$rows$96
 
 
-module pwm_dac$rows$96$drive(clock,en,d,q);
+module pwm_dac_core$rows$96$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51499,10 +51499,10 @@ module pwm_dac$rows$96$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$96$drive
+endmodule // pwm_dac_core$rows$96$drive
 
 
-module pwm_dac$rows$96$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$96$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51513,10 +51513,10 @@ module pwm_dac$rows$96$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$96$en_reg
+endmodule // pwm_dac_core$rows$96$en_reg
 
 
-module pwm_dac$rows$96$fill(clock,en,d,q);
+module pwm_dac_core$rows$96$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51526,10 +51526,10 @@ module pwm_dac$rows$96$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$96$fill
+endmodule // pwm_dac_core$rows$96$fill
 
 
-module pwm_dac$rows$96$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$96$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51540,10 +51540,10 @@ module pwm_dac$rows$96$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$96$sign_reg
+endmodule // pwm_dac_core$rows$96$sign_reg
 
 
-module pwm_dac$rows$97(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$97(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51591,26 +51591,26 @@ module pwm_dac$rows$97(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$97$fill fill(
+    pwm_dac_core$rows$97$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$97$drive drive(
+    pwm_dac_core$rows$97$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$97$en_reg en_reg(
+    pwm_dac_core$rows$97$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$97$sign_reg sign_reg(
+    pwm_dac_core$rows$97$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51653,10 +51653,10 @@ module pwm_dac$rows$97(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$97
+endmodule // pwm_dac_core$rows$97
 
 
-module pwm_dac$rows$97$drive(clock,en,d,q);
+module pwm_dac_core$rows$97$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51666,10 +51666,10 @@ module pwm_dac$rows$97$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$97$drive
+endmodule // pwm_dac_core$rows$97$drive
 
 
-module pwm_dac$rows$97$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$97$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51680,10 +51680,10 @@ module pwm_dac$rows$97$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$97$en_reg
+endmodule // pwm_dac_core$rows$97$en_reg
 
 
-module pwm_dac$rows$97$fill(clock,en,d,q);
+module pwm_dac_core$rows$97$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51693,10 +51693,10 @@ module pwm_dac$rows$97$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$97$fill
+endmodule // pwm_dac_core$rows$97$fill
 
 
-module pwm_dac$rows$97$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$97$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51707,10 +51707,10 @@ module pwm_dac$rows$97$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$97$sign_reg
+endmodule // pwm_dac_core$rows$97$sign_reg
 
 
-module pwm_dac$rows$98(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$98(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51758,26 +51758,26 @@ module pwm_dac$rows$98(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$98$fill fill(
+    pwm_dac_core$rows$98$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$98$drive drive(
+    pwm_dac_core$rows$98$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$98$en_reg en_reg(
+    pwm_dac_core$rows$98$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$98$sign_reg sign_reg(
+    pwm_dac_core$rows$98$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51820,10 +51820,10 @@ module pwm_dac$rows$98(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$98
+endmodule // pwm_dac_core$rows$98
 
 
-module pwm_dac$rows$98$drive(clock,en,d,q);
+module pwm_dac_core$rows$98$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51833,10 +51833,10 @@ module pwm_dac$rows$98$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$98$drive
+endmodule // pwm_dac_core$rows$98$drive
 
 
-module pwm_dac$rows$98$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$98$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51847,10 +51847,10 @@ module pwm_dac$rows$98$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$98$en_reg
+endmodule // pwm_dac_core$rows$98$en_reg
 
 
-module pwm_dac$rows$98$fill(clock,en,d,q);
+module pwm_dac_core$rows$98$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51860,10 +51860,10 @@ module pwm_dac$rows$98$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$98$fill
+endmodule // pwm_dac_core$rows$98$fill
 
 
-module pwm_dac$rows$98$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$98$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -51874,10 +51874,10 @@ module pwm_dac$rows$98$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$98$sign_reg
+endmodule // pwm_dac_core$rows$98$sign_reg
 
 
-module pwm_dac$rows$99(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
+module pwm_dac_core$rows$99(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     
     // Module arguments
     input wire  clock;
@@ -51925,26 +51925,26 @@ module pwm_dac$rows$99(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
     reg  polarity_ok;
     
     // Sub module instances
-    pwm_dac$rows$99$fill fill(
+    pwm_dac_core$rows$99$fill fill(
         .clock(fill$clock),
         .en(fill$en),
         .d(fill$d),
         .q(fill$q)
     );
-    pwm_dac$rows$99$drive drive(
+    pwm_dac_core$rows$99$drive drive(
         .clock(drive$clock),
         .en(drive$en),
         .d(drive$d),
         .q(drive$q)
     );
-    pwm_dac$rows$99$en_reg en_reg(
+    pwm_dac_core$rows$99$en_reg en_reg(
         .clock(en_reg$clock),
         .reset(en_reg$reset),
         .en(en_reg$en),
         .d(en_reg$d),
         .q(en_reg$q)
     );
-    pwm_dac$rows$99$sign_reg sign_reg(
+    pwm_dac_core$rows$99$sign_reg sign_reg(
         .clock(sign_reg$clock),
         .reset(sign_reg$reset),
         .en(sign_reg$en),
@@ -51987,10 +51987,10 @@ module pwm_dac$rows$99(clock,reset,we,wdata,take,act,t_next,phase_next,en,sign);
         sign = sign_reg$q;
     end
     
-endmodule // pwm_dac$rows$99
+endmodule // pwm_dac_core$rows$99
 
 
-module pwm_dac$rows$99$drive(clock,en,d,q);
+module pwm_dac_core$rows$99$drive(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -52000,10 +52000,10 @@ module pwm_dac$rows$99$drive(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$99$drive
+endmodule // pwm_dac_core$rows$99$drive
 
 
-module pwm_dac$rows$99$en_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$99$en_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -52014,10 +52014,10 @@ module pwm_dac$rows$99$en_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$99$en_reg
+endmodule // pwm_dac_core$rows$99$en_reg
 
 
-module pwm_dac$rows$99$fill(clock,en,d,q);
+module pwm_dac_core$rows$99$fill(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -52027,10 +52027,10 @@ module pwm_dac$rows$99$fill(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$rows$99$fill
+endmodule // pwm_dac_core$rows$99$fill
 
 
-module pwm_dac$rows$99$sign_reg(clock,reset,en,d,q);
+module pwm_dac_core$rows$99$sign_reg(clock,reset,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -52041,10 +52041,10 @@ module pwm_dac$rows$99$sign_reg(clock,reset,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // pwm_dac$rows$99$sign_reg
+endmodule // pwm_dac_core$rows$99$sign_reg
 
 
-module pwm_dac$t(clock,en,d,q);
+module pwm_dac_core$t(clock,en,d,q);
     
     // Module arguments
     input wire  clock;
@@ -52054,4 +52054,548 @@ module pwm_dac$t(clock,en,d,q);
     
     // Update code (custom)
     always @(posedge clock) if (en) q <= d;
-endmodule // pwm_dac$t
+endmodule // pwm_dac_core$t
+
+// The documented top: `pwm_dac_core` (rust-hdl) with each family of lane ports as one packed
+// bus, lane i in bits [w*i + w-1 : w*i].
+module pwm_dac(clock, reset, s_valid, s_ready, s_x, start, start_ready, done, pwm_en, pwm_sign);
+    input wire clock;
+    input wire reset;
+    input wire s_valid;
+    output wire s_ready;
+    input wire [127:0] s_x;
+    input wire start;
+    output wire start_ready;
+    output wire done;
+    output wire [255:0] pwm_en;
+    output wire [255:0] pwm_sign;
+    pwm_dac_core core(
+        .clock(clock),
+        .reset(reset),
+        .s_valid(s_valid),
+        .s_ready(s_ready),
+        .s_x$0(s_x[15:0]),
+        .s_x$1(s_x[31:16]),
+        .s_x$2(s_x[47:32]),
+        .s_x$3(s_x[63:48]),
+        .s_x$4(s_x[79:64]),
+        .s_x$5(s_x[95:80]),
+        .s_x$6(s_x[111:96]),
+        .s_x$7(s_x[127:112]),
+        .start(start),
+        .start_ready(start_ready),
+        .done(done),
+        .pwm_en$0(pwm_en[0]),
+        .pwm_en$1(pwm_en[1]),
+        .pwm_en$2(pwm_en[2]),
+        .pwm_en$3(pwm_en[3]),
+        .pwm_en$4(pwm_en[4]),
+        .pwm_en$5(pwm_en[5]),
+        .pwm_en$6(pwm_en[6]),
+        .pwm_en$7(pwm_en[7]),
+        .pwm_en$8(pwm_en[8]),
+        .pwm_en$9(pwm_en[9]),
+        .pwm_en$10(pwm_en[10]),
+        .pwm_en$11(pwm_en[11]),
+        .pwm_en$12(pwm_en[12]),
+        .pwm_en$13(pwm_en[13]),
+        .pwm_en$14(pwm_en[14]),
+        .pwm_en$15(pwm_en[15]),
+        .pwm_en$16(pwm_en[16]),
+        .pwm_en$17(pwm_en[17]),
+        .pwm_en$18(pwm_en[18]),
+        .pwm_en$19(pwm_en[19]),
+        .pwm_en$20(pwm_en[20]),
+        .pwm_en$21(pwm_en[21]),
+        .pwm_en$22(pwm_en[22]),
+        .pwm_en$23(pwm_en[23]),
+        .pwm_en$24(pwm_en[24]),
+        .pwm_en$25(pwm_en[25]),
+        .pwm_en$26(pwm_en[26]),
+        .pwm_en$27(pwm_en[27]),
+        .pwm_en$28(pwm_en[28]),
+        .pwm_en$29(pwm_en[29]),
+        .pwm_en$30(pwm_en[30]),
+        .pwm_en$31(pwm_en[31]),
+        .pwm_en$32(pwm_en[32]),
+        .pwm_en$33(pwm_en[33]),
+        .pwm_en$34(pwm_en[34]),
+        .pwm_en$35(pwm_en[35]),
+        .pwm_en$36(pwm_en[36]),
+        .pwm_en$37(pwm_en[37]),
+        .pwm_en$38(pwm_en[38]),
+        .pwm_en$39(pwm_en[39]),
+        .pwm_en$40(pwm_en[40]),
+        .pwm_en$41(pwm_en[41]),
+        .pwm_en$42(pwm_en[42]),
+        .pwm_en$43(pwm_en[43]),
+        .pwm_en$44(pwm_en[44]),
+        .pwm_en$45(pwm_en[45]),
+        .pwm_en$46(pwm_en[46]),
+        .pwm_en$47(pwm_en[47]),
+        .pwm_en$48(pwm_en[48]),
+        .pwm_en$49(pwm_en[49]),
+        .pwm_en$50(pwm_en[50]),
+        .pwm_en$51(pwm_en[51]),
+        .pwm_en$52(pwm_en[52]),
+        .pwm_en$53(pwm_en[53]),
+        .pwm_en$54(pwm_en[54]),
+        .pwm_en$55(pwm_en[55]),
+        .pwm_en$56(pwm_en[56]),
+        .pwm_en$57(pwm_en[57]),
+        .pwm_en$58(pwm_en[58]),
+        .pwm_en$59(pwm_en[59]),
+        .pwm_en$60(pwm_en[60]),
+        .pwm_en$61(pwm_en[61]),
+        .pwm_en$62(pwm_en[62]),
+        .pwm_en$63(pwm_en[63]),
+        .pwm_en$64(pwm_en[64]),
+        .pwm_en$65(pwm_en[65]),
+        .pwm_en$66(pwm_en[66]),
+        .pwm_en$67(pwm_en[67]),
+        .pwm_en$68(pwm_en[68]),
+        .pwm_en$69(pwm_en[69]),
+        .pwm_en$70(pwm_en[70]),
+        .pwm_en$71(pwm_en[71]),
+        .pwm_en$72(pwm_en[72]),
+        .pwm_en$73(pwm_en[73]),
+        .pwm_en$74(pwm_en[74]),
+        .pwm_en$75(pwm_en[75]),
+        .pwm_en$76(pwm_en[76]),
+        .pwm_en$77(pwm_en[77]),
+        .pwm_en$78(pwm_en[78]),
+        .pwm_en$79(pwm_en[79]),
+        .pwm_en$80(pwm_en[80]),
+        .pwm_en$81(pwm_en[81]),
+        .pwm_en$82(pwm_en[82]),
+        .pwm_en$83(pwm_en[83]),
+        .pwm_en$84(pwm_en[84]),
+        .pwm_en$85(pwm_en[85]),
+        .pwm_en$86(pwm_en[86]),
+        .pwm_en$87(pwm_en[87]),
+        .pwm_en$88(pwm_en[88]),
+        .pwm_en$89(pwm_en[89]),
+        .pwm_en$90(pwm_en[90]),
+        .pwm_en$91(pwm_en[91]),
+        .pwm_en$92(pwm_en[92]),
+        .pwm_en$93(pwm_en[93]),
+        .pwm_en$94(pwm_en[94]),
+        .pwm_en$95(pwm_en[95]),
+        .pwm_en$96(pwm_en[96]),
+        .pwm_en$97(pwm_en[97]),
+        .pwm_en$98(pwm_en[98]),
+        .pwm_en$99(pwm_en[99]),
+        .pwm_en$100(pwm_en[100]),
+        .pwm_en$101(pwm_en[101]),
+        .pwm_en$102(pwm_en[102]),
+        .pwm_en$103(pwm_en[103]),
+        .pwm_en$104(pwm_en[104]),
+        .pwm_en$105(pwm_en[105]),
+        .pwm_en$106(pwm_en[106]),
+        .pwm_en$107(pwm_en[107]),
+        .pwm_en$108(pwm_en[108]),
+        .pwm_en$109(pwm_en[109]),
+        .pwm_en$110(pwm_en[110]),
+        .pwm_en$111(pwm_en[111]),
+        .pwm_en$112(pwm_en[112]),
+        .pwm_en$113(pwm_en[113]),
+        .pwm_en$114(pwm_en[114]),
+        .pwm_en$115(pwm_en[115]),
+        .pwm_en$116(pwm_en[116]),
+        .pwm_en$117(pwm_en[117]),
+        .pwm_en$118(pwm_en[118]),
+        .pwm_en$119(pwm_en[119]),
+        .pwm_en$120(pwm_en[120]),
+        .pwm_en$121(pwm_en[121]),
+        .pwm_en$122(pwm_en[122]),
+        .pwm_en$123(pwm_en[123]),
+        .pwm_en$124(pwm_en[124]),
+        .pwm_en$125(pwm_en[125]),
+        .pwm_en$126(pwm_en[126]),
+        .pwm_en$127(pwm_en[127]),
+        .pwm_en$128(pwm_en[128]),
+        .pwm_en$129(pwm_en[129]),
+        .pwm_en$130(pwm_en[130]),
+        .pwm_en$131(pwm_en[131]),
+        .pwm_en$132(pwm_en[132]),
+        .pwm_en$133(pwm_en[133]),
+        .pwm_en$134(pwm_en[134]),
+        .pwm_en$135(pwm_en[135]),
+        .pwm_en$136(pwm_en[136]),
+        .pwm_en$137(pwm_en[137]),
+        .pwm_en$138(pwm_en[138]),
+        .pwm_en$139(pwm_en[139]),
+        .pwm_en$140(pwm_en[140]),
+        .pwm_en$141(pwm_en[141]),
+        .pwm_en$142(pwm_en[142]),
+        .pwm_en$143(pwm_en[143]),
+        .pwm_en$144(pwm_en[144]),
+        .pwm_en$145(pwm_en[145]),
+        .pwm_en$146(pwm_en[146]),
+        .pwm_en$147(pwm_en[147]),
+        .pwm_en$148(pwm_en[148]),
+        .pwm_en$149(pwm_en[149]),
+        .pwm_en$150(pwm_en[150]),
+        .pwm_en$151(pwm_en[151]),
+        .pwm_en$152(pwm_en[152]),
+        .pwm_en$153(pwm_en[153]),
+        .pwm_en$154(pwm_en[154]),
+        .pwm_en$155(pwm_en[155]),
+        .pwm_en$156(pwm_en[156]),
+        .pwm_en$157(pwm_en[157]),
+        .pwm_en$158(pwm_en[158]),
+        .pwm_en$159(pwm_en[159]),
+        .pwm_en$160(pwm_en[160]),
+        .pwm_en$161(pwm_en[161]),
+        .pwm_en$162(pwm_en[162]),
+        .pwm_en$163(pwm_en[163]),
+        .pwm_en$164(pwm_en[164]),
+        .pwm_en$165(pwm_en[165]),
+        .pwm_en$166(pwm_en[166]),
+        .pwm_en$167(pwm_en[167]),
+        .pwm_en$168(pwm_en[168]),
+        .pwm_en$169(pwm_en[169]),
+        .pwm_en$170(pwm_en[170]),
+        .pwm_en$171(pwm_en[171]),
+        .pwm_en$172(pwm_en[172]),
+        .pwm_en$173(pwm_en[173]),
+        .pwm_en$174(pwm_en[174]),
+        .pwm_en$175(pwm_en[175]),
+        .pwm_en$176(pwm_en[176]),
+        .pwm_en$177(pwm_en[177]),
+        .pwm_en$178(pwm_en[178]),
+        .pwm_en$179(pwm_en[179]),
+        .pwm_en$180(pwm_en[180]),
+        .pwm_en$181(pwm_en[181]),
+        .pwm_en$182(pwm_en[182]),
+        .pwm_en$183(pwm_en[183]),
+        .pwm_en$184(pwm_en[184]),
+        .pwm_en$185(pwm_en[185]),
+        .pwm_en$186(pwm_en[186]),
+        .pwm_en$187(pwm_en[187]),
+        .pwm_en$188(pwm_en[188]),
+        .pwm_en$189(pwm_en[189]),
+        .pwm_en$190(pwm_en[190]),
+        .pwm_en$191(pwm_en[191]),
+        .pwm_en$192(pwm_en[192]),
+        .pwm_en$193(pwm_en[193]),
+        .pwm_en$194(pwm_en[194]),
+        .pwm_en$195(pwm_en[195]),
+        .pwm_en$196(pwm_en[196]),
+        .pwm_en$197(pwm_en[197]),
+        .pwm_en$198(pwm_en[198]),
+        .pwm_en$199(pwm_en[199]),
+        .pwm_en$200(pwm_en[200]),
+        .pwm_en$201(pwm_en[201]),
+        .pwm_en$202(pwm_en[202]),
+        .pwm_en$203(pwm_en[203]),
+        .pwm_en$204(pwm_en[204]),
+        .pwm_en$205(pwm_en[205]),
+        .pwm_en$206(pwm_en[206]),
+        .pwm_en$207(pwm_en[207]),
+        .pwm_en$208(pwm_en[208]),
+        .pwm_en$209(pwm_en[209]),
+        .pwm_en$210(pwm_en[210]),
+        .pwm_en$211(pwm_en[211]),
+        .pwm_en$212(pwm_en[212]),
+        .pwm_en$213(pwm_en[213]),
+        .pwm_en$214(pwm_en[214]),
+        .pwm_en$215(pwm_en[215]),
+        .pwm_en$216(pwm_en[216]),
+        .pwm_en$217(pwm_en[217]),
+        .pwm_en$218(pwm_en[218]),
+        .pwm_en$219(pwm_en[219]),
+        .pwm_en$220(pwm_en[220]),
+        .pwm_en$221(pwm_en[221]),
+        .pwm_en$222(pwm_en[222]),
+        .pwm_en$223(pwm_en[223]),
+        .pwm_en$224(pwm_en[224]),
+        .pwm_en$225(pwm_en[225]),
+        .pwm_en$226(pwm_en[226]),
+        .pwm_en$227(pwm_en[227]),
+        .pwm_en$228(pwm_en[228]),
+        .pwm_en$229(pwm_en[229]),
+        .pwm_en$230(pwm_en[230]),
+        .pwm_en$231(pwm_en[231]),
+        .pwm_en$232(pwm_en[232]),
+        .pwm_en$233(pwm_en[233]),
+        .pwm_en$234(pwm_en[234]),
+        .pwm_en$235(pwm_en[235]),
+        .pwm_en$236(pwm_en[236]),
+        .pwm_en$237(pwm_en[237]),
+        .pwm_en$238(pwm_en[238]),
+        .pwm_en$239(pwm_en[239]),
+        .pwm_en$240(pwm_en[240]),
+        .pwm_en$241(pwm_en[241]),
+        .pwm_en$242(pwm_en[242]),
+        .pwm_en$243(pwm_en[243]),
+        .pwm_en$244(pwm_en[244]),
+        .pwm_en$245(pwm_en[245]),
+        .pwm_en$246(pwm_en[246]),
+        .pwm_en$247(pwm_en[247]),
+        .pwm_en$248(pwm_en[248]),
+        .pwm_en$249(pwm_en[249]),
+        .pwm_en$250(pwm_en[250]),
+        .pwm_en$251(pwm_en[251]),
+        .pwm_en$252(pwm_en[252]),
+        .pwm_en$253(pwm_en[253]),
+        .pwm_en$254(pwm_en[254]),
+        .pwm_en$255(pwm_en[255]),
+        .pwm_sign$0(pwm_sign[0]),
+        .pwm_sign$1(pwm_sign[1]),
+        .pwm_sign$2(pwm_sign[2]),
+        .pwm_sign$3(pwm_sign[3]),
+        .pwm_sign$4(pwm_sign[4]),
+        .pwm_sign$5(pwm_sign[5]),
+        .pwm_sign$6(pwm_sign[6]),
+        .pwm_sign$7(pwm_sign[7]),
+        .pwm_sign$8(pwm_sign[8]),
+        .pwm_sign$9(pwm_sign[9]),
+        .pwm_sign$10(pwm_sign[10]),
+        .pwm_sign$11(pwm_sign[11]),
+        .pwm_sign$12(pwm_sign[12]),
+        .pwm_sign$13(pwm_sign[13]),
+        .pwm_sign$14(pwm_sign[14]),
+        .pwm_sign$15(pwm_sign[15]),
+        .pwm_sign$16(pwm_sign[16]),
+        .pwm_sign$17(pwm_sign[17]),
+        .pwm_sign$18(pwm_sign[18]),
+        .pwm_sign$19(pwm_sign[19]),
+        .pwm_sign$20(pwm_sign[20]),
+        .pwm_sign$21(pwm_sign[21]),
+        .pwm_sign$22(pwm_sign[22]),
+        .pwm_sign$23(pwm_sign[23]),
+        .pwm_sign$24(pwm_sign[24]),
+        .pwm_sign$25(pwm_sign[25]),
+        .pwm_sign$26(pwm_sign[26]),
+        .pwm_sign$27(pwm_sign[27]),
+        .pwm_sign$28(pwm_sign[28]),
+        .pwm_sign$29(pwm_sign[29]),
+        .pwm_sign$30(pwm_sign[30]),
+        .pwm_sign$31(pwm_sign[31]),
+        .pwm_sign$32(pwm_sign[32]),
+        .pwm_sign$33(pwm_sign[33]),
+        .pwm_sign$34(pwm_sign[34]),
+        .pwm_sign$35(pwm_sign[35]),
+        .pwm_sign$36(pwm_sign[36]),
+        .pwm_sign$37(pwm_sign[37]),
+        .pwm_sign$38(pwm_sign[38]),
+        .pwm_sign$39(pwm_sign[39]),
+        .pwm_sign$40(pwm_sign[40]),
+        .pwm_sign$41(pwm_sign[41]),
+        .pwm_sign$42(pwm_sign[42]),
+        .pwm_sign$43(pwm_sign[43]),
+        .pwm_sign$44(pwm_sign[44]),
+        .pwm_sign$45(pwm_sign[45]),
+        .pwm_sign$46(pwm_sign[46]),
+        .pwm_sign$47(pwm_sign[47]),
+        .pwm_sign$48(pwm_sign[48]),
+        .pwm_sign$49(pwm_sign[49]),
+        .pwm_sign$50(pwm_sign[50]),
+        .pwm_sign$51(pwm_sign[51]),
+        .pwm_sign$52(pwm_sign[52]),
+        .pwm_sign$53(pwm_sign[53]),
+        .pwm_sign$54(pwm_sign[54]),
+        .pwm_sign$55(pwm_sign[55]),
+        .pwm_sign$56(pwm_sign[56]),
+        .pwm_sign$57(pwm_sign[57]),
+        .pwm_sign$58(pwm_sign[58]),
+        .pwm_sign$59(pwm_sign[59]),
+        .pwm_sign$60(pwm_sign[60]),
+        .pwm_sign$61(pwm_sign[61]),
+        .pwm_sign$62(pwm_sign[62]),
+        .pwm_sign$63(pwm_sign[63]),
+        .pwm_sign$64(pwm_sign[64]),
+        .pwm_sign$65(pwm_sign[65]),
+        .pwm_sign$66(pwm_sign[66]),
+        .pwm_sign$67(pwm_sign[67]),
+        .pwm_sign$68(pwm_sign[68]),
+        .pwm_sign$69(pwm_sign[69]),
+        .pwm_sign$70(pwm_sign[70]),
+        .pwm_sign$71(pwm_sign[71]),
+        .pwm_sign$72(pwm_sign[72]),
+        .pwm_sign$73(pwm_sign[73]),
+        .pwm_sign$74(pwm_sign[74]),
+        .pwm_sign$75(pwm_sign[75]),
+        .pwm_sign$76(pwm_sign[76]),
+        .pwm_sign$77(pwm_sign[77]),
+        .pwm_sign$78(pwm_sign[78]),
+        .pwm_sign$79(pwm_sign[79]),
+        .pwm_sign$80(pwm_sign[80]),
+        .pwm_sign$81(pwm_sign[81]),
+        .pwm_sign$82(pwm_sign[82]),
+        .pwm_sign$83(pwm_sign[83]),
+        .pwm_sign$84(pwm_sign[84]),
+        .pwm_sign$85(pwm_sign[85]),
+        .pwm_sign$86(pwm_sign[86]),
+        .pwm_sign$87(pwm_sign[87]),
+        .pwm_sign$88(pwm_sign[88]),
+        .pwm_sign$89(pwm_sign[89]),
+        .pwm_sign$90(pwm_sign[90]),
+        .pwm_sign$91(pwm_sign[91]),
+        .pwm_sign$92(pwm_sign[92]),
+        .pwm_sign$93(pwm_sign[93]),
+        .pwm_sign$94(pwm_sign[94]),
+        .pwm_sign$95(pwm_sign[95]),
+        .pwm_sign$96(pwm_sign[96]),
+        .pwm_sign$97(pwm_sign[97]),
+        .pwm_sign$98(pwm_sign[98]),
+        .pwm_sign$99(pwm_sign[99]),
+        .pwm_sign$100(pwm_sign[100]),
+        .pwm_sign$101(pwm_sign[101]),
+        .pwm_sign$102(pwm_sign[102]),
+        .pwm_sign$103(pwm_sign[103]),
+        .pwm_sign$104(pwm_sign[104]),
+        .pwm_sign$105(pwm_sign[105]),
+        .pwm_sign$106(pwm_sign[106]),
+        .pwm_sign$107(pwm_sign[107]),
+        .pwm_sign$108(pwm_sign[108]),
+        .pwm_sign$109(pwm_sign[109]),
+        .pwm_sign$110(pwm_sign[110]),
+        .pwm_sign$111(pwm_sign[111]),
+        .pwm_sign$112(pwm_sign[112]),
+        .pwm_sign$113(pwm_sign[113]),
+        .pwm_sign$114(pwm_sign[114]),
+        .pwm_sign$115(pwm_sign[115]),
+        .pwm_sign$116(pwm_sign[116]),
+        .pwm_sign$117(pwm_sign[117]),
+        .pwm_sign$118(pwm_sign[118]),
+        .pwm_sign$119(pwm_sign[119]),
+        .pwm_sign$120(pwm_sign[120]),
+        .pwm_sign$121(pwm_sign[121]),
+        .pwm_sign$122(pwm_sign[122]),
+        .pwm_sign$123(pwm_sign[123]),
+        .pwm_sign$124(pwm_sign[124]),
+        .pwm_sign$125(pwm_sign[125]),
+        .pwm_sign$126(pwm_sign[126]),
+        .pwm_sign$127(pwm_sign[127]),
+        .pwm_sign$128(pwm_sign[128]),
+        .pwm_sign$129(pwm_sign[129]),
+        .pwm_sign$130(pwm_sign[130]),
+        .pwm_sign$131(pwm_sign[131]),
+        .pwm_sign$132(pwm_sign[132]),
+        .pwm_sign$133(pwm_sign[133]),
+        .pwm_sign$134(pwm_sign[134]),
+        .pwm_sign$135(pwm_sign[135]),
+        .pwm_sign$136(pwm_sign[136]),
+        .pwm_sign$137(pwm_sign[137]),
+        .pwm_sign$138(pwm_sign[138]),
+        .pwm_sign$139(pwm_sign[139]),
+        .pwm_sign$140(pwm_sign[140]),
+        .pwm_sign$141(pwm_sign[141]),
+        .pwm_sign$142(pwm_sign[142]),
+        .pwm_sign$143(pwm_sign[143]),
+        .pwm_sign$144(pwm_sign[144]),
+        .pwm_sign$145(pwm_sign[145]),
+        .pwm_sign$146(pwm_sign[146]),
+        .pwm_sign$147(pwm_sign[147]),
+        .pwm_sign$148(pwm_sign[148]),
+        .pwm_sign$149(pwm_sign[149]),
+        .pwm_sign$150(pwm_sign[150]),
+        .pwm_sign$151(pwm_sign[151]),
+        .pwm_sign$152(pwm_sign[152]),
+        .pwm_sign$153(pwm_sign[153]),
+        .pwm_sign$154(pwm_sign[154]),
+        .pwm_sign$155(pwm_sign[155]),
+        .pwm_sign$156(pwm_sign[156]),
+        .pwm_sign$157(pwm_sign[157]),
+        .pwm_sign$158(pwm_sign[158]),
+        .pwm_sign$159(pwm_sign[159]),
+        .pwm_sign$160(pwm_sign[160]),
+        .pwm_sign$161(pwm_sign[161]),
+        .pwm_sign$162(pwm_sign[162]),
+        .pwm_sign$163(pwm_sign[163]),
+        .pwm_sign$164(pwm_sign[164]),
+        .pwm_sign$165(pwm_sign[165]),
+        .pwm_sign$166(pwm_sign[166]),
+        .pwm_sign$167(pwm_sign[167]),
+        .pwm_sign$168(pwm_sign[168]),
+        .pwm_sign$169(pwm_sign[169]),
+        .pwm_sign$170(pwm_sign[170]),
+        .pwm_sign$171(pwm_sign[171]),
+        .pwm_sign$172(pwm_sign[172]),
+        .pwm_sign$173(pwm_sign[173]),
+        .pwm_sign$174(pwm_sign[174]),
+        .pwm_sign$175(pwm_sign[175]),
+        .pwm_sign$176(pwm_sign[176]),
+        .pwm_sign$177(pwm_sign[177]),
+        .pwm_sign$178(pwm_sign[178]),
+        .pwm_sign$179(pwm_sign[179]),
+        .pwm_sign$180(pwm_sign[180]),
+        .pwm_sign$181(pwm_sign[181]),
+        .pwm_sign$182(pwm_sign[182]),
+        .pwm_sign$183(pwm_sign[183]),
+        .pwm_sign$184(pwm_sign[184]),
+        .pwm_sign$185(pwm_sign[185]),
+        .pwm_sign$186(pwm_sign[186]),
+        .pwm_sign$187(pwm_sign[187]),
+        .pwm_sign$188(pwm_sign[188]),
+        .pwm_sign$189(pwm_sign[189]),
+        .pwm_sign$190(pwm_sign[190]),
+        .pwm_sign$191(pwm_sign[191]),
+        .pwm_sign$192(pwm_sign[192]),
+        .pwm_sign$193(pwm_sign[193]),
+        .pwm_sign$194(pwm_sign[194]),
+        .pwm_sign$195(pwm_sign[195]),
+        .pwm_sign$196(pwm_sign[196]),
+        .pwm_sign$197(pwm_sign[197]),
+        .pwm_sign$198(pwm_sign[198]),
+        .pwm_sign$199(pwm_sign[199]),
+        .pwm_sign$200(pwm_sign[200]),
+        .pwm_sign$201(pwm_sign[201]),
+        .pwm_sign$202(pwm_sign[202]),
+        .pwm_sign$203(pwm_sign[203]),
+        .pwm_sign$204(pwm_sign[204]),
+        .pwm_sign$205(pwm_sign[205]),
+        .pwm_sign$206(pwm_sign[206]),
+        .pwm_sign$207(pwm_sign[207]),
+        .pwm_sign$208(pwm_sign[208]),
+        .pwm_sign$209(pwm_sign[209]),
+        .pwm_sign$210(pwm_sign[210]),
+        .pwm_sign$211(pwm_sign[211]),
+        .pwm_sign$212(pwm_sign[212]),
+        .pwm_sign$213(pwm_sign[213]),
+        .pwm_sign$214(pwm_sign[214]),
+        .pwm_sign$215(pwm_sign[215]),
+        .pwm_sign$216(pwm_sign[216]),
+        .pwm_sign$217(pwm_sign[217]),
+        .pwm_sign$218(pwm_sign[218]),
+        .pwm_sign$219(pwm_sign[219]),
+        .pwm_sign$220(pwm_sign[220]),
+        .pwm_sign$221(pwm_sign[221]),
+        .pwm_sign$222(pwm_sign[222]),
+        .pwm_sign$223(pwm_sign[223]),
+        .pwm_sign$224(pwm_sign[224]),
+        .pwm_sign$225(pwm_sign[225]),
+        .pwm_sign$226(pwm_sign[226]),
+        .pwm_sign$227(pwm_sign[227]),
+        .pwm_sign$228(pwm_sign[228]),
+        .pwm_sign$229(pwm_sign[229]),
+        .pwm_sign$230(pwm_sign[230]),
+        .pwm_sign$231(pwm_sign[231]),
+        .pwm_sign$232(pwm_sign[232]),
+        .pwm_sign$233(pwm_sign[233]),
+        .pwm_sign$234(pwm_sign[234]),
+        .pwm_sign$235(pwm_sign[235]),
+        .pwm_sign$236(pwm_sign[236]),
+        .pwm_sign$237(pwm_sign[237]),
+        .pwm_sign$238(pwm_sign[238]),
+        .pwm_sign$239(pwm_sign[239]),
+        .pwm_sign$240(pwm_sign[240]),
+        .pwm_sign$241(pwm_sign[241]),
+        .pwm_sign$242(pwm_sign[242]),
+        .pwm_sign$243(pwm_sign[243]),
+        .pwm_sign$244(pwm_sign[244]),
+        .pwm_sign$245(pwm_sign[245]),
+        .pwm_sign$246(pwm_sign[246]),
+        .pwm_sign$247(pwm_sign[247]),
+        .pwm_sign$248(pwm_sign[248]),
+        .pwm_sign$249(pwm_sign[249]),
+        .pwm_sign$250(pwm_sign[250]),
+        .pwm_sign$251(pwm_sign[251]),
+        .pwm_sign$252(pwm_sign[252]),
+        .pwm_sign$253(pwm_sign[253]),
+        .pwm_sign$254(pwm_sign[254]),
+        .pwm_sign$255(pwm_sign[255])
+    );
+endmodule // pwm_dac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40) and
-# the osu018 standard-cell library (qflow-tech-osu018) from Debian packages when any is missing.
+# the osu018 standard-cell library (qflow-tech-osu018) from Debian packages, and FuseSoC from PyPI,
+# when any is missing.
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 
@@ -11,6 +12,17 @@ for tool in "${!pkg[@]}"; do
 done
 liberty=/usr/share/qflow/tech/osu018/osu018_stdcells.lib
 [ -f "$liberty" ] || missing+=(qflow-tech-osu018)
+
+# FuseSoC (PyPI) in its own virtual environment: the check that rtl_out/nmpu.core works.
+fusesoc_venv="${NMPU_FUSESOC_VENV:-/opt/nmpu-fusesoc}"
+if [ ! -x "$fusesoc_venv/bin/fusesoc" ]; then
+    echo "install-tools: FuseSoC missing; installing it from PyPI into $fusesoc_venv" >&2
+    python3 -m venv "$fusesoc_venv" && "$fusesoc_venv/bin/pip" install -q fusesoc >/dev/null || {
+        echo "install-tools: cannot install FuseSoC (python3 -m venv $fusesoc_venv && $fusesoc_venv/bin/pip install fusesoc)" >&2
+        exit 1
+    }
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

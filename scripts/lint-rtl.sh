@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Lints the generated Verilog (nmpu.v, and adc_capture.v, pwm_dac.v, nmpu_fp16.v when present) with the three tools, failing on any warning that is not
+# Lints the generated Verilog (nmpu.v, and adc_capture.v, pwm_dac.v, nmpu_fp16.v, tile_io.v when present) with the three tools, failing on any warning that is not
 # waived in constraints/verilator.vlt:
 #   Verilator --lint-only -Wall; Icarus -g2005 -Wall; Yosys hierarchy -check, proc,
-#   check -assert, and (unless --no-synth) synth -flatten with an assertion of no latches.
+#   check -assert, and (unless --no-synth) synth -flatten with an assertion of no latches;
+#   then every lint target of the FuseSoC core file nmpu.core through FuseSoC.
 # Usage: scripts/lint-rtl.sh DIR [--no-synth]     (DIR holds nmpu.v and the interface blocks)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,3 +45,16 @@ if [ -f "$dir/pwm_dac.v" ]; then lint_one "$dir/pwm_dac.v" pwm_dac; fi
 if [ -f "$dir/nmpu_fp16.v" ]; then lint_one "$dir/nmpu_fp16.v" nmpu_fp16; fi
 # The chain is structural: its parts are synthesized above, so it is only checked.
 if [ -f "$dir/tile_io.v" ]; then lint_one "$dir/nmpu.v $dir/adc_capture.v $dir/tile_io.v" tile_io 0; fi
+
+# The FuseSoC core file: every lint target runs through FuseSoC (edalize -> Verilator).
+if [ -f "$dir/nmpu.core" ]; then
+    fusesoc="${NMPU_FUSESOC_VENV:-/opt/nmpu-fusesoc}/bin/fusesoc"
+    [ -x "$fusesoc" ] || { echo "lint-rtl: $fusesoc not found (run: make deps)" >&2; exit 1; }
+    core=$(sed -n 's/^name: //p' "$dir/nmpu.core")
+    for target in $(sed -n 's/^  \(lint_[a-z0-9_]*\):$/\1/p' "$dir/nmpu.core"); do
+        (cd "$tmp" && "$fusesoc" --cores-root "$(cd "$dir" && pwd)" run --build-root "$tmp/fusesoc" \
+            --target "$target" "$core") >"$tmp/fusesoc.log" 2>&1 || {
+            cat "$tmp/fusesoc.log" >&2; echo "lint-rtl: fusesoc $target failed" >&2; exit 1; }
+        echo "lint-rtl: fusesoc run --target $target $core: clean"
+    done
+fi

@@ -34,10 +34,20 @@ fn testbench(case: &Case) -> String {
         let _ = writeln!(s, "  reg [23:0] s_x{i} = 24'd0;\n  wire [15:0] m_y{i};");
     }
     let _ = write!(s, "  {} dut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready), .s_col(s_col), .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)", case.datapath().module());
-    for i in 0..l {
-        let _ = write!(s, ", .s_x${i}(s_x{i}), .m_y${i}(m_y{i})");
-    }
-    let _ = writeln!(s, ");");
+    // The packed lane buses: lane i in bits [24i+23:24i] and [16i+15:16i].
+    let lanes = |p: &str| -> String {
+        (0..l)
+            .rev()
+            .map(|i| format!("{p}{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        s,
+        ", .s_x({{{}}}), .m_y({{{}}}));",
+        lanes("s_x"),
+        lanes("m_y")
+    );
     let (nw, nb, nc) = (case.writes.len(), case.beats.len(), case.gaps.len());
     let _ = writeln!(s, "  reg [45:0] writes [0:{}];", nw.max(1) - 1);
     let _ = writeln!(s, "  reg [{}:0] beats [0:{}];", beat_bits - 1, nb - 1);

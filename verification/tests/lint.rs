@@ -67,3 +67,56 @@ fn sixteen_lanes_unfused_no_activation_wide() {
         false,
     );
 }
+
+/// The FuseSoC core file drops the generated files into FuseSoC's flows: its iCE40
+/// synthesis target (edalize's Yosys backend) and a lint target run on a small config.
+#[test]
+fn fusesoc_core_synthesizes_and_lints() {
+    let cfg = NmpuConfig::from_toml_str(include_str!("../reference/fused8.toml")).unwrap();
+    let rtl = nmpu_rtl::generate(&cfg).unwrap();
+    let dir = std::env::temp_dir().join(format!("nmpu-fusesoc-{}", std::process::id()));
+    let cores = dir.join("cores");
+    std::fs::create_dir_all(&cores).unwrap();
+    for (file, text) in &rtl.files {
+        std::fs::write(cores.join(file), text).unwrap();
+    }
+    let venv = std::env::var("NMPU_FUSESOC_VENV").unwrap_or("/opt/nmpu-fusesoc".into());
+    let fusesoc = Path::new(&venv).join("bin/fusesoc");
+    assert!(
+        fusesoc.exists(),
+        "{} not found: run make deps",
+        fusesoc.display()
+    );
+    for target in ["synth", "lint_tile_io"] {
+        let out = Command::new(&fusesoc)
+            .current_dir(&dir)
+            .args([
+                "--cores-root",
+                "cores",
+                "run",
+                "--build-root",
+                "build",
+                "--target",
+            ])
+            .args([target, "nmpu:ip:nmpu"])
+            .output()
+            .unwrap();
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "fusesoc {target}: {log}");
+    }
+    // The synthesis target left an iCE40 netlist of the NMPU.
+    let blif = std::fs::read_dir(dir.join("build"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "blif"))
+        .expect("a .blif from the synth target");
+    let netlist = std::fs::read_to_string(blif).unwrap();
+    assert!(netlist.contains(".model nmpu") && netlist.contains("SB_LUT4"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

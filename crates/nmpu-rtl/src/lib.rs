@@ -19,6 +19,7 @@ pub mod regs;
 pub mod requantize;
 pub mod tile_io;
 pub mod top;
+pub mod wrapper;
 
 pub use fp16_lane::FP16_LATENCY;
 pub use generate::{generate, RtlFiles};

@@ -10,40 +10,46 @@ use std::fmt::Write as _;
 /// Name of the chain's top module.
 pub const TILE_IO_MODULE: &str = "tile_io";
 
-/// The structural top for `cfg` (its `columns` and `lanes` fix the port lists).
+/// The structural top for `cfg` (its `columns` and `lanes` fix the bus widths). Its ports
+/// and its two instances use the documented tops' packed buses.
 pub fn tile_io_verilog(cfg: &NmpuConfig) -> String {
     let (n, l) = (cfg.columns as usize, cfg.lanes as usize);
-    let mut ports = vec![
-        "clock".to_string(),
-        "reset".into(),
-        "start".into(),
-        "start_ready".into(),
+    let ports = [
+        "clock",
+        "reset",
+        "start",
+        "start_ready",
+        "pulse_pos",
+        "pulse_neg",
+        "m_valid",
+        "m_ready",
+        "m_col",
+        "m_y",
+        "cfg_we",
+        "cfg_sel",
+        "cfg_col",
+        "cfg_data",
     ];
-    ports.extend((0..n).map(|c| format!("pulse_pos${c}")));
-    ports.extend((0..n).map(|c| format!("pulse_neg${c}")));
-    ports.extend(["m_valid", "m_ready", "m_col"].map(String::from));
-    ports.extend((0..l).map(|i| format!("m_y${i}")));
-    ports.extend(["cfg_we", "cfg_sel", "cfg_col", "cfg_data"].map(String::from));
     let mut v = String::new();
-    let _ = writeln!(v, "module {TILE_IO_MODULE}({});", ports.join(","));
-    let _ = writeln!(v, "    input wire  clock;\n    input wire  reset;\n    input wire  start;\n    output wire  start_ready;");
-    for c in 0..n {
-        let _ = writeln!(v, "    input wire  pulse_pos${c};");
-    }
-    for c in 0..n {
-        let _ = writeln!(v, "    input wire  pulse_neg${c};");
-    }
+    let _ = writeln!(v, "module {TILE_IO_MODULE}({});", ports.join(", "));
     let _ = writeln!(
         v,
-        "    output wire  m_valid;\n    input wire  m_ready;\n    output wire  [{}:0] m_col;",
-        COL_BITS - 1
+        "    input wire clock;\n    input wire reset;\n    input wire start;\n    output wire start_ready;"
     );
-    for i in 0..l {
-        let _ = writeln!(v, "    output wire  [{}:0] m_y${i};", OUT_LANE_BITS - 1);
-    }
     let _ = writeln!(
         v,
-        "    input wire  cfg_we;\n    input wire  [1:0] cfg_sel;\n    input wire  [{}:0] cfg_col;\n    input wire  [{}:0] cfg_data;",
+        "    input wire [{c}:0] pulse_pos;\n    input wire [{c}:0] pulse_neg;",
+        c = n - 1
+    );
+    let _ = writeln!(
+        v,
+        "    output wire m_valid;\n    input wire m_ready;\n    output wire [{}:0] m_col;\n    output wire [{}:0] m_y;",
+        COL_BITS - 1,
+        OUT_LANE_BITS * l - 1
+    );
+    let _ = writeln!(
+        v,
+        "    input wire cfg_we;\n    input wire [1:0] cfg_sel;\n    input wire [{}:0] cfg_col;\n    input wire [{}:0] cfg_data;",
         COL_BITS - 1,
         CFG_DATA_BITS - 1
     );
@@ -53,49 +59,22 @@ pub fn tile_io_verilog(cfg: &NmpuConfig) -> String {
     );
     let _ = writeln!(
         v,
-        "    wire  adc_valid;\n    wire  nmpu_ready;\n    wire  [{}:0] adc_col;",
-        COL_BITS - 1
+        "    wire adc_valid;\n    wire nmpu_ready;\n    wire [{}:0] adc_col;\n    wire [{}:0] adc_x;",
+        COL_BITS - 1,
+        IN_LANE_BITS * l - 1
     );
-    for i in 0..l {
-        let _ = writeln!(v, "    wire  [{}:0] adc_x${i};", IN_LANE_BITS - 1);
-    }
-    let mut adc = vec![
-        ".clock(clock)".to_string(),
-        ".reset(reset)".into(),
-        ".start(start)".into(),
-        ".start_ready(start_ready)".into(),
-        ".m_valid(adc_valid)".into(),
-        ".m_ready(nmpu_ready)".into(),
-        ".m_col(adc_col)".into(),
-    ];
-    adc.extend((0..n).map(|c| format!(".pulse_pos${c}(pulse_pos${c})")));
-    adc.extend((0..n).map(|c| format!(".pulse_neg${c}(pulse_neg${c})")));
-    adc.extend((0..l).map(|i| format!(".m_x${i}(adc_x${i})")));
     let _ = writeln!(
         v,
-        "\n    adc_capture adc(\n        {}\n    );",
-        adc.join(",\n        ")
+        "\n    adc_capture adc(\n        .clock(clock), .reset(reset), .start(start), .start_ready(start_ready),\n        \
+         .pulse_pos(pulse_pos), .pulse_neg(pulse_neg),\n        \
+         .m_valid(adc_valid), .m_ready(nmpu_ready), .m_col(adc_col), .m_x(adc_x)\n    );"
     );
-    let mut nmpu = vec![
-        ".clock(clock)".to_string(),
-        ".reset(reset)".into(),
-        ".s_valid(adc_valid)".into(),
-        ".s_ready(nmpu_ready)".into(),
-        ".s_col(adc_col)".into(),
-        ".m_valid(m_valid)".into(),
-        ".m_ready(m_ready)".into(),
-        ".m_col(m_col)".into(),
-        ".cfg_we(cfg_we)".into(),
-        ".cfg_sel(cfg_sel)".into(),
-        ".cfg_col(cfg_col)".into(),
-        ".cfg_data(cfg_data)".into(),
-    ];
-    nmpu.extend((0..l).map(|i| format!(".s_x${i}(adc_x${i})")));
-    nmpu.extend((0..l).map(|i| format!(".m_y${i}(m_y${i})")));
     let _ = writeln!(
         v,
-        "\n    nmpu nmpu(\n        {}\n    );",
-        nmpu.join(",\n        ")
+        "\n    nmpu nmpu(\n        .clock(clock), .reset(reset),\n        \
+         .s_valid(adc_valid), .s_ready(nmpu_ready), .s_col(adc_col), .s_x(adc_x),\n        \
+         .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), .m_y(m_y),\n        \
+         .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)\n    );"
     );
     let _ = writeln!(v, "endmodule // {TILE_IO_MODULE}");
     v
