@@ -3200,7 +3200,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
     reg  last;
     
     // Sub module instances
-    adc_capture_core$integrating integrating(
+    adc_capture_core$done integrating(
         .clock(integrating$clock),
         .reset(integrating$reset),
         .en(integrating$en),
@@ -3214,7 +3214,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .d(done$d),
         .q(done$q)
     );
-    adc_capture_core$full full(
+    adc_capture_core$done full(
         .clock(full$clock),
         .reset(full$reset),
         .en(full$en),
@@ -3233,7 +3233,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .d(beat$d),
         .q(beat$q)
     );
-    adc_capture_core$col col(
+    adc_capture_core$beat col(
         .clock(col$clock),
         .en(col$en),
         .d(col$d),
@@ -3251,7 +3251,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$0$shift_in),
         .x(cols$0$x)
     );
-    adc_capture_core$cols$1 cols$1(
+    adc_capture_core$cols$0 cols$1(
         .clock(cols$1$clock),
         .reset(cols$1$reset),
         .clear(cols$1$clear),
@@ -3263,7 +3263,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$1$shift_in),
         .x(cols$1$x)
     );
-    adc_capture_core$cols$2 cols$2(
+    adc_capture_core$cols$0 cols$2(
         .clock(cols$2$clock),
         .reset(cols$2$reset),
         .clear(cols$2$clear),
@@ -3275,7 +3275,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$2$shift_in),
         .x(cols$2$x)
     );
-    adc_capture_core$cols$3 cols$3(
+    adc_capture_core$cols$0 cols$3(
         .clock(cols$3$clock),
         .reset(cols$3$reset),
         .clear(cols$3$clear),
@@ -3287,7 +3287,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$3$shift_in),
         .x(cols$3$x)
     );
-    adc_capture_core$cols$4 cols$4(
+    adc_capture_core$cols$0 cols$4(
         .clock(cols$4$clock),
         .reset(cols$4$reset),
         .clear(cols$4$clear),
@@ -3299,7 +3299,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$4$shift_in),
         .x(cols$4$x)
     );
-    adc_capture_core$cols$5 cols$5(
+    adc_capture_core$cols$0 cols$5(
         .clock(cols$5$clock),
         .reset(cols$5$reset),
         .clear(cols$5$clear),
@@ -3311,7 +3311,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$5$shift_in),
         .x(cols$5$x)
     );
-    adc_capture_core$cols$6 cols$6(
+    adc_capture_core$cols$0 cols$6(
         .clock(cols$6$clock),
         .reset(cols$6$reset),
         .clear(cols$6$clear),
@@ -3323,7 +3323,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$6$shift_in),
         .x(cols$6$x)
     );
-    adc_capture_core$cols$7 cols$7(
+    adc_capture_core$cols$0 cols$7(
         .clock(cols$7$clock),
         .reset(cols$7$reset),
         .clear(cols$7$clear),
@@ -3335,7 +3335,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$7$shift_in),
         .x(cols$7$x)
     );
-    adc_capture_core$cols$8 cols$8(
+    adc_capture_core$cols$0 cols$8(
         .clock(cols$8$clock),
         .reset(cols$8$reset),
         .clear(cols$8$clear),
@@ -3347,7 +3347,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$8$shift_in),
         .x(cols$8$x)
     );
-    adc_capture_core$cols$9 cols$9(
+    adc_capture_core$cols$0 cols$9(
         .clock(cols$9$clock),
         .reset(cols$9$reset),
         .clear(cols$9$clear),
@@ -3359,7 +3359,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$9$shift_in),
         .x(cols$9$x)
     );
-    adc_capture_core$cols$10 cols$10(
+    adc_capture_core$cols$0 cols$10(
         .clock(cols$10$clock),
         .reset(cols$10$reset),
         .clear(cols$10$clear),
@@ -3371,7 +3371,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$10$shift_in),
         .x(cols$10$x)
     );
-    adc_capture_core$cols$11 cols$11(
+    adc_capture_core$cols$0 cols$11(
         .clock(cols$11$clock),
         .reset(cols$11$reset),
         .clear(cols$11$clear),
@@ -3383,7 +3383,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$11$shift_in),
         .x(cols$11$x)
     );
-    adc_capture_core$cols$12 cols$12(
+    adc_capture_core$cols$0 cols$12(
         .clock(cols$12$clock),
         .reset(cols$12$reset),
         .clear(cols$12$clear),
@@ -3395,7 +3395,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$12$shift_in),
         .x(cols$12$x)
     );
-    adc_capture_core$cols$13 cols$13(
+    adc_capture_core$cols$0 cols$13(
         .clock(cols$13$clock),
         .reset(cols$13$reset),
         .clear(cols$13$clear),
@@ -3407,7 +3407,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$13$shift_in),
         .x(cols$13$x)
     );
-    adc_capture_core$cols$14 cols$14(
+    adc_capture_core$cols$0 cols$14(
         .clock(cols$14$clock),
         .reset(cols$14$reset),
         .clear(cols$14$clear),
@@ -3419,7 +3419,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$14$shift_in),
         .x(cols$14$x)
     );
-    adc_capture_core$cols$15 cols$15(
+    adc_capture_core$cols$0 cols$15(
         .clock(cols$15$clock),
         .reset(cols$15$reset),
         .clear(cols$15$clear),
@@ -3431,7 +3431,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$15$shift_in),
         .x(cols$15$x)
     );
-    adc_capture_core$cols$16 cols$16(
+    adc_capture_core$cols$0 cols$16(
         .clock(cols$16$clock),
         .reset(cols$16$reset),
         .clear(cols$16$clear),
@@ -3443,7 +3443,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$16$shift_in),
         .x(cols$16$x)
     );
-    adc_capture_core$cols$17 cols$17(
+    adc_capture_core$cols$0 cols$17(
         .clock(cols$17$clock),
         .reset(cols$17$reset),
         .clear(cols$17$clear),
@@ -3455,7 +3455,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$17$shift_in),
         .x(cols$17$x)
     );
-    adc_capture_core$cols$18 cols$18(
+    adc_capture_core$cols$0 cols$18(
         .clock(cols$18$clock),
         .reset(cols$18$reset),
         .clear(cols$18$clear),
@@ -3467,7 +3467,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$18$shift_in),
         .x(cols$18$x)
     );
-    adc_capture_core$cols$19 cols$19(
+    adc_capture_core$cols$0 cols$19(
         .clock(cols$19$clock),
         .reset(cols$19$reset),
         .clear(cols$19$clear),
@@ -3479,7 +3479,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$19$shift_in),
         .x(cols$19$x)
     );
-    adc_capture_core$cols$20 cols$20(
+    adc_capture_core$cols$0 cols$20(
         .clock(cols$20$clock),
         .reset(cols$20$reset),
         .clear(cols$20$clear),
@@ -3491,7 +3491,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$20$shift_in),
         .x(cols$20$x)
     );
-    adc_capture_core$cols$21 cols$21(
+    adc_capture_core$cols$0 cols$21(
         .clock(cols$21$clock),
         .reset(cols$21$reset),
         .clear(cols$21$clear),
@@ -3503,7 +3503,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$21$shift_in),
         .x(cols$21$x)
     );
-    adc_capture_core$cols$22 cols$22(
+    adc_capture_core$cols$0 cols$22(
         .clock(cols$22$clock),
         .reset(cols$22$reset),
         .clear(cols$22$clear),
@@ -3515,7 +3515,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$22$shift_in),
         .x(cols$22$x)
     );
-    adc_capture_core$cols$23 cols$23(
+    adc_capture_core$cols$0 cols$23(
         .clock(cols$23$clock),
         .reset(cols$23$reset),
         .clear(cols$23$clear),
@@ -3527,7 +3527,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$23$shift_in),
         .x(cols$23$x)
     );
-    adc_capture_core$cols$24 cols$24(
+    adc_capture_core$cols$0 cols$24(
         .clock(cols$24$clock),
         .reset(cols$24$reset),
         .clear(cols$24$clear),
@@ -3539,7 +3539,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$24$shift_in),
         .x(cols$24$x)
     );
-    adc_capture_core$cols$25 cols$25(
+    adc_capture_core$cols$0 cols$25(
         .clock(cols$25$clock),
         .reset(cols$25$reset),
         .clear(cols$25$clear),
@@ -3551,7 +3551,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$25$shift_in),
         .x(cols$25$x)
     );
-    adc_capture_core$cols$26 cols$26(
+    adc_capture_core$cols$0 cols$26(
         .clock(cols$26$clock),
         .reset(cols$26$reset),
         .clear(cols$26$clear),
@@ -3563,7 +3563,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$26$shift_in),
         .x(cols$26$x)
     );
-    adc_capture_core$cols$27 cols$27(
+    adc_capture_core$cols$0 cols$27(
         .clock(cols$27$clock),
         .reset(cols$27$reset),
         .clear(cols$27$clear),
@@ -3575,7 +3575,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$27$shift_in),
         .x(cols$27$x)
     );
-    adc_capture_core$cols$28 cols$28(
+    adc_capture_core$cols$0 cols$28(
         .clock(cols$28$clock),
         .reset(cols$28$reset),
         .clear(cols$28$clear),
@@ -3587,7 +3587,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$28$shift_in),
         .x(cols$28$x)
     );
-    adc_capture_core$cols$29 cols$29(
+    adc_capture_core$cols$0 cols$29(
         .clock(cols$29$clock),
         .reset(cols$29$reset),
         .clear(cols$29$clear),
@@ -3599,7 +3599,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$29$shift_in),
         .x(cols$29$x)
     );
-    adc_capture_core$cols$30 cols$30(
+    adc_capture_core$cols$0 cols$30(
         .clock(cols$30$clock),
         .reset(cols$30$reset),
         .clear(cols$30$clear),
@@ -3611,7 +3611,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$30$shift_in),
         .x(cols$30$x)
     );
-    adc_capture_core$cols$31 cols$31(
+    adc_capture_core$cols$0 cols$31(
         .clock(cols$31$clock),
         .reset(cols$31$reset),
         .clear(cols$31$clear),
@@ -3623,7 +3623,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$31$shift_in),
         .x(cols$31$x)
     );
-    adc_capture_core$cols$32 cols$32(
+    adc_capture_core$cols$0 cols$32(
         .clock(cols$32$clock),
         .reset(cols$32$reset),
         .clear(cols$32$clear),
@@ -3635,7 +3635,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$32$shift_in),
         .x(cols$32$x)
     );
-    adc_capture_core$cols$33 cols$33(
+    adc_capture_core$cols$0 cols$33(
         .clock(cols$33$clock),
         .reset(cols$33$reset),
         .clear(cols$33$clear),
@@ -3647,7 +3647,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$33$shift_in),
         .x(cols$33$x)
     );
-    adc_capture_core$cols$34 cols$34(
+    adc_capture_core$cols$0 cols$34(
         .clock(cols$34$clock),
         .reset(cols$34$reset),
         .clear(cols$34$clear),
@@ -3659,7 +3659,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$34$shift_in),
         .x(cols$34$x)
     );
-    adc_capture_core$cols$35 cols$35(
+    adc_capture_core$cols$0 cols$35(
         .clock(cols$35$clock),
         .reset(cols$35$reset),
         .clear(cols$35$clear),
@@ -3671,7 +3671,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$35$shift_in),
         .x(cols$35$x)
     );
-    adc_capture_core$cols$36 cols$36(
+    adc_capture_core$cols$0 cols$36(
         .clock(cols$36$clock),
         .reset(cols$36$reset),
         .clear(cols$36$clear),
@@ -3683,7 +3683,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$36$shift_in),
         .x(cols$36$x)
     );
-    adc_capture_core$cols$37 cols$37(
+    adc_capture_core$cols$0 cols$37(
         .clock(cols$37$clock),
         .reset(cols$37$reset),
         .clear(cols$37$clear),
@@ -3695,7 +3695,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$37$shift_in),
         .x(cols$37$x)
     );
-    adc_capture_core$cols$38 cols$38(
+    adc_capture_core$cols$0 cols$38(
         .clock(cols$38$clock),
         .reset(cols$38$reset),
         .clear(cols$38$clear),
@@ -3707,7 +3707,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$38$shift_in),
         .x(cols$38$x)
     );
-    adc_capture_core$cols$39 cols$39(
+    adc_capture_core$cols$0 cols$39(
         .clock(cols$39$clock),
         .reset(cols$39$reset),
         .clear(cols$39$clear),
@@ -3719,7 +3719,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$39$shift_in),
         .x(cols$39$x)
     );
-    adc_capture_core$cols$40 cols$40(
+    adc_capture_core$cols$0 cols$40(
         .clock(cols$40$clock),
         .reset(cols$40$reset),
         .clear(cols$40$clear),
@@ -3731,7 +3731,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$40$shift_in),
         .x(cols$40$x)
     );
-    adc_capture_core$cols$41 cols$41(
+    adc_capture_core$cols$0 cols$41(
         .clock(cols$41$clock),
         .reset(cols$41$reset),
         .clear(cols$41$clear),
@@ -3743,7 +3743,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$41$shift_in),
         .x(cols$41$x)
     );
-    adc_capture_core$cols$42 cols$42(
+    adc_capture_core$cols$0 cols$42(
         .clock(cols$42$clock),
         .reset(cols$42$reset),
         .clear(cols$42$clear),
@@ -3755,7 +3755,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$42$shift_in),
         .x(cols$42$x)
     );
-    adc_capture_core$cols$43 cols$43(
+    adc_capture_core$cols$0 cols$43(
         .clock(cols$43$clock),
         .reset(cols$43$reset),
         .clear(cols$43$clear),
@@ -3767,7 +3767,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$43$shift_in),
         .x(cols$43$x)
     );
-    adc_capture_core$cols$44 cols$44(
+    adc_capture_core$cols$0 cols$44(
         .clock(cols$44$clock),
         .reset(cols$44$reset),
         .clear(cols$44$clear),
@@ -3779,7 +3779,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$44$shift_in),
         .x(cols$44$x)
     );
-    adc_capture_core$cols$45 cols$45(
+    adc_capture_core$cols$0 cols$45(
         .clock(cols$45$clock),
         .reset(cols$45$reset),
         .clear(cols$45$clear),
@@ -3791,7 +3791,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$45$shift_in),
         .x(cols$45$x)
     );
-    adc_capture_core$cols$46 cols$46(
+    adc_capture_core$cols$0 cols$46(
         .clock(cols$46$clock),
         .reset(cols$46$reset),
         .clear(cols$46$clear),
@@ -3803,7 +3803,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$46$shift_in),
         .x(cols$46$x)
     );
-    adc_capture_core$cols$47 cols$47(
+    adc_capture_core$cols$0 cols$47(
         .clock(cols$47$clock),
         .reset(cols$47$reset),
         .clear(cols$47$clear),
@@ -3815,7 +3815,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$47$shift_in),
         .x(cols$47$x)
     );
-    adc_capture_core$cols$48 cols$48(
+    adc_capture_core$cols$0 cols$48(
         .clock(cols$48$clock),
         .reset(cols$48$reset),
         .clear(cols$48$clear),
@@ -3827,7 +3827,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$48$shift_in),
         .x(cols$48$x)
     );
-    adc_capture_core$cols$49 cols$49(
+    adc_capture_core$cols$0 cols$49(
         .clock(cols$49$clock),
         .reset(cols$49$reset),
         .clear(cols$49$clear),
@@ -3839,7 +3839,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$49$shift_in),
         .x(cols$49$x)
     );
-    adc_capture_core$cols$50 cols$50(
+    adc_capture_core$cols$0 cols$50(
         .clock(cols$50$clock),
         .reset(cols$50$reset),
         .clear(cols$50$clear),
@@ -3851,7 +3851,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$50$shift_in),
         .x(cols$50$x)
     );
-    adc_capture_core$cols$51 cols$51(
+    adc_capture_core$cols$0 cols$51(
         .clock(cols$51$clock),
         .reset(cols$51$reset),
         .clear(cols$51$clear),
@@ -3863,7 +3863,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$51$shift_in),
         .x(cols$51$x)
     );
-    adc_capture_core$cols$52 cols$52(
+    adc_capture_core$cols$0 cols$52(
         .clock(cols$52$clock),
         .reset(cols$52$reset),
         .clear(cols$52$clear),
@@ -3875,7 +3875,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$52$shift_in),
         .x(cols$52$x)
     );
-    adc_capture_core$cols$53 cols$53(
+    adc_capture_core$cols$0 cols$53(
         .clock(cols$53$clock),
         .reset(cols$53$reset),
         .clear(cols$53$clear),
@@ -3887,7 +3887,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$53$shift_in),
         .x(cols$53$x)
     );
-    adc_capture_core$cols$54 cols$54(
+    adc_capture_core$cols$0 cols$54(
         .clock(cols$54$clock),
         .reset(cols$54$reset),
         .clear(cols$54$clear),
@@ -3899,7 +3899,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$54$shift_in),
         .x(cols$54$x)
     );
-    adc_capture_core$cols$55 cols$55(
+    adc_capture_core$cols$0 cols$55(
         .clock(cols$55$clock),
         .reset(cols$55$reset),
         .clear(cols$55$clear),
@@ -3911,7 +3911,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$55$shift_in),
         .x(cols$55$x)
     );
-    adc_capture_core$cols$56 cols$56(
+    adc_capture_core$cols$0 cols$56(
         .clock(cols$56$clock),
         .reset(cols$56$reset),
         .clear(cols$56$clear),
@@ -3923,7 +3923,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$56$shift_in),
         .x(cols$56$x)
     );
-    adc_capture_core$cols$57 cols$57(
+    adc_capture_core$cols$0 cols$57(
         .clock(cols$57$clock),
         .reset(cols$57$reset),
         .clear(cols$57$clear),
@@ -3935,7 +3935,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$57$shift_in),
         .x(cols$57$x)
     );
-    adc_capture_core$cols$58 cols$58(
+    adc_capture_core$cols$0 cols$58(
         .clock(cols$58$clock),
         .reset(cols$58$reset),
         .clear(cols$58$clear),
@@ -3947,7 +3947,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$58$shift_in),
         .x(cols$58$x)
     );
-    adc_capture_core$cols$59 cols$59(
+    adc_capture_core$cols$0 cols$59(
         .clock(cols$59$clock),
         .reset(cols$59$reset),
         .clear(cols$59$clear),
@@ -3959,7 +3959,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$59$shift_in),
         .x(cols$59$x)
     );
-    adc_capture_core$cols$60 cols$60(
+    adc_capture_core$cols$0 cols$60(
         .clock(cols$60$clock),
         .reset(cols$60$reset),
         .clear(cols$60$clear),
@@ -3971,7 +3971,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$60$shift_in),
         .x(cols$60$x)
     );
-    adc_capture_core$cols$61 cols$61(
+    adc_capture_core$cols$0 cols$61(
         .clock(cols$61$clock),
         .reset(cols$61$reset),
         .clear(cols$61$clear),
@@ -3983,7 +3983,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$61$shift_in),
         .x(cols$61$x)
     );
-    adc_capture_core$cols$62 cols$62(
+    adc_capture_core$cols$0 cols$62(
         .clock(cols$62$clock),
         .reset(cols$62$reset),
         .clear(cols$62$clear),
@@ -3995,7 +3995,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$62$shift_in),
         .x(cols$62$x)
     );
-    adc_capture_core$cols$63 cols$63(
+    adc_capture_core$cols$0 cols$63(
         .clock(cols$63$clock),
         .reset(cols$63$reset),
         .clear(cols$63$clear),
@@ -4007,7 +4007,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$63$shift_in),
         .x(cols$63$x)
     );
-    adc_capture_core$cols$64 cols$64(
+    adc_capture_core$cols$0 cols$64(
         .clock(cols$64$clock),
         .reset(cols$64$reset),
         .clear(cols$64$clear),
@@ -4019,7 +4019,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$64$shift_in),
         .x(cols$64$x)
     );
-    adc_capture_core$cols$65 cols$65(
+    adc_capture_core$cols$0 cols$65(
         .clock(cols$65$clock),
         .reset(cols$65$reset),
         .clear(cols$65$clear),
@@ -4031,7 +4031,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$65$shift_in),
         .x(cols$65$x)
     );
-    adc_capture_core$cols$66 cols$66(
+    adc_capture_core$cols$0 cols$66(
         .clock(cols$66$clock),
         .reset(cols$66$reset),
         .clear(cols$66$clear),
@@ -4043,7 +4043,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$66$shift_in),
         .x(cols$66$x)
     );
-    adc_capture_core$cols$67 cols$67(
+    adc_capture_core$cols$0 cols$67(
         .clock(cols$67$clock),
         .reset(cols$67$reset),
         .clear(cols$67$clear),
@@ -4055,7 +4055,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$67$shift_in),
         .x(cols$67$x)
     );
-    adc_capture_core$cols$68 cols$68(
+    adc_capture_core$cols$0 cols$68(
         .clock(cols$68$clock),
         .reset(cols$68$reset),
         .clear(cols$68$clear),
@@ -4067,7 +4067,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$68$shift_in),
         .x(cols$68$x)
     );
-    adc_capture_core$cols$69 cols$69(
+    adc_capture_core$cols$0 cols$69(
         .clock(cols$69$clock),
         .reset(cols$69$reset),
         .clear(cols$69$clear),
@@ -4079,7 +4079,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$69$shift_in),
         .x(cols$69$x)
     );
-    adc_capture_core$cols$70 cols$70(
+    adc_capture_core$cols$0 cols$70(
         .clock(cols$70$clock),
         .reset(cols$70$reset),
         .clear(cols$70$clear),
@@ -4091,7 +4091,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$70$shift_in),
         .x(cols$70$x)
     );
-    adc_capture_core$cols$71 cols$71(
+    adc_capture_core$cols$0 cols$71(
         .clock(cols$71$clock),
         .reset(cols$71$reset),
         .clear(cols$71$clear),
@@ -4103,7 +4103,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$71$shift_in),
         .x(cols$71$x)
     );
-    adc_capture_core$cols$72 cols$72(
+    adc_capture_core$cols$0 cols$72(
         .clock(cols$72$clock),
         .reset(cols$72$reset),
         .clear(cols$72$clear),
@@ -4115,7 +4115,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$72$shift_in),
         .x(cols$72$x)
     );
-    adc_capture_core$cols$73 cols$73(
+    adc_capture_core$cols$0 cols$73(
         .clock(cols$73$clock),
         .reset(cols$73$reset),
         .clear(cols$73$clear),
@@ -4127,7 +4127,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$73$shift_in),
         .x(cols$73$x)
     );
-    adc_capture_core$cols$74 cols$74(
+    adc_capture_core$cols$0 cols$74(
         .clock(cols$74$clock),
         .reset(cols$74$reset),
         .clear(cols$74$clear),
@@ -4139,7 +4139,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$74$shift_in),
         .x(cols$74$x)
     );
-    adc_capture_core$cols$75 cols$75(
+    adc_capture_core$cols$0 cols$75(
         .clock(cols$75$clock),
         .reset(cols$75$reset),
         .clear(cols$75$clear),
@@ -4151,7 +4151,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$75$shift_in),
         .x(cols$75$x)
     );
-    adc_capture_core$cols$76 cols$76(
+    adc_capture_core$cols$0 cols$76(
         .clock(cols$76$clock),
         .reset(cols$76$reset),
         .clear(cols$76$clear),
@@ -4163,7 +4163,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$76$shift_in),
         .x(cols$76$x)
     );
-    adc_capture_core$cols$77 cols$77(
+    adc_capture_core$cols$0 cols$77(
         .clock(cols$77$clock),
         .reset(cols$77$reset),
         .clear(cols$77$clear),
@@ -4175,7 +4175,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$77$shift_in),
         .x(cols$77$x)
     );
-    adc_capture_core$cols$78 cols$78(
+    adc_capture_core$cols$0 cols$78(
         .clock(cols$78$clock),
         .reset(cols$78$reset),
         .clear(cols$78$clear),
@@ -4187,7 +4187,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$78$shift_in),
         .x(cols$78$x)
     );
-    adc_capture_core$cols$79 cols$79(
+    adc_capture_core$cols$0 cols$79(
         .clock(cols$79$clock),
         .reset(cols$79$reset),
         .clear(cols$79$clear),
@@ -4199,7 +4199,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$79$shift_in),
         .x(cols$79$x)
     );
-    adc_capture_core$cols$80 cols$80(
+    adc_capture_core$cols$0 cols$80(
         .clock(cols$80$clock),
         .reset(cols$80$reset),
         .clear(cols$80$clear),
@@ -4211,7 +4211,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$80$shift_in),
         .x(cols$80$x)
     );
-    adc_capture_core$cols$81 cols$81(
+    adc_capture_core$cols$0 cols$81(
         .clock(cols$81$clock),
         .reset(cols$81$reset),
         .clear(cols$81$clear),
@@ -4223,7 +4223,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$81$shift_in),
         .x(cols$81$x)
     );
-    adc_capture_core$cols$82 cols$82(
+    adc_capture_core$cols$0 cols$82(
         .clock(cols$82$clock),
         .reset(cols$82$reset),
         .clear(cols$82$clear),
@@ -4235,7 +4235,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$82$shift_in),
         .x(cols$82$x)
     );
-    adc_capture_core$cols$83 cols$83(
+    adc_capture_core$cols$0 cols$83(
         .clock(cols$83$clock),
         .reset(cols$83$reset),
         .clear(cols$83$clear),
@@ -4247,7 +4247,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$83$shift_in),
         .x(cols$83$x)
     );
-    adc_capture_core$cols$84 cols$84(
+    adc_capture_core$cols$0 cols$84(
         .clock(cols$84$clock),
         .reset(cols$84$reset),
         .clear(cols$84$clear),
@@ -4259,7 +4259,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$84$shift_in),
         .x(cols$84$x)
     );
-    adc_capture_core$cols$85 cols$85(
+    adc_capture_core$cols$0 cols$85(
         .clock(cols$85$clock),
         .reset(cols$85$reset),
         .clear(cols$85$clear),
@@ -4271,7 +4271,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$85$shift_in),
         .x(cols$85$x)
     );
-    adc_capture_core$cols$86 cols$86(
+    adc_capture_core$cols$0 cols$86(
         .clock(cols$86$clock),
         .reset(cols$86$reset),
         .clear(cols$86$clear),
@@ -4283,7 +4283,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$86$shift_in),
         .x(cols$86$x)
     );
-    adc_capture_core$cols$87 cols$87(
+    adc_capture_core$cols$0 cols$87(
         .clock(cols$87$clock),
         .reset(cols$87$reset),
         .clear(cols$87$clear),
@@ -4295,7 +4295,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$87$shift_in),
         .x(cols$87$x)
     );
-    adc_capture_core$cols$88 cols$88(
+    adc_capture_core$cols$0 cols$88(
         .clock(cols$88$clock),
         .reset(cols$88$reset),
         .clear(cols$88$clear),
@@ -4307,7 +4307,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$88$shift_in),
         .x(cols$88$x)
     );
-    adc_capture_core$cols$89 cols$89(
+    adc_capture_core$cols$0 cols$89(
         .clock(cols$89$clock),
         .reset(cols$89$reset),
         .clear(cols$89$clear),
@@ -4319,7 +4319,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$89$shift_in),
         .x(cols$89$x)
     );
-    adc_capture_core$cols$90 cols$90(
+    adc_capture_core$cols$0 cols$90(
         .clock(cols$90$clock),
         .reset(cols$90$reset),
         .clear(cols$90$clear),
@@ -4331,7 +4331,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$90$shift_in),
         .x(cols$90$x)
     );
-    adc_capture_core$cols$91 cols$91(
+    adc_capture_core$cols$0 cols$91(
         .clock(cols$91$clock),
         .reset(cols$91$reset),
         .clear(cols$91$clear),
@@ -4343,7 +4343,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$91$shift_in),
         .x(cols$91$x)
     );
-    adc_capture_core$cols$92 cols$92(
+    adc_capture_core$cols$0 cols$92(
         .clock(cols$92$clock),
         .reset(cols$92$reset),
         .clear(cols$92$clear),
@@ -4355,7 +4355,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$92$shift_in),
         .x(cols$92$x)
     );
-    adc_capture_core$cols$93 cols$93(
+    adc_capture_core$cols$0 cols$93(
         .clock(cols$93$clock),
         .reset(cols$93$reset),
         .clear(cols$93$clear),
@@ -4367,7 +4367,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$93$shift_in),
         .x(cols$93$x)
     );
-    adc_capture_core$cols$94 cols$94(
+    adc_capture_core$cols$0 cols$94(
         .clock(cols$94$clock),
         .reset(cols$94$reset),
         .clear(cols$94$clear),
@@ -4379,7 +4379,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$94$shift_in),
         .x(cols$94$x)
     );
-    adc_capture_core$cols$95 cols$95(
+    adc_capture_core$cols$0 cols$95(
         .clock(cols$95$clock),
         .reset(cols$95$reset),
         .clear(cols$95$clear),
@@ -4391,7 +4391,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$95$shift_in),
         .x(cols$95$x)
     );
-    adc_capture_core$cols$96 cols$96(
+    adc_capture_core$cols$0 cols$96(
         .clock(cols$96$clock),
         .reset(cols$96$reset),
         .clear(cols$96$clear),
@@ -4403,7 +4403,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$96$shift_in),
         .x(cols$96$x)
     );
-    adc_capture_core$cols$97 cols$97(
+    adc_capture_core$cols$0 cols$97(
         .clock(cols$97$clock),
         .reset(cols$97$reset),
         .clear(cols$97$clear),
@@ -4415,7 +4415,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$97$shift_in),
         .x(cols$97$x)
     );
-    adc_capture_core$cols$98 cols$98(
+    adc_capture_core$cols$0 cols$98(
         .clock(cols$98$clock),
         .reset(cols$98$reset),
         .clear(cols$98$clear),
@@ -4427,7 +4427,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$98$shift_in),
         .x(cols$98$x)
     );
-    adc_capture_core$cols$99 cols$99(
+    adc_capture_core$cols$0 cols$99(
         .clock(cols$99$clock),
         .reset(cols$99$reset),
         .clear(cols$99$clear),
@@ -4439,7 +4439,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$99$shift_in),
         .x(cols$99$x)
     );
-    adc_capture_core$cols$100 cols$100(
+    adc_capture_core$cols$0 cols$100(
         .clock(cols$100$clock),
         .reset(cols$100$reset),
         .clear(cols$100$clear),
@@ -4451,7 +4451,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$100$shift_in),
         .x(cols$100$x)
     );
-    adc_capture_core$cols$101 cols$101(
+    adc_capture_core$cols$0 cols$101(
         .clock(cols$101$clock),
         .reset(cols$101$reset),
         .clear(cols$101$clear),
@@ -4463,7 +4463,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$101$shift_in),
         .x(cols$101$x)
     );
-    adc_capture_core$cols$102 cols$102(
+    adc_capture_core$cols$0 cols$102(
         .clock(cols$102$clock),
         .reset(cols$102$reset),
         .clear(cols$102$clear),
@@ -4475,7 +4475,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$102$shift_in),
         .x(cols$102$x)
     );
-    adc_capture_core$cols$103 cols$103(
+    adc_capture_core$cols$0 cols$103(
         .clock(cols$103$clock),
         .reset(cols$103$reset),
         .clear(cols$103$clear),
@@ -4487,7 +4487,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$103$shift_in),
         .x(cols$103$x)
     );
-    adc_capture_core$cols$104 cols$104(
+    adc_capture_core$cols$0 cols$104(
         .clock(cols$104$clock),
         .reset(cols$104$reset),
         .clear(cols$104$clear),
@@ -4499,7 +4499,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$104$shift_in),
         .x(cols$104$x)
     );
-    adc_capture_core$cols$105 cols$105(
+    adc_capture_core$cols$0 cols$105(
         .clock(cols$105$clock),
         .reset(cols$105$reset),
         .clear(cols$105$clear),
@@ -4511,7 +4511,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$105$shift_in),
         .x(cols$105$x)
     );
-    adc_capture_core$cols$106 cols$106(
+    adc_capture_core$cols$0 cols$106(
         .clock(cols$106$clock),
         .reset(cols$106$reset),
         .clear(cols$106$clear),
@@ -4523,7 +4523,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$106$shift_in),
         .x(cols$106$x)
     );
-    adc_capture_core$cols$107 cols$107(
+    adc_capture_core$cols$0 cols$107(
         .clock(cols$107$clock),
         .reset(cols$107$reset),
         .clear(cols$107$clear),
@@ -4535,7 +4535,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$107$shift_in),
         .x(cols$107$x)
     );
-    adc_capture_core$cols$108 cols$108(
+    adc_capture_core$cols$0 cols$108(
         .clock(cols$108$clock),
         .reset(cols$108$reset),
         .clear(cols$108$clear),
@@ -4547,7 +4547,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$108$shift_in),
         .x(cols$108$x)
     );
-    adc_capture_core$cols$109 cols$109(
+    adc_capture_core$cols$0 cols$109(
         .clock(cols$109$clock),
         .reset(cols$109$reset),
         .clear(cols$109$clear),
@@ -4559,7 +4559,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$109$shift_in),
         .x(cols$109$x)
     );
-    adc_capture_core$cols$110 cols$110(
+    adc_capture_core$cols$0 cols$110(
         .clock(cols$110$clock),
         .reset(cols$110$reset),
         .clear(cols$110$clear),
@@ -4571,7 +4571,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$110$shift_in),
         .x(cols$110$x)
     );
-    adc_capture_core$cols$111 cols$111(
+    adc_capture_core$cols$0 cols$111(
         .clock(cols$111$clock),
         .reset(cols$111$reset),
         .clear(cols$111$clear),
@@ -4583,7 +4583,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$111$shift_in),
         .x(cols$111$x)
     );
-    adc_capture_core$cols$112 cols$112(
+    adc_capture_core$cols$0 cols$112(
         .clock(cols$112$clock),
         .reset(cols$112$reset),
         .clear(cols$112$clear),
@@ -4595,7 +4595,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$112$shift_in),
         .x(cols$112$x)
     );
-    adc_capture_core$cols$113 cols$113(
+    adc_capture_core$cols$0 cols$113(
         .clock(cols$113$clock),
         .reset(cols$113$reset),
         .clear(cols$113$clear),
@@ -4607,7 +4607,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$113$shift_in),
         .x(cols$113$x)
     );
-    adc_capture_core$cols$114 cols$114(
+    adc_capture_core$cols$0 cols$114(
         .clock(cols$114$clock),
         .reset(cols$114$reset),
         .clear(cols$114$clear),
@@ -4619,7 +4619,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$114$shift_in),
         .x(cols$114$x)
     );
-    adc_capture_core$cols$115 cols$115(
+    adc_capture_core$cols$0 cols$115(
         .clock(cols$115$clock),
         .reset(cols$115$reset),
         .clear(cols$115$clear),
@@ -4631,7 +4631,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$115$shift_in),
         .x(cols$115$x)
     );
-    adc_capture_core$cols$116 cols$116(
+    adc_capture_core$cols$0 cols$116(
         .clock(cols$116$clock),
         .reset(cols$116$reset),
         .clear(cols$116$clear),
@@ -4643,7 +4643,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$116$shift_in),
         .x(cols$116$x)
     );
-    adc_capture_core$cols$117 cols$117(
+    adc_capture_core$cols$0 cols$117(
         .clock(cols$117$clock),
         .reset(cols$117$reset),
         .clear(cols$117$clear),
@@ -4655,7 +4655,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$117$shift_in),
         .x(cols$117$x)
     );
-    adc_capture_core$cols$118 cols$118(
+    adc_capture_core$cols$0 cols$118(
         .clock(cols$118$clock),
         .reset(cols$118$reset),
         .clear(cols$118$clear),
@@ -4667,7 +4667,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$118$shift_in),
         .x(cols$118$x)
     );
-    adc_capture_core$cols$119 cols$119(
+    adc_capture_core$cols$0 cols$119(
         .clock(cols$119$clock),
         .reset(cols$119$reset),
         .clear(cols$119$clear),
@@ -4679,7 +4679,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$119$shift_in),
         .x(cols$119$x)
     );
-    adc_capture_core$cols$120 cols$120(
+    adc_capture_core$cols$0 cols$120(
         .clock(cols$120$clock),
         .reset(cols$120$reset),
         .clear(cols$120$clear),
@@ -4691,7 +4691,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$120$shift_in),
         .x(cols$120$x)
     );
-    adc_capture_core$cols$121 cols$121(
+    adc_capture_core$cols$0 cols$121(
         .clock(cols$121$clock),
         .reset(cols$121$reset),
         .clear(cols$121$clear),
@@ -4703,7 +4703,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$121$shift_in),
         .x(cols$121$x)
     );
-    adc_capture_core$cols$122 cols$122(
+    adc_capture_core$cols$0 cols$122(
         .clock(cols$122$clock),
         .reset(cols$122$reset),
         .clear(cols$122$clear),
@@ -4715,7 +4715,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$122$shift_in),
         .x(cols$122$x)
     );
-    adc_capture_core$cols$123 cols$123(
+    adc_capture_core$cols$0 cols$123(
         .clock(cols$123$clock),
         .reset(cols$123$reset),
         .clear(cols$123$clear),
@@ -4727,7 +4727,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$123$shift_in),
         .x(cols$123$x)
     );
-    adc_capture_core$cols$124 cols$124(
+    adc_capture_core$cols$0 cols$124(
         .clock(cols$124$clock),
         .reset(cols$124$reset),
         .clear(cols$124$clear),
@@ -4739,7 +4739,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$124$shift_in),
         .x(cols$124$x)
     );
-    adc_capture_core$cols$125 cols$125(
+    adc_capture_core$cols$0 cols$125(
         .clock(cols$125$clock),
         .reset(cols$125$reset),
         .clear(cols$125$clear),
@@ -4751,7 +4751,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$125$shift_in),
         .x(cols$125$x)
     );
-    adc_capture_core$cols$126 cols$126(
+    adc_capture_core$cols$0 cols$126(
         .clock(cols$126$clock),
         .reset(cols$126$reset),
         .clear(cols$126$clear),
@@ -4763,7 +4763,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$126$shift_in),
         .x(cols$126$x)
     );
-    adc_capture_core$cols$127 cols$127(
+    adc_capture_core$cols$0 cols$127(
         .clock(cols$127$clock),
         .reset(cols$127$reset),
         .clear(cols$127$clear),
@@ -4775,7 +4775,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$127$shift_in),
         .x(cols$127$x)
     );
-    adc_capture_core$cols$128 cols$128(
+    adc_capture_core$cols$0 cols$128(
         .clock(cols$128$clock),
         .reset(cols$128$reset),
         .clear(cols$128$clear),
@@ -4787,7 +4787,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$128$shift_in),
         .x(cols$128$x)
     );
-    adc_capture_core$cols$129 cols$129(
+    adc_capture_core$cols$0 cols$129(
         .clock(cols$129$clock),
         .reset(cols$129$reset),
         .clear(cols$129$clear),
@@ -4799,7 +4799,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$129$shift_in),
         .x(cols$129$x)
     );
-    adc_capture_core$cols$130 cols$130(
+    adc_capture_core$cols$0 cols$130(
         .clock(cols$130$clock),
         .reset(cols$130$reset),
         .clear(cols$130$clear),
@@ -4811,7 +4811,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$130$shift_in),
         .x(cols$130$x)
     );
-    adc_capture_core$cols$131 cols$131(
+    adc_capture_core$cols$0 cols$131(
         .clock(cols$131$clock),
         .reset(cols$131$reset),
         .clear(cols$131$clear),
@@ -4823,7 +4823,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$131$shift_in),
         .x(cols$131$x)
     );
-    adc_capture_core$cols$132 cols$132(
+    adc_capture_core$cols$0 cols$132(
         .clock(cols$132$clock),
         .reset(cols$132$reset),
         .clear(cols$132$clear),
@@ -4835,7 +4835,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$132$shift_in),
         .x(cols$132$x)
     );
-    adc_capture_core$cols$133 cols$133(
+    adc_capture_core$cols$0 cols$133(
         .clock(cols$133$clock),
         .reset(cols$133$reset),
         .clear(cols$133$clear),
@@ -4847,7 +4847,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$133$shift_in),
         .x(cols$133$x)
     );
-    adc_capture_core$cols$134 cols$134(
+    adc_capture_core$cols$0 cols$134(
         .clock(cols$134$clock),
         .reset(cols$134$reset),
         .clear(cols$134$clear),
@@ -4859,7 +4859,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$134$shift_in),
         .x(cols$134$x)
     );
-    adc_capture_core$cols$135 cols$135(
+    adc_capture_core$cols$0 cols$135(
         .clock(cols$135$clock),
         .reset(cols$135$reset),
         .clear(cols$135$clear),
@@ -4871,7 +4871,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$135$shift_in),
         .x(cols$135$x)
     );
-    adc_capture_core$cols$136 cols$136(
+    adc_capture_core$cols$0 cols$136(
         .clock(cols$136$clock),
         .reset(cols$136$reset),
         .clear(cols$136$clear),
@@ -4883,7 +4883,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$136$shift_in),
         .x(cols$136$x)
     );
-    adc_capture_core$cols$137 cols$137(
+    adc_capture_core$cols$0 cols$137(
         .clock(cols$137$clock),
         .reset(cols$137$reset),
         .clear(cols$137$clear),
@@ -4895,7 +4895,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$137$shift_in),
         .x(cols$137$x)
     );
-    adc_capture_core$cols$138 cols$138(
+    adc_capture_core$cols$0 cols$138(
         .clock(cols$138$clock),
         .reset(cols$138$reset),
         .clear(cols$138$clear),
@@ -4907,7 +4907,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$138$shift_in),
         .x(cols$138$x)
     );
-    adc_capture_core$cols$139 cols$139(
+    adc_capture_core$cols$0 cols$139(
         .clock(cols$139$clock),
         .reset(cols$139$reset),
         .clear(cols$139$clear),
@@ -4919,7 +4919,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$139$shift_in),
         .x(cols$139$x)
     );
-    adc_capture_core$cols$140 cols$140(
+    adc_capture_core$cols$0 cols$140(
         .clock(cols$140$clock),
         .reset(cols$140$reset),
         .clear(cols$140$clear),
@@ -4931,7 +4931,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$140$shift_in),
         .x(cols$140$x)
     );
-    adc_capture_core$cols$141 cols$141(
+    adc_capture_core$cols$0 cols$141(
         .clock(cols$141$clock),
         .reset(cols$141$reset),
         .clear(cols$141$clear),
@@ -4943,7 +4943,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$141$shift_in),
         .x(cols$141$x)
     );
-    adc_capture_core$cols$142 cols$142(
+    adc_capture_core$cols$0 cols$142(
         .clock(cols$142$clock),
         .reset(cols$142$reset),
         .clear(cols$142$clear),
@@ -4955,7 +4955,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$142$shift_in),
         .x(cols$142$x)
     );
-    adc_capture_core$cols$143 cols$143(
+    adc_capture_core$cols$0 cols$143(
         .clock(cols$143$clock),
         .reset(cols$143$reset),
         .clear(cols$143$clear),
@@ -4967,7 +4967,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$143$shift_in),
         .x(cols$143$x)
     );
-    adc_capture_core$cols$144 cols$144(
+    adc_capture_core$cols$0 cols$144(
         .clock(cols$144$clock),
         .reset(cols$144$reset),
         .clear(cols$144$clear),
@@ -4979,7 +4979,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$144$shift_in),
         .x(cols$144$x)
     );
-    adc_capture_core$cols$145 cols$145(
+    adc_capture_core$cols$0 cols$145(
         .clock(cols$145$clock),
         .reset(cols$145$reset),
         .clear(cols$145$clear),
@@ -4991,7 +4991,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$145$shift_in),
         .x(cols$145$x)
     );
-    adc_capture_core$cols$146 cols$146(
+    adc_capture_core$cols$0 cols$146(
         .clock(cols$146$clock),
         .reset(cols$146$reset),
         .clear(cols$146$clear),
@@ -5003,7 +5003,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$146$shift_in),
         .x(cols$146$x)
     );
-    adc_capture_core$cols$147 cols$147(
+    adc_capture_core$cols$0 cols$147(
         .clock(cols$147$clock),
         .reset(cols$147$reset),
         .clear(cols$147$clear),
@@ -5015,7 +5015,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$147$shift_in),
         .x(cols$147$x)
     );
-    adc_capture_core$cols$148 cols$148(
+    adc_capture_core$cols$0 cols$148(
         .clock(cols$148$clock),
         .reset(cols$148$reset),
         .clear(cols$148$clear),
@@ -5027,7 +5027,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$148$shift_in),
         .x(cols$148$x)
     );
-    adc_capture_core$cols$149 cols$149(
+    adc_capture_core$cols$0 cols$149(
         .clock(cols$149$clock),
         .reset(cols$149$reset),
         .clear(cols$149$clear),
@@ -5039,7 +5039,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$149$shift_in),
         .x(cols$149$x)
     );
-    adc_capture_core$cols$150 cols$150(
+    adc_capture_core$cols$0 cols$150(
         .clock(cols$150$clock),
         .reset(cols$150$reset),
         .clear(cols$150$clear),
@@ -5051,7 +5051,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$150$shift_in),
         .x(cols$150$x)
     );
-    adc_capture_core$cols$151 cols$151(
+    adc_capture_core$cols$0 cols$151(
         .clock(cols$151$clock),
         .reset(cols$151$reset),
         .clear(cols$151$clear),
@@ -5063,7 +5063,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$151$shift_in),
         .x(cols$151$x)
     );
-    adc_capture_core$cols$152 cols$152(
+    adc_capture_core$cols$0 cols$152(
         .clock(cols$152$clock),
         .reset(cols$152$reset),
         .clear(cols$152$clear),
@@ -5075,7 +5075,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$152$shift_in),
         .x(cols$152$x)
     );
-    adc_capture_core$cols$153 cols$153(
+    adc_capture_core$cols$0 cols$153(
         .clock(cols$153$clock),
         .reset(cols$153$reset),
         .clear(cols$153$clear),
@@ -5087,7 +5087,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$153$shift_in),
         .x(cols$153$x)
     );
-    adc_capture_core$cols$154 cols$154(
+    adc_capture_core$cols$0 cols$154(
         .clock(cols$154$clock),
         .reset(cols$154$reset),
         .clear(cols$154$clear),
@@ -5099,7 +5099,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$154$shift_in),
         .x(cols$154$x)
     );
-    adc_capture_core$cols$155 cols$155(
+    adc_capture_core$cols$0 cols$155(
         .clock(cols$155$clock),
         .reset(cols$155$reset),
         .clear(cols$155$clear),
@@ -5111,7 +5111,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$155$shift_in),
         .x(cols$155$x)
     );
-    adc_capture_core$cols$156 cols$156(
+    adc_capture_core$cols$0 cols$156(
         .clock(cols$156$clock),
         .reset(cols$156$reset),
         .clear(cols$156$clear),
@@ -5123,7 +5123,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$156$shift_in),
         .x(cols$156$x)
     );
-    adc_capture_core$cols$157 cols$157(
+    adc_capture_core$cols$0 cols$157(
         .clock(cols$157$clock),
         .reset(cols$157$reset),
         .clear(cols$157$clear),
@@ -5135,7 +5135,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$157$shift_in),
         .x(cols$157$x)
     );
-    adc_capture_core$cols$158 cols$158(
+    adc_capture_core$cols$0 cols$158(
         .clock(cols$158$clock),
         .reset(cols$158$reset),
         .clear(cols$158$clear),
@@ -5147,7 +5147,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$158$shift_in),
         .x(cols$158$x)
     );
-    adc_capture_core$cols$159 cols$159(
+    adc_capture_core$cols$0 cols$159(
         .clock(cols$159$clock),
         .reset(cols$159$reset),
         .clear(cols$159$clear),
@@ -5159,7 +5159,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$159$shift_in),
         .x(cols$159$x)
     );
-    adc_capture_core$cols$160 cols$160(
+    adc_capture_core$cols$0 cols$160(
         .clock(cols$160$clock),
         .reset(cols$160$reset),
         .clear(cols$160$clear),
@@ -5171,7 +5171,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$160$shift_in),
         .x(cols$160$x)
     );
-    adc_capture_core$cols$161 cols$161(
+    adc_capture_core$cols$0 cols$161(
         .clock(cols$161$clock),
         .reset(cols$161$reset),
         .clear(cols$161$clear),
@@ -5183,7 +5183,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$161$shift_in),
         .x(cols$161$x)
     );
-    adc_capture_core$cols$162 cols$162(
+    adc_capture_core$cols$0 cols$162(
         .clock(cols$162$clock),
         .reset(cols$162$reset),
         .clear(cols$162$clear),
@@ -5195,7 +5195,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$162$shift_in),
         .x(cols$162$x)
     );
-    adc_capture_core$cols$163 cols$163(
+    adc_capture_core$cols$0 cols$163(
         .clock(cols$163$clock),
         .reset(cols$163$reset),
         .clear(cols$163$clear),
@@ -5207,7 +5207,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$163$shift_in),
         .x(cols$163$x)
     );
-    adc_capture_core$cols$164 cols$164(
+    adc_capture_core$cols$0 cols$164(
         .clock(cols$164$clock),
         .reset(cols$164$reset),
         .clear(cols$164$clear),
@@ -5219,7 +5219,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$164$shift_in),
         .x(cols$164$x)
     );
-    adc_capture_core$cols$165 cols$165(
+    adc_capture_core$cols$0 cols$165(
         .clock(cols$165$clock),
         .reset(cols$165$reset),
         .clear(cols$165$clear),
@@ -5231,7 +5231,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$165$shift_in),
         .x(cols$165$x)
     );
-    adc_capture_core$cols$166 cols$166(
+    adc_capture_core$cols$0 cols$166(
         .clock(cols$166$clock),
         .reset(cols$166$reset),
         .clear(cols$166$clear),
@@ -5243,7 +5243,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$166$shift_in),
         .x(cols$166$x)
     );
-    adc_capture_core$cols$167 cols$167(
+    adc_capture_core$cols$0 cols$167(
         .clock(cols$167$clock),
         .reset(cols$167$reset),
         .clear(cols$167$clear),
@@ -5255,7 +5255,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$167$shift_in),
         .x(cols$167$x)
     );
-    adc_capture_core$cols$168 cols$168(
+    adc_capture_core$cols$0 cols$168(
         .clock(cols$168$clock),
         .reset(cols$168$reset),
         .clear(cols$168$clear),
@@ -5267,7 +5267,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$168$shift_in),
         .x(cols$168$x)
     );
-    adc_capture_core$cols$169 cols$169(
+    adc_capture_core$cols$0 cols$169(
         .clock(cols$169$clock),
         .reset(cols$169$reset),
         .clear(cols$169$clear),
@@ -5279,7 +5279,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$169$shift_in),
         .x(cols$169$x)
     );
-    adc_capture_core$cols$170 cols$170(
+    adc_capture_core$cols$0 cols$170(
         .clock(cols$170$clock),
         .reset(cols$170$reset),
         .clear(cols$170$clear),
@@ -5291,7 +5291,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$170$shift_in),
         .x(cols$170$x)
     );
-    adc_capture_core$cols$171 cols$171(
+    adc_capture_core$cols$0 cols$171(
         .clock(cols$171$clock),
         .reset(cols$171$reset),
         .clear(cols$171$clear),
@@ -5303,7 +5303,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$171$shift_in),
         .x(cols$171$x)
     );
-    adc_capture_core$cols$172 cols$172(
+    adc_capture_core$cols$0 cols$172(
         .clock(cols$172$clock),
         .reset(cols$172$reset),
         .clear(cols$172$clear),
@@ -5315,7 +5315,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$172$shift_in),
         .x(cols$172$x)
     );
-    adc_capture_core$cols$173 cols$173(
+    adc_capture_core$cols$0 cols$173(
         .clock(cols$173$clock),
         .reset(cols$173$reset),
         .clear(cols$173$clear),
@@ -5327,7 +5327,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$173$shift_in),
         .x(cols$173$x)
     );
-    adc_capture_core$cols$174 cols$174(
+    adc_capture_core$cols$0 cols$174(
         .clock(cols$174$clock),
         .reset(cols$174$reset),
         .clear(cols$174$clear),
@@ -5339,7 +5339,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$174$shift_in),
         .x(cols$174$x)
     );
-    adc_capture_core$cols$175 cols$175(
+    adc_capture_core$cols$0 cols$175(
         .clock(cols$175$clock),
         .reset(cols$175$reset),
         .clear(cols$175$clear),
@@ -5351,7 +5351,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$175$shift_in),
         .x(cols$175$x)
     );
-    adc_capture_core$cols$176 cols$176(
+    adc_capture_core$cols$0 cols$176(
         .clock(cols$176$clock),
         .reset(cols$176$reset),
         .clear(cols$176$clear),
@@ -5363,7 +5363,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$176$shift_in),
         .x(cols$176$x)
     );
-    adc_capture_core$cols$177 cols$177(
+    adc_capture_core$cols$0 cols$177(
         .clock(cols$177$clock),
         .reset(cols$177$reset),
         .clear(cols$177$clear),
@@ -5375,7 +5375,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$177$shift_in),
         .x(cols$177$x)
     );
-    adc_capture_core$cols$178 cols$178(
+    adc_capture_core$cols$0 cols$178(
         .clock(cols$178$clock),
         .reset(cols$178$reset),
         .clear(cols$178$clear),
@@ -5387,7 +5387,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$178$shift_in),
         .x(cols$178$x)
     );
-    adc_capture_core$cols$179 cols$179(
+    adc_capture_core$cols$0 cols$179(
         .clock(cols$179$clock),
         .reset(cols$179$reset),
         .clear(cols$179$clear),
@@ -5399,7 +5399,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$179$shift_in),
         .x(cols$179$x)
     );
-    adc_capture_core$cols$180 cols$180(
+    adc_capture_core$cols$0 cols$180(
         .clock(cols$180$clock),
         .reset(cols$180$reset),
         .clear(cols$180$clear),
@@ -5411,7 +5411,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$180$shift_in),
         .x(cols$180$x)
     );
-    adc_capture_core$cols$181 cols$181(
+    adc_capture_core$cols$0 cols$181(
         .clock(cols$181$clock),
         .reset(cols$181$reset),
         .clear(cols$181$clear),
@@ -5423,7 +5423,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$181$shift_in),
         .x(cols$181$x)
     );
-    adc_capture_core$cols$182 cols$182(
+    adc_capture_core$cols$0 cols$182(
         .clock(cols$182$clock),
         .reset(cols$182$reset),
         .clear(cols$182$clear),
@@ -5435,7 +5435,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$182$shift_in),
         .x(cols$182$x)
     );
-    adc_capture_core$cols$183 cols$183(
+    adc_capture_core$cols$0 cols$183(
         .clock(cols$183$clock),
         .reset(cols$183$reset),
         .clear(cols$183$clear),
@@ -5447,7 +5447,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$183$shift_in),
         .x(cols$183$x)
     );
-    adc_capture_core$cols$184 cols$184(
+    adc_capture_core$cols$0 cols$184(
         .clock(cols$184$clock),
         .reset(cols$184$reset),
         .clear(cols$184$clear),
@@ -5459,7 +5459,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$184$shift_in),
         .x(cols$184$x)
     );
-    adc_capture_core$cols$185 cols$185(
+    adc_capture_core$cols$0 cols$185(
         .clock(cols$185$clock),
         .reset(cols$185$reset),
         .clear(cols$185$clear),
@@ -5471,7 +5471,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$185$shift_in),
         .x(cols$185$x)
     );
-    adc_capture_core$cols$186 cols$186(
+    adc_capture_core$cols$0 cols$186(
         .clock(cols$186$clock),
         .reset(cols$186$reset),
         .clear(cols$186$clear),
@@ -5483,7 +5483,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$186$shift_in),
         .x(cols$186$x)
     );
-    adc_capture_core$cols$187 cols$187(
+    adc_capture_core$cols$0 cols$187(
         .clock(cols$187$clock),
         .reset(cols$187$reset),
         .clear(cols$187$clear),
@@ -5495,7 +5495,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$187$shift_in),
         .x(cols$187$x)
     );
-    adc_capture_core$cols$188 cols$188(
+    adc_capture_core$cols$0 cols$188(
         .clock(cols$188$clock),
         .reset(cols$188$reset),
         .clear(cols$188$clear),
@@ -5507,7 +5507,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$188$shift_in),
         .x(cols$188$x)
     );
-    adc_capture_core$cols$189 cols$189(
+    adc_capture_core$cols$0 cols$189(
         .clock(cols$189$clock),
         .reset(cols$189$reset),
         .clear(cols$189$clear),
@@ -5519,7 +5519,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$189$shift_in),
         .x(cols$189$x)
     );
-    adc_capture_core$cols$190 cols$190(
+    adc_capture_core$cols$0 cols$190(
         .clock(cols$190$clock),
         .reset(cols$190$reset),
         .clear(cols$190$clear),
@@ -5531,7 +5531,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$190$shift_in),
         .x(cols$190$x)
     );
-    adc_capture_core$cols$191 cols$191(
+    adc_capture_core$cols$0 cols$191(
         .clock(cols$191$clock),
         .reset(cols$191$reset),
         .clear(cols$191$clear),
@@ -5543,7 +5543,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$191$shift_in),
         .x(cols$191$x)
     );
-    adc_capture_core$cols$192 cols$192(
+    adc_capture_core$cols$0 cols$192(
         .clock(cols$192$clock),
         .reset(cols$192$reset),
         .clear(cols$192$clear),
@@ -5555,7 +5555,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$192$shift_in),
         .x(cols$192$x)
     );
-    adc_capture_core$cols$193 cols$193(
+    adc_capture_core$cols$0 cols$193(
         .clock(cols$193$clock),
         .reset(cols$193$reset),
         .clear(cols$193$clear),
@@ -5567,7 +5567,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$193$shift_in),
         .x(cols$193$x)
     );
-    adc_capture_core$cols$194 cols$194(
+    adc_capture_core$cols$0 cols$194(
         .clock(cols$194$clock),
         .reset(cols$194$reset),
         .clear(cols$194$clear),
@@ -5579,7 +5579,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$194$shift_in),
         .x(cols$194$x)
     );
-    adc_capture_core$cols$195 cols$195(
+    adc_capture_core$cols$0 cols$195(
         .clock(cols$195$clock),
         .reset(cols$195$reset),
         .clear(cols$195$clear),
@@ -5591,7 +5591,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$195$shift_in),
         .x(cols$195$x)
     );
-    adc_capture_core$cols$196 cols$196(
+    adc_capture_core$cols$0 cols$196(
         .clock(cols$196$clock),
         .reset(cols$196$reset),
         .clear(cols$196$clear),
@@ -5603,7 +5603,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$196$shift_in),
         .x(cols$196$x)
     );
-    adc_capture_core$cols$197 cols$197(
+    adc_capture_core$cols$0 cols$197(
         .clock(cols$197$clock),
         .reset(cols$197$reset),
         .clear(cols$197$clear),
@@ -5615,7 +5615,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$197$shift_in),
         .x(cols$197$x)
     );
-    adc_capture_core$cols$198 cols$198(
+    adc_capture_core$cols$0 cols$198(
         .clock(cols$198$clock),
         .reset(cols$198$reset),
         .clear(cols$198$clear),
@@ -5627,7 +5627,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$198$shift_in),
         .x(cols$198$x)
     );
-    adc_capture_core$cols$199 cols$199(
+    adc_capture_core$cols$0 cols$199(
         .clock(cols$199$clock),
         .reset(cols$199$reset),
         .clear(cols$199$clear),
@@ -5639,7 +5639,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$199$shift_in),
         .x(cols$199$x)
     );
-    adc_capture_core$cols$200 cols$200(
+    adc_capture_core$cols$0 cols$200(
         .clock(cols$200$clock),
         .reset(cols$200$reset),
         .clear(cols$200$clear),
@@ -5651,7 +5651,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$200$shift_in),
         .x(cols$200$x)
     );
-    adc_capture_core$cols$201 cols$201(
+    adc_capture_core$cols$0 cols$201(
         .clock(cols$201$clock),
         .reset(cols$201$reset),
         .clear(cols$201$clear),
@@ -5663,7 +5663,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$201$shift_in),
         .x(cols$201$x)
     );
-    adc_capture_core$cols$202 cols$202(
+    adc_capture_core$cols$0 cols$202(
         .clock(cols$202$clock),
         .reset(cols$202$reset),
         .clear(cols$202$clear),
@@ -5675,7 +5675,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$202$shift_in),
         .x(cols$202$x)
     );
-    adc_capture_core$cols$203 cols$203(
+    adc_capture_core$cols$0 cols$203(
         .clock(cols$203$clock),
         .reset(cols$203$reset),
         .clear(cols$203$clear),
@@ -5687,7 +5687,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$203$shift_in),
         .x(cols$203$x)
     );
-    adc_capture_core$cols$204 cols$204(
+    adc_capture_core$cols$0 cols$204(
         .clock(cols$204$clock),
         .reset(cols$204$reset),
         .clear(cols$204$clear),
@@ -5699,7 +5699,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$204$shift_in),
         .x(cols$204$x)
     );
-    adc_capture_core$cols$205 cols$205(
+    adc_capture_core$cols$0 cols$205(
         .clock(cols$205$clock),
         .reset(cols$205$reset),
         .clear(cols$205$clear),
@@ -5711,7 +5711,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$205$shift_in),
         .x(cols$205$x)
     );
-    adc_capture_core$cols$206 cols$206(
+    adc_capture_core$cols$0 cols$206(
         .clock(cols$206$clock),
         .reset(cols$206$reset),
         .clear(cols$206$clear),
@@ -5723,7 +5723,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$206$shift_in),
         .x(cols$206$x)
     );
-    adc_capture_core$cols$207 cols$207(
+    adc_capture_core$cols$0 cols$207(
         .clock(cols$207$clock),
         .reset(cols$207$reset),
         .clear(cols$207$clear),
@@ -5735,7 +5735,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$207$shift_in),
         .x(cols$207$x)
     );
-    adc_capture_core$cols$208 cols$208(
+    adc_capture_core$cols$0 cols$208(
         .clock(cols$208$clock),
         .reset(cols$208$reset),
         .clear(cols$208$clear),
@@ -5747,7 +5747,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$208$shift_in),
         .x(cols$208$x)
     );
-    adc_capture_core$cols$209 cols$209(
+    adc_capture_core$cols$0 cols$209(
         .clock(cols$209$clock),
         .reset(cols$209$reset),
         .clear(cols$209$clear),
@@ -5759,7 +5759,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$209$shift_in),
         .x(cols$209$x)
     );
-    adc_capture_core$cols$210 cols$210(
+    adc_capture_core$cols$0 cols$210(
         .clock(cols$210$clock),
         .reset(cols$210$reset),
         .clear(cols$210$clear),
@@ -5771,7 +5771,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$210$shift_in),
         .x(cols$210$x)
     );
-    adc_capture_core$cols$211 cols$211(
+    adc_capture_core$cols$0 cols$211(
         .clock(cols$211$clock),
         .reset(cols$211$reset),
         .clear(cols$211$clear),
@@ -5783,7 +5783,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$211$shift_in),
         .x(cols$211$x)
     );
-    adc_capture_core$cols$212 cols$212(
+    adc_capture_core$cols$0 cols$212(
         .clock(cols$212$clock),
         .reset(cols$212$reset),
         .clear(cols$212$clear),
@@ -5795,7 +5795,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$212$shift_in),
         .x(cols$212$x)
     );
-    adc_capture_core$cols$213 cols$213(
+    adc_capture_core$cols$0 cols$213(
         .clock(cols$213$clock),
         .reset(cols$213$reset),
         .clear(cols$213$clear),
@@ -5807,7 +5807,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$213$shift_in),
         .x(cols$213$x)
     );
-    adc_capture_core$cols$214 cols$214(
+    adc_capture_core$cols$0 cols$214(
         .clock(cols$214$clock),
         .reset(cols$214$reset),
         .clear(cols$214$clear),
@@ -5819,7 +5819,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$214$shift_in),
         .x(cols$214$x)
     );
-    adc_capture_core$cols$215 cols$215(
+    adc_capture_core$cols$0 cols$215(
         .clock(cols$215$clock),
         .reset(cols$215$reset),
         .clear(cols$215$clear),
@@ -5831,7 +5831,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$215$shift_in),
         .x(cols$215$x)
     );
-    adc_capture_core$cols$216 cols$216(
+    adc_capture_core$cols$0 cols$216(
         .clock(cols$216$clock),
         .reset(cols$216$reset),
         .clear(cols$216$clear),
@@ -5843,7 +5843,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$216$shift_in),
         .x(cols$216$x)
     );
-    adc_capture_core$cols$217 cols$217(
+    adc_capture_core$cols$0 cols$217(
         .clock(cols$217$clock),
         .reset(cols$217$reset),
         .clear(cols$217$clear),
@@ -5855,7 +5855,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$217$shift_in),
         .x(cols$217$x)
     );
-    adc_capture_core$cols$218 cols$218(
+    adc_capture_core$cols$0 cols$218(
         .clock(cols$218$clock),
         .reset(cols$218$reset),
         .clear(cols$218$clear),
@@ -5867,7 +5867,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$218$shift_in),
         .x(cols$218$x)
     );
-    adc_capture_core$cols$219 cols$219(
+    adc_capture_core$cols$0 cols$219(
         .clock(cols$219$clock),
         .reset(cols$219$reset),
         .clear(cols$219$clear),
@@ -5879,7 +5879,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$219$shift_in),
         .x(cols$219$x)
     );
-    adc_capture_core$cols$220 cols$220(
+    adc_capture_core$cols$0 cols$220(
         .clock(cols$220$clock),
         .reset(cols$220$reset),
         .clear(cols$220$clear),
@@ -5891,7 +5891,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$220$shift_in),
         .x(cols$220$x)
     );
-    adc_capture_core$cols$221 cols$221(
+    adc_capture_core$cols$0 cols$221(
         .clock(cols$221$clock),
         .reset(cols$221$reset),
         .clear(cols$221$clear),
@@ -5903,7 +5903,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$221$shift_in),
         .x(cols$221$x)
     );
-    adc_capture_core$cols$222 cols$222(
+    adc_capture_core$cols$0 cols$222(
         .clock(cols$222$clock),
         .reset(cols$222$reset),
         .clear(cols$222$clear),
@@ -5915,7 +5915,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$222$shift_in),
         .x(cols$222$x)
     );
-    adc_capture_core$cols$223 cols$223(
+    adc_capture_core$cols$0 cols$223(
         .clock(cols$223$clock),
         .reset(cols$223$reset),
         .clear(cols$223$clear),
@@ -5927,7 +5927,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$223$shift_in),
         .x(cols$223$x)
     );
-    adc_capture_core$cols$224 cols$224(
+    adc_capture_core$cols$0 cols$224(
         .clock(cols$224$clock),
         .reset(cols$224$reset),
         .clear(cols$224$clear),
@@ -5939,7 +5939,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$224$shift_in),
         .x(cols$224$x)
     );
-    adc_capture_core$cols$225 cols$225(
+    adc_capture_core$cols$0 cols$225(
         .clock(cols$225$clock),
         .reset(cols$225$reset),
         .clear(cols$225$clear),
@@ -5951,7 +5951,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$225$shift_in),
         .x(cols$225$x)
     );
-    adc_capture_core$cols$226 cols$226(
+    adc_capture_core$cols$0 cols$226(
         .clock(cols$226$clock),
         .reset(cols$226$reset),
         .clear(cols$226$clear),
@@ -5963,7 +5963,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$226$shift_in),
         .x(cols$226$x)
     );
-    adc_capture_core$cols$227 cols$227(
+    adc_capture_core$cols$0 cols$227(
         .clock(cols$227$clock),
         .reset(cols$227$reset),
         .clear(cols$227$clear),
@@ -5975,7 +5975,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$227$shift_in),
         .x(cols$227$x)
     );
-    adc_capture_core$cols$228 cols$228(
+    adc_capture_core$cols$0 cols$228(
         .clock(cols$228$clock),
         .reset(cols$228$reset),
         .clear(cols$228$clear),
@@ -5987,7 +5987,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$228$shift_in),
         .x(cols$228$x)
     );
-    adc_capture_core$cols$229 cols$229(
+    adc_capture_core$cols$0 cols$229(
         .clock(cols$229$clock),
         .reset(cols$229$reset),
         .clear(cols$229$clear),
@@ -5999,7 +5999,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$229$shift_in),
         .x(cols$229$x)
     );
-    adc_capture_core$cols$230 cols$230(
+    adc_capture_core$cols$0 cols$230(
         .clock(cols$230$clock),
         .reset(cols$230$reset),
         .clear(cols$230$clear),
@@ -6011,7 +6011,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$230$shift_in),
         .x(cols$230$x)
     );
-    adc_capture_core$cols$231 cols$231(
+    adc_capture_core$cols$0 cols$231(
         .clock(cols$231$clock),
         .reset(cols$231$reset),
         .clear(cols$231$clear),
@@ -6023,7 +6023,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$231$shift_in),
         .x(cols$231$x)
     );
-    adc_capture_core$cols$232 cols$232(
+    adc_capture_core$cols$0 cols$232(
         .clock(cols$232$clock),
         .reset(cols$232$reset),
         .clear(cols$232$clear),
@@ -6035,7 +6035,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$232$shift_in),
         .x(cols$232$x)
     );
-    adc_capture_core$cols$233 cols$233(
+    adc_capture_core$cols$0 cols$233(
         .clock(cols$233$clock),
         .reset(cols$233$reset),
         .clear(cols$233$clear),
@@ -6047,7 +6047,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$233$shift_in),
         .x(cols$233$x)
     );
-    adc_capture_core$cols$234 cols$234(
+    adc_capture_core$cols$0 cols$234(
         .clock(cols$234$clock),
         .reset(cols$234$reset),
         .clear(cols$234$clear),
@@ -6059,7 +6059,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$234$shift_in),
         .x(cols$234$x)
     );
-    adc_capture_core$cols$235 cols$235(
+    adc_capture_core$cols$0 cols$235(
         .clock(cols$235$clock),
         .reset(cols$235$reset),
         .clear(cols$235$clear),
@@ -6071,7 +6071,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$235$shift_in),
         .x(cols$235$x)
     );
-    adc_capture_core$cols$236 cols$236(
+    adc_capture_core$cols$0 cols$236(
         .clock(cols$236$clock),
         .reset(cols$236$reset),
         .clear(cols$236$clear),
@@ -6083,7 +6083,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$236$shift_in),
         .x(cols$236$x)
     );
-    adc_capture_core$cols$237 cols$237(
+    adc_capture_core$cols$0 cols$237(
         .clock(cols$237$clock),
         .reset(cols$237$reset),
         .clear(cols$237$clear),
@@ -6095,7 +6095,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$237$shift_in),
         .x(cols$237$x)
     );
-    adc_capture_core$cols$238 cols$238(
+    adc_capture_core$cols$0 cols$238(
         .clock(cols$238$clock),
         .reset(cols$238$reset),
         .clear(cols$238$clear),
@@ -6107,7 +6107,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$238$shift_in),
         .x(cols$238$x)
     );
-    adc_capture_core$cols$239 cols$239(
+    adc_capture_core$cols$0 cols$239(
         .clock(cols$239$clock),
         .reset(cols$239$reset),
         .clear(cols$239$clear),
@@ -6119,7 +6119,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$239$shift_in),
         .x(cols$239$x)
     );
-    adc_capture_core$cols$240 cols$240(
+    adc_capture_core$cols$0 cols$240(
         .clock(cols$240$clock),
         .reset(cols$240$reset),
         .clear(cols$240$clear),
@@ -6131,7 +6131,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$240$shift_in),
         .x(cols$240$x)
     );
-    adc_capture_core$cols$241 cols$241(
+    adc_capture_core$cols$0 cols$241(
         .clock(cols$241$clock),
         .reset(cols$241$reset),
         .clear(cols$241$clear),
@@ -6143,7 +6143,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$241$shift_in),
         .x(cols$241$x)
     );
-    adc_capture_core$cols$242 cols$242(
+    adc_capture_core$cols$0 cols$242(
         .clock(cols$242$clock),
         .reset(cols$242$reset),
         .clear(cols$242$clear),
@@ -6155,7 +6155,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$242$shift_in),
         .x(cols$242$x)
     );
-    adc_capture_core$cols$243 cols$243(
+    adc_capture_core$cols$0 cols$243(
         .clock(cols$243$clock),
         .reset(cols$243$reset),
         .clear(cols$243$clear),
@@ -6167,7 +6167,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$243$shift_in),
         .x(cols$243$x)
     );
-    adc_capture_core$cols$244 cols$244(
+    adc_capture_core$cols$0 cols$244(
         .clock(cols$244$clock),
         .reset(cols$244$reset),
         .clear(cols$244$clear),
@@ -6179,7 +6179,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$244$shift_in),
         .x(cols$244$x)
     );
-    adc_capture_core$cols$245 cols$245(
+    adc_capture_core$cols$0 cols$245(
         .clock(cols$245$clock),
         .reset(cols$245$reset),
         .clear(cols$245$clear),
@@ -6191,7 +6191,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$245$shift_in),
         .x(cols$245$x)
     );
-    adc_capture_core$cols$246 cols$246(
+    adc_capture_core$cols$0 cols$246(
         .clock(cols$246$clock),
         .reset(cols$246$reset),
         .clear(cols$246$clear),
@@ -6203,7 +6203,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$246$shift_in),
         .x(cols$246$x)
     );
-    adc_capture_core$cols$247 cols$247(
+    adc_capture_core$cols$0 cols$247(
         .clock(cols$247$clock),
         .reset(cols$247$reset),
         .clear(cols$247$clear),
@@ -6215,7 +6215,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$247$shift_in),
         .x(cols$247$x)
     );
-    adc_capture_core$cols$248 cols$248(
+    adc_capture_core$cols$0 cols$248(
         .clock(cols$248$clock),
         .reset(cols$248$reset),
         .clear(cols$248$clear),
@@ -6227,7 +6227,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$248$shift_in),
         .x(cols$248$x)
     );
-    adc_capture_core$cols$249 cols$249(
+    adc_capture_core$cols$0 cols$249(
         .clock(cols$249$clock),
         .reset(cols$249$reset),
         .clear(cols$249$clear),
@@ -6239,7 +6239,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$249$shift_in),
         .x(cols$249$x)
     );
-    adc_capture_core$cols$250 cols$250(
+    adc_capture_core$cols$0 cols$250(
         .clock(cols$250$clock),
         .reset(cols$250$reset),
         .clear(cols$250$clear),
@@ -6251,7 +6251,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$250$shift_in),
         .x(cols$250$x)
     );
-    adc_capture_core$cols$251 cols$251(
+    adc_capture_core$cols$0 cols$251(
         .clock(cols$251$clock),
         .reset(cols$251$reset),
         .clear(cols$251$clear),
@@ -6263,7 +6263,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$251$shift_in),
         .x(cols$251$x)
     );
-    adc_capture_core$cols$252 cols$252(
+    adc_capture_core$cols$0 cols$252(
         .clock(cols$252$clock),
         .reset(cols$252$reset),
         .clear(cols$252$clear),
@@ -6275,7 +6275,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$252$shift_in),
         .x(cols$252$x)
     );
-    adc_capture_core$cols$253 cols$253(
+    adc_capture_core$cols$0 cols$253(
         .clock(cols$253$clock),
         .reset(cols$253$reset),
         .clear(cols$253$clear),
@@ -6287,7 +6287,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$253$shift_in),
         .x(cols$253$x)
     );
-    adc_capture_core$cols$254 cols$254(
+    adc_capture_core$cols$0 cols$254(
         .clock(cols$254$clock),
         .reset(cols$254$reset),
         .clear(cols$254$clear),
@@ -6299,7 +6299,7 @@ module adc_capture_core(clock,reset,start,start_ready,pulse_pos$0,pulse_pos$1,pu
         .shift_in(cols$254$shift_in),
         .x(cols$254$x)
     );
-    adc_capture_core$cols$255 cols$255(
+    adc_capture_core$cols$0 cols$255(
         .clock(cols$255$clock),
         .reset(cols$255$reset),
         .clear(cols$255$clear),
@@ -8690,17 +8690,6 @@ module adc_capture_core$beat(clock,en,d,q);
 endmodule // adc_capture_core$beat
 
 
-module adc_capture_core$col(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$col
 
 
 module adc_capture_core$cols$0(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
@@ -8736,7 +8725,7 @@ module adc_capture_core$cols$0(clock,reset,clear,count,pulse_pos,pulse_neg,latch
     wire  [23:0] xb$q;
     
     // Sub module instances
-    adc_capture_core$cols$0$pos pos(
+    adc_capture_core$cols$0$neg pos(
         .clock(pos$clock),
         .en(pos$en),
         .d(pos$d),
@@ -8748,7 +8737,7 @@ module adc_capture_core$cols$0(clock,reset,clear,count,pulse_pos,pulse_neg,latch
         .d(neg$d),
         .q(neg$q)
     );
-    adc_capture_core$cols$0$xb xb(
+    adc_capture_core$cols$0$neg xb(
         .clock(xb$clock),
         .en(xb$en),
         .d(xb$d),
@@ -8802,31905 +8791,2048 @@ module adc_capture_core$cols$0$neg(clock,en,d,q);
 endmodule // adc_capture_core$cols$0$neg
 
 
-module adc_capture_core$cols$0$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$0$pos
-
-
-module adc_capture_core$cols$0$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$0$xb
-
-
-module adc_capture_core$cols$1(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$1$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$1$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$1$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$1
-
-
-module adc_capture_core$cols$1$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$1$neg
-
-
-module adc_capture_core$cols$1$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$1$pos
-
-
-module adc_capture_core$cols$1$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$1$xb
-
-
-module adc_capture_core$cols$10(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$10$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$10$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$10$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$10
-
-
-module adc_capture_core$cols$10$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$10$neg
-
-
-module adc_capture_core$cols$10$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$10$pos
-
-
-module adc_capture_core$cols$10$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$10$xb
-
-
-module adc_capture_core$cols$100(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$100$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$100$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$100$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$100
-
-
-module adc_capture_core$cols$100$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$100$neg
-
-
-module adc_capture_core$cols$100$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$100$pos
-
-
-module adc_capture_core$cols$100$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$100$xb
-
-
-module adc_capture_core$cols$101(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$101$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$101$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$101$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$101
-
-
-module adc_capture_core$cols$101$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$101$neg
-
-
-module adc_capture_core$cols$101$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$101$pos
-
-
-module adc_capture_core$cols$101$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$101$xb
-
-
-module adc_capture_core$cols$102(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$102$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$102$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$102$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$102
-
-
-module adc_capture_core$cols$102$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$102$neg
-
-
-module adc_capture_core$cols$102$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$102$pos
-
-
-module adc_capture_core$cols$102$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$102$xb
-
-
-module adc_capture_core$cols$103(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$103$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$103$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$103$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$103
-
-
-module adc_capture_core$cols$103$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$103$neg
-
-
-module adc_capture_core$cols$103$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$103$pos
-
-
-module adc_capture_core$cols$103$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$103$xb
-
-
-module adc_capture_core$cols$104(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$104$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$104$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$104$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$104
-
-
-module adc_capture_core$cols$104$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$104$neg
-
-
-module adc_capture_core$cols$104$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$104$pos
-
-
-module adc_capture_core$cols$104$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$104$xb
-
-
-module adc_capture_core$cols$105(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$105$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$105$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$105$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$105
-
-
-module adc_capture_core$cols$105$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$105$neg
-
-
-module adc_capture_core$cols$105$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$105$pos
-
-
-module adc_capture_core$cols$105$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$105$xb
-
-
-module adc_capture_core$cols$106(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$106$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$106$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$106$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$106
-
-
-module adc_capture_core$cols$106$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$106$neg
-
-
-module adc_capture_core$cols$106$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$106$pos
-
-
-module adc_capture_core$cols$106$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$106$xb
-
-
-module adc_capture_core$cols$107(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$107$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$107$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$107$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$107
-
-
-module adc_capture_core$cols$107$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$107$neg
-
-
-module adc_capture_core$cols$107$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$107$pos
-
-
-module adc_capture_core$cols$107$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$107$xb
-
-
-module adc_capture_core$cols$108(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$108$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$108$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$108$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$108
-
-
-module adc_capture_core$cols$108$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$108$neg
-
-
-module adc_capture_core$cols$108$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$108$pos
-
-
-module adc_capture_core$cols$108$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$108$xb
-
-
-module adc_capture_core$cols$109(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$109$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$109$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$109$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$109
-
-
-module adc_capture_core$cols$109$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$109$neg
-
-
-module adc_capture_core$cols$109$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$109$pos
-
-
-module adc_capture_core$cols$109$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$109$xb
-
-
-module adc_capture_core$cols$11(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$11$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$11$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$11$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$11
-
-
-module adc_capture_core$cols$11$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$11$neg
-
-
-module adc_capture_core$cols$11$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$11$pos
-
-
-module adc_capture_core$cols$11$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$11$xb
-
-
-module adc_capture_core$cols$110(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$110$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$110$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$110$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$110
-
-
-module adc_capture_core$cols$110$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$110$neg
-
-
-module adc_capture_core$cols$110$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$110$pos
-
-
-module adc_capture_core$cols$110$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$110$xb
-
-
-module adc_capture_core$cols$111(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$111$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$111$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$111$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$111
-
-
-module adc_capture_core$cols$111$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$111$neg
-
-
-module adc_capture_core$cols$111$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$111$pos
-
-
-module adc_capture_core$cols$111$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$111$xb
-
-
-module adc_capture_core$cols$112(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$112$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$112$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$112$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$112
-
-
-module adc_capture_core$cols$112$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$112$neg
-
-
-module adc_capture_core$cols$112$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$112$pos
-
-
-module adc_capture_core$cols$112$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$112$xb
-
-
-module adc_capture_core$cols$113(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$113$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$113$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$113$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$113
-
-
-module adc_capture_core$cols$113$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$113$neg
-
-
-module adc_capture_core$cols$113$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$113$pos
-
-
-module adc_capture_core$cols$113$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$113$xb
-
-
-module adc_capture_core$cols$114(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$114$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$114$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$114$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$114
-
-
-module adc_capture_core$cols$114$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$114$neg
-
-
-module adc_capture_core$cols$114$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$114$pos
-
-
-module adc_capture_core$cols$114$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$114$xb
-
-
-module adc_capture_core$cols$115(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$115$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$115$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$115$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$115
-
-
-module adc_capture_core$cols$115$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$115$neg
-
-
-module adc_capture_core$cols$115$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$115$pos
-
-
-module adc_capture_core$cols$115$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$115$xb
-
-
-module adc_capture_core$cols$116(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$116$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$116$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$116$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$116
-
-
-module adc_capture_core$cols$116$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$116$neg
-
-
-module adc_capture_core$cols$116$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$116$pos
-
-
-module adc_capture_core$cols$116$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$116$xb
-
-
-module adc_capture_core$cols$117(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$117$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$117$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$117$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$117
-
-
-module adc_capture_core$cols$117$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$117$neg
-
-
-module adc_capture_core$cols$117$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$117$pos
-
-
-module adc_capture_core$cols$117$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$117$xb
-
-
-module adc_capture_core$cols$118(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$118$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$118$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$118$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$118
-
-
-module adc_capture_core$cols$118$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$118$neg
-
-
-module adc_capture_core$cols$118$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$118$pos
-
-
-module adc_capture_core$cols$118$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$118$xb
-
-
-module adc_capture_core$cols$119(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$119$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$119$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$119$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$119
-
-
-module adc_capture_core$cols$119$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$119$neg
-
-
-module adc_capture_core$cols$119$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$119$pos
-
-
-module adc_capture_core$cols$119$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$119$xb
-
-
-module adc_capture_core$cols$12(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$12$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$12$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$12$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$12
-
-
-module adc_capture_core$cols$12$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$12$neg
-
-
-module adc_capture_core$cols$12$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$12$pos
-
-
-module adc_capture_core$cols$12$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$12$xb
-
-
-module adc_capture_core$cols$120(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$120$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$120$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$120$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$120
-
-
-module adc_capture_core$cols$120$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$120$neg
-
-
-module adc_capture_core$cols$120$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$120$pos
-
-
-module adc_capture_core$cols$120$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$120$xb
-
-
-module adc_capture_core$cols$121(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$121$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$121$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$121$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$121
-
-
-module adc_capture_core$cols$121$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$121$neg
-
-
-module adc_capture_core$cols$121$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$121$pos
-
-
-module adc_capture_core$cols$121$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$121$xb
-
-
-module adc_capture_core$cols$122(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$122$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$122$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$122$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$122
-
-
-module adc_capture_core$cols$122$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$122$neg
-
-
-module adc_capture_core$cols$122$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$122$pos
-
-
-module adc_capture_core$cols$122$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$122$xb
-
-
-module adc_capture_core$cols$123(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$123$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$123$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$123$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$123
-
-
-module adc_capture_core$cols$123$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$123$neg
-
-
-module adc_capture_core$cols$123$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$123$pos
-
-
-module adc_capture_core$cols$123$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$123$xb
-
-
-module adc_capture_core$cols$124(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$124$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$124$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$124$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$124
-
-
-module adc_capture_core$cols$124$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$124$neg
-
-
-module adc_capture_core$cols$124$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$124$pos
-
-
-module adc_capture_core$cols$124$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$124$xb
-
-
-module adc_capture_core$cols$125(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$125$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$125$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$125$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$125
-
-
-module adc_capture_core$cols$125$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$125$neg
-
-
-module adc_capture_core$cols$125$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$125$pos
-
-
-module adc_capture_core$cols$125$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$125$xb
-
-
-module adc_capture_core$cols$126(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$126$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$126$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$126$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$126
-
-
-module adc_capture_core$cols$126$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$126$neg
-
-
-module adc_capture_core$cols$126$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$126$pos
-
-
-module adc_capture_core$cols$126$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$126$xb
-
-
-module adc_capture_core$cols$127(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$127$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$127$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$127$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$127
-
-
-module adc_capture_core$cols$127$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$127$neg
-
-
-module adc_capture_core$cols$127$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$127$pos
-
-
-module adc_capture_core$cols$127$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$127$xb
-
-
-module adc_capture_core$cols$128(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$128$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$128$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$128$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$128
-
-
-module adc_capture_core$cols$128$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$128$neg
-
-
-module adc_capture_core$cols$128$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$128$pos
-
-
-module adc_capture_core$cols$128$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$128$xb
-
-
-module adc_capture_core$cols$129(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$129$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$129$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$129$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$129
-
-
-module adc_capture_core$cols$129$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$129$neg
-
-
-module adc_capture_core$cols$129$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$129$pos
-
-
-module adc_capture_core$cols$129$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$129$xb
-
-
-module adc_capture_core$cols$13(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$13$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$13$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$13$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$13
-
-
-module adc_capture_core$cols$13$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$13$neg
-
-
-module adc_capture_core$cols$13$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$13$pos
-
-
-module adc_capture_core$cols$13$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$13$xb
-
-
-module adc_capture_core$cols$130(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$130$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$130$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$130$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$130
-
-
-module adc_capture_core$cols$130$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$130$neg
-
-
-module adc_capture_core$cols$130$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$130$pos
-
-
-module adc_capture_core$cols$130$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$130$xb
-
-
-module adc_capture_core$cols$131(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$131$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$131$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$131$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$131
-
-
-module adc_capture_core$cols$131$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$131$neg
-
-
-module adc_capture_core$cols$131$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$131$pos
-
-
-module adc_capture_core$cols$131$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$131$xb
-
-
-module adc_capture_core$cols$132(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$132$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$132$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$132$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$132
-
-
-module adc_capture_core$cols$132$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$132$neg
-
-
-module adc_capture_core$cols$132$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$132$pos
-
-
-module adc_capture_core$cols$132$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$132$xb
-
-
-module adc_capture_core$cols$133(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$133$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$133$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$133$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$133
-
-
-module adc_capture_core$cols$133$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$133$neg
-
-
-module adc_capture_core$cols$133$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$133$pos
-
-
-module adc_capture_core$cols$133$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$133$xb
-
-
-module adc_capture_core$cols$134(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$134$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$134$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$134$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$134
-
-
-module adc_capture_core$cols$134$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$134$neg
-
-
-module adc_capture_core$cols$134$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$134$pos
-
-
-module adc_capture_core$cols$134$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$134$xb
-
-
-module adc_capture_core$cols$135(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$135$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$135$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$135$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$135
-
-
-module adc_capture_core$cols$135$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$135$neg
-
-
-module adc_capture_core$cols$135$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$135$pos
-
-
-module adc_capture_core$cols$135$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$135$xb
-
-
-module adc_capture_core$cols$136(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$136$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$136$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$136$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$136
-
-
-module adc_capture_core$cols$136$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$136$neg
-
-
-module adc_capture_core$cols$136$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$136$pos
-
-
-module adc_capture_core$cols$136$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$136$xb
-
-
-module adc_capture_core$cols$137(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$137$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$137$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$137$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$137
-
-
-module adc_capture_core$cols$137$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$137$neg
-
-
-module adc_capture_core$cols$137$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$137$pos
-
-
-module adc_capture_core$cols$137$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$137$xb
-
-
-module adc_capture_core$cols$138(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$138$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$138$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$138$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$138
-
-
-module adc_capture_core$cols$138$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$138$neg
-
-
-module adc_capture_core$cols$138$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$138$pos
-
-
-module adc_capture_core$cols$138$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$138$xb
-
-
-module adc_capture_core$cols$139(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$139$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$139$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$139$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$139
-
-
-module adc_capture_core$cols$139$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$139$neg
-
-
-module adc_capture_core$cols$139$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$139$pos
-
-
-module adc_capture_core$cols$139$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$139$xb
-
-
-module adc_capture_core$cols$14(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$14$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$14$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$14$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$14
-
-
-module adc_capture_core$cols$14$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$14$neg
-
-
-module adc_capture_core$cols$14$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$14$pos
-
-
-module adc_capture_core$cols$14$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$14$xb
-
-
-module adc_capture_core$cols$140(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$140$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$140$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$140$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$140
-
-
-module adc_capture_core$cols$140$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$140$neg
-
-
-module adc_capture_core$cols$140$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$140$pos
-
-
-module adc_capture_core$cols$140$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$140$xb
-
-
-module adc_capture_core$cols$141(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$141$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$141$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$141$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$141
-
-
-module adc_capture_core$cols$141$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$141$neg
-
-
-module adc_capture_core$cols$141$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$141$pos
-
-
-module adc_capture_core$cols$141$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$141$xb
-
-
-module adc_capture_core$cols$142(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$142$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$142$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$142$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$142
-
-
-module adc_capture_core$cols$142$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$142$neg
-
-
-module adc_capture_core$cols$142$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$142$pos
-
-
-module adc_capture_core$cols$142$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$142$xb
-
-
-module adc_capture_core$cols$143(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$143$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$143$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$143$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$143
-
-
-module adc_capture_core$cols$143$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$143$neg
-
-
-module adc_capture_core$cols$143$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$143$pos
-
-
-module adc_capture_core$cols$143$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$143$xb
-
-
-module adc_capture_core$cols$144(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$144$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$144$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$144$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$144
-
-
-module adc_capture_core$cols$144$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$144$neg
-
-
-module adc_capture_core$cols$144$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$144$pos
-
-
-module adc_capture_core$cols$144$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$144$xb
-
-
-module adc_capture_core$cols$145(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$145$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$145$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$145$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$145
-
-
-module adc_capture_core$cols$145$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$145$neg
-
-
-module adc_capture_core$cols$145$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$145$pos
-
-
-module adc_capture_core$cols$145$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$145$xb
-
-
-module adc_capture_core$cols$146(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$146$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$146$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$146$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$146
-
-
-module adc_capture_core$cols$146$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$146$neg
-
-
-module adc_capture_core$cols$146$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$146$pos
-
-
-module adc_capture_core$cols$146$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$146$xb
-
-
-module adc_capture_core$cols$147(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$147$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$147$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$147$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$147
-
-
-module adc_capture_core$cols$147$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$147$neg
-
-
-module adc_capture_core$cols$147$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$147$pos
-
-
-module adc_capture_core$cols$147$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$147$xb
-
-
-module adc_capture_core$cols$148(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$148$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$148$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$148$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$148
-
-
-module adc_capture_core$cols$148$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$148$neg
-
-
-module adc_capture_core$cols$148$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$148$pos
-
-
-module adc_capture_core$cols$148$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$148$xb
-
-
-module adc_capture_core$cols$149(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$149$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$149$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$149$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$149
-
-
-module adc_capture_core$cols$149$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$149$neg
-
-
-module adc_capture_core$cols$149$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$149$pos
-
-
-module adc_capture_core$cols$149$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$149$xb
-
-
-module adc_capture_core$cols$15(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$15$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$15$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$15$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$15
-
-
-module adc_capture_core$cols$15$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$15$neg
-
-
-module adc_capture_core$cols$15$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$15$pos
-
-
-module adc_capture_core$cols$15$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$15$xb
-
-
-module adc_capture_core$cols$150(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$150$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$150$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$150$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$150
-
-
-module adc_capture_core$cols$150$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$150$neg
-
-
-module adc_capture_core$cols$150$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$150$pos
-
-
-module adc_capture_core$cols$150$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$150$xb
-
-
-module adc_capture_core$cols$151(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$151$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$151$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$151$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$151
-
-
-module adc_capture_core$cols$151$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$151$neg
-
-
-module adc_capture_core$cols$151$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$151$pos
-
-
-module adc_capture_core$cols$151$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$151$xb
-
-
-module adc_capture_core$cols$152(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$152$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$152$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$152$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$152
-
-
-module adc_capture_core$cols$152$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$152$neg
-
-
-module adc_capture_core$cols$152$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$152$pos
-
-
-module adc_capture_core$cols$152$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$152$xb
-
-
-module adc_capture_core$cols$153(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$153$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$153$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$153$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$153
-
-
-module adc_capture_core$cols$153$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$153$neg
-
-
-module adc_capture_core$cols$153$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$153$pos
-
-
-module adc_capture_core$cols$153$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$153$xb
-
-
-module adc_capture_core$cols$154(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$154$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$154$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$154$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$154
-
-
-module adc_capture_core$cols$154$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$154$neg
-
-
-module adc_capture_core$cols$154$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$154$pos
-
-
-module adc_capture_core$cols$154$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$154$xb
-
-
-module adc_capture_core$cols$155(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$155$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$155$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$155$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$155
-
-
-module adc_capture_core$cols$155$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$155$neg
-
-
-module adc_capture_core$cols$155$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$155$pos
-
-
-module adc_capture_core$cols$155$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$155$xb
-
-
-module adc_capture_core$cols$156(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$156$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$156$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$156$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$156
-
-
-module adc_capture_core$cols$156$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$156$neg
-
-
-module adc_capture_core$cols$156$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$156$pos
-
-
-module adc_capture_core$cols$156$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$156$xb
-
-
-module adc_capture_core$cols$157(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$157$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$157$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$157$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$157
-
-
-module adc_capture_core$cols$157$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$157$neg
-
-
-module adc_capture_core$cols$157$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$157$pos
-
-
-module adc_capture_core$cols$157$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$157$xb
-
-
-module adc_capture_core$cols$158(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$158$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$158$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$158$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$158
-
-
-module adc_capture_core$cols$158$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$158$neg
-
-
-module adc_capture_core$cols$158$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$158$pos
-
-
-module adc_capture_core$cols$158$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$158$xb
-
-
-module adc_capture_core$cols$159(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$159$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$159$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$159$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$159
-
-
-module adc_capture_core$cols$159$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$159$neg
-
-
-module adc_capture_core$cols$159$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$159$pos
-
-
-module adc_capture_core$cols$159$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$159$xb
-
-
-module adc_capture_core$cols$16(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$16$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$16$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$16$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$16
-
-
-module adc_capture_core$cols$16$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$16$neg
-
-
-module adc_capture_core$cols$16$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$16$pos
-
-
-module adc_capture_core$cols$16$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$16$xb
-
-
-module adc_capture_core$cols$160(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$160$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$160$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$160$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$160
-
-
-module adc_capture_core$cols$160$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$160$neg
-
-
-module adc_capture_core$cols$160$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$160$pos
-
-
-module adc_capture_core$cols$160$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$160$xb
-
-
-module adc_capture_core$cols$161(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$161$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$161$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$161$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$161
-
-
-module adc_capture_core$cols$161$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$161$neg
-
-
-module adc_capture_core$cols$161$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$161$pos
-
-
-module adc_capture_core$cols$161$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$161$xb
-
-
-module adc_capture_core$cols$162(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$162$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$162$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$162$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$162
-
-
-module adc_capture_core$cols$162$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$162$neg
-
-
-module adc_capture_core$cols$162$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$162$pos
-
-
-module adc_capture_core$cols$162$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$162$xb
-
-
-module adc_capture_core$cols$163(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$163$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$163$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$163$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$163
-
-
-module adc_capture_core$cols$163$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$163$neg
-
-
-module adc_capture_core$cols$163$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$163$pos
-
-
-module adc_capture_core$cols$163$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$163$xb
-
-
-module adc_capture_core$cols$164(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$164$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$164$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$164$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$164
-
-
-module adc_capture_core$cols$164$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$164$neg
-
-
-module adc_capture_core$cols$164$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$164$pos
-
-
-module adc_capture_core$cols$164$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$164$xb
-
-
-module adc_capture_core$cols$165(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$165$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$165$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$165$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$165
-
-
-module adc_capture_core$cols$165$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$165$neg
-
-
-module adc_capture_core$cols$165$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$165$pos
-
-
-module adc_capture_core$cols$165$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$165$xb
-
-
-module adc_capture_core$cols$166(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$166$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$166$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$166$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$166
-
-
-module adc_capture_core$cols$166$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$166$neg
-
-
-module adc_capture_core$cols$166$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$166$pos
-
-
-module adc_capture_core$cols$166$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$166$xb
-
-
-module adc_capture_core$cols$167(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$167$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$167$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$167$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$167
-
-
-module adc_capture_core$cols$167$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$167$neg
-
-
-module adc_capture_core$cols$167$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$167$pos
-
-
-module adc_capture_core$cols$167$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$167$xb
-
-
-module adc_capture_core$cols$168(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$168$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$168$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$168$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$168
-
-
-module adc_capture_core$cols$168$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$168$neg
-
-
-module adc_capture_core$cols$168$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$168$pos
-
-
-module adc_capture_core$cols$168$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$168$xb
-
-
-module adc_capture_core$cols$169(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$169$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$169$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$169$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$169
-
-
-module adc_capture_core$cols$169$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$169$neg
-
-
-module adc_capture_core$cols$169$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$169$pos
-
-
-module adc_capture_core$cols$169$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$169$xb
-
-
-module adc_capture_core$cols$17(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$17$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$17$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$17$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$17
-
-
-module adc_capture_core$cols$17$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$17$neg
-
-
-module adc_capture_core$cols$17$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$17$pos
-
-
-module adc_capture_core$cols$17$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$17$xb
-
-
-module adc_capture_core$cols$170(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$170$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$170$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$170$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$170
-
-
-module adc_capture_core$cols$170$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$170$neg
-
-
-module adc_capture_core$cols$170$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$170$pos
-
-
-module adc_capture_core$cols$170$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$170$xb
-
-
-module adc_capture_core$cols$171(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$171$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$171$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$171$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$171
-
-
-module adc_capture_core$cols$171$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$171$neg
-
-
-module adc_capture_core$cols$171$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$171$pos
-
-
-module adc_capture_core$cols$171$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$171$xb
-
-
-module adc_capture_core$cols$172(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$172$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$172$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$172$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$172
-
-
-module adc_capture_core$cols$172$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$172$neg
-
-
-module adc_capture_core$cols$172$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$172$pos
-
-
-module adc_capture_core$cols$172$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$172$xb
-
-
-module adc_capture_core$cols$173(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$173$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$173$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$173$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$173
-
-
-module adc_capture_core$cols$173$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$173$neg
-
-
-module adc_capture_core$cols$173$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$173$pos
-
-
-module adc_capture_core$cols$173$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$173$xb
-
-
-module adc_capture_core$cols$174(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$174$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$174$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$174$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$174
-
-
-module adc_capture_core$cols$174$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$174$neg
-
-
-module adc_capture_core$cols$174$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$174$pos
-
-
-module adc_capture_core$cols$174$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$174$xb
-
-
-module adc_capture_core$cols$175(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$175$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$175$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$175$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$175
-
-
-module adc_capture_core$cols$175$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$175$neg
-
-
-module adc_capture_core$cols$175$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$175$pos
-
-
-module adc_capture_core$cols$175$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$175$xb
-
-
-module adc_capture_core$cols$176(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$176$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$176$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$176$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$176
-
-
-module adc_capture_core$cols$176$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$176$neg
-
-
-module adc_capture_core$cols$176$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$176$pos
-
-
-module adc_capture_core$cols$176$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$176$xb
-
-
-module adc_capture_core$cols$177(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$177$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$177$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$177$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$177
-
-
-module adc_capture_core$cols$177$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$177$neg
-
-
-module adc_capture_core$cols$177$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$177$pos
-
-
-module adc_capture_core$cols$177$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$177$xb
-
-
-module adc_capture_core$cols$178(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$178$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$178$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$178$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$178
-
-
-module adc_capture_core$cols$178$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$178$neg
-
-
-module adc_capture_core$cols$178$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$178$pos
-
-
-module adc_capture_core$cols$178$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$178$xb
-
-
-module adc_capture_core$cols$179(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$179$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$179$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$179$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$179
-
-
-module adc_capture_core$cols$179$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$179$neg
-
-
-module adc_capture_core$cols$179$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$179$pos
-
-
-module adc_capture_core$cols$179$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$179$xb
-
-
-module adc_capture_core$cols$18(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$18$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$18$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$18$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$18
-
-
-module adc_capture_core$cols$18$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$18$neg
-
-
-module adc_capture_core$cols$18$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$18$pos
-
-
-module adc_capture_core$cols$18$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$18$xb
-
-
-module adc_capture_core$cols$180(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$180$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$180$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$180$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$180
-
-
-module adc_capture_core$cols$180$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$180$neg
-
-
-module adc_capture_core$cols$180$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$180$pos
-
-
-module adc_capture_core$cols$180$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$180$xb
-
-
-module adc_capture_core$cols$181(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$181$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$181$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$181$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$181
-
-
-module adc_capture_core$cols$181$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$181$neg
-
-
-module adc_capture_core$cols$181$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$181$pos
-
-
-module adc_capture_core$cols$181$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$181$xb
-
-
-module adc_capture_core$cols$182(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$182$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$182$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$182$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$182
-
-
-module adc_capture_core$cols$182$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$182$neg
-
-
-module adc_capture_core$cols$182$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$182$pos
-
-
-module adc_capture_core$cols$182$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$182$xb
-
-
-module adc_capture_core$cols$183(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$183$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$183$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$183$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$183
-
-
-module adc_capture_core$cols$183$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$183$neg
-
-
-module adc_capture_core$cols$183$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$183$pos
-
-
-module adc_capture_core$cols$183$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$183$xb
-
-
-module adc_capture_core$cols$184(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$184$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$184$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$184$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$184
-
-
-module adc_capture_core$cols$184$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$184$neg
-
-
-module adc_capture_core$cols$184$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$184$pos
-
-
-module adc_capture_core$cols$184$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$184$xb
-
-
-module adc_capture_core$cols$185(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$185$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$185$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$185$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$185
-
-
-module adc_capture_core$cols$185$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$185$neg
-
-
-module adc_capture_core$cols$185$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$185$pos
-
-
-module adc_capture_core$cols$185$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$185$xb
-
-
-module adc_capture_core$cols$186(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$186$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$186$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$186$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$186
-
-
-module adc_capture_core$cols$186$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$186$neg
-
-
-module adc_capture_core$cols$186$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$186$pos
-
-
-module adc_capture_core$cols$186$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$186$xb
-
-
-module adc_capture_core$cols$187(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$187$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$187$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$187$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$187
-
-
-module adc_capture_core$cols$187$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$187$neg
-
-
-module adc_capture_core$cols$187$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$187$pos
-
-
-module adc_capture_core$cols$187$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$187$xb
-
-
-module adc_capture_core$cols$188(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$188$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$188$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$188$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$188
-
-
-module adc_capture_core$cols$188$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$188$neg
-
-
-module adc_capture_core$cols$188$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$188$pos
-
-
-module adc_capture_core$cols$188$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$188$xb
-
-
-module adc_capture_core$cols$189(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$189$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$189$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$189$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$189
-
-
-module adc_capture_core$cols$189$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$189$neg
-
-
-module adc_capture_core$cols$189$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$189$pos
-
-
-module adc_capture_core$cols$189$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$189$xb
-
-
-module adc_capture_core$cols$19(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$19$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$19$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$19$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$19
-
-
-module adc_capture_core$cols$19$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$19$neg
-
-
-module adc_capture_core$cols$19$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$19$pos
-
-
-module adc_capture_core$cols$19$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$19$xb
-
-
-module adc_capture_core$cols$190(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$190$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$190$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$190$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$190
-
-
-module adc_capture_core$cols$190$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$190$neg
-
-
-module adc_capture_core$cols$190$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$190$pos
-
-
-module adc_capture_core$cols$190$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$190$xb
-
-
-module adc_capture_core$cols$191(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$191$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$191$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$191$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$191
-
-
-module adc_capture_core$cols$191$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$191$neg
-
-
-module adc_capture_core$cols$191$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$191$pos
-
-
-module adc_capture_core$cols$191$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$191$xb
-
-
-module adc_capture_core$cols$192(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$192$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$192$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$192$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$192
-
-
-module adc_capture_core$cols$192$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$192$neg
-
-
-module adc_capture_core$cols$192$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$192$pos
-
-
-module adc_capture_core$cols$192$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$192$xb
-
-
-module adc_capture_core$cols$193(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$193$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$193$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$193$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$193
-
-
-module adc_capture_core$cols$193$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$193$neg
-
-
-module adc_capture_core$cols$193$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$193$pos
-
-
-module adc_capture_core$cols$193$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$193$xb
-
-
-module adc_capture_core$cols$194(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$194$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$194$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$194$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$194
-
-
-module adc_capture_core$cols$194$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$194$neg
-
-
-module adc_capture_core$cols$194$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$194$pos
-
-
-module adc_capture_core$cols$194$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$194$xb
-
-
-module adc_capture_core$cols$195(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$195$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$195$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$195$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$195
-
-
-module adc_capture_core$cols$195$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$195$neg
-
-
-module adc_capture_core$cols$195$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$195$pos
-
-
-module adc_capture_core$cols$195$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$195$xb
-
-
-module adc_capture_core$cols$196(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$196$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$196$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$196$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$196
-
-
-module adc_capture_core$cols$196$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$196$neg
-
-
-module adc_capture_core$cols$196$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$196$pos
-
-
-module adc_capture_core$cols$196$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$196$xb
-
-
-module adc_capture_core$cols$197(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$197$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$197$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$197$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$197
-
-
-module adc_capture_core$cols$197$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$197$neg
-
-
-module adc_capture_core$cols$197$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$197$pos
-
-
-module adc_capture_core$cols$197$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$197$xb
-
-
-module adc_capture_core$cols$198(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$198$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$198$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$198$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$198
-
-
-module adc_capture_core$cols$198$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$198$neg
-
-
-module adc_capture_core$cols$198$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$198$pos
-
-
-module adc_capture_core$cols$198$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$198$xb
-
-
-module adc_capture_core$cols$199(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$199$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$199$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$199$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$199
-
-
-module adc_capture_core$cols$199$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$199$neg
-
-
-module adc_capture_core$cols$199$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$199$pos
-
-
-module adc_capture_core$cols$199$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$199$xb
-
-
-module adc_capture_core$cols$2(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$2$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$2$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$2$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$2
-
-
-module adc_capture_core$cols$2$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$2$neg
-
-
-module adc_capture_core$cols$2$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$2$pos
-
-
-module adc_capture_core$cols$2$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$2$xb
-
-
-module adc_capture_core$cols$20(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$20$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$20$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$20$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$20
-
-
-module adc_capture_core$cols$20$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$20$neg
-
-
-module adc_capture_core$cols$20$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$20$pos
-
-
-module adc_capture_core$cols$20$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$20$xb
-
-
-module adc_capture_core$cols$200(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$200$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$200$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$200$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$200
-
-
-module adc_capture_core$cols$200$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$200$neg
-
-
-module adc_capture_core$cols$200$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$200$pos
-
-
-module adc_capture_core$cols$200$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$200$xb
-
-
-module adc_capture_core$cols$201(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$201$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$201$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$201$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$201
-
-
-module adc_capture_core$cols$201$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$201$neg
-
-
-module adc_capture_core$cols$201$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$201$pos
-
-
-module adc_capture_core$cols$201$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$201$xb
-
-
-module adc_capture_core$cols$202(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$202$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$202$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$202$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$202
-
-
-module adc_capture_core$cols$202$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$202$neg
-
-
-module adc_capture_core$cols$202$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$202$pos
-
-
-module adc_capture_core$cols$202$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$202$xb
-
-
-module adc_capture_core$cols$203(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$203$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$203$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$203$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$203
-
-
-module adc_capture_core$cols$203$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$203$neg
-
-
-module adc_capture_core$cols$203$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$203$pos
-
-
-module adc_capture_core$cols$203$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$203$xb
-
-
-module adc_capture_core$cols$204(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$204$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$204$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$204$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$204
-
-
-module adc_capture_core$cols$204$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$204$neg
-
-
-module adc_capture_core$cols$204$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$204$pos
-
-
-module adc_capture_core$cols$204$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$204$xb
-
-
-module adc_capture_core$cols$205(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$205$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$205$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$205$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$205
-
-
-module adc_capture_core$cols$205$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$205$neg
-
-
-module adc_capture_core$cols$205$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$205$pos
-
-
-module adc_capture_core$cols$205$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$205$xb
-
-
-module adc_capture_core$cols$206(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$206$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$206$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$206$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$206
-
-
-module adc_capture_core$cols$206$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$206$neg
-
-
-module adc_capture_core$cols$206$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$206$pos
-
-
-module adc_capture_core$cols$206$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$206$xb
-
-
-module adc_capture_core$cols$207(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$207$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$207$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$207$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$207
-
-
-module adc_capture_core$cols$207$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$207$neg
-
-
-module adc_capture_core$cols$207$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$207$pos
-
-
-module adc_capture_core$cols$207$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$207$xb
-
-
-module adc_capture_core$cols$208(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$208$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$208$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$208$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$208
-
-
-module adc_capture_core$cols$208$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$208$neg
-
-
-module adc_capture_core$cols$208$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$208$pos
-
-
-module adc_capture_core$cols$208$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$208$xb
-
-
-module adc_capture_core$cols$209(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$209$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$209$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$209$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$209
-
-
-module adc_capture_core$cols$209$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$209$neg
-
-
-module adc_capture_core$cols$209$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$209$pos
-
-
-module adc_capture_core$cols$209$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$209$xb
-
-
-module adc_capture_core$cols$21(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$21$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$21$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$21$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$21
-
-
-module adc_capture_core$cols$21$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$21$neg
-
-
-module adc_capture_core$cols$21$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$21$pos
-
-
-module adc_capture_core$cols$21$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$21$xb
-
-
-module adc_capture_core$cols$210(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$210$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$210$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$210$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$210
-
-
-module adc_capture_core$cols$210$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$210$neg
-
-
-module adc_capture_core$cols$210$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$210$pos
-
-
-module adc_capture_core$cols$210$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$210$xb
-
-
-module adc_capture_core$cols$211(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$211$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$211$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$211$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$211
-
-
-module adc_capture_core$cols$211$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$211$neg
-
-
-module adc_capture_core$cols$211$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$211$pos
-
-
-module adc_capture_core$cols$211$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$211$xb
-
-
-module adc_capture_core$cols$212(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$212$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$212$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$212$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$212
-
-
-module adc_capture_core$cols$212$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$212$neg
-
-
-module adc_capture_core$cols$212$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$212$pos
-
-
-module adc_capture_core$cols$212$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$212$xb
-
-
-module adc_capture_core$cols$213(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$213$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$213$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$213$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$213
-
-
-module adc_capture_core$cols$213$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$213$neg
-
-
-module adc_capture_core$cols$213$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$213$pos
-
-
-module adc_capture_core$cols$213$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$213$xb
-
-
-module adc_capture_core$cols$214(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$214$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$214$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$214$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$214
-
-
-module adc_capture_core$cols$214$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$214$neg
-
-
-module adc_capture_core$cols$214$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$214$pos
-
-
-module adc_capture_core$cols$214$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$214$xb
-
-
-module adc_capture_core$cols$215(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$215$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$215$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$215$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$215
-
-
-module adc_capture_core$cols$215$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$215$neg
-
-
-module adc_capture_core$cols$215$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$215$pos
-
-
-module adc_capture_core$cols$215$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$215$xb
-
-
-module adc_capture_core$cols$216(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$216$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$216$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$216$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$216
-
-
-module adc_capture_core$cols$216$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$216$neg
-
-
-module adc_capture_core$cols$216$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$216$pos
-
-
-module adc_capture_core$cols$216$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$216$xb
-
-
-module adc_capture_core$cols$217(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$217$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$217$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$217$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$217
-
-
-module adc_capture_core$cols$217$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$217$neg
-
-
-module adc_capture_core$cols$217$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$217$pos
-
-
-module adc_capture_core$cols$217$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$217$xb
-
-
-module adc_capture_core$cols$218(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$218$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$218$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$218$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$218
-
-
-module adc_capture_core$cols$218$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$218$neg
-
-
-module adc_capture_core$cols$218$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$218$pos
-
-
-module adc_capture_core$cols$218$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$218$xb
-
-
-module adc_capture_core$cols$219(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$219$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$219$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$219$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$219
-
-
-module adc_capture_core$cols$219$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$219$neg
-
-
-module adc_capture_core$cols$219$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$219$pos
-
-
-module adc_capture_core$cols$219$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$219$xb
-
-
-module adc_capture_core$cols$22(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$22$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$22$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$22$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$22
-
-
-module adc_capture_core$cols$22$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$22$neg
-
-
-module adc_capture_core$cols$22$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$22$pos
-
-
-module adc_capture_core$cols$22$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$22$xb
-
-
-module adc_capture_core$cols$220(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$220$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$220$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$220$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$220
-
-
-module adc_capture_core$cols$220$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$220$neg
-
-
-module adc_capture_core$cols$220$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$220$pos
-
-
-module adc_capture_core$cols$220$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$220$xb
-
-
-module adc_capture_core$cols$221(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$221$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$221$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$221$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$221
-
-
-module adc_capture_core$cols$221$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$221$neg
-
-
-module adc_capture_core$cols$221$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$221$pos
-
-
-module adc_capture_core$cols$221$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$221$xb
-
-
-module adc_capture_core$cols$222(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$222$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$222$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$222$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$222
-
-
-module adc_capture_core$cols$222$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$222$neg
-
-
-module adc_capture_core$cols$222$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$222$pos
-
-
-module adc_capture_core$cols$222$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$222$xb
-
-
-module adc_capture_core$cols$223(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$223$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$223$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$223$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$223
-
-
-module adc_capture_core$cols$223$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$223$neg
-
-
-module adc_capture_core$cols$223$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$223$pos
-
-
-module adc_capture_core$cols$223$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$223$xb
-
-
-module adc_capture_core$cols$224(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$224$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$224$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$224$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$224
-
-
-module adc_capture_core$cols$224$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$224$neg
-
-
-module adc_capture_core$cols$224$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$224$pos
-
-
-module adc_capture_core$cols$224$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$224$xb
-
-
-module adc_capture_core$cols$225(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$225$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$225$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$225$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$225
-
-
-module adc_capture_core$cols$225$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$225$neg
-
-
-module adc_capture_core$cols$225$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$225$pos
-
-
-module adc_capture_core$cols$225$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$225$xb
-
-
-module adc_capture_core$cols$226(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$226$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$226$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$226$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$226
-
-
-module adc_capture_core$cols$226$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$226$neg
-
-
-module adc_capture_core$cols$226$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$226$pos
-
-
-module adc_capture_core$cols$226$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$226$xb
-
-
-module adc_capture_core$cols$227(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$227$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$227$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$227$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$227
-
-
-module adc_capture_core$cols$227$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$227$neg
-
-
-module adc_capture_core$cols$227$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$227$pos
-
-
-module adc_capture_core$cols$227$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$227$xb
-
-
-module adc_capture_core$cols$228(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$228$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$228$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$228$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$228
-
-
-module adc_capture_core$cols$228$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$228$neg
-
-
-module adc_capture_core$cols$228$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$228$pos
-
-
-module adc_capture_core$cols$228$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$228$xb
-
-
-module adc_capture_core$cols$229(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$229$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$229$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$229$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$229
-
-
-module adc_capture_core$cols$229$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$229$neg
-
-
-module adc_capture_core$cols$229$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$229$pos
-
-
-module adc_capture_core$cols$229$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$229$xb
-
-
-module adc_capture_core$cols$23(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$23$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$23$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$23$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$23
-
-
-module adc_capture_core$cols$23$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$23$neg
-
-
-module adc_capture_core$cols$23$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$23$pos
-
-
-module adc_capture_core$cols$23$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$23$xb
-
-
-module adc_capture_core$cols$230(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$230$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$230$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$230$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$230
-
-
-module adc_capture_core$cols$230$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$230$neg
-
-
-module adc_capture_core$cols$230$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$230$pos
-
-
-module adc_capture_core$cols$230$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$230$xb
-
-
-module adc_capture_core$cols$231(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$231$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$231$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$231$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$231
-
-
-module adc_capture_core$cols$231$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$231$neg
-
-
-module adc_capture_core$cols$231$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$231$pos
-
-
-module adc_capture_core$cols$231$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$231$xb
-
-
-module adc_capture_core$cols$232(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$232$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$232$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$232$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$232
-
-
-module adc_capture_core$cols$232$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$232$neg
-
-
-module adc_capture_core$cols$232$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$232$pos
-
-
-module adc_capture_core$cols$232$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$232$xb
-
-
-module adc_capture_core$cols$233(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$233$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$233$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$233$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$233
-
-
-module adc_capture_core$cols$233$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$233$neg
-
-
-module adc_capture_core$cols$233$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$233$pos
-
-
-module adc_capture_core$cols$233$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$233$xb
-
-
-module adc_capture_core$cols$234(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$234$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$234$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$234$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$234
-
-
-module adc_capture_core$cols$234$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$234$neg
-
-
-module adc_capture_core$cols$234$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$234$pos
-
-
-module adc_capture_core$cols$234$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$234$xb
-
-
-module adc_capture_core$cols$235(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$235$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$235$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$235$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$235
-
-
-module adc_capture_core$cols$235$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$235$neg
-
-
-module adc_capture_core$cols$235$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$235$pos
-
-
-module adc_capture_core$cols$235$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$235$xb
-
-
-module adc_capture_core$cols$236(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$236$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$236$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$236$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$236
-
-
-module adc_capture_core$cols$236$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$236$neg
-
-
-module adc_capture_core$cols$236$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$236$pos
-
-
-module adc_capture_core$cols$236$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$236$xb
-
-
-module adc_capture_core$cols$237(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$237$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$237$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$237$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$237
-
-
-module adc_capture_core$cols$237$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$237$neg
-
-
-module adc_capture_core$cols$237$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$237$pos
-
-
-module adc_capture_core$cols$237$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$237$xb
-
-
-module adc_capture_core$cols$238(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$238$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$238$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$238$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$238
-
-
-module adc_capture_core$cols$238$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$238$neg
-
-
-module adc_capture_core$cols$238$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$238$pos
-
-
-module adc_capture_core$cols$238$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$238$xb
-
-
-module adc_capture_core$cols$239(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$239$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$239$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$239$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$239
-
-
-module adc_capture_core$cols$239$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$239$neg
-
-
-module adc_capture_core$cols$239$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$239$pos
-
-
-module adc_capture_core$cols$239$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$239$xb
-
-
-module adc_capture_core$cols$24(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$24$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$24$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$24$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$24
-
-
-module adc_capture_core$cols$24$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$24$neg
-
-
-module adc_capture_core$cols$24$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$24$pos
-
-
-module adc_capture_core$cols$24$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$24$xb
-
-
-module adc_capture_core$cols$240(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$240$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$240$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$240$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$240
-
-
-module adc_capture_core$cols$240$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$240$neg
-
-
-module adc_capture_core$cols$240$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$240$pos
-
-
-module adc_capture_core$cols$240$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$240$xb
-
-
-module adc_capture_core$cols$241(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$241$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$241$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$241$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$241
-
-
-module adc_capture_core$cols$241$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$241$neg
-
-
-module adc_capture_core$cols$241$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$241$pos
-
-
-module adc_capture_core$cols$241$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$241$xb
-
-
-module adc_capture_core$cols$242(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$242$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$242$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$242$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$242
-
-
-module adc_capture_core$cols$242$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$242$neg
-
-
-module adc_capture_core$cols$242$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$242$pos
-
-
-module adc_capture_core$cols$242$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$242$xb
-
-
-module adc_capture_core$cols$243(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$243$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$243$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$243$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$243
-
-
-module adc_capture_core$cols$243$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$243$neg
-
-
-module adc_capture_core$cols$243$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$243$pos
-
-
-module adc_capture_core$cols$243$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$243$xb
-
-
-module adc_capture_core$cols$244(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$244$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$244$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$244$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$244
-
-
-module adc_capture_core$cols$244$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$244$neg
-
-
-module adc_capture_core$cols$244$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$244$pos
-
-
-module adc_capture_core$cols$244$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$244$xb
-
-
-module adc_capture_core$cols$245(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$245$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$245$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$245$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$245
-
-
-module adc_capture_core$cols$245$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$245$neg
-
-
-module adc_capture_core$cols$245$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$245$pos
-
-
-module adc_capture_core$cols$245$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$245$xb
-
-
-module adc_capture_core$cols$246(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$246$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$246$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$246$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$246
-
-
-module adc_capture_core$cols$246$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$246$neg
-
-
-module adc_capture_core$cols$246$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$246$pos
-
-
-module adc_capture_core$cols$246$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$246$xb
-
-
-module adc_capture_core$cols$247(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$247$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$247$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$247$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$247
-
-
-module adc_capture_core$cols$247$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$247$neg
-
-
-module adc_capture_core$cols$247$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$247$pos
-
-
-module adc_capture_core$cols$247$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$247$xb
-
-
-module adc_capture_core$cols$248(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$248$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$248$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$248$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$248
-
-
-module adc_capture_core$cols$248$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$248$neg
-
-
-module adc_capture_core$cols$248$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$248$pos
-
-
-module adc_capture_core$cols$248$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$248$xb
-
-
-module adc_capture_core$cols$249(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$249$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$249$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$249$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$249
-
-
-module adc_capture_core$cols$249$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$249$neg
-
-
-module adc_capture_core$cols$249$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$249$pos
-
-
-module adc_capture_core$cols$249$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$249$xb
-
-
-module adc_capture_core$cols$25(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$25$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$25$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$25$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$25
-
-
-module adc_capture_core$cols$25$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$25$neg
-
-
-module adc_capture_core$cols$25$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$25$pos
-
-
-module adc_capture_core$cols$25$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$25$xb
-
-
-module adc_capture_core$cols$250(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$250$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$250$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$250$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$250
-
-
-module adc_capture_core$cols$250$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$250$neg
-
-
-module adc_capture_core$cols$250$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$250$pos
-
-
-module adc_capture_core$cols$250$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$250$xb
-
-
-module adc_capture_core$cols$251(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$251$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$251$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$251$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$251
-
-
-module adc_capture_core$cols$251$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$251$neg
-
-
-module adc_capture_core$cols$251$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$251$pos
-
-
-module adc_capture_core$cols$251$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$251$xb
-
-
-module adc_capture_core$cols$252(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$252$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$252$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$252$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$252
-
-
-module adc_capture_core$cols$252$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$252$neg
-
-
-module adc_capture_core$cols$252$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$252$pos
-
-
-module adc_capture_core$cols$252$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$252$xb
-
-
-module adc_capture_core$cols$253(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$253$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$253$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$253$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$253
-
-
-module adc_capture_core$cols$253$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$253$neg
-
-
-module adc_capture_core$cols$253$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$253$pos
-
-
-module adc_capture_core$cols$253$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$253$xb
-
-
-module adc_capture_core$cols$254(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$254$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$254$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$254$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$254
-
-
-module adc_capture_core$cols$254$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$254$neg
-
-
-module adc_capture_core$cols$254$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$254$pos
-
-
-module adc_capture_core$cols$254$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$254$xb
-
-
-module adc_capture_core$cols$255(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$255$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$255$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$255$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$255
-
-
-module adc_capture_core$cols$255$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$255$neg
-
-
-module adc_capture_core$cols$255$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$255$pos
-
-
-module adc_capture_core$cols$255$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$255$xb
-
-
-module adc_capture_core$cols$26(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$26$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$26$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$26$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$26
-
-
-module adc_capture_core$cols$26$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$26$neg
-
-
-module adc_capture_core$cols$26$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$26$pos
-
-
-module adc_capture_core$cols$26$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$26$xb
-
-
-module adc_capture_core$cols$27(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$27$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$27$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$27$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$27
-
-
-module adc_capture_core$cols$27$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$27$neg
-
-
-module adc_capture_core$cols$27$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$27$pos
-
-
-module adc_capture_core$cols$27$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$27$xb
-
-
-module adc_capture_core$cols$28(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$28$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$28$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$28$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$28
-
-
-module adc_capture_core$cols$28$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$28$neg
-
-
-module adc_capture_core$cols$28$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$28$pos
-
-
-module adc_capture_core$cols$28$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$28$xb
-
-
-module adc_capture_core$cols$29(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$29$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$29$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$29$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$29
-
-
-module adc_capture_core$cols$29$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$29$neg
-
-
-module adc_capture_core$cols$29$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$29$pos
-
-
-module adc_capture_core$cols$29$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$29$xb
-
-
-module adc_capture_core$cols$3(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$3$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$3$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$3$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$3
-
-
-module adc_capture_core$cols$3$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$3$neg
-
-
-module adc_capture_core$cols$3$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$3$pos
-
-
-module adc_capture_core$cols$3$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$3$xb
-
-
-module adc_capture_core$cols$30(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$30$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$30$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$30$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$30
-
-
-module adc_capture_core$cols$30$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$30$neg
-
-
-module adc_capture_core$cols$30$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$30$pos
-
-
-module adc_capture_core$cols$30$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$30$xb
-
-
-module adc_capture_core$cols$31(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$31$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$31$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$31$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$31
-
-
-module adc_capture_core$cols$31$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$31$neg
-
-
-module adc_capture_core$cols$31$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$31$pos
-
-
-module adc_capture_core$cols$31$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$31$xb
-
-
-module adc_capture_core$cols$32(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$32$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$32$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$32$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$32
-
-
-module adc_capture_core$cols$32$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$32$neg
-
-
-module adc_capture_core$cols$32$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$32$pos
-
-
-module adc_capture_core$cols$32$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$32$xb
-
-
-module adc_capture_core$cols$33(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$33$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$33$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$33$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$33
-
-
-module adc_capture_core$cols$33$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$33$neg
-
-
-module adc_capture_core$cols$33$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$33$pos
-
-
-module adc_capture_core$cols$33$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$33$xb
-
-
-module adc_capture_core$cols$34(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$34$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$34$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$34$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$34
-
-
-module adc_capture_core$cols$34$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$34$neg
-
-
-module adc_capture_core$cols$34$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$34$pos
-
-
-module adc_capture_core$cols$34$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$34$xb
-
-
-module adc_capture_core$cols$35(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$35$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$35$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$35$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$35
-
-
-module adc_capture_core$cols$35$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$35$neg
-
-
-module adc_capture_core$cols$35$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$35$pos
-
-
-module adc_capture_core$cols$35$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$35$xb
-
-
-module adc_capture_core$cols$36(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$36$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$36$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$36$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$36
-
-
-module adc_capture_core$cols$36$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$36$neg
-
-
-module adc_capture_core$cols$36$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$36$pos
-
-
-module adc_capture_core$cols$36$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$36$xb
-
-
-module adc_capture_core$cols$37(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$37$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$37$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$37$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$37
-
-
-module adc_capture_core$cols$37$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$37$neg
-
-
-module adc_capture_core$cols$37$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$37$pos
-
-
-module adc_capture_core$cols$37$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$37$xb
-
-
-module adc_capture_core$cols$38(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$38$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$38$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$38$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$38
-
-
-module adc_capture_core$cols$38$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$38$neg
-
-
-module adc_capture_core$cols$38$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$38$pos
-
-
-module adc_capture_core$cols$38$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$38$xb
-
-
-module adc_capture_core$cols$39(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$39$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$39$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$39$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$39
-
-
-module adc_capture_core$cols$39$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$39$neg
-
-
-module adc_capture_core$cols$39$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$39$pos
-
-
-module adc_capture_core$cols$39$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$39$xb
-
-
-module adc_capture_core$cols$4(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$4$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$4$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$4$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$4
-
-
-module adc_capture_core$cols$4$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$4$neg
-
-
-module adc_capture_core$cols$4$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$4$pos
-
-
-module adc_capture_core$cols$4$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$4$xb
-
-
-module adc_capture_core$cols$40(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$40$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$40$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$40$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$40
-
-
-module adc_capture_core$cols$40$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$40$neg
-
-
-module adc_capture_core$cols$40$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$40$pos
-
-
-module adc_capture_core$cols$40$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$40$xb
-
-
-module adc_capture_core$cols$41(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$41$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$41$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$41$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$41
-
-
-module adc_capture_core$cols$41$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$41$neg
-
-
-module adc_capture_core$cols$41$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$41$pos
-
-
-module adc_capture_core$cols$41$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$41$xb
-
-
-module adc_capture_core$cols$42(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$42$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$42$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$42$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$42
-
-
-module adc_capture_core$cols$42$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$42$neg
-
-
-module adc_capture_core$cols$42$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$42$pos
-
-
-module adc_capture_core$cols$42$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$42$xb
-
-
-module adc_capture_core$cols$43(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$43$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$43$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$43$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$43
-
-
-module adc_capture_core$cols$43$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$43$neg
-
-
-module adc_capture_core$cols$43$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$43$pos
-
-
-module adc_capture_core$cols$43$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$43$xb
-
-
-module adc_capture_core$cols$44(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$44$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$44$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$44$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$44
-
-
-module adc_capture_core$cols$44$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$44$neg
-
-
-module adc_capture_core$cols$44$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$44$pos
-
-
-module adc_capture_core$cols$44$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$44$xb
-
-
-module adc_capture_core$cols$45(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$45$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$45$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$45$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$45
-
-
-module adc_capture_core$cols$45$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$45$neg
-
-
-module adc_capture_core$cols$45$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$45$pos
-
-
-module adc_capture_core$cols$45$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$45$xb
-
-
-module adc_capture_core$cols$46(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$46$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$46$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$46$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$46
-
-
-module adc_capture_core$cols$46$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$46$neg
-
-
-module adc_capture_core$cols$46$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$46$pos
-
-
-module adc_capture_core$cols$46$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$46$xb
-
-
-module adc_capture_core$cols$47(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$47$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$47$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$47$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$47
-
-
-module adc_capture_core$cols$47$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$47$neg
-
-
-module adc_capture_core$cols$47$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$47$pos
-
-
-module adc_capture_core$cols$47$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$47$xb
-
-
-module adc_capture_core$cols$48(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$48$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$48$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$48$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$48
-
-
-module adc_capture_core$cols$48$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$48$neg
-
-
-module adc_capture_core$cols$48$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$48$pos
-
-
-module adc_capture_core$cols$48$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$48$xb
-
-
-module adc_capture_core$cols$49(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$49$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$49$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$49$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$49
-
-
-module adc_capture_core$cols$49$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$49$neg
-
-
-module adc_capture_core$cols$49$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$49$pos
-
-
-module adc_capture_core$cols$49$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$49$xb
-
-
-module adc_capture_core$cols$5(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$5$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$5$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$5$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$5
-
-
-module adc_capture_core$cols$5$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$5$neg
-
-
-module adc_capture_core$cols$5$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$5$pos
-
-
-module adc_capture_core$cols$5$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$5$xb
-
-
-module adc_capture_core$cols$50(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$50$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$50$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$50$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$50
-
-
-module adc_capture_core$cols$50$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$50$neg
-
-
-module adc_capture_core$cols$50$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$50$pos
-
-
-module adc_capture_core$cols$50$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$50$xb
-
-
-module adc_capture_core$cols$51(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$51$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$51$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$51$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$51
-
-
-module adc_capture_core$cols$51$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$51$neg
-
-
-module adc_capture_core$cols$51$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$51$pos
-
-
-module adc_capture_core$cols$51$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$51$xb
-
-
-module adc_capture_core$cols$52(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$52$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$52$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$52$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$52
-
-
-module adc_capture_core$cols$52$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$52$neg
-
-
-module adc_capture_core$cols$52$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$52$pos
-
-
-module adc_capture_core$cols$52$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$52$xb
-
-
-module adc_capture_core$cols$53(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$53$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$53$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$53$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$53
-
-
-module adc_capture_core$cols$53$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$53$neg
-
-
-module adc_capture_core$cols$53$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$53$pos
-
-
-module adc_capture_core$cols$53$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$53$xb
-
-
-module adc_capture_core$cols$54(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$54$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$54$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$54$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$54
-
-
-module adc_capture_core$cols$54$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$54$neg
-
-
-module adc_capture_core$cols$54$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$54$pos
-
-
-module adc_capture_core$cols$54$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$54$xb
-
-
-module adc_capture_core$cols$55(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$55$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$55$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$55$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$55
-
-
-module adc_capture_core$cols$55$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$55$neg
-
-
-module adc_capture_core$cols$55$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$55$pos
-
-
-module adc_capture_core$cols$55$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$55$xb
-
-
-module adc_capture_core$cols$56(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$56$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$56$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$56$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$56
-
-
-module adc_capture_core$cols$56$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$56$neg
-
-
-module adc_capture_core$cols$56$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$56$pos
-
-
-module adc_capture_core$cols$56$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$56$xb
-
-
-module adc_capture_core$cols$57(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$57$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$57$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$57$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$57
-
-
-module adc_capture_core$cols$57$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$57$neg
-
-
-module adc_capture_core$cols$57$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$57$pos
-
-
-module adc_capture_core$cols$57$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$57$xb
-
-
-module adc_capture_core$cols$58(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$58$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$58$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$58$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$58
-
-
-module adc_capture_core$cols$58$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$58$neg
-
-
-module adc_capture_core$cols$58$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$58$pos
-
-
-module adc_capture_core$cols$58$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$58$xb
-
-
-module adc_capture_core$cols$59(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$59$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$59$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$59$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$59
-
-
-module adc_capture_core$cols$59$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$59$neg
-
-
-module adc_capture_core$cols$59$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$59$pos
-
-
-module adc_capture_core$cols$59$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$59$xb
-
-
-module adc_capture_core$cols$6(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$6$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$6$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$6$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$6
-
-
-module adc_capture_core$cols$6$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$6$neg
-
-
-module adc_capture_core$cols$6$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$6$pos
-
-
-module adc_capture_core$cols$6$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$6$xb
-
-
-module adc_capture_core$cols$60(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$60$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$60$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$60$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$60
-
-
-module adc_capture_core$cols$60$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$60$neg
-
-
-module adc_capture_core$cols$60$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$60$pos
-
-
-module adc_capture_core$cols$60$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$60$xb
-
-
-module adc_capture_core$cols$61(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$61$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$61$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$61$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$61
-
-
-module adc_capture_core$cols$61$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$61$neg
-
-
-module adc_capture_core$cols$61$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$61$pos
-
-
-module adc_capture_core$cols$61$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$61$xb
-
-
-module adc_capture_core$cols$62(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$62$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$62$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$62$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$62
-
-
-module adc_capture_core$cols$62$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$62$neg
-
-
-module adc_capture_core$cols$62$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$62$pos
-
-
-module adc_capture_core$cols$62$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$62$xb
-
-
-module adc_capture_core$cols$63(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$63$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$63$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$63$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$63
-
-
-module adc_capture_core$cols$63$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$63$neg
-
-
-module adc_capture_core$cols$63$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$63$pos
-
-
-module adc_capture_core$cols$63$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$63$xb
-
-
-module adc_capture_core$cols$64(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$64$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$64$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$64$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$64
-
-
-module adc_capture_core$cols$64$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$64$neg
-
-
-module adc_capture_core$cols$64$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$64$pos
-
-
-module adc_capture_core$cols$64$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$64$xb
-
-
-module adc_capture_core$cols$65(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$65$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$65$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$65$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$65
-
-
-module adc_capture_core$cols$65$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$65$neg
-
-
-module adc_capture_core$cols$65$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$65$pos
-
-
-module adc_capture_core$cols$65$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$65$xb
-
-
-module adc_capture_core$cols$66(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$66$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$66$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$66$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$66
-
-
-module adc_capture_core$cols$66$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$66$neg
-
-
-module adc_capture_core$cols$66$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$66$pos
-
-
-module adc_capture_core$cols$66$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$66$xb
-
-
-module adc_capture_core$cols$67(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$67$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$67$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$67$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$67
-
-
-module adc_capture_core$cols$67$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$67$neg
-
-
-module adc_capture_core$cols$67$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$67$pos
-
-
-module adc_capture_core$cols$67$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$67$xb
-
-
-module adc_capture_core$cols$68(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$68$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$68$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$68$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$68
-
-
-module adc_capture_core$cols$68$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$68$neg
-
-
-module adc_capture_core$cols$68$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$68$pos
-
-
-module adc_capture_core$cols$68$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$68$xb
-
-
-module adc_capture_core$cols$69(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$69$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$69$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$69$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$69
-
-
-module adc_capture_core$cols$69$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$69$neg
-
-
-module adc_capture_core$cols$69$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$69$pos
-
-
-module adc_capture_core$cols$69$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$69$xb
-
-
-module adc_capture_core$cols$7(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$7$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$7$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$7$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$7
-
-
-module adc_capture_core$cols$7$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$7$neg
-
-
-module adc_capture_core$cols$7$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$7$pos
-
-
-module adc_capture_core$cols$7$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$7$xb
-
-
-module adc_capture_core$cols$70(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$70$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$70$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$70$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$70
-
-
-module adc_capture_core$cols$70$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$70$neg
-
-
-module adc_capture_core$cols$70$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$70$pos
-
-
-module adc_capture_core$cols$70$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$70$xb
-
-
-module adc_capture_core$cols$71(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$71$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$71$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$71$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$71
-
-
-module adc_capture_core$cols$71$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$71$neg
-
-
-module adc_capture_core$cols$71$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$71$pos
-
-
-module adc_capture_core$cols$71$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$71$xb
-
-
-module adc_capture_core$cols$72(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$72$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$72$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$72$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$72
-
-
-module adc_capture_core$cols$72$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$72$neg
-
-
-module adc_capture_core$cols$72$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$72$pos
-
-
-module adc_capture_core$cols$72$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$72$xb
-
-
-module adc_capture_core$cols$73(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$73$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$73$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$73$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$73
-
-
-module adc_capture_core$cols$73$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$73$neg
-
-
-module adc_capture_core$cols$73$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$73$pos
-
-
-module adc_capture_core$cols$73$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$73$xb
-
-
-module adc_capture_core$cols$74(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$74$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$74$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$74$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$74
-
-
-module adc_capture_core$cols$74$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$74$neg
-
-
-module adc_capture_core$cols$74$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$74$pos
-
-
-module adc_capture_core$cols$74$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$74$xb
-
-
-module adc_capture_core$cols$75(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$75$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$75$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$75$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$75
-
-
-module adc_capture_core$cols$75$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$75$neg
-
-
-module adc_capture_core$cols$75$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$75$pos
-
-
-module adc_capture_core$cols$75$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$75$xb
-
-
-module adc_capture_core$cols$76(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$76$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$76$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$76$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$76
-
-
-module adc_capture_core$cols$76$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$76$neg
-
-
-module adc_capture_core$cols$76$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$76$pos
-
-
-module adc_capture_core$cols$76$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$76$xb
-
-
-module adc_capture_core$cols$77(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$77$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$77$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$77$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$77
-
-
-module adc_capture_core$cols$77$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$77$neg
-
-
-module adc_capture_core$cols$77$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$77$pos
-
-
-module adc_capture_core$cols$77$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$77$xb
-
-
-module adc_capture_core$cols$78(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$78$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$78$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$78$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$78
-
-
-module adc_capture_core$cols$78$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$78$neg
-
-
-module adc_capture_core$cols$78$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$78$pos
-
-
-module adc_capture_core$cols$78$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$78$xb
-
-
-module adc_capture_core$cols$79(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$79$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$79$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$79$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$79
-
-
-module adc_capture_core$cols$79$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$79$neg
-
-
-module adc_capture_core$cols$79$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$79$pos
-
-
-module adc_capture_core$cols$79$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$79$xb
-
-
-module adc_capture_core$cols$8(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$8$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$8$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$8$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$8
-
-
-module adc_capture_core$cols$8$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$8$neg
-
-
-module adc_capture_core$cols$8$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$8$pos
-
-
-module adc_capture_core$cols$8$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$8$xb
-
-
-module adc_capture_core$cols$80(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$80$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$80$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$80$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$80
-
-
-module adc_capture_core$cols$80$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$80$neg
-
-
-module adc_capture_core$cols$80$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$80$pos
-
-
-module adc_capture_core$cols$80$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$80$xb
-
-
-module adc_capture_core$cols$81(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$81$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$81$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$81$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$81
-
-
-module adc_capture_core$cols$81$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$81$neg
-
-
-module adc_capture_core$cols$81$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$81$pos
-
-
-module adc_capture_core$cols$81$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$81$xb
-
-
-module adc_capture_core$cols$82(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$82$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$82$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$82$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$82
-
-
-module adc_capture_core$cols$82$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$82$neg
-
-
-module adc_capture_core$cols$82$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$82$pos
-
-
-module adc_capture_core$cols$82$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$82$xb
-
-
-module adc_capture_core$cols$83(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$83$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$83$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$83$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$83
-
-
-module adc_capture_core$cols$83$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$83$neg
-
-
-module adc_capture_core$cols$83$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$83$pos
-
-
-module adc_capture_core$cols$83$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$83$xb
-
-
-module adc_capture_core$cols$84(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$84$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$84$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$84$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$84
-
-
-module adc_capture_core$cols$84$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$84$neg
-
-
-module adc_capture_core$cols$84$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$84$pos
-
-
-module adc_capture_core$cols$84$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$84$xb
-
-
-module adc_capture_core$cols$85(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$85$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$85$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$85$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$85
-
-
-module adc_capture_core$cols$85$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$85$neg
-
-
-module adc_capture_core$cols$85$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$85$pos
-
-
-module adc_capture_core$cols$85$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$85$xb
-
-
-module adc_capture_core$cols$86(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$86$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$86$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$86$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$86
-
-
-module adc_capture_core$cols$86$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$86$neg
-
-
-module adc_capture_core$cols$86$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$86$pos
-
-
-module adc_capture_core$cols$86$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$86$xb
-
-
-module adc_capture_core$cols$87(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$87$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$87$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$87$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$87
-
-
-module adc_capture_core$cols$87$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$87$neg
-
-
-module adc_capture_core$cols$87$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$87$pos
-
-
-module adc_capture_core$cols$87$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$87$xb
-
-
-module adc_capture_core$cols$88(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$88$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$88$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$88$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$88
-
-
-module adc_capture_core$cols$88$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$88$neg
-
-
-module adc_capture_core$cols$88$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$88$pos
-
-
-module adc_capture_core$cols$88$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$88$xb
-
-
-module adc_capture_core$cols$89(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$89$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$89$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$89$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$89
-
-
-module adc_capture_core$cols$89$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$89$neg
-
-
-module adc_capture_core$cols$89$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$89$pos
-
-
-module adc_capture_core$cols$89$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$89$xb
-
-
-module adc_capture_core$cols$9(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$9$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$9$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$9$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$9
-
-
-module adc_capture_core$cols$9$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$9$neg
-
-
-module adc_capture_core$cols$9$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$9$pos
-
-
-module adc_capture_core$cols$9$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$9$xb
-
-
-module adc_capture_core$cols$90(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$90$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$90$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$90$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$90
-
-
-module adc_capture_core$cols$90$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$90$neg
-
-
-module adc_capture_core$cols$90$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$90$pos
-
-
-module adc_capture_core$cols$90$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$90$xb
-
-
-module adc_capture_core$cols$91(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$91$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$91$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$91$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$91
-
-
-module adc_capture_core$cols$91$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$91$neg
-
-
-module adc_capture_core$cols$91$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$91$pos
-
-
-module adc_capture_core$cols$91$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$91$xb
-
-
-module adc_capture_core$cols$92(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$92$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$92$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$92$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$92
-
-
-module adc_capture_core$cols$92$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$92$neg
-
-
-module adc_capture_core$cols$92$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$92$pos
-
-
-module adc_capture_core$cols$92$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$92$xb
-
-
-module adc_capture_core$cols$93(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$93$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$93$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$93$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$93
-
-
-module adc_capture_core$cols$93$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$93$neg
-
-
-module adc_capture_core$cols$93$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$93$pos
-
-
-module adc_capture_core$cols$93$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$93$xb
-
-
-module adc_capture_core$cols$94(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$94$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$94$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$94$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$94
-
-
-module adc_capture_core$cols$94$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$94$neg
-
-
-module adc_capture_core$cols$94$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$94$pos
-
-
-module adc_capture_core$cols$94$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$94$xb
-
-
-module adc_capture_core$cols$95(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$95$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$95$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$95$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$95
-
-
-module adc_capture_core$cols$95$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$95$neg
-
-
-module adc_capture_core$cols$95$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$95$pos
-
-
-module adc_capture_core$cols$95$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$95$xb
-
-
-module adc_capture_core$cols$96(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$96$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$96$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$96$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$96
-
-
-module adc_capture_core$cols$96$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$96$neg
-
-
-module adc_capture_core$cols$96$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$96$pos
-
-
-module adc_capture_core$cols$96$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$96$xb
-
-
-module adc_capture_core$cols$97(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$97$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$97$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$97$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$97
-
-
-module adc_capture_core$cols$97$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$97$neg
-
-
-module adc_capture_core$cols$97$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$97$pos
-
-
-module adc_capture_core$cols$97$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$97$xb
-
-
-module adc_capture_core$cols$98(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$98$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$98$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$98$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$98
-
-
-module adc_capture_core$cols$98$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$98$neg
-
-
-module adc_capture_core$cols$98$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$98$pos
-
-
-module adc_capture_core$cols$98$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$98$xb
-
-
-module adc_capture_core$cols$99(clock,reset,clear,count,pulse_pos,pulse_neg,latch,shift,shift_in,x);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  clear;
-    input wire  count;
-    input wire  pulse_pos;
-    input wire  pulse_neg;
-    input wire  latch;
-    input wire  shift;
-    input wire  [23:0] shift_in;
-    output reg  [23:0] x;
-    
-    // Constant declarations
-    localparam  max = 24'hfff;
-    localparam  zero = 24'h0;
-    
-    // Stub signals
-    reg  pos$clock;
-    reg  pos$en;
-    reg  [23:0] pos$d;
-    wire  [23:0] pos$q;
-    reg  neg$clock;
-    reg  neg$en;
-    reg  [23:0] neg$d;
-    wire  [23:0] neg$q;
-    reg  xb$clock;
-    reg  xb$en;
-    reg  [23:0] xb$d;
-    wire  [23:0] xb$q;
-    
-    // Sub module instances
-    adc_capture_core$cols$99$pos pos(
-        .clock(pos$clock),
-        .en(pos$en),
-        .d(pos$d),
-        .q(pos$q)
-    );
-    adc_capture_core$cols$99$neg neg(
-        .clock(neg$clock),
-        .en(neg$en),
-        .d(neg$d),
-        .q(neg$q)
-    );
-    adc_capture_core$cols$99$xb xb(
-        .clock(xb$clock),
-        .en(xb$en),
-        .d(xb$d),
-        .q(xb$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        pos$clock = clock;
-        neg$clock = clock;
-        xb$clock = clock;
-        pos$en = reset | clear | count;
-        neg$en = reset | clear | count;
-        pos$d = pos$q;
-        if (reset | clear) begin
-            pos$d = zero;
-        end
-        else if (pulse_pos & (pos$q != max)) begin
-            pos$d = (pos$q + 32'h1) & max;
-        end
-        neg$d = neg$q;
-        if (reset | clear) begin
-            neg$d = zero;
-        end
-        else if (pulse_neg & (neg$q != max)) begin
-            neg$d = (neg$q + 32'h1) & max;
-        end
-        xb$en = latch | shift;
-        if (latch) begin
-            xb$d = pos$q - neg$q;
-        end
-        else begin
-            xb$d = shift_in;
-        end
-        x = xb$q;
-    end
-    
-endmodule // adc_capture_core$cols$99
-
-
-module adc_capture_core$cols$99$neg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$99$neg
-
-
-module adc_capture_core$cols$99$pos(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$99$pos
-
-
-module adc_capture_core$cols$99$xb(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // adc_capture_core$cols$99$xb
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module adc_capture_core$done(clock,reset,en,d,q);
@@ -40717,32 +10849,8 @@ module adc_capture_core$done(clock,reset,en,d,q);
 endmodule // adc_capture_core$done
 
 
-module adc_capture_core$full(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // adc_capture_core$full
 
 
-module adc_capture_core$integrating(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // adc_capture_core$integrating
 
 
 module adc_capture_core$remaining(clock,en,d,q);

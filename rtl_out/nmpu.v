@@ -261,35 +261,35 @@ module nmpu_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .d(valid$0$d),
         .q(valid$0$q)
     );
-    nmpu_core$valid$1 valid$1(
+    nmpu_core$valid$0 valid$1(
         .clock(valid$1$clock),
         .reset(valid$1$reset),
         .en(valid$1$en),
         .d(valid$1$d),
         .q(valid$1$q)
     );
-    nmpu_core$valid$2 valid$2(
+    nmpu_core$valid$0 valid$2(
         .clock(valid$2$clock),
         .reset(valid$2$reset),
         .en(valid$2$en),
         .d(valid$2$d),
         .q(valid$2$q)
     );
-    nmpu_core$valid$3 valid$3(
+    nmpu_core$valid$0 valid$3(
         .clock(valid$3$clock),
         .reset(valid$3$reset),
         .en(valid$3$en),
         .d(valid$3$d),
         .q(valid$3$q)
     );
-    nmpu_core$valid$4 valid$4(
+    nmpu_core$valid$0 valid$4(
         .clock(valid$4$clock),
         .reset(valid$4$reset),
         .en(valid$4$en),
         .d(valid$4$d),
         .q(valid$4$q)
     );
-    nmpu_core$valid$5 valid$5(
+    nmpu_core$valid$0 valid$5(
         .clock(valid$5$clock),
         .reset(valid$5$reset),
         .en(valid$5$en),
@@ -302,31 +302,31 @@ module nmpu_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,s_x$4
         .d(col$0$d),
         .q(col$0$q)
     );
-    nmpu_core$col$1 col$1(
+    nmpu_core$col$0 col$1(
         .clock(col$1$clock),
         .en(col$1$en),
         .d(col$1$d),
         .q(col$1$q)
     );
-    nmpu_core$col$2 col$2(
+    nmpu_core$col$0 col$2(
         .clock(col$2$clock),
         .en(col$2$en),
         .d(col$2$d),
         .q(col$2$q)
     );
-    nmpu_core$col$3 col$3(
+    nmpu_core$col$0 col$3(
         .clock(col$3$clock),
         .en(col$3$en),
         .d(col$3$d),
         .q(col$3$q)
     );
-    nmpu_core$col$4 col$4(
+    nmpu_core$col$0 col$4(
         .clock(col$4$clock),
         .en(col$4$en),
         .d(col$4$d),
         .q(col$4$q)
     );
-    nmpu_core$col$5 col$5(
+    nmpu_core$col$0 col$5(
         .clock(col$5$clock),
         .en(col$5$en),
         .d(col$5$d),
@@ -585,69 +585,14 @@ module nmpu_core$col$0(clock,en,d,q);
 endmodule // nmpu_core$col$0
 
 
-module nmpu_core$col$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$col$1
 
 
-module nmpu_core$col$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$col$2
 
 
-module nmpu_core$col$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$col$3
 
 
-module nmpu_core$col$4(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$col$4
 
 
-module nmpu_core$col$5(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$col$5
 
 
 module nmpu_core$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -752,19 +697,19 @@ module nmpu_core$lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$0$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$0$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$0$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
@@ -1044,7 +989,7 @@ module nmpu_core$lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$0$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1131,27 +1076,6 @@ module nmpu_core$lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
 endmodule // nmpu_core$lanes$0$banks$bank_a
 
 
-module nmpu_core$lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$0$banks$bank_b
 
 
 module nmpu_core$lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
@@ -1243,7 +1167,7 @@ module nmpu_core$lanes$0$batch_norm(clock,en,v,k,o,r);
         .t(quantize$t),
         .r(quantize$r)
     );
-    nmpu_core$lanes$0$batch_norm$result$0 result$0(
+    nmpu_core$lanes$0$affine$result$0 result$0(
         .clock(result$0$clock),
         .en(result$0$en),
         .d(result$0$d),
@@ -1310,21 +1234,6 @@ module nmpu_core$lanes$0$batch_norm$quantize(t,r);
 endmodule // nmpu_core$lanes$0$batch_norm$quantize
 
 
-module nmpu_core$lanes$0$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$0$batch_norm$result$0
 
 
 module nmpu_core$lanes$0$batch_norm$sum(clock,en,d,q);
@@ -1361,55 +1270,10 @@ module nmpu_core$lanes$0$g_d1(clock,en,d,q);
 endmodule // nmpu_core$lanes$0$g_d1
 
 
-module nmpu_core$lanes$0$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$0$g_d2
 
 
-module nmpu_core$lanes$0$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$0$h_d1
 
 
-module nmpu_core$lanes$0$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$0$h_d2
 
 
 module nmpu_core$lanes$0$requantize(clock,en,z,y);
@@ -1606,13 +1470,13 @@ module nmpu_core$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$1$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$1$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -1620,31 +1484,31 @@ module nmpu_core$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$1$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$1$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$1$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$1$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$1$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -1652,7 +1516,7 @@ module nmpu_core$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$1$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -1708,148 +1572,14 @@ module nmpu_core$lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$1
 
 
-module nmpu_core$lanes$1$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$1$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$1$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$1$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$1$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$1$affine
 
 
-module nmpu_core$lanes$1$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$1$affine$multiply_add
 
 
-module nmpu_core$lanes$1$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$1$affine$quantize
 
 
-module nmpu_core$lanes$1$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$1$affine$result$0
 
 
-module nmpu_core$lanes$1$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$1$affine$sum
 
 
 module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -1909,7 +1639,7 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$1$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -1918,7 +1648,7 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$1$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1927,7 +1657,7 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$1$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -1936,7 +1666,7 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$1$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -1982,420 +1712,40 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$1$banks
 
 
-module nmpu_core$lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$1$banks$bank_a
 
 
-module nmpu_core$lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$1$banks$bank_b
 
 
-module nmpu_core$lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$1$banks$bank_g
 
 
-module nmpu_core$lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$1$banks$bank_h
 
 
-module nmpu_core$lanes$1$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$1$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$1$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$1$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$1$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$1$batch_norm
 
 
-module nmpu_core$lanes$1$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$1$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$1$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$1$batch_norm$quantize
 
 
-module nmpu_core$lanes$1$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$1$batch_norm$result$0
 
 
-module nmpu_core$lanes$1$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$1$batch_norm$sum
 
 
-module nmpu_core$lanes$1$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$1$g_d1
 
 
-module nmpu_core$lanes$1$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$1$g_d2
 
 
-module nmpu_core$lanes$1$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$1$h_d1
 
 
-module nmpu_core$lanes$1$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$1$h_d2
 
 
-module nmpu_core$lanes$1$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$1$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$1$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$1$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$1$requantize
 
 
-module nmpu_core$lanes$1$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$1$requantize$activation
 
 
-module nmpu_core$lanes$1$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$1$requantize$quantize
 
 
-module nmpu_core$lanes$1$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$1$requantize$result
 
 
-module nmpu_core$lanes$1$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$1$x_reg
 
 
 module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -2480,13 +1830,13 @@ module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$2$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$2$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -2494,31 +1844,31 @@ module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$2$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$2$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$2$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$2$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$2$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -2526,7 +1876,7 @@ module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$2$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -2582,148 +1932,14 @@ module nmpu_core$lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$2
 
 
-module nmpu_core$lanes$2$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$2$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$2$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$2$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$2$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$2$affine
 
 
-module nmpu_core$lanes$2$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$2$affine$multiply_add
 
 
-module nmpu_core$lanes$2$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$2$affine$quantize
 
 
-module nmpu_core$lanes$2$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$2$affine$result$0
 
 
-module nmpu_core$lanes$2$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$2$affine$sum
 
 
 module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -2783,7 +1999,7 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$2$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -2792,7 +2008,7 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$2$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -2801,7 +2017,7 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$2$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -2810,7 +2026,7 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$2$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -2856,420 +2072,40 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$2$banks
 
 
-module nmpu_core$lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$2$banks$bank_a
 
 
-module nmpu_core$lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$2$banks$bank_b
 
 
-module nmpu_core$lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$2$banks$bank_g
 
 
-module nmpu_core$lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$2$banks$bank_h
 
 
-module nmpu_core$lanes$2$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$2$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$2$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$2$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$2$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$2$batch_norm
 
 
-module nmpu_core$lanes$2$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$2$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$2$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$2$batch_norm$quantize
 
 
-module nmpu_core$lanes$2$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$2$batch_norm$result$0
 
 
-module nmpu_core$lanes$2$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$2$batch_norm$sum
 
 
-module nmpu_core$lanes$2$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$2$g_d1
 
 
-module nmpu_core$lanes$2$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$2$g_d2
 
 
-module nmpu_core$lanes$2$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$2$h_d1
 
 
-module nmpu_core$lanes$2$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$2$h_d2
 
 
-module nmpu_core$lanes$2$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$2$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$2$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$2$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$2$requantize
 
 
-module nmpu_core$lanes$2$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$2$requantize$activation
 
 
-module nmpu_core$lanes$2$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$2$requantize$quantize
 
 
-module nmpu_core$lanes$2$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$2$requantize$result
 
 
-module nmpu_core$lanes$2$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$2$x_reg
 
 
 module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -3354,13 +2190,13 @@ module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$3$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$3$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -3368,31 +2204,31 @@ module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$3$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$3$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$3$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$3$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$3$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -3400,7 +2236,7 @@ module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$3$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -3456,148 +2292,14 @@ module nmpu_core$lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$3
 
 
-module nmpu_core$lanes$3$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$3$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$3$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$3$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$3$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$3$affine
 
 
-module nmpu_core$lanes$3$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$3$affine$multiply_add
 
 
-module nmpu_core$lanes$3$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$3$affine$quantize
 
 
-module nmpu_core$lanes$3$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$3$affine$result$0
 
 
-module nmpu_core$lanes$3$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$3$affine$sum
 
 
 module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -3657,7 +2359,7 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$3$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -3666,7 +2368,7 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$3$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -3675,7 +2377,7 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$3$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -3684,7 +2386,7 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$3$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -3730,420 +2432,40 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$3$banks
 
 
-module nmpu_core$lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$3$banks$bank_a
 
 
-module nmpu_core$lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$3$banks$bank_b
 
 
-module nmpu_core$lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$3$banks$bank_g
 
 
-module nmpu_core$lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$3$banks$bank_h
 
 
-module nmpu_core$lanes$3$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$3$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$3$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$3$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$3$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$3$batch_norm
 
 
-module nmpu_core$lanes$3$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$3$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$3$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$3$batch_norm$quantize
 
 
-module nmpu_core$lanes$3$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$3$batch_norm$result$0
 
 
-module nmpu_core$lanes$3$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$3$batch_norm$sum
 
 
-module nmpu_core$lanes$3$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$3$g_d1
 
 
-module nmpu_core$lanes$3$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$3$g_d2
 
 
-module nmpu_core$lanes$3$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$3$h_d1
 
 
-module nmpu_core$lanes$3$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$3$h_d2
 
 
-module nmpu_core$lanes$3$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$3$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$3$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$3$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$3$requantize
 
 
-module nmpu_core$lanes$3$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$3$requantize$activation
 
 
-module nmpu_core$lanes$3$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$3$requantize$quantize
 
 
-module nmpu_core$lanes$3$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$3$requantize$result
 
 
-module nmpu_core$lanes$3$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$3$x_reg
 
 
 module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -4228,13 +2550,13 @@ module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$4$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$4$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -4242,31 +2564,31 @@ module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$4$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$4$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$4$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$4$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$4$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -4274,7 +2596,7 @@ module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$4$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -4330,148 +2652,14 @@ module nmpu_core$lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$4
 
 
-module nmpu_core$lanes$4$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$4$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$4$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$4$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$4$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$4$affine
 
 
-module nmpu_core$lanes$4$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$4$affine$multiply_add
 
 
-module nmpu_core$lanes$4$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$4$affine$quantize
 
 
-module nmpu_core$lanes$4$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$4$affine$result$0
 
 
-module nmpu_core$lanes$4$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$4$affine$sum
 
 
 module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -4531,7 +2719,7 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$4$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -4540,7 +2728,7 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$4$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -4549,7 +2737,7 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$4$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -4558,7 +2746,7 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$4$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -4604,420 +2792,40 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$4$banks
 
 
-module nmpu_core$lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$4$banks$bank_a
 
 
-module nmpu_core$lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$4$banks$bank_b
 
 
-module nmpu_core$lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$4$banks$bank_g
 
 
-module nmpu_core$lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$4$banks$bank_h
 
 
-module nmpu_core$lanes$4$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$4$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$4$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$4$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$4$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$4$batch_norm
 
 
-module nmpu_core$lanes$4$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$4$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$4$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$4$batch_norm$quantize
 
 
-module nmpu_core$lanes$4$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$4$batch_norm$result$0
 
 
-module nmpu_core$lanes$4$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$4$batch_norm$sum
 
 
-module nmpu_core$lanes$4$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$4$g_d1
 
 
-module nmpu_core$lanes$4$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$4$g_d2
 
 
-module nmpu_core$lanes$4$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$4$h_d1
 
 
-module nmpu_core$lanes$4$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$4$h_d2
 
 
-module nmpu_core$lanes$4$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$4$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$4$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$4$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$4$requantize
 
 
-module nmpu_core$lanes$4$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$4$requantize$activation
 
 
-module nmpu_core$lanes$4$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$4$requantize$quantize
 
 
-module nmpu_core$lanes$4$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$4$requantize$result
 
 
-module nmpu_core$lanes$4$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$4$x_reg
 
 
 module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -5102,13 +2910,13 @@ module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$5$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$5$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -5116,31 +2924,31 @@ module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$5$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$5$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$5$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$5$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$5$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -5148,7 +2956,7 @@ module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$5$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -5204,148 +3012,14 @@ module nmpu_core$lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$5
 
 
-module nmpu_core$lanes$5$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$5$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$5$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$5$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$5$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$5$affine
 
 
-module nmpu_core$lanes$5$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$5$affine$multiply_add
 
 
-module nmpu_core$lanes$5$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$5$affine$quantize
 
 
-module nmpu_core$lanes$5$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$5$affine$result$0
 
 
-module nmpu_core$lanes$5$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$5$affine$sum
 
 
 module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -5405,7 +3079,7 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$5$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -5414,7 +3088,7 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$5$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -5423,7 +3097,7 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$5$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -5432,7 +3106,7 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$5$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -5478,420 +3152,40 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$5$banks
 
 
-module nmpu_core$lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$5$banks$bank_a
 
 
-module nmpu_core$lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$5$banks$bank_b
 
 
-module nmpu_core$lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$5$banks$bank_g
 
 
-module nmpu_core$lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$5$banks$bank_h
 
 
-module nmpu_core$lanes$5$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$5$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$5$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$5$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$5$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$5$batch_norm
 
 
-module nmpu_core$lanes$5$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$5$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$5$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$5$batch_norm$quantize
 
 
-module nmpu_core$lanes$5$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$5$batch_norm$result$0
 
 
-module nmpu_core$lanes$5$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$5$batch_norm$sum
 
 
-module nmpu_core$lanes$5$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$5$g_d1
 
 
-module nmpu_core$lanes$5$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$5$g_d2
 
 
-module nmpu_core$lanes$5$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$5$h_d1
 
 
-module nmpu_core$lanes$5$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$5$h_d2
 
 
-module nmpu_core$lanes$5$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$5$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$5$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$5$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$5$requantize
 
 
-module nmpu_core$lanes$5$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$5$requantize$activation
 
 
-module nmpu_core$lanes$5$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$5$requantize$quantize
 
 
-module nmpu_core$lanes$5$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$5$requantize$result
 
 
-module nmpu_core$lanes$5$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$5$x_reg
 
 
 module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -5976,13 +3270,13 @@ module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$6$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$6$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -5990,31 +3284,31 @@ module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$6$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$6$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$6$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$6$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$6$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -6022,7 +3316,7 @@ module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$6$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -6078,148 +3372,14 @@ module nmpu_core$lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$6
 
 
-module nmpu_core$lanes$6$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$6$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$6$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$6$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$6$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$6$affine
 
 
-module nmpu_core$lanes$6$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$6$affine$multiply_add
 
 
-module nmpu_core$lanes$6$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$6$affine$quantize
 
 
-module nmpu_core$lanes$6$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$6$affine$result$0
 
 
-module nmpu_core$lanes$6$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$6$affine$sum
 
 
 module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -6279,7 +3439,7 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$6$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -6288,7 +3448,7 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$6$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -6297,7 +3457,7 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$6$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -6306,7 +3466,7 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$6$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -6352,420 +3512,40 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$6$banks
 
 
-module nmpu_core$lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$6$banks$bank_a
 
 
-module nmpu_core$lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$6$banks$bank_b
 
 
-module nmpu_core$lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$6$banks$bank_g
 
 
-module nmpu_core$lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$6$banks$bank_h
 
 
-module nmpu_core$lanes$6$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$6$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$6$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$6$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$6$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$6$batch_norm
 
 
-module nmpu_core$lanes$6$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$6$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$6$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$6$batch_norm$quantize
 
 
-module nmpu_core$lanes$6$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$6$batch_norm$result$0
 
 
-module nmpu_core$lanes$6$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$6$batch_norm$sum
 
 
-module nmpu_core$lanes$6$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$6$g_d1
 
 
-module nmpu_core$lanes$6$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$6$g_d2
 
 
-module nmpu_core$lanes$6$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$6$h_d1
 
 
-module nmpu_core$lanes$6$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$6$h_d2
 
 
-module nmpu_core$lanes$6$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$6$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$6$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$6$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$6$requantize
 
 
-module nmpu_core$lanes$6$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$6$requantize$activation
 
 
-module nmpu_core$lanes$6$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$6$requantize$quantize
 
 
-module nmpu_core$lanes$6$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$6$requantize$result
 
 
-module nmpu_core$lanes$6$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$6$x_reg
 
 
 module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -6850,13 +3630,13 @@ module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_core$lanes$7$x_reg x_reg(
+    nmpu_core$lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_core$lanes$7$affine affine(
+    nmpu_core$lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .v(affine$v),
@@ -6864,31 +3644,31 @@ module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(affine$o),
         .r(affine$r)
     );
-    nmpu_core$lanes$7$g_d1 g_d1(
+    nmpu_core$lanes$0$g_d1 g_d1(
         .clock(g_d1$clock),
         .en(g_d1$en),
         .d(g_d1$d),
         .q(g_d1$q)
     );
-    nmpu_core$lanes$7$g_d2 g_d2(
+    nmpu_core$lanes$0$g_d1 g_d2(
         .clock(g_d2$clock),
         .en(g_d2$en),
         .d(g_d2$d),
         .q(g_d2$q)
     );
-    nmpu_core$lanes$7$h_d1 h_d1(
+    nmpu_core$lanes$0$affine$result$0 h_d1(
         .clock(h_d1$clock),
         .en(h_d1$en),
         .d(h_d1$d),
         .q(h_d1$q)
     );
-    nmpu_core$lanes$7$h_d2 h_d2(
+    nmpu_core$lanes$0$affine$result$0 h_d2(
         .clock(h_d2$clock),
         .en(h_d2$en),
         .d(h_d2$d),
         .q(h_d2$q)
     );
-    nmpu_core$lanes$7$batch_norm batch_norm(
+    nmpu_core$lanes$0$batch_norm batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .v(batch_norm$v),
@@ -6896,7 +3676,7 @@ module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
         .o(batch_norm$o),
         .r(batch_norm$r)
     );
-    nmpu_core$lanes$7$requantize requantize(
+    nmpu_core$lanes$0$requantize requantize(
         .clock(requantize$clock),
         .en(requantize$en),
         .z(requantize$z),
@@ -6952,148 +3732,14 @@ module nmpu_core$lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data
 endmodule // nmpu_core$lanes$7
 
 
-module nmpu_core$lanes$7$affine(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$7$affine$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$7$affine$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$7$affine$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$7$affine$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$7$affine
 
 
-module nmpu_core$lanes$7$affine$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
-    wire signed [12:0] v_s = v[12:0];
-    wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
-    wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$7$affine$multiply_add
 
 
-module nmpu_core$lanes$7$affine$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 12, half_even, saturate: input [-83881984, 83863553] (28 bits), rounded [-20479, 20475] (16 bits), result [-16384, 16383] (15 bits)
-    wire signed [27:0] t_s = t[27:0];
-    wire signed [15:0] q = t_s[27:12];
-    wire up = t_s[11] & ((|t_s[10:0]) | q[0]);
-    wire signed [15:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(16'h3fff);
-    wire under = rounded < $signed(16'hc000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:28]};
-endmodule // nmpu_core$lanes$7$affine$quantize
 
 
-module nmpu_core$lanes$7$affine$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$7$affine$result$0
 
 
-module nmpu_core$lanes$7$affine$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-83881984, 83863553] (28 bits)
-    reg [27:0] held;
-    always @(posedge clock) if (en) held <= d[27:0];
-    always @(*) q = {{36{held[27]}}, held};
-    wire unused_d = &{1'b0, d[63:28]};
-endmodule // nmpu_core$lanes$7$affine$sum
 
 
 module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -7153,7 +3799,7 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     reg  mine;
     
     // Sub module instances
-    nmpu_core$lanes$7$banks$bank_a bank_a(
+    nmpu_core$lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -7162,7 +3808,7 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_core$lanes$7$banks$bank_b bank_b(
+    nmpu_core$lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -7171,7 +3817,7 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_core$lanes$7$banks$bank_g bank_g(
+    nmpu_core$lanes$0$banks$bank_g bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -7180,7 +3826,7 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_core$lanes$7$banks$bank_h bank_h(
+    nmpu_core$lanes$0$banks$bank_h bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -7226,420 +3872,40 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
 endmodule // nmpu_core$lanes$7$banks
 
 
-module nmpu_core$lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$7$banks$bank_a
 
 
-module nmpu_core$lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [13:0] mem [0:31];
-    reg [13:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[13:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 14'd0;
-    end
-    always @(*) rdata = {18'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:14]};
-endmodule // nmpu_core$lanes$7$banks$bank_b
 
 
-module nmpu_core$lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [17:0] mem [0:31];
-    reg [17:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[17:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 18'd0;
-    end
-    always @(*) rdata = {14'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:18]};
-endmodule // nmpu_core$lanes$7$banks$bank_g
 
 
-module nmpu_core$lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [14:0] mem [0:31];
-    reg [14:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[14:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 15'd0;
-    end
-    always @(*) rdata = {17'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:15]};
-endmodule // nmpu_core$lanes$7$banks$bank_h
 
 
-module nmpu_core$lanes$7$batch_norm(clock,en,v,k,o,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] r;
-    
-    // Stub signals
-    reg  [63:0] multiply_add$v;
-    reg  [63:0] multiply_add$k;
-    reg  [63:0] multiply_add$o;
-    wire  [63:0] multiply_add$t;
-    reg  sum$clock;
-    reg  sum$en;
-    reg  [63:0] sum$d;
-    wire  [63:0] sum$q;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$0$clock;
-    reg  result$0$en;
-    reg  [63:0] result$0$d;
-    wire  [63:0] result$0$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$7$batch_norm$multiply_add multiply_add(
-        .v(multiply_add$v),
-        .k(multiply_add$k),
-        .o(multiply_add$o),
-        .t(multiply_add$t)
-    );
-    nmpu_core$lanes$7$batch_norm$sum sum(
-        .clock(sum$clock),
-        .en(sum$en),
-        .d(sum$d),
-        .q(sum$q)
-    );
-    nmpu_core$lanes$7$batch_norm$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$7$batch_norm$result$0 result$0(
-        .clock(result$0$clock),
-        .en(result$0$en),
-        .d(result$0$d),
-        .q(result$0$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        sum$clock = clock;
-        sum$en = en;
-        multiply_add$v = v;
-        multiply_add$k = k;
-        multiply_add$o = o;
-        sum$d = multiply_add$t;
-        quantize$t = sum$q;
-        result$0$clock = clock;
-        result$0$en = en;
-        result$0$d = quantize$r;
-        r = result$0$q;
-    end
-    
-endmodule // nmpu_core$lanes$7$batch_norm
 
 
-module nmpu_core$lanes$7$batch_norm$multiply_add(v,k,o,t);
-    
-    // Module arguments
-    input wire  [63:0] v;
-    input wire  [63:0] k;
-    input wire  [63:0] o;
-    output reg  [63:0] t;
-    
-    // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
-    wire signed [14:0] v_s = v[14:0];
-    wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
-    wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$7$batch_norm$multiply_add
 
 
-module nmpu_core$lanes$7$batch_norm$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 15, half_even, saturate: input [-2684338176, 2684321792] (33 bits), rounded [-81920, 81919] (18 bits), result [-16384, 16383] (15 bits)
-    wire signed [32:0] t_s = t[32:0];
-    wire signed [17:0] q = t_s[32:15];
-    wire up = t_s[14] & ((|t_s[13:0]) | q[0]);
-    wire signed [17:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(18'h3fff);
-    wire under = rounded < $signed(18'h3c000);
-    reg [14:0] code;
-    always @(*) if (over) code = 15'h3fff; else if (under) code = 15'h4000; else code = rounded[14:0];
-    always @(*) r = {{49{code[14]}}, code};
-    wire unused_bits = &{1'b0, t[63:33]};
-endmodule // nmpu_core$lanes$7$batch_norm$quantize
 
 
-module nmpu_core$lanes$7$batch_norm$result$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$7$batch_norm$result$0
 
 
-module nmpu_core$lanes$7$batch_norm$sum(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-2684338176, 2684321792] (33 bits)
-    reg [32:0] held;
-    always @(posedge clock) if (en) held <= d[32:0];
-    always @(*) q = {{31{held[32]}}, held};
-    wire unused_d = &{1'b0, d[63:33]};
-endmodule // nmpu_core$lanes$7$batch_norm$sum
 
 
-module nmpu_core$lanes$7$g_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$7$g_d1
 
 
-module nmpu_core$lanes$7$g_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-131072, 131071] (18 bits)
-    reg [17:0] held;
-    always @(posedge clock) if (en) held <= d[17:0];
-    always @(*) q = {{46{held[17]}}, held};
-    wire unused_d = &{1'b0, d[63:18]};
-endmodule // nmpu_core$lanes$7$g_d2
 
 
-module nmpu_core$lanes$7$h_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$7$h_d1
 
 
-module nmpu_core$lanes$7$h_d2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [-16384, 16383] (15 bits)
-    reg [14:0] held;
-    always @(posedge clock) if (en) held <= d[14:0];
-    always @(*) q = {{49{held[14]}}, held};
-    wire unused_d = &{1'b0, d[63:15]};
-endmodule // nmpu_core$lanes$7$h_d2
 
 
-module nmpu_core$lanes$7$requantize(clock,en,z,y);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] z;
-    output reg  [15:0] y;
-    
-    // Stub signals
-    reg  [63:0] activation$z;
-    wire  [63:0] activation$a;
-    reg  [63:0] quantize$t;
-    wire  [63:0] quantize$r;
-    reg  result$clock;
-    reg  result$en;
-    reg  [63:0] result$d;
-    wire  [63:0] result$q;
-    
-    // Sub module instances
-    nmpu_core$lanes$7$requantize$activation activation(
-        .z(activation$z),
-        .a(activation$a)
-    );
-    nmpu_core$lanes$7$requantize$quantize quantize(
-        .t(quantize$t),
-        .r(quantize$r)
-    );
-    nmpu_core$lanes$7$requantize$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        result$clock = clock;
-        result$en = en;
-        activation$z = z;
-        quantize$t = activation$a;
-        result$d = quantize$r;
-        y = ((result$q) & 16'hffff);
-    end
-    
-endmodule // nmpu_core$lanes$7$requantize
 
 
-module nmpu_core$lanes$7$requantize$activation(z,a);
-    
-    // Module arguments
-    input wire  [63:0] z;
-    output reg  [63:0] a;
-    
-    // Update code (custom)
-    // z [-16384, 16383] (15 bits), activation [0, 16383] (14 bits), aligned by 0
-    wire signed [14:0] z_s = z[14:0];
-    wire signed [14:0] act = z_s[14] ? 15'h0 : z_s[14:0];
-    always @(*) a = {{49{act[14]}}, act};
-    wire unused_z = &{1'b0, z[63:15]};
-endmodule // nmpu_core$lanes$7$requantize$activation
 
 
-module nmpu_core$lanes$7$requantize$quantize(t,r);
-    
-    // Module arguments
-    input wire  [63:0] t;
-    output reg  [63:0] r;
-    
-    // Update code (custom)
-    // shift 6, half_even, saturate: input [0, 16383] (14 bits), rounded [0, 256] (9 bits), result [0, 127] (7 bits)
-    wire signed [14:0] t_s = {1'b0, t[13:0]};
-    wire signed [8:0] q = t_s[14:6];
-    wire up = t_s[5] & ((|t_s[4:0]) | q[0]);
-    wire signed [9:0] rounded = q + $signed({1'b0, up});
-    wire over = rounded > $signed(10'h7f);
-    reg [6:0] code;
-    always @(*) if (over) code = 7'h7f; else code = rounded[6:0];
-    always @(*) r = {57'd0, code};
-    wire unused_bits = &{1'b0, t[63:14]};
-endmodule // nmpu_core$lanes$7$requantize$quantize
 
 
-module nmpu_core$lanes$7$requantize$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    
-    // Update code (custom)
-    // values [0, 127] (7 bits)
-    reg [6:0] held;
-    always @(posedge clock) if (en) held <= d[6:0];
-    always @(*) q = {57'd0, held};
-    wire unused_d = &{1'b0, d[63:7]};
-endmodule // nmpu_core$lanes$7$requantize$result
 
 
-module nmpu_core$lanes$7$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_core$lanes$7$x_reg
 
 
 module nmpu_core$valid$0(clock,reset,en,d,q);
@@ -7656,74 +3922,14 @@ module nmpu_core$valid$0(clock,reset,en,d,q);
 endmodule // nmpu_core$valid$0
 
 
-module nmpu_core$valid$1(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_core$valid$1
 
 
-module nmpu_core$valid$2(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_core$valid$2
 
 
-module nmpu_core$valid$3(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_core$valid$3
 
 
-module nmpu_core$valid$4(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_core$valid$4
 
 
-module nmpu_core$valid$5(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_core$valid$5
 
 // The documented top: `nmpu_core` (rust-hdl) with each family of lane ports as one packed
 // bus, lane i in bits [w*i + w-1 : w*i].

@@ -288,56 +288,56 @@ module nmpu_fp16_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,
         .d(valid$0$d),
         .q(valid$0$q)
     );
-    nmpu_fp16_core$valid$1 valid$1(
+    nmpu_fp16_core$valid$0 valid$1(
         .clock(valid$1$clock),
         .reset(valid$1$reset),
         .en(valid$1$en),
         .d(valid$1$d),
         .q(valid$1$q)
     );
-    nmpu_fp16_core$valid$2 valid$2(
+    nmpu_fp16_core$valid$0 valid$2(
         .clock(valid$2$clock),
         .reset(valid$2$reset),
         .en(valid$2$en),
         .d(valid$2$d),
         .q(valid$2$q)
     );
-    nmpu_fp16_core$valid$3 valid$3(
+    nmpu_fp16_core$valid$0 valid$3(
         .clock(valid$3$clock),
         .reset(valid$3$reset),
         .en(valid$3$en),
         .d(valid$3$d),
         .q(valid$3$q)
     );
-    nmpu_fp16_core$valid$4 valid$4(
+    nmpu_fp16_core$valid$0 valid$4(
         .clock(valid$4$clock),
         .reset(valid$4$reset),
         .en(valid$4$en),
         .d(valid$4$d),
         .q(valid$4$q)
     );
-    nmpu_fp16_core$valid$5 valid$5(
+    nmpu_fp16_core$valid$0 valid$5(
         .clock(valid$5$clock),
         .reset(valid$5$reset),
         .en(valid$5$en),
         .d(valid$5$d),
         .q(valid$5$q)
     );
-    nmpu_fp16_core$valid$6 valid$6(
+    nmpu_fp16_core$valid$0 valid$6(
         .clock(valid$6$clock),
         .reset(valid$6$reset),
         .en(valid$6$en),
         .d(valid$6$d),
         .q(valid$6$q)
     );
-    nmpu_fp16_core$valid$7 valid$7(
+    nmpu_fp16_core$valid$0 valid$7(
         .clock(valid$7$clock),
         .reset(valid$7$reset),
         .en(valid$7$en),
         .d(valid$7$d),
         .q(valid$7$q)
     );
-    nmpu_fp16_core$valid$8 valid$8(
+    nmpu_fp16_core$valid$0 valid$8(
         .clock(valid$8$clock),
         .reset(valid$8$reset),
         .en(valid$8$en),
@@ -350,49 +350,49 @@ module nmpu_fp16_core(clock,reset,s_valid,s_ready,s_col,s_x$0,s_x$1,s_x$2,s_x$3,
         .d(col$0$d),
         .q(col$0$q)
     );
-    nmpu_fp16_core$col$1 col$1(
+    nmpu_fp16_core$col$0 col$1(
         .clock(col$1$clock),
         .en(col$1$en),
         .d(col$1$d),
         .q(col$1$q)
     );
-    nmpu_fp16_core$col$2 col$2(
+    nmpu_fp16_core$col$0 col$2(
         .clock(col$2$clock),
         .en(col$2$en),
         .d(col$2$d),
         .q(col$2$q)
     );
-    nmpu_fp16_core$col$3 col$3(
+    nmpu_fp16_core$col$0 col$3(
         .clock(col$3$clock),
         .en(col$3$en),
         .d(col$3$d),
         .q(col$3$q)
     );
-    nmpu_fp16_core$col$4 col$4(
+    nmpu_fp16_core$col$0 col$4(
         .clock(col$4$clock),
         .en(col$4$en),
         .d(col$4$d),
         .q(col$4$q)
     );
-    nmpu_fp16_core$col$5 col$5(
+    nmpu_fp16_core$col$0 col$5(
         .clock(col$5$clock),
         .en(col$5$en),
         .d(col$5$d),
         .q(col$5$q)
     );
-    nmpu_fp16_core$col$6 col$6(
+    nmpu_fp16_core$col$0 col$6(
         .clock(col$6$clock),
         .en(col$6$en),
         .d(col$6$d),
         .q(col$6$q)
     );
-    nmpu_fp16_core$col$7 col$7(
+    nmpu_fp16_core$col$0 col$7(
         .clock(col$7$clock),
         .en(col$7$en),
         .d(col$7$d),
         .q(col$7$q)
     );
-    nmpu_fp16_core$col$8 col$8(
+    nmpu_fp16_core$col$0 col$8(
         .clock(col$8$clock),
         .en(col$8$en),
         .d(col$8$d),
@@ -672,108 +672,20 @@ module nmpu_fp16_core$col$0(clock,en,d,q);
 endmodule // nmpu_fp16_core$col$0
 
 
-module nmpu_fp16_core$col$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$1
 
 
-module nmpu_fp16_core$col$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$2
 
 
-module nmpu_fp16_core$col$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$3
 
 
-module nmpu_fp16_core$col$4(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$4
 
 
-module nmpu_fp16_core$col$5(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$5
 
 
-module nmpu_fp16_core$col$6(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$6
 
 
-module nmpu_fp16_core$col$7(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$7
 
 
-module nmpu_fp16_core$col$8(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$col$8
 
 
 module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -903,67 +815,67 @@ module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$0$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
@@ -977,7 +889,7 @@ module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -989,7 +901,7 @@ module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$0$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -1067,17 +979,6 @@ module nmpu_fp16_core$fp16_lanes$0(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$0
 
 
-module nmpu_fp16_core$fp16_lanes$0$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$a_d1
 
 
 module nmpu_fp16_core$fp16_lanes$0$affine(clock,en,a,b,c,r);
@@ -1220,43 +1121,43 @@ module nmpu_fp16_core$fp16_lanes$0$affine(clock,en,a,b,c,r);
         .d(cw_q$d),
         .q(cw_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$lost_q lost_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q lost_q(
         .clock(lost_q$clock),
         .en(lost_q$en),
         .d(lost_q$d),
         .q(lost_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$sp_q sp_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q sp_q(
         .clock(sp_q$clock),
         .en(sp_q$en),
         .d(sp_q$d),
         .q(sp_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$sc_q sc_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q sc_q(
         .clock(sc_q$clock),
         .en(sc_q$en),
         .d(sc_q$d),
         .q(sc_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$base_q base_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$base2_q base_q(
         .clock(base_q$clock),
         .en(base_q$en),
         .d(base_q$d),
         .q(base_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q zero_sign_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q zero_sign_q(
         .clock(zero_sign_q$clock),
         .en(zero_sign_q$en),
         .d(zero_sign_q$d),
         .q(zero_sign_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$special_q special_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q special_q(
         .clock(special_q$clock),
         .en(special_q$en),
         .d(special_q$d),
         .q(special_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$special_val_q special_val_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$result special_val_q(
         .clock(special_val_q$clock),
         .en(special_val_q$en),
         .d(special_val_q$d),
@@ -1268,19 +1169,19 @@ module nmpu_fp16_core$fp16_lanes$0$affine(clock,en,a,b,c,r);
         .d(n32_q$d),
         .q(n32_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$ls32_q ls32_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$base2_q ls32_q(
         .clock(ls32_q$clock),
         .en(ls32_q$en),
         .d(ls32_q$d),
         .q(ls32_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$zero_q zero_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q zero_q(
         .clock(zero_q$clock),
         .en(zero_q$en),
         .d(zero_q$d),
         .q(zero_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$neg_q neg_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q neg_q(
         .clock(neg_q$clock),
         .en(neg_q$en),
         .d(neg_q$d),
@@ -1298,19 +1199,19 @@ module nmpu_fp16_core$fp16_lanes$0$affine(clock,en,a,b,c,r);
         .d(base2_q$d),
         .q(base2_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q zero_sign2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q zero_sign2_q(
         .clock(zero_sign2_q$clock),
         .en(zero_sign2_q$en),
         .d(zero_sign2_q$d),
         .q(zero_sign2_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$special2_q special2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$lost2_q special2_q(
         .clock(special2_q$clock),
         .en(special2_q$en),
         .d(special2_q$d),
         .q(special2_q$q)
     );
-    nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q special_val2_q(
+    nmpu_fp16_core$fp16_lanes$0$affine$result special_val2_q(
         .clock(special_val2_q$clock),
         .en(special_val2_q$en),
         .d(special_val2_q$d),
@@ -1527,17 +1428,6 @@ module nmpu_fp16_core$fp16_lanes$0$affine$base2_q(clock,en,d,q);
 endmodule // nmpu_fp16_core$fp16_lanes$0$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$base_q
 
 
 module nmpu_fp16_core$fp16_lanes$0$affine$cw_q(clock,en,d,q);
@@ -1566,30 +1456,8 @@ module nmpu_fp16_core$fp16_lanes$0$affine$lost2_q(clock,en,d,q);
 endmodule // nmpu_fp16_core$fp16_lanes$0$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$ls32_q
 
 
 module nmpu_fp16_core$fp16_lanes$0$affine$n32_q(clock,en,d,q);
@@ -1605,17 +1473,6 @@ module nmpu_fp16_core$fp16_lanes$0$affine$n32_q(clock,en,d,q);
 endmodule // nmpu_fp16_core$fp16_lanes$0$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$neg_q
 
 
 module nmpu_fp16_core$fp16_lanes$0$affine$p_q(clock,en,d,q);
@@ -1644,134 +1501,24 @@ module nmpu_fp16_core$fp16_lanes$0$affine$result(clock,en,d,q);
 endmodule // nmpu_fp16_core$fp16_lanes$0$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -1840,7 +1587,7 @@ module nmpu_fp16_core$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$0$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -1849,7 +1596,7 @@ module nmpu_fp16_core$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$0$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -1858,7 +1605,7 @@ module nmpu_fp16_core$fp16_lanes$0$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$0$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -1927,754 +1674,50 @@ module nmpu_fp16_core$fp16_lanes$0$banks$bank_a(clock,we,waddr,wdata,re,raddr,rd
 endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_a
 
 
-module nmpu_fp16_core$fp16_lanes$0$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_b
 
 
-module nmpu_fp16_core$fp16_lanes$0$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_g
 
 
-module nmpu_fp16_core$fp16_lanes$0$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$0$banks$bank_h
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$0$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$result
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$batch_norm$zero_sign_q
 
 
 module nmpu_fp16_core$fp16_lanes$0$from_code(x,z);
@@ -2762,121 +1805,22 @@ module nmpu_fp16_core$fp16_lanes$0$from_code(x,z);
 endmodule // nmpu_fp16_core$fp16_lanes$0$from_code
 
 
-module nmpu_fp16_core$fp16_lanes$0$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$0
 
 
-module nmpu_fp16_core$fp16_lanes$0$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$1
 
 
-module nmpu_fp16_core$fp16_lanes$0$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$2
 
 
-module nmpu_fp16_core$fp16_lanes$0$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$g_d$3
 
 
-module nmpu_fp16_core$fp16_lanes$0$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$0
 
 
-module nmpu_fp16_core$fp16_lanes$0$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$1
 
 
-module nmpu_fp16_core$fp16_lanes$0$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$2
 
 
-module nmpu_fp16_core$fp16_lanes$0$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$h_d$3
 
 
-module nmpu_fp16_core$fp16_lanes$0$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$out
 
 
 module nmpu_fp16_core$fp16_lanes$0$to_code(z,y);
@@ -2966,17 +1910,6 @@ module nmpu_fp16_core$fp16_lanes$0$to_code(z,y);
 endmodule // nmpu_fp16_core$fp16_lanes$0$to_code
 
 
-module nmpu_fp16_core$fp16_lanes$0$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$0$x16
 
 
 module nmpu_fp16_core$fp16_lanes$0$x_reg(clock,en,d,q);
@@ -3109,83 +2042,83 @@ module nmpu_fp16_core$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$1$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$1$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$1$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -3193,7 +2126,7 @@ module nmpu_fp16_core$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -3201,11 +2134,11 @@ module nmpu_fp16_core$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$1$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$1$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -3283,711 +2216,48 @@ module nmpu_fp16_core$fp16_lanes$1(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$1
 
 
-module nmpu_fp16_core$fp16_lanes$1$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$1$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$1$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -4047,7 +2317,7 @@ module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$1$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -4056,7 +2326,7 @@ module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$1$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -4065,7 +2335,7 @@ module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$1$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -4074,7 +2344,7 @@ module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$1$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -4120,1092 +2390,78 @@ module nmpu_fp16_core$fp16_lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$1$banks
 
 
-module nmpu_fp16_core$fp16_lanes$1$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$1$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$1$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$1$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$1$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$1$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$1$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$1$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$1$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$1$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$1$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$1$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$1$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$1$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$1$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$1$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$1$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$out
-
-
-module nmpu_fp16_core$fp16_lanes$1$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$1$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$1$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$x16
-
-
-module nmpu_fp16_core$fp16_lanes$1$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$1$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -5325,83 +2581,83 @@ module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$2$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$2$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$2$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -5409,7 +2665,7 @@ module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -5417,11 +2673,11 @@ module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$2$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$2$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -5499,711 +2755,48 @@ module nmpu_fp16_core$fp16_lanes$2(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$2
 
 
-module nmpu_fp16_core$fp16_lanes$2$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$2$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$2$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -6263,7 +2856,7 @@ module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$2$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -6272,7 +2865,7 @@ module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$2$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -6281,7 +2874,7 @@ module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$2$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -6290,7 +2883,7 @@ module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$2$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -6336,1092 +2929,78 @@ module nmpu_fp16_core$fp16_lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$2$banks
 
 
-module nmpu_fp16_core$fp16_lanes$2$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$2$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$2$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$2$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$2$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$2$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$2$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$2$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$2$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$2$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$2$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$2$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$2$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$2$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$2$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$2$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$2$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$out
-
-
-module nmpu_fp16_core$fp16_lanes$2$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$2$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$2$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$x16
-
-
-module nmpu_fp16_core$fp16_lanes$2$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$2$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -7541,83 +3120,83 @@ module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$3$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$3$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$3$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -7625,7 +3204,7 @@ module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -7633,11 +3212,11 @@ module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$3$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$3$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -7715,711 +3294,48 @@ module nmpu_fp16_core$fp16_lanes$3(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$3
 
 
-module nmpu_fp16_core$fp16_lanes$3$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$3$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$3$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -8479,7 +3395,7 @@ module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$3$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -8488,7 +3404,7 @@ module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$3$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -8497,7 +3413,7 @@ module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$3$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -8506,7 +3422,7 @@ module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$3$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -8552,1092 +3468,78 @@ module nmpu_fp16_core$fp16_lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$3$banks
 
 
-module nmpu_fp16_core$fp16_lanes$3$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$3$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$3$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$3$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$3$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$3$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$3$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$3$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$3$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$3$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$3$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$3$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$3$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$3$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$3$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$3$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$3$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$out
-
-
-module nmpu_fp16_core$fp16_lanes$3$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$3$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$3$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$x16
-
-
-module nmpu_fp16_core$fp16_lanes$3$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$3$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -9757,83 +3659,83 @@ module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$4$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$4$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$4$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -9841,7 +3743,7 @@ module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -9849,11 +3751,11 @@ module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$4$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$4$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -9931,711 +3833,48 @@ module nmpu_fp16_core$fp16_lanes$4(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$4
 
 
-module nmpu_fp16_core$fp16_lanes$4$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$4$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$4$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -10695,7 +3934,7 @@ module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$4$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -10704,7 +3943,7 @@ module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$4$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -10713,7 +3952,7 @@ module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$4$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -10722,7 +3961,7 @@ module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$4$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -10768,1092 +4007,78 @@ module nmpu_fp16_core$fp16_lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$4$banks
 
 
-module nmpu_fp16_core$fp16_lanes$4$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$4$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$4$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$4$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$4$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$4$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$4$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$4$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$4$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$4$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$4$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$4$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$4$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$4$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$4$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$4$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$4$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$out
-
-
-module nmpu_fp16_core$fp16_lanes$4$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$4$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$4$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$x16
-
-
-module nmpu_fp16_core$fp16_lanes$4$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$4$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -11973,83 +4198,83 @@ module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$5$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$5$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$5$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -12057,7 +4282,7 @@ module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -12065,11 +4290,11 @@ module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$5$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$5$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -12147,711 +4372,48 @@ module nmpu_fp16_core$fp16_lanes$5(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$5
 
 
-module nmpu_fp16_core$fp16_lanes$5$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$5$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$5$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -12911,7 +4473,7 @@ module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$5$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -12920,7 +4482,7 @@ module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$5$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -12929,7 +4491,7 @@ module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$5$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -12938,7 +4500,7 @@ module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$5$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -12984,1092 +4546,78 @@ module nmpu_fp16_core$fp16_lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$5$banks
 
 
-module nmpu_fp16_core$fp16_lanes$5$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$5$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$5$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$5$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$5$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$5$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$5$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$5$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$5$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$5$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$5$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$5$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$5$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$5$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$5$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$5$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$5$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$out
-
-
-module nmpu_fp16_core$fp16_lanes$5$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$5$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$5$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$x16
-
-
-module nmpu_fp16_core$fp16_lanes$5$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$5$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -14189,83 +4737,83 @@ module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$6$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$6$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$6$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -14273,7 +4821,7 @@ module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -14281,11 +4829,11 @@ module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$6$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$6$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -14363,711 +4911,48 @@ module nmpu_fp16_core$fp16_lanes$6(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$6
 
 
-module nmpu_fp16_core$fp16_lanes$6$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$6$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$6$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -15127,7 +5012,7 @@ module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$6$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -15136,7 +5021,7 @@ module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$6$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -15145,7 +5030,7 @@ module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$6$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -15154,7 +5039,7 @@ module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$6$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -15200,1092 +5085,78 @@ module nmpu_fp16_core$fp16_lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$6$banks
 
 
-module nmpu_fp16_core$fp16_lanes$6$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$6$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$6$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$6$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$6$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$6$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$6$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$6$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$6$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$6$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$6$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$6$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$6$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$6$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$6$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$6$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$6$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$out
-
-
-module nmpu_fp16_core$fp16_lanes$6$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$6$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$6$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$x16
-
-
-module nmpu_fp16_core$fp16_lanes$6$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$6$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,y);
@@ -16405,83 +5276,83 @@ module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .g(banks$g),
         .h(banks$h)
     );
-    nmpu_fp16_core$fp16_lanes$7$x_reg x_reg(
+    nmpu_fp16_core$fp16_lanes$0$x_reg x_reg(
         .clock(x_reg$clock),
         .en(x_reg$en),
         .d(x_reg$d),
         .q(x_reg$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$from_code from_code(
+    nmpu_fp16_core$fp16_lanes$0$from_code from_code(
         .x(from_code$x),
         .z(from_code$z)
     );
-    nmpu_fp16_core$fp16_lanes$7$x16 x16(
+    nmpu_fp16_core$fp16_lanes$0$affine$result x16(
         .clock(x16$clock),
         .en(x16$en),
         .d(x16$d),
         .q(x16$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$a_d1 a_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result a_d1(
         .clock(a_d1$clock),
         .en(a_d1$en),
         .d(a_d1$d),
         .q(a_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$b_d1 b_d1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result b_d1(
         .clock(b_d1$clock),
         .en(b_d1$en),
         .d(b_d1$d),
         .q(b_d1$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$g_d$0 g_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$0(
         .clock(g_d$0$clock),
         .en(g_d$0$en),
         .d(g_d$0$d),
         .q(g_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$g_d$1 g_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$1(
         .clock(g_d$1$clock),
         .en(g_d$1$en),
         .d(g_d$1$d),
         .q(g_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$g_d$2 g_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$2(
         .clock(g_d$2$clock),
         .en(g_d$2$en),
         .d(g_d$2$d),
         .q(g_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$g_d$3 g_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result g_d$3(
         .clock(g_d$3$clock),
         .en(g_d$3$en),
         .d(g_d$3$d),
         .q(g_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$h_d$0 h_d$0(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$0(
         .clock(h_d$0$clock),
         .en(h_d$0$en),
         .d(h_d$0$d),
         .q(h_d$0$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$h_d$1 h_d$1(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$1(
         .clock(h_d$1$clock),
         .en(h_d$1$en),
         .d(h_d$1$d),
         .q(h_d$1$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$h_d$2 h_d$2(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$2(
         .clock(h_d$2$clock),
         .en(h_d$2$en),
         .d(h_d$2$d),
         .q(h_d$2$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$h_d$3 h_d$3(
+    nmpu_fp16_core$fp16_lanes$0$affine$result h_d$3(
         .clock(h_d$3$clock),
         .en(h_d$3$en),
         .d(h_d$3$d),
         .q(h_d$3$q)
     );
-    nmpu_fp16_core$fp16_lanes$7$affine affine(
+    nmpu_fp16_core$fp16_lanes$0$affine affine(
         .clock(affine$clock),
         .en(affine$en),
         .a(affine$a),
@@ -16489,7 +5360,7 @@ module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(affine$c),
         .r(affine$r)
     );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm batch_norm(
+    nmpu_fp16_core$fp16_lanes$0$affine batch_norm(
         .clock(batch_norm$clock),
         .en(batch_norm$en),
         .a(batch_norm$a),
@@ -16497,11 +5368,11 @@ module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
         .c(batch_norm$c),
         .r(batch_norm$r)
     );
-    nmpu_fp16_core$fp16_lanes$7$to_code to_code(
+    nmpu_fp16_core$fp16_lanes$0$to_code to_code(
         .z(to_code$z),
         .y(to_code$y)
     );
-    nmpu_fp16_core$fp16_lanes$7$out out(
+    nmpu_fp16_core$fp16_lanes$0$affine$result out(
         .clock(out$clock),
         .en(out$en),
         .d(out$d),
@@ -16579,711 +5450,48 @@ module nmpu_fp16_core$fp16_lanes$7(clock,en,x,rd_addr,wr_en,wr_lane,wr_sel,wr_ad
 endmodule // nmpu_fp16_core$fp16_lanes$7
 
 
-module nmpu_fp16_core$fp16_lanes$7$a_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$a_d1
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$7$affine$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$affine$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$base2_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$base_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$cw_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$lost2_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$lost_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$ls32_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$n32_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$neg_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$p_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$result
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$sc_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$sp_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special2_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_val2_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$special_val_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_sign2_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$affine$zero_sign_q
 
 
-module nmpu_fp16_core$fp16_lanes$7$b_d1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$b_d1
 
 
 module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
@@ -17343,7 +5551,7 @@ module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
     reg  mine;
     
     // Sub module instances
-    nmpu_fp16_core$fp16_lanes$7$banks$bank_a bank_a(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_a(
         .clock(bank_a$clock),
         .we(bank_a$we),
         .waddr(bank_a$waddr),
@@ -17352,7 +5560,7 @@ module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_a$raddr),
         .rdata(bank_a$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$7$banks$bank_b bank_b(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_b(
         .clock(bank_b$clock),
         .we(bank_b$we),
         .waddr(bank_b$waddr),
@@ -17361,7 +5569,7 @@ module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_b$raddr),
         .rdata(bank_b$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$7$banks$bank_g bank_g(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_g(
         .clock(bank_g$clock),
         .we(bank_g$we),
         .waddr(bank_g$waddr),
@@ -17370,7 +5578,7 @@ module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
         .raddr(bank_g$raddr),
         .rdata(bank_g$rdata)
     );
-    nmpu_fp16_core$fp16_lanes$7$banks$bank_h bank_h(
+    nmpu_fp16_core$fp16_lanes$0$banks$bank_a bank_h(
         .clock(bank_h$clock),
         .we(bank_h$we),
         .waddr(bank_h$waddr),
@@ -17416,1092 +5624,78 @@ module nmpu_fp16_core$fp16_lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_
 endmodule // nmpu_fp16_core$fp16_lanes$7$banks
 
 
-module nmpu_fp16_core$fp16_lanes$7$banks$bank_a(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_a
-
-
-module nmpu_fp16_core$fp16_lanes$7$banks$bank_b(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_b
-
-
-module nmpu_fp16_core$fp16_lanes$7$banks$bank_g(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_g
-
-
-module nmpu_fp16_core$fp16_lanes$7$banks$bank_h(clock,we,waddr,wdata,re,raddr,rdata);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [11:0] waddr;
-    input wire  [31:0] wdata;
-    input wire  re;
-    input wire  [11:0] raddr;
-    output reg  [31:0] rdata;
-    
-    // Update code (custom)
-    reg [15:0] mem [0:31];
-    reg [15:0] held;
-    always @(posedge clock) begin
-        if (we && waddr < 32) mem[waddr] <= wdata[15:0];
-        if (re) held <= (raddr < 32) ? mem[raddr] : 16'd0;
-    end
-    always @(*) rdata = {16'd0, held};
-    wire unused_wdata = &{1'b0, wdata[31:16]};
-endmodule // nmpu_fp16_core$fp16_lanes$7$banks$bank_h
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm(clock,en,a,b,c,r);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    input wire  [15:0] c;
-    output reg  [15:0] r;
-    
-    // Stub signals
-    reg  p_q$clock;
-    reg  p_q$en;
-    reg  [31:0] p_q$d;
-    wire  [31:0] p_q$q;
-    reg  cw_q$clock;
-    reg  cw_q$en;
-    reg  [40:0] cw_q$d;
-    wire  [40:0] cw_q$q;
-    reg  lost_q$clock;
-    reg  lost_q$en;
-    reg  lost_q$d;
-    wire  lost_q$q;
-    reg  sp_q$clock;
-    reg  sp_q$en;
-    reg  sp_q$d;
-    wire  sp_q$q;
-    reg  sc_q$clock;
-    reg  sc_q$en;
-    reg  sc_q$d;
-    wire  sc_q$q;
-    reg  base_q$clock;
-    reg  base_q$en;
-    reg  [7:0] base_q$d;
-    wire  [7:0] base_q$q;
-    reg  zero_sign_q$clock;
-    reg  zero_sign_q$en;
-    reg  zero_sign_q$d;
-    wire  zero_sign_q$q;
-    reg  special_q$clock;
-    reg  special_q$en;
-    reg  special_q$d;
-    wire  special_q$q;
-    reg  special_val_q$clock;
-    reg  special_val_q$en;
-    reg  [15:0] special_val_q$d;
-    wire  [15:0] special_val_q$q;
-    reg  n32_q$clock;
-    reg  n32_q$en;
-    reg  [39:0] n32_q$d;
-    wire  [39:0] n32_q$q;
-    reg  ls32_q$clock;
-    reg  ls32_q$en;
-    reg  [7:0] ls32_q$d;
-    wire  [7:0] ls32_q$q;
-    reg  zero_q$clock;
-    reg  zero_q$en;
-    reg  zero_q$d;
-    wire  zero_q$q;
-    reg  neg_q$clock;
-    reg  neg_q$en;
-    reg  neg_q$d;
-    wire  neg_q$q;
-    reg  lost2_q$clock;
-    reg  lost2_q$en;
-    reg  lost2_q$d;
-    wire  lost2_q$q;
-    reg  base2_q$clock;
-    reg  base2_q$en;
-    reg  [7:0] base2_q$d;
-    wire  [7:0] base2_q$q;
-    reg  zero_sign2_q$clock;
-    reg  zero_sign2_q$en;
-    reg  zero_sign2_q$d;
-    wire  zero_sign2_q$q;
-    reg  special2_q$clock;
-    reg  special2_q$en;
-    reg  special2_q$d;
-    wire  special2_q$q;
-    reg  special_val2_q$clock;
-    reg  special_val2_q$en;
-    reg  [15:0] special_val2_q$d;
-    wire  [15:0] special_val2_q$q;
-    reg  result$clock;
-    reg  result$en;
-    reg  [15:0] result$d;
-    wire  [15:0] result$q;
-    
-    // Local signals
-    reg  [7:0] ea;
-    reg  [7:0] eb;
-    reg  [7:0] ec;
-    reg  [15:0] ma;
-    reg  [15:0] mb;
-    reg  [51:0] mc;
-    reg  sp;
-    reg  nan_a;
-    reg  nan_b;
-    reg  nan_c;
-    reg  inf_a;
-    reg  inf_b;
-    reg  inf_c;
-    reg  zero_p;
-    reg  [7:0] es;
-    reg  pinned;
-    reg  [7:0] rshift;
-    reg  [51:0] aligned;
-    reg  special;
-    reg  [15:0] special_val;
-    reg  [40:0] pw;
-    reg  [40:0] diff;
-    reg  [40:0] w;
-    reg  neg;
-    reg  [7:0] ls32;
-    reg  [39:0] n32;
-    reg  [39:0] n16;
-    reg  [39:0] n8;
-    reg  [39:0] n4;
-    reg  [39:0] n2;
-    reg  [39:0] n1;
-    reg  [7:0] ls;
-    reg  [17:0] sig;
-    reg  round_up;
-    reg  [17:0] field;
-    reg  [17:0] enc;
-    reg  [15:0] sign16;
-    
-    // Sub module instances
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q p_q(
-        .clock(p_q$clock),
-        .en(p_q$en),
-        .d(p_q$d),
-        .q(p_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q cw_q(
-        .clock(cw_q$clock),
-        .en(cw_q$en),
-        .d(cw_q$d),
-        .q(cw_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q lost_q(
-        .clock(lost_q$clock),
-        .en(lost_q$en),
-        .d(lost_q$d),
-        .q(lost_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q sp_q(
-        .clock(sp_q$clock),
-        .en(sp_q$en),
-        .d(sp_q$d),
-        .q(sp_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q sc_q(
-        .clock(sc_q$clock),
-        .en(sc_q$en),
-        .d(sc_q$d),
-        .q(sc_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q base_q(
-        .clock(base_q$clock),
-        .en(base_q$en),
-        .d(base_q$d),
-        .q(base_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q zero_sign_q(
-        .clock(zero_sign_q$clock),
-        .en(zero_sign_q$en),
-        .d(zero_sign_q$d),
-        .q(zero_sign_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q special_q(
-        .clock(special_q$clock),
-        .en(special_q$en),
-        .d(special_q$d),
-        .q(special_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q special_val_q(
-        .clock(special_val_q$clock),
-        .en(special_val_q$en),
-        .d(special_val_q$d),
-        .q(special_val_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q n32_q(
-        .clock(n32_q$clock),
-        .en(n32_q$en),
-        .d(n32_q$d),
-        .q(n32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q ls32_q(
-        .clock(ls32_q$clock),
-        .en(ls32_q$en),
-        .d(ls32_q$d),
-        .q(ls32_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q zero_q(
-        .clock(zero_q$clock),
-        .en(zero_q$en),
-        .d(zero_q$d),
-        .q(zero_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q neg_q(
-        .clock(neg_q$clock),
-        .en(neg_q$en),
-        .d(neg_q$d),
-        .q(neg_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q lost2_q(
-        .clock(lost2_q$clock),
-        .en(lost2_q$en),
-        .d(lost2_q$d),
-        .q(lost2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q base2_q(
-        .clock(base2_q$clock),
-        .en(base2_q$en),
-        .d(base2_q$d),
-        .q(base2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q zero_sign2_q(
-        .clock(zero_sign2_q$clock),
-        .en(zero_sign2_q$en),
-        .d(zero_sign2_q$d),
-        .q(zero_sign2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q special2_q(
-        .clock(special2_q$clock),
-        .en(special2_q$en),
-        .d(special2_q$d),
-        .q(special2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q special_val2_q(
-        .clock(special_val2_q$clock),
-        .en(special_val2_q$en),
-        .d(special_val2_q$d),
-        .q(special_val2_q$q)
-    );
-    nmpu_fp16_core$fp16_lanes$7$batch_norm$result result(
-        .clock(result$clock),
-        .en(result$en),
-        .d(result$d),
-        .q(result$q)
-    );
-    
-    // Update code
-    always @(*) begin
-        p_q$clock = clock;
-        cw_q$clock = clock;
-        lost_q$clock = clock;
-        sp_q$clock = clock;
-        sc_q$clock = clock;
-        base_q$clock = clock;
-        zero_sign_q$clock = clock;
-        special_q$clock = clock;
-        special_val_q$clock = clock;
-        n32_q$clock = clock;
-        ls32_q$clock = clock;
-        zero_q$clock = clock;
-        neg_q$clock = clock;
-        lost2_q$clock = clock;
-        base2_q$clock = clock;
-        zero_sign2_q$clock = clock;
-        special2_q$clock = clock;
-        special_val2_q$clock = clock;
-        result$clock = clock;
-        p_q$en = en;
-        cw_q$en = en;
-        lost_q$en = en;
-        sp_q$en = en;
-        sc_q$en = en;
-        base_q$en = en;
-        zero_sign_q$en = en;
-        special_q$en = en;
-        special_val_q$en = en;
-        n32_q$en = en;
-        ls32_q$en = en;
-        zero_q$en = en;
-        neg_q$en = en;
-        lost2_q$en = en;
-        base2_q$en = en;
-        zero_sign2_q$en = en;
-        special2_q$en = en;
-        special_val2_q$en = en;
-        result$en = en;
-        ea = ((a[(32'ha)+:(5)]) & 8'hff);
-        eb = ((b[(32'ha)+:(5)]) & 8'hff);
-        ec = ((c[(32'ha)+:(5)]) & 8'hff);
-        ma = ((a[(32'h0)+:(10)]) & 16'hffff);
-        mb = ((b[(32'h0)+:(10)]) & 16'hffff);
-        mc = ((c[(32'h0)+:(10)]) & 52'hfffffffffffff);
-        nan_a = (ea == 32'h1f) & (ma != 32'h0);
-        nan_b = (eb == 32'h1f) & (mb != 32'h0);
-        nan_c = (ec == 32'h1f) & (mc != 32'h0);
-        inf_a = (ea == 32'h1f) & (ma == 32'h0);
-        inf_b = (eb == 32'h1f) & (mb == 32'h0);
-        inf_c = (ec == 32'h1f) & (mc == 32'h0);
-        if (ea == 32'h0) begin
-            ea = 32'h1;
-        end
-        else begin
-            ma = ma | 32'h400;
-        end
-        if (eb == 32'h0) begin
-            eb = 32'h1;
-        end
-        else begin
-            mb = mb | 32'h400;
-        end
-        if (ec == 32'h0) begin
-            ec = 32'h1;
-        end
-        else begin
-            mc = mc | 32'h400;
-        end
-        sp = a[32'hf] ^ b[32'hf];
-        zero_p = (ma == 32'h0) | (mb == 32'h0);
-        p_q$d = ma * mb;
-        es = ea + eb;
-        pinned = zero_p | ((es < ec) & (mc != 32'h0));
-        rshift = 32'h0;
-        base_q$d = ec;
-        if (~pinned) begin
-            rshift = es - ec;
-            base_q$d = es;
-            if (rshift > 32'h28) begin
-                rshift = 32'h28;
-            end
-        end
-        aligned = (mc << 32'h28) >> rshift;
-        cw_q$d = ((aligned[(32'hc)+:(40)]) & 41'h1ffffffffff);
-        lost_q$d = aligned[(32'h0)+:(12)] != 32'h0;
-        sp_q$d = sp;
-        sc_q$d = c[32'hf];
-        zero_sign_q$d = zero_p & (mc == 32'h0) & sp & c[32'hf];
-        special = 1'b1;
-        special_val = 32'h7e00;
-        if (nan_a | nan_b | nan_c) begin
-            special_val = 32'h7e00;
-        end
-        else if (inf_a | inf_b) begin
-            if (zero_p | (inf_c & (c[32'hf] != sp))) begin
-                special_val = 32'h7e00;
-            end
-            else begin
-                special_val = (((sp) & 16'hffff) << 32'hf) | 32'h7c00;
-            end
-        end
-        else if (inf_c) begin
-            special_val = c;
-        end
-        else begin
-            special = 1'b0;
-        end
-        special_q$d = special;
-        special_val_q$d = special_val;
-        pw = ((p_q$q) & 41'h1ffffffffff) << 32'h3;
-        diff = pw - cw_q$q - ((lost_q$q) & 41'h1ffffffffff);
-        neg = sp_q$q;
-        if (sp_q$q == sc_q$q) begin
-            w = pw + cw_q$q;
-        end
-        else if (diff[32'h28]) begin
-            w = cw_q$q - pw;
-            neg = sc_q$q;
-        end
-        else begin
-            w = diff;
-        end
-        neg_q$d = neg;
-        lost2_q$d = lost_q$q;
-        base2_q$d = base_q$q;
-        zero_sign2_q$d = zero_sign_q$q;
-        special2_q$d = special_q$q;
-        special_val2_q$d = special_val_q$q;
-        zero_q$d = w == 32'h0;
-        ls32 = 32'h0;
-        n32 = ((w) & 40'hffffffffff);
-        if ((w[(32'h8)+:(32)] == 32'h0) & (base_q$q >= 32'h20)) begin
-            n32 = ((w) & 40'hffffffffff) << 32'h20;
-            ls32 = 32'h20;
-        end
-        n32_q$d = n32;
-        ls32_q$d = ls32;
-        ls = ls32_q$q;
-        n16 = n32_q$q;
-        if ((n32_q$q[(32'h18)+:(16)] == 32'h0) & ((ls + 32'h10) <= base2_q$q)) begin
-            n16 = n32_q$q << 32'h10;
-            ls = ls + 32'h10;
-        end
-        n8 = n16;
-        if ((n16[(32'h20)+:(8)] == 32'h0) & ((ls + 32'h8) <= base2_q$q)) begin
-            n8 = n16 << 32'h8;
-            ls = ls + 32'h8;
-        end
-        n4 = n8;
-        if ((n8[(32'h24)+:(4)] == 32'h0) & ((ls + 32'h4) <= base2_q$q)) begin
-            n4 = n8 << 32'h4;
-            ls = ls + 32'h4;
-        end
-        n2 = n4;
-        if ((n4[(32'h26)+:(2)] == 32'h0) & ((ls + 32'h2) <= base2_q$q)) begin
-            n2 = n4 << 32'h2;
-            ls = ls + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h27] & ((ls + 32'h1) <= base2_q$q)) begin
-            n1 = n2 << 32'h1;
-            ls = ls + 32'h1;
-        end
-        sig = ((n1[(32'h1d)+:(11)]) & 18'h3ffff);
-        round_up = n1[32'h1c] & ((n1[(32'h0)+:(28)] != 32'h0) | lost2_q$q | n1[32'h1d]);
-        field = 32'h0;
-        if (n1[32'h27]) begin
-            field = ((base2_q$q - ls) & 18'h3ffff);
-        end
-        enc = (field << 32'ha) + sig + ((round_up) & 18'h3ffff);
-        sign16 = ((neg_q$q) & 16'hffff) << 32'hf;
-        if (special2_q$q) begin
-            result$d = special_val2_q$q;
-        end
-        else if (zero_q$q) begin
-            result$d = ((zero_sign2_q$q) & 16'hffff) << 32'hf;
-        end
-        else if (enc >= 32'h7c00) begin
-            result$d = sign16 | 32'h7c00;
-        end
-        else begin
-            result$d = sign16 | enc[(32'h0)+:(16)];
-        end
-        r = result$q;
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$base2_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$base_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [40:0] d;
-    output reg  [40:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$cw_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$lost2_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$lost_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$ls32_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [39:0] d;
-    output reg  [39:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$n32_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$neg_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$p_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$result(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$result
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$sc_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$sp_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special2_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val2_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$special_val_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign2_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$batch_norm$zero_sign_q
-
-
-module nmpu_fp16_core$fp16_lanes$7$from_code(x,z);
-    
-    // Module arguments
-    input wire  [23:0] x;
-    output reg  [15:0] z;
-    
-    // Constant declarations
-    localparam  mask = 32'h1fff;
-    localparam  modulus = 32'h2000;
-    localparam  sign_bit = 32'h1000;
-    
-    // Local signals
-    reg  [31:0] raw;
-    reg  neg;
-    reg  [31:0] mag;
-    reg  [31:0] n16;
-    reg  [31:0] n8;
-    reg  [31:0] n4;
-    reg  [31:0] n2;
-    reg  [31:0] n1;
-    reg  [5:0] lz;
-    reg  [11:0] sig;
-    reg  round_up;
-    reg  [11:0] rounded;
-    reg  [5:0] exp;
-    
-    // Update code
-    always @(*) begin
-        raw = ((x) & 32'hffffffff) & mask;
-        neg = (raw & sign_bit) != 32'h0;
-        if (neg) begin
-            mag = modulus - raw;
-        end
-        else begin
-            mag = raw;
-        end
-        lz = 32'h0;
-        n16 = mag;
-        if (mag[(32'h10)+:(16)] == 32'h0) begin
-            n16 = mag << 32'h10;
-            lz = lz + 32'h10;
-        end
-        n8 = n16;
-        if (n16[(32'h18)+:(8)] == 32'h0) begin
-            n8 = n16 << 32'h8;
-            lz = lz + 32'h8;
-        end
-        n4 = n8;
-        if (n8[(32'h1c)+:(4)] == 32'h0) begin
-            n4 = n8 << 32'h4;
-            lz = lz + 32'h4;
-        end
-        n2 = n4;
-        if (n4[(32'h1e)+:(2)] == 32'h0) begin
-            n2 = n4 << 32'h2;
-            lz = lz + 32'h2;
-        end
-        n1 = n2;
-        if (~n2[32'h1f]) begin
-            n1 = n2 << 32'h1;
-            lz = lz + 32'h1;
-        end
-        sig = ((n1[(32'h15)+:(11)]) & 12'hfff);
-        round_up = n1[32'h14] & ((n1[(32'h0)+:(20)] != 32'h0) | n1[32'h15]);
-        rounded = sig + ((round_up) & 12'hfff);
-        exp = 32'h2e;
-        exp = exp - lz;
-        if (rounded[32'hb]) begin
-            exp = exp + 32'h1;
-        end
-        if (mag == 32'h0) begin
-            z = 32'h0;
-        end
-        else if (exp >= 32'h1f) begin
-            z = ((neg) & 16'hffff) << 32'hf;
-            z = z | 32'h7c00;
-        end
-        else begin
-            z = (((neg) & 16'hffff) << 32'hf) | (((exp) & 16'hffff) << 32'ha) | (((rounded) & 16'hffff) & 32'h3ff);
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$7$from_code
-
-
-module nmpu_fp16_core$fp16_lanes$7$g_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$7$g_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$7$g_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$7$g_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$g_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$7$h_d$0(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$0
-
-
-module nmpu_fp16_core$fp16_lanes$7$h_d$1(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$1
-
-
-module nmpu_fp16_core$fp16_lanes$7$h_d$2(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$2
-
-
-module nmpu_fp16_core$fp16_lanes$7$h_d$3(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$h_d$3
-
-
-module nmpu_fp16_core$fp16_lanes$7$out(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$out
-
-
-module nmpu_fp16_core$fp16_lanes$7$to_code(z,y);
-    
-    // Module arguments
-    input wire  [15:0] z;
-    output reg  [15:0] y;
-    
-    // Constant declarations
-    localparam  left_base = 8'h19;
-    localparam  max_code = 28'h7f;
-    localparam  min_mag = 28'h80;
-    localparam  min_word = 16'hff80;
-    localparam  max_word = 16'h7f;
-    
-    // Local signals
-    reg  neg;
-    reg  [7:0] exp;
-    reg  [27:0] sig;
-    reg  [7:0] u;
-    reg  [7:0] shift;
-    reg  [27:0] keep;
-    reg  [27:0] rem;
-    reg  [27:0] half;
-    reg  [27:0] mag;
-    reg  too_big;
-    reg  [15:0] neg_mag;
-    
-    // Update code
-    always @(*) begin
-        neg = z[32'hf];
-        exp = ((z[(32'ha)+:(5)]) & 8'hff);
-        sig = ((z[(32'h0)+:(10)]) & 28'hfffffff);
-        if (exp != 32'h0) begin
-            sig = sig | 32'h400;
-        end
-        else begin
-            exp = 32'h1;
-        end
-        u = exp + left_base;
-        too_big = 1'b0;
-        mag = 32'h0;
-        keep = 32'h0;
-        rem = 32'h0;
-        half = 32'h0;
-        shift = 32'h0;
-        if (u > 32'h42) begin
-            too_big = sig != 32'h0;
-        end
-        else if (u >= 32'h32) begin
-            shift = u - 32'h32;
-            mag = sig << shift;
-        end
-        else begin
-            shift = 32'h32 - u;
-            if (shift > 32'hc) begin
-                shift = 32'hc;
-            end
-            keep = sig >> shift;
-            rem = sig - (keep << shift);
-            half = ((1'b1) & 28'hfffffff) << (shift - 32'h1);
-            mag = keep;
-            if ((rem > half) | ((rem == half) & keep[32'h0])) begin
-                mag = keep + 32'h1;
-            end
-        end
-        neg_mag = ~mag[(32'h0)+:(16)] + 32'h1;
-        if ((exp == 32'h1f) & (z[(32'h0)+:(10)] != 32'h0)) begin
-            y = 32'h0;
-        end
-        else if (neg) begin
-            if (too_big | (exp == 32'h1f) | (mag > min_mag)) begin
-                y = min_word;
-            end
-            else begin
-                y = neg_mag;
-            end
-        end
-        else if (too_big | (exp == 32'h1f) | (mag > max_code)) begin
-            y = max_word;
-        end
-        else begin
-            y = mag[(32'h0)+:(16)];
-        end
-    end
-    
-endmodule // nmpu_fp16_core$fp16_lanes$7$to_code
-
-
-module nmpu_fp16_core$fp16_lanes$7$x16(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$x16
-
-
-module nmpu_fp16_core$fp16_lanes$7$x_reg(clock,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  en;
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (en) q <= d;
-endmodule // nmpu_fp16_core$fp16_lanes$7$x_reg
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 module nmpu_fp16_core$valid$0(clock,reset,en,d,q);
@@ -18518,116 +5712,20 @@ module nmpu_fp16_core$valid$0(clock,reset,en,d,q);
 endmodule // nmpu_fp16_core$valid$0
 
 
-module nmpu_fp16_core$valid$1(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$1
 
 
-module nmpu_fp16_core$valid$2(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$2
 
 
-module nmpu_fp16_core$valid$3(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$3
 
 
-module nmpu_fp16_core$valid$4(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$4
 
 
-module nmpu_fp16_core$valid$5(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$5
 
 
-module nmpu_fp16_core$valid$6(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$6
 
 
-module nmpu_fp16_core$valid$7(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$7
 
 
-module nmpu_fp16_core$valid$8(clock,reset,en,d,q);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  reset;
-    input wire  en;
-    input wire  d;
-    output reg  q;
-    
-    // Update code (custom)
-    always @(posedge clock) if (reset) q <= 1'b0; else if (en) q <= d;
-endmodule // nmpu_fp16_core$valid$8
 
 // The documented top: `nmpu_fp16_core` (rust-hdl) with each family of lane ports as one packed
 // bus, lane i in bits [w*i + w-1 : w*i].

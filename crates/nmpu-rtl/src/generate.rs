@@ -5,6 +5,7 @@ use crate::dac::PwmDac;
 use crate::params::NmpuParams;
 use crate::tile_io::{tile_io_verilog, TILE_IO_MODULE};
 use crate::top::Nmpu;
+use crate::dedup::dedup_modules;
 use crate::wrapper::bus_wrapper;
 use nmpu_config::{ConfigError, NmpuConfig};
 use rust_hdl::prelude::*;
@@ -163,12 +164,13 @@ pub fn generate_dac(cfg: &NmpuConfig) -> Result<String, ConfigError> {
     Ok(block_verilog(cfg, PwmDac::new(cfg), DAC_MODULE))
 }
 
-/// A rust-hdl block as a file: its Verilog, the rust-hdl top renamed `<module>_core`, under
-/// the documented top `module` with packed buses ([`crate::wrapper`]), and the header.
+/// A rust-hdl block as a file: its Verilog (identical modules merged, [`crate::dedup`]), the
+/// rust-hdl top renamed `<module>_core`, under the documented top `module` with packed
+/// buses ([`crate::wrapper`]), and the header.
 pub fn block_verilog<B: Block>(cfg: &NmpuConfig, mut top: B, module: &str) -> String {
     top.connect_all();
     let core = format!("{module}_core");
-    let body = rename_top(&generate_verilog(&top), &core);
+    let body = dedup_modules(&rename_top(&generate_verilog(&top), &core));
     let wrapper = bus_wrapper(&body, &core, module);
     with_header(cfg, module, &format!("{body}\n{wrapper}"))
 }

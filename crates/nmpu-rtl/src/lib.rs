@@ -6,6 +6,7 @@
 pub mod adc;
 pub mod bank;
 pub mod dac;
+pub mod dedup;
 pub mod exact;
 pub mod fp16_convert;
 pub mod fp16_fma;
