@@ -102,9 +102,18 @@ mod tests {
     #[test]
     fn identical_modules_collapse_and_instances_follow() {
         let d = dedup_modules(TEXT);
-        assert!(d.contains("module top$a$0(") && !d.contains("module top$a$1("), "{d}");
-        assert!(d.contains("    top$a$0 a$0(") && d.contains("    top$a$0 a$1("), "{d}");
-        assert!(d.contains("module top$b(") && d.contains("    top$b b("), "{d}");
+        assert!(
+            d.contains("module top$a$0(") && !d.contains("module top$a$1("),
+            "{d}"
+        );
+        assert!(
+            d.contains("    top$a$0 a$0(") && d.contains("    top$a$0 a$1("),
+            "{d}"
+        );
+        assert!(
+            d.contains("module top$b(") && d.contains("    top$b b("),
+            "{d}"
+        );
         assert_eq!(d.matches("\nmodule ").count(), 3, "{d}");
         // Idempotent.
         assert_eq!(dedup_modules(&d), d);

@@ -2,10 +2,10 @@
 
 use crate::adc::AdcCapture;
 use crate::dac::PwmDac;
+use crate::dedup::dedup_modules;
 use crate::params::NmpuParams;
 use crate::tile_io::{tile_io_verilog, TILE_IO_MODULE};
 use crate::top::Nmpu;
-use crate::dedup::dedup_modules;
 use crate::wrapper::bus_wrapper;
 use nmpu_config::{ConfigError, NmpuConfig};
 use rust_hdl::prelude::*;
