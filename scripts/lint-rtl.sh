@@ -51,8 +51,9 @@ if [ -f "$dir/nmpu.core" ]; then
     fusesoc="${NMPU_FUSESOC_VENV:-/opt/nmpu-fusesoc}/bin/fusesoc"
     [ -x "$fusesoc" ] || { echo "lint-rtl: $fusesoc not found (run: make deps)" >&2; exit 1; }
     core=$(sed -n 's/^name: //p' "$dir/nmpu.core")
+    cores="$(cd "$dir" && pwd)"
     for target in $(sed -n 's/^  \(lint_[a-z0-9_]*\):$/\1/p' "$dir/nmpu.core"); do
-        (cd "$tmp" && "$fusesoc" --cores-root "$(cd "$dir" && pwd)" run --build-root "$tmp/fusesoc" \
+        (cd "$tmp" && "$fusesoc" --cores-root "$cores" run --build-root "$tmp/fusesoc" \
             --target "$target" "$core") >"$tmp/fusesoc.log" 2>&1 || {
             cat "$tmp/fusesoc.log" >&2; echo "lint-rtl: fusesoc $target failed" >&2; exit 1; }
         echo "lint-rtl: fusesoc run --target $target $core: clean"
