@@ -40,47 +40,32 @@ impl Port {
 }
 
 /// The ports of module `top` in `verilog`, in declaration order, with word offsets (inputs
-/// and outputs counted separately). Reads rust-hdl's non-ANSI declarations
-/// (`input wire [23:0] s_x$0;`).
+/// and outputs counted separately). Reads non-ANSI declarations (`input wire [23:0] s_x;`)
+/// with the generator's reader ([`nmpu_rtl::wrapper::ports`]).
 pub fn ports(verilog: &str, top: &str) -> Result<Vec<Port>> {
-    let head = format!("module {top}(");
-    let start = verilog
-        .find(&head)
-        .with_context(|| format!("module {top} not found in the Verilog"))?;
-    let mut ports = vec![];
-    let (mut in_words, mut out_words) = (0, 0);
-    for line in verilog[start..].lines().skip(1) {
-        let l = line.trim();
-        let input = l.starts_with("input ");
-        if !input && !l.starts_with("output ") {
-            if l.is_empty() || l.starts_with("//") {
-                continue;
-            }
-            break;
-        }
-        let decl = l.trim_end_matches(';');
-        let name = decl
-            .split_whitespace()
-            .last()
-            .context("port without a name")?;
-        let width = match (decl.find('['), decl.find(']')) {
-            (Some(a), Some(b)) => {
-                let (hi, lo) = decl[a + 1..b].split_once(':').context("bad port range")?;
-                hi.trim().parse::<u32>()? - lo.trim().parse::<u32>()? + 1
-            }
-            _ => 1,
-        };
-        let words = &mut if input { &mut in_words } else { &mut out_words };
-        let offset = **words;
-        **words += width.div_ceil(32) as usize;
-        ports.push(Port {
-            name: name.to_string(),
-            width,
-            input,
-            offset,
-            bit: 0,
-        });
+    if !verilog.contains(&format!("module {top}(")) {
+        bail!("module {top} not found in the Verilog");
     }
+    let (mut in_words, mut out_words) = (0, 0);
+    let ports: Vec<Port> = nmpu_rtl::wrapper::ports(verilog, top)
+        .into_iter()
+        .map(|p| {
+            let words = if p.input {
+                &mut in_words
+            } else {
+                &mut out_words
+            };
+            let offset = *words;
+            *words += p.width.div_ceil(32) as usize;
+            Port {
+                name: p.name,
+                width: p.width,
+                input: p.input,
+                offset,
+                bit: 0,
+            }
+        })
+        .collect();
     if ports.is_empty() {
         bail!("module {top} declares no ports");
     }
