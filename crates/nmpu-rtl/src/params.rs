@@ -176,14 +176,19 @@ pub struct RequantParams {
     pub quant: QuantParams,
 }
 
+/// The values after the activation (ReLU when `relu`) of values in `z`.
+fn activation(z: Range, relu: bool) -> Range {
+    if relu {
+        z.max(0)
+    } else {
+        z
+    }
+}
+
 impl RequantParams {
     /// The activation's values, before alignment.
     pub fn activation(&self) -> Range {
-        if self.relu {
-            self.z.max(0)
-        } else {
-            self.z
-        }
+        activation(self.z, self.relu)
     }
 }
 
@@ -226,13 +231,18 @@ impl NmpuParams {
         let out_frac = cfg.output.format.frac;
         let frac = z.frac.max(out_frac);
         let relu = cfg.activation == Activation::Relu;
-        let mut requantize = RequantParams {
-            z: batch_norm.result(),
+        let z_range = batch_norm.result();
+        let align_shift = frac - z.frac;
+        let requantize = RequantParams {
+            z: z_range,
             relu,
-            align_shift: frac - z.frac,
-            quant: QuantParams::new(frac - out_frac, &cfg.output, Range::new(0, 0)),
+            align_shift,
+            quant: QuantParams::new(
+                frac - out_frac,
+                &cfg.output,
+                activation(z_range, relu).scaled(align_shift),
+            ),
         };
-        requantize.quant.input = requantize.activation().scaled(requantize.align_shift);
         let lanes = cfg.lanes;
         let div_shift = COL_BITS as u32 + lanes.next_power_of_two().trailing_zeros();
         let div_mul = (1u32 << div_shift).div_ceil(lanes);
