@@ -34,14 +34,18 @@ impl Cost {
         }
     }
 
-    /// `a*self + b*o`, figure by figure.
-    fn combine(self, a: f64, o: Cost, b: f64) -> Self {
+    /// `self + k*o`, figure by figure.
+    fn plus(self, k: f64, o: Cost) -> Self {
         Cost {
-            cells: a * self.cells + b * o.cells,
-            flip_flops: a * self.flip_flops + b * o.flip_flops,
-            transistors: a * self.transistors + b * o.transistors,
-            area_um2: a * self.area_um2 + b * o.area_um2,
+            cells: self.cells + k * o.cells,
+            flip_flops: self.flip_flops + k * o.flip_flops,
+            transistors: self.transistors + k * o.transistors,
+            area_um2: self.area_um2 + k * o.area_um2,
         }
+    }
+
+    fn times(self, k: f64) -> Self {
+        Cost::default().plus(k, self)
     }
 }
 
@@ -227,16 +231,14 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
         let two = Cost::of(&get(side, d2, 1).generic);
         let lane_g = &get(side, depth, 1).generic;
         let lane = Cost::of(lane_g);
-        let word = two
-            .combine(1.0, one, -1.0)
-            .combine(1.0 / f64::from(d2 - 1), one, 0.0);
-        let lane_storage = word.combine(f64::from(depth), word, 0.0);
-        let lane_datapath = lane.combine(1.0, lane_storage, -1.0);
+        let word = two.plus(-1.0, one).times(1.0 / f64::from(d2 - 1));
+        let lane_storage = word.times(f64::from(depth));
+        let lane_datapath = lane.plus(-1.0, lane_storage);
         let unit = if cfg.lanes > 1 {
             let pair = Cost::of(&get(side, 2 * depth, 2).generic);
-            let per_lane = pair.combine(1.0, lane, -1.0);
-            let shell = lane.combine(1.0, per_lane, -1.0);
-            shell.combine(1.0, per_lane, f64::from(cfg.lanes))
+            let per_lane = pair.plus(-1.0, lane);
+            let shell = lane.plus(-1.0, per_lane);
+            shell.plus(f64::from(cfg.lanes), per_lane)
         } else {
             lane
         };
