@@ -2,7 +2,9 @@
 # Lints the generated Verilog (nmpu.v, and adc_capture.v, pwm_dac.v, nmpu_fp16.v, tile_io.v when present) with the three tools, failing on any warning that is not
 # waived in constraints/verilator.vlt:
 #   Verilator --lint-only -Wall; Icarus -g2005 -Wall; Yosys hierarchy -check, proc,
-#   check -assert, and (unless --no-synth) synth -flatten with an assertion of no latches;
+#   check -assert, and (unless --no-synth) a hierarchical synth with an assertion of no latches
+#   (not flattened: a latch is inferred inside the module that describes it, so every module
+#   synthesized once is enough, and the 256-column blocks take seconds instead of minutes);
 #   then every lint target of the FuseSoC core file nmpu.core through FuseSoC.
 # Usage: scripts/lint-rtl.sh DIR [--no-synth]     (DIR holds nmpu.v and the interface blocks)
 set -euo pipefail
@@ -26,14 +28,18 @@ lint_one() {
 
     local script="read_verilog $v; hierarchy -check -top $top; proc; check -assert"
     if [ "$synth" = 1 ]; then
-        script="$script; synth -flatten -top $top; select -assert-none t:\$dlatch t:\$adlatch t:\$_DLATCH_* t:\$_DLATCHSR_*; tee -o $tmp/stat.txt stat"
+        script="$script; synth -top $top; select -assert-none t:\$dlatch t:\$adlatch t:\$_DLATCH_* t:\$_DLATCHSR_*; tee -o $tmp/stat.txt stat"
     fi
     yosys -q -p "$script" >"$tmp/yosys.log" 2>&1 || { cat "$tmp/yosys.log" >&2; echo "lint-rtl: $top: yosys failed" >&2; exit 1; }
     if [ "$synth" = 1 ]; then
         local cells ffs
-        cells=$(grep -m1 "Number of cells" "$tmp/stat.txt" | awk '{print $4}')
-        ffs=$(grep -E '\$_(S?DFF|DFFE|SDFFE|SDFFCE)[A-Z0-9_]*' "$tmp/stat.txt" | awk '{s+=$2} END {print s+0}')
-        echo "lint-rtl: $top: yosys check -assert clean; synth -flatten: no latches, $cells cells, $ffs flip-flops"
+        # Totals of the whole hierarchy (the section after "design hierarchy"; a design of
+        # one module has no such section).
+        sed -n '/design hierarchy/,$p' "$tmp/stat.txt" >"$tmp/total.txt"
+        [ -s "$tmp/total.txt" ] || cp "$tmp/stat.txt" "$tmp/total.txt"
+        cells=$(grep -m1 "Number of cells" "$tmp/total.txt" | awk '{print $4}')
+        ffs=$(grep -E '\$_(S?DFF|DFFE|SDFFE|SDFFCE)[A-Z0-9_]*' "$tmp/total.txt" | awk '{s+=$2} END {print s+0}')
+        echo "lint-rtl: $top: yosys check -assert clean; synth: no latches, $cells cells, $ffs flip-flops"
     else
         echo "lint-rtl: $top: yosys hierarchy/proc/check -assert clean"
     fi

@@ -2,7 +2,7 @@
 //! output compared at every cycle, with random pulses, window starts and backpressure, or
 //! a directed corner pattern.
 
-use crate::verilator::{build, Dut, Port};
+use crate::verilator::{build, build_traced, Dut, Port};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use nmpu_model::adc::{AdcCapture, AdcIn, AdcOut};
@@ -66,7 +66,17 @@ pub struct AdcDut {
 
 impl AdcDut {
     pub fn new(cfg: &NmpuConfig) -> Result<Self> {
+        AdcDut::build(cfg, false)
+    }
+
+    /// As [`AdcDut::new`], built with waveform tracing: it can write a VCD.
+    pub fn traced(cfg: &NmpuConfig) -> Result<Self> {
+        AdcDut::build(cfg, true)
+    }
+
+    fn build(cfg: &NmpuConfig, traced: bool) -> Result<Self> {
         let verilog = nmpu_rtl::generate::generate_adc(cfg)?;
+        let build = if traced { build_traced } else { build };
         let built = build(&verilog, nmpu_rtl::generate::ADC_MODULE)?;
         let dut = Dut::load(&built)?;
         let n = cfg.columns as usize;

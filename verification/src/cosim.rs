@@ -352,9 +352,15 @@ impl Session {
         }
     }
 
-    /// A fresh model of the same library, for a run with its own VCD.
+    /// A fresh model of the same library.
     pub fn fresh_model(&self) -> Result<Model> {
         Model::load(&self.built, self.cfg.lanes as usize)
+    }
+
+    /// A fresh model of the same design built with tracing, for a run with a VCD (built
+    /// the first time one is asked for, then cached like any model).
+    pub fn traced_model(&self) -> Result<Model> {
+        Model::load(&self.built.traced()?, self.cfg.lanes as usize)
     }
 }
 
@@ -381,7 +387,7 @@ impl fmt::Display for Failure {
 
 /// Writes the config as `config.toml` into `dir` and a VCD of the failing window (from a
 /// few cycles before the failing beat was accepted to a few after the mismatch; to `vcd`,
-/// else `dir/failure.vcd`) by re-running the case on a fresh model, and returns the
+/// else `dir/failure.vcd`) by re-running the case on a fresh traced model, and returns the
 /// command that replays it.
 pub fn record_failure(
     built: &Built,
@@ -397,7 +403,10 @@ pub fn record_failure(
     std::fs::write(&config_file, case.cfg.to_toml_string())
         .with_context(|| format!("cannot write {}", config_file.display()))?;
     let vcd = vcd.map_or_else(|| dir.join("failure.vcd"), Path::to_path_buf);
-    let mut fresh = Model::load(built, case.cfg.lanes as usize)?;
+    let traced = built
+        .traced()
+        .context("building the traced model for the failure's VCD")?;
+    let mut fresh = Model::load(&traced, case.cfg.lanes as usize)?;
     let window = RunOptions {
         vcd: Some((
             vcd.clone(),

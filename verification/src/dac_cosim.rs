@@ -1,7 +1,7 @@
 //! The PWM DAC under Verilator against its cycle-level golden model: every output compared
 //! at every cycle, with random or directed codes, random input gaps and starts.
 
-use crate::verilator::{build, Dut, Port};
+use crate::verilator::{build, build_traced, Dut, Port};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use nmpu_model::dac::{DacIn, DacOut, PwmDac};
@@ -58,7 +58,17 @@ pub struct DacDut {
 
 impl DacDut {
     pub fn new(cfg: &NmpuConfig) -> Result<Self> {
+        DacDut::build(cfg, false)
+    }
+
+    /// As [`DacDut::new`], built with waveform tracing: it can write a VCD.
+    pub fn traced(cfg: &NmpuConfig) -> Result<Self> {
+        DacDut::build(cfg, true)
+    }
+
+    fn build(cfg: &NmpuConfig, traced: bool) -> Result<Self> {
         let verilog = nmpu_rtl::generate::generate_dac(cfg)?;
+        let build = if traced { build_traced } else { build };
         let built = build(&verilog, nmpu_rtl::generate::DAC_MODULE)?;
         let dut = Dut::load(&built)?;
         Ok(DacDut {

@@ -7,6 +7,11 @@
 //! library is loaded with `libloading`. Libraries are cached by a hash of everything that
 //! goes into them, so a design is only built once. Any generated block works: the port list
 //! is read from the Verilog.
+//!
+//! Models are built without waveform tracing: Verilator's `--trace` code is most of the
+//! C++ to compile (the default config: 17 s with it, 3 s without). A VCD is written by
+//! the traced twin of a model ([`Built::traced`]), built only when one is asked for (a
+//! failure's record, `nmpu cosim --vcd`).
 
 use anyhow::{bail, Context, Result};
 use std::ffi::{c_void, CString};
@@ -116,13 +121,23 @@ fn shim(ports: &[Port]) -> String {
 const SHIM_TEMPLATE: &str = r#"
 #include "Vdut.h"
 #include "verilated.h"
+#if VM_TRACE
 #include "verilated_vcd_c.h"
+#endif
 #include <cstdint>
+
+#if VM_TRACE
+#define DUMP if (dump && h->vcd) h->vcd->dump(h->time);
+#else
+#define DUMP (void)dump;
+#endif
 
 struct Handle {
     VerilatedContext* ctx;
     Vdut* top;
+#if VM_TRACE
     VerilatedVcdC* vcd;
+#endif
     uint64_t time;
 };
 
@@ -130,9 +145,11 @@ extern "C" {
 void* dut_new() {
     Handle* h = new Handle;
     h->ctx = new VerilatedContext;
+#if VM_TRACE
     h->ctx->traceEverOn(true);
-    h->top = new Vdut(h->ctx);
     h->vcd = nullptr;
+#endif
+    h->top = new Vdut(h->ctx);
     h->time = 0;
     /*CLOCK0*/
     h->top->eval();
@@ -141,7 +158,9 @@ void* dut_new() {
 
 void dut_free(void* p) {
     Handle* h = (Handle*)p;
+#if VM_TRACE
     if (h->vcd) { h->vcd->close(); delete h->vcd; }
+#endif
     h->top->final();
     delete h->top;
     delete h->ctx;
@@ -149,12 +168,17 @@ void dut_free(void* p) {
 }
 
 int dut_vcd_open(void* p, const char* path) {
+#if VM_TRACE
     Handle* h = (Handle*)p;
     if (h->vcd) return 1;
     h->vcd = new VerilatedVcdC;
     h->top->trace(h->vcd, 99);
     h->vcd->open(path);
     return h->vcd->isOpen() ? 0 : 2;
+#else
+    (void)p; (void)path;
+    return 3;
+#endif
 }
 
 void dut_peek(void* p, const uint32_t* in, uint32_t* out) {
@@ -170,12 +194,12 @@ void dut_cycle(void* p, const uint32_t* in, uint32_t* out, int dump) {
     Vdut* t = h->top;
 /*SET*/
     t->eval();
-    if (dump && h->vcd) h->vcd->dump(h->time);
+    DUMP
 /*GET*/
     h->time += 5;
     /*CLOCK1*/
     t->eval();
-    if (dump && h->vcd) h->vcd->dump(h->time);
+    DUMP
     h->time += 5;
     /*CLOCK0T*/
     t->eval();
@@ -215,10 +239,31 @@ pub struct Built {
     pub library: PathBuf,
     pub ports: Vec<Port>,
     pub build_seconds: f64,
+    /// Whether the model can write a VCD ([`Dut::open_vcd`]).
+    pub traced: bool,
+    verilog: std::sync::Arc<str>,
+    top: String,
 }
 
-/// Builds (or finds in the cache) the shared library for module `top` of `verilog`.
+impl Built {
+    /// The same design built with waveform tracing (itself when it already is).
+    pub fn traced(&self) -> Result<Built> {
+        build_with(&self.verilog, &self.top, true)
+    }
+}
+
+/// Builds (or finds in the cache) the shared library for module `top` of `verilog`,
+/// without waveform tracing.
 pub fn build(verilog: &str, top: &str) -> Result<Built> {
+    build_with(verilog, top, false)
+}
+
+/// As [`build`], with waveform tracing (`verilator --trace`): a model that can write a VCD.
+pub fn build_traced(verilog: &str, top: &str) -> Result<Built> {
+    build_with(verilog, top, true)
+}
+
+fn build_with(verilog: &str, top: &str, traced: bool) -> Result<Built> {
     // One build at a time in this process: threads asking for the same model wait for the
     // first and then find it in the cache; builds use every core anyway. Other processes
     // build in their own directories and the first rename wins.
@@ -226,9 +271,12 @@ pub fn build(verilog: &str, top: &str) -> Result<Built> {
     let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let ports = ports(verilog, top)?;
     let shim = shim(&ports);
+    let trace_args: &[&str] = if traced { &["--trace"] } else { &[] };
+    let defines = runtime_defines(traced);
     let recipe = [
         VERILATOR_ARGS.join(" "),
-        RUNTIME_DEFINES.join(" "),
+        trace_args.join(" "),
+        defines.join(" "),
         verilator_version()?,
     ];
     let mut parts = vec![verilog, top, &shim, env!("CARGO_PKG_VERSION")];
@@ -236,12 +284,16 @@ pub fn build(verilog: &str, top: &str) -> Result<Built> {
     let key = format!("{:016x}", fnv(&parts));
     let dir = cache_dir().join(&key);
     let lib = dir.join("libdut.so");
+    let built = |library, build_seconds| Built {
+        library,
+        ports,
+        build_seconds,
+        traced,
+        verilog: verilog.into(),
+        top: top.to_string(),
+    };
     if lib.exists() {
-        return Ok(Built {
-            library: lib,
-            ports,
-            build_seconds: 0.0,
-        });
+        return Ok(built(lib, 0.0));
     }
     let start = Instant::now();
     std::fs::create_dir_all(cache_dir())?;
@@ -258,11 +310,12 @@ pub fn build(verilog: &str, top: &str) -> Result<Built> {
         Command::new("verilator")
             .current_dir(&work)
             .args(VERILATOR_ARGS)
+            .args(trace_args)
             .args(["-j", &jobs, "--Mdir", "obj", "--prefix", "Vdut"])
             .args(["--top-module", top, "dut.v"]),
         "verilator",
     )?;
-    let runtime = runtime()?;
+    let runtime = runtime(traced)?;
     let include = format!("{}/include", verilator_root()?);
     let mut archives: Vec<PathBuf> = std::fs::read_dir(work.join("obj"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -281,7 +334,7 @@ pub fn build(verilog: &str, top: &str) -> Result<Built> {
                 "libdut.so",
                 "shim.cpp",
             ])
-            .args(RUNTIME_DEFINES)
+            .args(&defines)
             .arg(format!("-I{include}"))
             .arg(format!("-I{include}/vltstd"))
             .arg("-Iobj")
@@ -299,20 +352,16 @@ pub fn build(verilog: &str, top: &str) -> Result<Built> {
         }
         Err(e) => return Err(e).context("cannot move the built model into the cache"),
     }
-    Ok(Built {
-        library: lib,
-        ports,
-        build_seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(built(lib, start.elapsed().as_secs_f64()))
 }
 
-/// How models are Verilated: the generated RTL's WIDTH and DECLFILENAME warnings are waived
-/// as in constraints/verilator.vlt (lint is its own test). The C++ is compiled with
-/// Verilator's default `-Os`; `-O2` measured no faster (cosim bench, default config).
-const VERILATOR_ARGS: [&str; 14] = [
+/// How models are Verilated (`--trace` added for a traced model): the generated RTL's WIDTH
+/// and DECLFILENAME warnings are waived as in constraints/verilator.vlt (lint is its own
+/// test). The C++ is compiled with Verilator's default `-Os`; `-O2` measured no faster
+/// (cosim bench, default config).
+const VERILATOR_ARGS: [&str; 13] = [
     "--cc",
     "--build",
-    "--trace",
     "-Wno-fatal",
     "-Wno-WIDTH",
     "-Wno-DECLFILENAME",
@@ -327,26 +376,34 @@ const VERILATOR_ARGS: [&str; 14] = [
 ];
 
 /// Defines the Verilator runtime and the shim are compiled with; they must match the model
-/// (`--trace`, no coverage, no SystemC).
-const RUNTIME_DEFINES: [&str; 4] = [
-    "-DVM_TRACE=1",
-    "-DVM_TRACE_VCD=1",
-    "-DVM_COVERAGE=0",
-    "-DVM_SC=0",
-];
-const RUNTIME_SOURCES: [&str; 3] = [
-    "verilated.cpp",
-    "verilated_vcd_c.cpp",
-    "verilated_threads.cpp",
-];
+/// (traced or not, no coverage, no SystemC).
+fn runtime_defines(traced: bool) -> Vec<String> {
+    let t = u8::from(traced);
+    vec![
+        format!("-DVM_TRACE={t}"),
+        format!("-DVM_TRACE_VCD={t}"),
+        "-DVM_COVERAGE=0".into(),
+        "-DVM_SC=0".into(),
+    ]
+}
+
+fn runtime_sources(traced: bool) -> Vec<&'static str> {
+    let mut s = vec!["verilated.cpp", "verilated_threads.cpp"];
+    if traced {
+        s.push("verilated_vcd_c.cpp");
+    }
+    s
+}
 
 /// The Verilator runtime objects, compiled once per Verilator install and shared by every
 /// model (`verilator --build` without `--exe` leaves them out).
-fn runtime() -> Result<Vec<PathBuf>> {
+fn runtime(traced: bool) -> Result<Vec<PathBuf>> {
     let root = verilator_root()?;
-    let key = fnv(&[&root, &verilator_version()?, &RUNTIME_DEFINES.join(" ")]);
+    let defines = runtime_defines(traced);
+    let sources = runtime_sources(traced);
+    let key = fnv(&[&root, &verilator_version()?, &defines.join(" ")]);
     let dir = cache_dir().join(format!("runtime-{key:016x}"));
-    let objs: Vec<PathBuf> = RUNTIME_SOURCES
+    let objs: Vec<PathBuf> = sources
         .iter()
         .map(|s| dir.join(s.replace(".cpp", ".o")))
         .collect();
@@ -357,13 +414,13 @@ fn runtime() -> Result<Vec<PathBuf>> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     let include = format!("{root}/include");
-    let children = RUNTIME_SOURCES
+    let children = sources
         .iter()
         .map(|src| {
             Command::new("g++")
                 .current_dir(&work)
                 .args(["-c", "-fPIC", "-O2", "-std=c++17"])
-                .args(RUNTIME_DEFINES)
+                .args(&defines)
                 .arg(format!("-I{include}"))
                 .arg(format!("-I{include}/vltstd"))
                 .arg(format!("{include}/{src}"))
@@ -373,7 +430,7 @@ fn runtime() -> Result<Vec<PathBuf>> {
                 .context("cannot run g++ (install it: apt-get install g++)")
         })
         .collect::<Result<Vec<_>>>()?;
-    for (child, src) in children.into_iter().zip(RUNTIME_SOURCES) {
+    for (child, src) in children.into_iter().zip(&sources) {
         let out = child.wait_with_output()?;
         if !out.status.success() {
             bail!(
@@ -571,8 +628,13 @@ impl Dut {
         let c = CString::new(path.to_string_lossy().as_bytes())?;
         // SAFETY: handle is live; the path string outlives the call.
         let r = unsafe { (self.vcd)(self.handle, c.as_ptr()) };
-        if r != 0 {
-            bail!("cannot open VCD {}", path.display());
+        match r {
+            0 => {}
+            3 => bail!(
+                "cannot write VCD {}: the model was built without tracing (load Built::traced)",
+                path.display()
+            ),
+            _ => bail!("cannot open VCD {}", path.display()),
         }
         Ok(())
     }

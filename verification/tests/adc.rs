@@ -75,7 +75,7 @@ fn reset_in_mid_window_and_mid_readout() {
 fn a_one_cycle_window_error_is_caught_with_a_vcd() {
     let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 2\nin_bits = 7\n[adc]\nwindow = 12")
         .unwrap();
-    let mut dut = AdcDut::new(&cfg).unwrap();
+    let mut dut = AdcDut::traced(&cfg).unwrap();
     let mut wrong = cfg.clone();
     wrong.adc.window = 11;
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -92,6 +92,23 @@ fn a_one_cycle_window_error_is_caught_with_a_vcd() {
     drop(dut); // closes the VCD
     let text = std::fs::read_to_string(&vcd).unwrap();
     assert!(text.contains("start_ready") && text.contains("pulse_pos$0"));
+}
+
+/// Models are built without tracing unless asked: a VCD from one is a clear error.
+#[test]
+fn an_untraced_model_refuses_a_vcd() {
+    let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 2\nin_bits = 7\n[adc]\nwindow = 12")
+        .unwrap();
+    let mut dut = AdcDut::new(&cfg).unwrap();
+    let vcd = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("adc-untraced.vcd");
+    let e = run_adc(
+        &mut dut,
+        &cfg,
+        &stim(10, 50, Pulses::Random),
+        Some((&vcd, 0, 50)),
+    )
+    .expect_err("an untraced model cannot write a VCD");
+    assert!(format!("{e:#}").contains("built without tracing"), "{e:#}");
 }
 
 mod random_configs {

@@ -1,6 +1,5 @@
 //! Very different configurations all generate Verilog (the NMPU and its FP16 baseline)
-//! that Verilator -Wall, Icarus -Wall and Yosys (check -assert, synth -flatten without
-//! latches) accept.
+//! that Verilator -Wall, Icarus -Wall and Yosys (check -assert, synth without latches) accept.
 
 use nmpu_config::NmpuConfig;
 use std::path::Path;

@@ -275,7 +275,7 @@ fn summary(t: &Totals, datapath: Datapath, cov: Option<&Coverage>, mismatches: u
 
 /// With `--vcd` and no mismatch: the first 256 cycles of the first random case.
 fn trace_first_cycles(session: &Session, case: &Case, path: &Path) -> Result<()> {
-    let mut m = session.fresh_model()?;
+    let mut m = session.traced_model()?;
     let opts = RunOptions {
         vcd: Some((path.to_path_buf(), 0, 256)),
         ..RunOptions::default()
