@@ -1,0 +1,113 @@
+//! A candidate's errors against the f64 reference, computed on all cores.
+
+use crate::data::TuneData;
+use anyhow::{Context, Result};
+use nmpu_config::NmpuConfig;
+use nmpu_model::FixedModel;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Output errors in output LSBs, against the f64 reference's real output (clamped to
+/// the output range) and its code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Mean |output - real|.
+    pub mean_abs: f64,
+    /// Largest |output - real|.
+    pub max_abs: f64,
+    /// Share of output codes that differ from the reference's code.
+    pub mismatch: f64,
+    /// RMS of output - real (the output rounding included).
+    pub rms: f64,
+    /// The RMS error this NMPU adds to the output rounding an exact NMPU has:
+    /// `sqrt(mse - mse_exact)`. A code flipped at a rounding tie costs almost nothing here,
+    /// which is what the next layer sees.
+    pub added_rms: f64,
+}
+
+impl Metrics {
+    /// The metrics of `outputs` (one code per element of `data`).
+    pub fn of(data: &TuneData, outputs: &[i64]) -> Metrics {
+        let sums = outputs
+            .par_chunks(4096)
+            .zip(data.real.par_chunks(4096))
+            .zip(data.code.par_chunks(4096))
+            .map(|((o, r), c)| Sums::of(o, r, c))
+            .reduce(Sums::default, Sums::plus);
+        sums.metrics(data)
+    }
+
+    /// How much the NMPU's added error lowers the SNR of a signal whose noise is
+    /// `noise_rms` (output LSBs), in dB: `10 log10(1 + added^2 / noise^2)`.
+    pub fn snr_loss_db(&self, noise_rms: f64) -> f64 {
+        10.0 * (1.0 + (self.added_rms / noise_rms).powi(2)).log10()
+    }
+}
+
+/// Partial sums over a slice of elements.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sums {
+    n: u64,
+    abs: f64,
+    max: f64,
+    mismatches: u64,
+    sq: f64,
+}
+
+impl Sums {
+    fn of(out: &[i64], real: &[f64], code: &[i64]) -> Sums {
+        let mut s = Sums::default();
+        for ((&o, &r), &c) in out.iter().zip(real).zip(code) {
+            let e = o as f64 - r;
+            s.n += 1;
+            s.abs += e.abs();
+            s.max = s.max.max(e.abs());
+            s.mismatches += u64::from(o != c);
+            s.sq += e * e;
+        }
+        s
+    }
+
+    fn plus(a: Sums, b: Sums) -> Sums {
+        Sums {
+            n: a.n + b.n,
+            abs: a.abs + b.abs,
+            max: a.max.max(b.max),
+            mismatches: a.mismatches + b.mismatches,
+            sq: a.sq + b.sq,
+        }
+    }
+
+    fn metrics(&self, data: &TuneData) -> Metrics {
+        let n = self.n.max(1) as f64;
+        let mse = self.sq / n;
+        Metrics {
+            mean_abs: self.abs / n,
+            max_abs: self.max,
+            mismatch: self.mismatches as f64 / n,
+            rms: mse.sqrt(),
+            added_rms: (mse - data.exact_mse).max(0.0).sqrt(),
+        }
+    }
+}
+
+/// Rows per parallel task: enough work per task to amortise the split.
+const ROWS_PER_TASK: usize = 16;
+
+/// Runs `cfg`'s fixed-point golden model on `data` (coefficients quantized to `cfg`'s
+/// formats) on all cores and returns its output codes.
+pub fn fixed_outputs(cfg: &NmpuConfig, data: &TuneData) -> Result<Vec<i64>> {
+    let (codes, _) = nmpu_model::quantize(cfg, &data.coeffs).context("quantizing")?;
+    let model = FixedModel::new(cfg, codes).context("the fixed-point model")?;
+    let mut out = vec![0i64; data.xs.len()];
+    let chunk = data.columns * ROWS_PER_TASK;
+    out.par_chunks_mut(chunk)
+        .zip(data.xs.par_chunks(chunk))
+        .try_for_each(|(o, x)| model.run(0, x, o))?;
+    Ok(out)
+}
+
+/// The metrics of `cfg`'s fixed-point NMPU on `data`.
+pub fn evaluate(cfg: &NmpuConfig, data: &TuneData) -> Result<Metrics> {
+    Ok(Metrics::of(data, &fixed_outputs(cfg, data)?))
+}
