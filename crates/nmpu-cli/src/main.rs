@@ -6,6 +6,7 @@ mod io;
 mod report;
 mod synth;
 mod table;
+mod tune;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -156,6 +157,9 @@ enum Command {
         #[arg(long, conflicts_with = "config")]
         default: bool,
     },
+    /// Precision search: the cheapest formats (by a lane-area model fitted to synthesis)
+    /// that meet an error budget on the data; writes the tuned config and its Pareto fronts
+    Tune(tune::TuneArgs),
     /// Write a seeded synthetic tile: coefficient CSV and ADC-code CSV
     GenData {
         #[arg(long, short)]
@@ -200,6 +204,7 @@ fn main() -> ExitCode {
         ),
         Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
         Command::Cosim(args) => cosim::cosim(&args),
+        Command::Tune(args) => tune::tune(&args),
         Command::Synth {
             config,
             block,

@@ -471,3 +471,60 @@ fn report_puts_fixed_and_fp16_side_by_side() {
     );
     fails(&["report", "--rows", "0"], "--rows must be at least 1");
 }
+
+/// `nmpu tune` on a small synthetic tile: a config that meets its budget on held-out data,
+/// fronts that exist, and a config that generate and cosim take as it is.
+#[test]
+fn tune_writes_a_config_that_meets_its_budget_and_cosimulates() {
+    let d = Dir::new();
+    let cfg = d.file("small.toml", "columns = 16\nlanes = 2\nin_bits = 10\n");
+    let out = d.path("out/tuned.toml");
+    let o = nmpu(&[
+        "tune",
+        "-c",
+        s(&cfg),
+        "--rows",
+        "300",
+        "--budget",
+        "mean=0.3",
+        "--budget",
+        "noise",
+        "--confirm",
+        "0",
+        "--out",
+        s(&out),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}{text}", stderr(&o));
+    assert!(text.contains("the budget holds"), "{text}");
+    let toml = std::fs::read_to_string(&out).unwrap();
+    assert!(toml.starts_with("# Tuned by `nmpu tune`"), "{toml}");
+    assert!(toml.contains("# Budget: mean |error| <= 0.3 LSB"), "{toml}");
+    let tuned = nmpu_config::NmpuConfig::from_toml_str(&toml).unwrap();
+    assert_eq!((tuned.columns, tuned.lanes, tuned.in_bits), (16, 2, 10));
+    let csv = std::fs::read_to_string(d.path("out/tuned.pareto.csv")).unwrap();
+    assert!(
+        csv.starts_with("metric,value,area_um2") && csv.lines().count() > 4,
+        "{csv}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path("out/tuned.pareto.json")).unwrap())
+            .unwrap();
+    assert!(json.as_array().is_some_and(|a| !a.is_empty()));
+    let o = nmpu(&[
+        "cosim",
+        "--config",
+        s(&out),
+        "--vectors",
+        "200",
+        "--seed",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 mismatches"), "{}", stderr(&o));
+    fails(&["tune", "--budget", "speed=3"], "unknown budget `speed=3`");
+    fails(
+        &["tune", "--noise", "0"],
+        "--noise must be a positive fraction",
+    );
+}

@@ -193,6 +193,42 @@ fn solve(samples: &[([f64; 5], f64)], active: &[bool; 5]) -> Result<[f64; 5]> {
     Ok(out)
 }
 
+/// The lanes a cost model is fitted to: for fused and unfused candidates of `space`, five
+/// widths from near the narrowest to wide (every knob at the same point of its range, at
+/// most 20 fraction bits: wider lanes take minutes to synthesize and no search ends
+/// there), rounding and floor alternating, 2, 8 or 16 coefficient words; and the base
+/// config itself. Deterministic.
+pub fn fit_plan(space: &crate::space::Space) -> Vec<(NmpuConfig, u32)> {
+    let mut plan = vec![];
+    let words = [2u32, 8, 16];
+    for fused in [false, true] {
+        for (n, t) in [0.1, 0.25, 0.4, 0.55, 0.75].into_iter().enumerate() {
+            let mut k = crate::space::Knobs {
+                fused,
+                frac: [0; 6],
+                floor: [n % 2 == 1; 2],
+            };
+            for &i in k.used() {
+                let (lo, hi) = space.frac_range(fused, i);
+                let hi = hi.min(20).max(lo);
+                k.frac[i] = lo + ((f64::from(hi - lo) * t).round() as u32);
+            }
+            if let Some(c) = space.config(&k) {
+                plan.push((c, words[(n + usize::from(fused)) % 3]));
+            }
+        }
+    }
+    plan.push((space.base.clone(), 8));
+    plan
+}
+
+/// The model fitted to the osu018 lanes of `constraints/lane_cost.json` (refit with
+/// `nmpu tune --fit-cost`).
+pub fn shipped() -> CostModel {
+    serde_json::from_str(include_str!("../../../constraints/lane_cost.json"))
+        .expect("constraints/lane_cost.json is a cost model")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@
 //! - [`space`]: the searched knobs and the integer bits range analysis gives them;
 //! - [`cost`]: a lane-area model, linear in width features, fitted to synthesized lanes;
 //! - [`search`]: the descent that finds the cheapest candidate meeting every budget, and
-//!   the Pareto front of everything it evaluated.
+//!   the Pareto front of everything it evaluated;
+//! - [`report`]: the tuned config with its header, the fronts as CSV and JSON.
 //!
 //! Nothing here synthesizes or generates hardware: the caller (the `nmpu tune` command)
 //! supplies synthesized areas to fit and confirm the cost model.
@@ -16,6 +17,7 @@ pub mod budget;
 pub mod cost;
 pub mod data;
 pub mod metrics;
+pub mod report;
 pub mod search;
 pub mod space;
 
