@@ -11,11 +11,41 @@ use nmpu_tune::budget::{Bound, DEFAULT_NOISE};
 use nmpu_tune::cost::{features, fit_plan, shipped};
 use nmpu_tune::metrics::evaluate;
 use nmpu_tune::report::{formats, pareto_csv, pareto_json, tuned_toml};
-use nmpu_tune::{search, Budget, CostModel, Metrics, Space, TuneData};
+use nmpu_tune::search::{merge, search_shard, Outcome};
+use nmpu_tune::{Budget, CostModel, Metrics, Space, TuneData};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct TuneArgs {
+    #[command(subcommand)]
+    merge: Option<TuneCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum TuneCommand {
+    /// Merge the parts written by `nmpu tune --shard i/n` runs into the result the
+    /// unsharded run writes
+    Merge {
+        /// The part files (`<out>.shard-I-of-N.json`), every shard once
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// The tuned config; its Pareto fronts go next to it
+        #[arg(long, short, default_value = "tuned.toml")]
+        out: PathBuf,
+        /// Lanes to synthesize to confirm the answer (as for `nmpu tune`)
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=3))]
+        confirm: u32,
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
     /// Configuration TOML: fixes columns, lanes, in_bits, activation and the output format
     #[arg(long, short)]
     config: Option<PathBuf>,
@@ -61,6 +91,87 @@ pub struct TuneArgs {
     /// Working directory for the synthesis files (default: a fresh temporary one, removed)
     #[arg(long)]
     work: Option<PathBuf>,
+    /// Run only shard I of N (descents j with j % N == I) and write its part to
+    /// `<out>.shard-I-of-N.json`; `nmpu tune merge` the N parts for the full result
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Everything a run's result depends on: what a shard's part carries so that the merge
+/// finishes exactly as the unsharded run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Request {
+    config: NmpuConfig,
+    config_name: String,
+    coeffs: Option<PathBuf>,
+    input: Option<PathBuf>,
+    rows: usize,
+    seed: u64,
+    budgets: Vec<Budget>,
+    holdout_seed: Option<u64>,
+    cost: CostModel,
+}
+
+/// A shard's part file.
+#[derive(Serialize, Deserialize)]
+struct Part {
+    request: Request,
+    shard: (usize, usize),
+    outcome: Outcome,
+}
+
+/// The data and bounds of a request.
+struct Prepared {
+    data: TuneData,
+    bounds: Vec<Bound>,
+    fp16: Metrics,
+    space: Space,
+    words: u32,
+    source: String,
+}
+
+fn prepare(r: &Request) -> Result<Prepared> {
+    let cfg = &r.config;
+    let tile = TileModel::default().generate(cfg, r.rows, r.seed);
+    let coeffs = match &r.coeffs {
+        Some(p) => load_coeffs(p, cfg)?,
+        None => tile.coeffs.clone(),
+    };
+    let (rows, source) = match &r.input {
+        Some(p) => (load_input(p, cfg)?, p.display().to_string()),
+        None => (
+            tile.rows.clone(),
+            format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
+        ),
+    };
+    let data = TuneData::new(cfg, coeffs.clone(), &rows)?;
+    let fp16 = Metrics::of(&data, &data.fp16_outputs(cfg)?);
+    let bounds = r
+        .budgets
+        .iter()
+        .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))
+        .collect();
+    Ok(Prepared {
+        space: Space::new(cfg, &coeffs),
+        words: cfg.columns / cfg.lanes,
+        data,
+        bounds,
+        fp16,
+        source,
+    })
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: an interrupted run
@@ -102,30 +213,62 @@ fn synth_lanes(jobs: &[(NmpuConfig, u32, &'static str)], work: &Path) -> Result<
 }
 
 pub fn tune(a: &TuneArgs) -> Result<()> {
-    let start = std::time::Instant::now();
+    match &a.merge {
+        Some(TuneCommand::Merge {
+            parts,
+            out,
+            confirm,
+            work,
+        }) => merge_parts(parts, out, *confirm, work.as_deref()),
+        None => run(&a.run),
+    }
+}
+
+/// A working directory for synthesis: the user's, or a fresh temporary one removed after.
+struct Work {
+    dir: PathBuf,
+    remove: bool,
+}
+
+impl Work {
+    fn new(user: Option<&Path>) -> Work {
+        match user {
+            Some(w) => Work {
+                dir: w.to_path_buf(),
+                remove: false,
+            },
+            None => Work {
+                dir: std::env::temp_dir().join(format!("nmpu-tune-{}", std::process::id())),
+                remove: true,
+            },
+        }
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn run(a: &RunArgs) -> Result<()> {
     let cfg = load_config(a.config.as_deref())?;
     ensure!(a.rows > 0, "--rows must be at least 1");
     ensure!(
         a.noise > 0.0 && a.noise.is_finite(),
         "--noise must be a positive fraction of the ADC half range, e.g. 0.005"
     );
-    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
-    }
-    let tile = TileModel::default().generate(&cfg, a.rows, a.seed);
-    let coeffs = match &a.coeffs {
-        Some(p) => load_coeffs(p, &cfg)?,
-        None => tile.coeffs.clone(),
-    };
-    let (rows, source) = match &a.input {
-        Some(p) => (load_input(p, &cfg)?, p.display().to_string()),
-        None => (
-            tile.rows.clone(),
-            format!("a synthetic tile ({} rows, seed {})", a.rows, a.seed),
-        ),
-    };
-    let data = TuneData::new(&cfg, coeffs.clone(), &rows)?;
+    create_parent(&a.out)?;
     let budgets: Vec<Budget> = if a.budgets.is_empty() {
         vec![Budget::Noise {
             fraction: nmpu_tune::budget::DEFAULT_NOISE_FRACTION,
@@ -137,29 +280,27 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
             .map(|b| Budget::parse(b, a.noise))
             .collect::<Result<_>>()?
     };
-    let fp16 = Metrics::of(&data, &data.fp16_outputs(&cfg)?);
-    let bounds: Vec<Bound> = budgets
-        .iter()
-        .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))
-        .collect();
-    let space = Space::new(&cfg, &coeffs);
-    let words = cfg.columns / cfg.lanes;
-    let tmp_work;
-    let work = match &a.work {
-        Some(w) => w.clone(),
-        None => {
-            tmp_work = std::env::temp_dir().join(format!("nmpu-tune-{}", std::process::id()));
-            tmp_work.clone()
-        }
+    let work = Work::new(a.work.as_deref());
+    let mut request = Request {
+        config: cfg.clone(),
+        config_name: describe_config(a.config.as_deref()),
+        coeffs: a.coeffs.clone(),
+        input: a.input.clone(),
+        rows: a.rows,
+        seed: a.seed,
+        budgets,
+        holdout_seed: a.holdout_seed,
+        cost: shipped(),
     };
-    let cost: CostModel = if let Some(path) = &a.fit_cost {
-        let plan = fit_plan(&space);
+    let p = prepare(&request)?;
+    request.cost = if let Some(path) = &a.fit_cost {
+        let plan = fit_plan(&p.space);
         eprintln!(
             "tune: synthesizing {} lanes to fit the cost model",
             plan.len()
         );
         let jobs: Vec<_> = plan.iter().map(|(c, w)| (c.clone(), *w, "nmpu")).collect();
-        let got = synth_lanes(&jobs, &work.join("fit"))?;
+        let got = synth_lanes(&jobs, &work.dir.join("fit"))?;
         let samples: Vec<_> = plan
             .iter()
             .zip(&got)
@@ -183,13 +324,98 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
         shipped()
     };
 
+    let start = std::time::Instant::now();
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} tune: {msg} [{elapsed}]").unwrap());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let progress = |n: usize| bar.set_message(format!("{n} candidates evaluated"));
-    let outcome = search(&space, &data, &bounds, &cost, words, &progress)?;
+    let shard = a.shard.unwrap_or((0, 1));
+    let outcome = search_shard(
+        &p.space,
+        &p.data,
+        &p.bounds,
+        &request.cost,
+        p.words,
+        shard,
+        &progress,
+    )?;
     bar.finish_and_clear();
-    let search_seconds = start.elapsed().as_secs_f64();
+    eprintln!(
+        "tune: {} candidates evaluated in {:.1} s",
+        outcome.evaluated.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if let Some((i, n)) = a.shard {
+        let path = a.out.with_extension(format!("shard-{i}-of-{n}.json"));
+        let part = Part {
+            request,
+            shard: (i, n),
+            outcome,
+        };
+        write_atomic(&path, &serde_json::to_string(&part)?)?;
+        println!(
+            "wrote shard {i} of {n} to {}; merge all {n} with: nmpu tune merge PARTS --out {}",
+            path.display(),
+            a.out.display()
+        );
+        return Ok(());
+    }
+    finish(&request, &p, &outcome, &a.out, a.confirm, &work)
+}
+
+fn merge_parts(paths: &[PathBuf], out: &Path, confirm: u32, work: Option<&Path>) -> Result<()> {
+    create_parent(out)?;
+    let mut parts = vec![];
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read part {}", path.display()))?;
+        let part: Part = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a part written by nmpu tune --shard",
+                path.display()
+            )
+        })?;
+        parts.push((path, part));
+    }
+    let (first, n) = (&parts[0].1.request, parts[0].1.shard.1);
+    for (path, part) in &parts {
+        ensure!(
+            part.request == *first,
+            "{} comes from a different tune run (config, data, budget or cost model) than {}",
+            path.display(),
+            paths[0].display()
+        );
+        ensure!(
+            part.shard.1 == n,
+            "{} is a shard of {}, {} of {n}",
+            path.display(),
+            part.shard.1,
+            paths[0].display()
+        );
+    }
+    let mut have: Vec<usize> = parts.iter().map(|p| p.1.shard.0).collect();
+    have.sort_unstable();
+    ensure!(
+        have == (0..n).collect::<Vec<_>>(),
+        "the parts are shards {have:?} of {n}: every shard 0..{n} is needed exactly once"
+    );
+    let request = first.clone();
+    let p = prepare(&request)?;
+    let outcome = merge(parts.into_iter().map(|(_, part)| part.outcome));
+    finish(&request, &p, &outcome, out, confirm, &Work::new(work))
+}
+
+/// Writes a search's result and prints its summary (the same for a run and a merge).
+fn finish(
+    r: &Request,
+    p: &Prepared,
+    outcome: &Outcome,
+    out: &Path,
+    confirm: u32,
+    work: &Work,
+) -> Result<()> {
+    let cfg = &r.config;
+    let words = p.words;
     let Some(best) = outcome.best.clone() else {
         anyhow::bail!(
             "no candidate meets the budget, not even the widest formats ({} evaluated); \
@@ -197,50 +423,46 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
             outcome.evaluated.len()
         );
     };
-
-    // The answer on data it was not tuned on.
-    let holdout = match (&a.input, &a.coeffs) {
+    // The answer on data it was not tuned on: another synthetic tile, its own coefficients.
+    let holdout = match (&r.input, &r.coeffs) {
         (None, None) => {
-            let seed = a.holdout_seed.unwrap_or(a.seed + 1000);
-            let t = TileModel::default().generate(&cfg, a.rows, seed);
-            let d = TuneData::new(&cfg, t.coeffs.clone(), &t.rows)?;
-            let h16 = Metrics::of(&d, &d.fp16_outputs(&cfg)?);
-            let hb: Vec<Bound> = budgets
+            let seed = r.holdout_seed.unwrap_or(r.seed + 1000);
+            let t = TileModel::default().generate(cfg, r.rows, seed);
+            let d = TuneData::new(cfg, t.coeffs.clone(), &t.rows)?;
+            let h16 = Metrics::of(&d, &d.fp16_outputs(cfg)?);
+            let hb: Vec<Bound> = r
+                .budgets
                 .iter()
                 .map(|&b| Bound::new(b, &d, &h16, cfg.in_bits))
                 .collect();
-            // The held-out tile has its own coefficients: the tuned formats with them.
             let m = evaluate(&best.config, &d)?;
             Some((seed, m, hb.iter().all(|b| b.holds(&m))))
         }
         _ => None,
     };
 
-    let csv = a.out.with_extension("pareto.csv");
-    let json = a.out.with_extension("pareto.json");
-    write_atomic(&csv, &pareto_csv(&outcome))?;
-    write_atomic(&json, &pareto_json(&outcome))?;
+    let csv = out.with_extension("pareto.csv");
+    let json = out.with_extension("pareto.json");
+    write_atomic(&csv, &pareto_csv(outcome))?;
+    write_atomic(&json, &pareto_json(outcome))?;
     write_atomic(
-        &a.out,
-        &tuned_toml(&best, &bounds, holdout.as_ref().map(|h| &h.1), &source),
+        out,
+        &tuned_toml(&best, &p.bounds, holdout.as_ref().map(|h| &h.1), &p.source),
     )?;
 
-    let base_metrics = evaluate(&cfg, &data)?;
-    let base_area = cost.area(&features(&cfg, words));
+    let cost = &r.cost;
+    let base_metrics = evaluate(cfg, &p.data)?;
+    let base_area = cost.area(&features(cfg, words));
     println!(
-        "nmpu tune: config {} ({} columns, {} lanes, {} coefficient words per lane); data: {source}",
-        describe_config(a.config.as_deref()),
-        cfg.columns,
-        cfg.lanes,
-        words
+        "nmpu tune: config {} ({} columns, {} lanes, {} coefficient words per lane); data: {}",
+        r.config_name, cfg.columns, cfg.lanes, words, p.source
     );
-    for b in &bounds {
+    for b in &p.bounds {
         println!("budget: {} -> limits {:?}", b.budget, b.limits);
     }
     println!(
-        "{} candidates evaluated in {:.1} s; cost model: mean error {:.1} %, largest {:.1} % on {} synthesized lanes",
+        "{} candidates evaluated; cost model: mean error {:.1} %, largest {:.1} % on {} synthesized lanes",
         outcome.evaluated.len(),
-        search_seconds,
         cost.mean_error * 100.0,
         cost.max_error * 100.0,
         cost.samples
@@ -261,7 +483,7 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
     };
     row("base", &base_metrics, Some(base_area));
     row("tuned", &best.metrics, Some(best.area));
-    row("fp16", &fp16, None);
+    row("fp16", &p.fp16, None);
     if let Some((seed, m, ok)) = &holdout {
         row("held-out", m, None);
         println!(
@@ -270,18 +492,18 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
         );
     }
     println!("tuned formats: {}", formats(&best.config));
-    println!("base formats:  {}", formats(&cfg));
+    println!("base formats:  {}", formats(cfg));
 
-    if a.confirm > 0 {
+    if confirm > 0 {
         let mut jobs = vec![(best.config.clone(), words, "nmpu")];
-        if a.confirm > 1 {
+        if confirm > 1 {
             jobs.push((cfg.clone(), words, "nmpu_fp16"));
         }
-        if a.confirm > 2 {
+        if confirm > 2 {
             jobs.push((cfg.clone(), words, "nmpu"));
         }
         eprintln!("tune: synthesizing {} lanes to confirm", jobs.len());
-        let got = synth_lanes(&jobs, &work.join("confirm"))?;
+        let got = synth_lanes(&jobs, &work.dir.join("confirm"))?;
         let tuned = &got[0];
         println!(
             "confirmed by synthesis (one lane, {words} words, osu018): tuned {:.0} um^2 (model {:.0}, {:+.1} %), {} transistors, Fmax {:.0} MHz",
@@ -310,12 +532,9 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
             );
         }
     }
-    if a.work.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
-    }
     println!(
         "wrote {}, {}, {}",
-        a.out.display(),
+        out.display(),
         csv.display(),
         json.display()
     );

@@ -543,3 +543,64 @@ fn tune_writes_a_config_that_meets_its_budget_and_cosimulates() {
         "--noise must be a positive fraction",
     );
 }
+
+/// Three shards merged write exactly what the unsharded run writes; a missing or foreign
+/// part is a clear error.
+#[test]
+fn tune_shards_merge_to_the_unsharded_result() {
+    let d = Dir::new();
+    let cfg = d.file("small.toml", "columns = 8\nlanes = 2\nin_bits = 9\n");
+    let common = ["-c", s(&cfg), "--rows", "100", "--confirm", "0"];
+    let full = d.path("full/t.toml");
+    let o = nmpu(&[&["tune"][..], &common, &["--out", s(&full)]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let part_out = d.path("parts/t.toml");
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let o = nmpu(
+            &[
+                &["tune"][..],
+                &common,
+                &["--shard", &shard, "--out", s(&part_out)],
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|i| d.path(&format!("parts/t.shard-{i}-of-3.json")))
+        .collect();
+    let merged = d.path("merged/t.toml");
+    let o = nmpu(&[
+        "tune",
+        "merge",
+        s(&parts[0]),
+        s(&parts[1]),
+        s(&parts[2]),
+        "--confirm",
+        "0",
+        "--out",
+        s(&merged),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for ext in ["toml", "pareto.csv", "pareto.json"] {
+        let a = std::fs::read(full.with_extension(ext)).unwrap();
+        let b = std::fs::read(merged.with_extension(ext)).unwrap();
+        assert!(
+            a == b,
+            "{ext} differs between the unsharded and the merged run"
+        );
+    }
+    fails(
+        &["tune", "merge", s(&parts[0]), s(&parts[2])],
+        "every shard 0..3 is needed exactly once",
+    );
+    // A usage error (clap's exit code 2) that says what a shard is.
+    let o = nmpu(&["tune", "--shard", "3/3"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("expected I/N with 0 <= I < N"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -28,12 +28,15 @@ pub struct Metrics {
 impl Metrics {
     /// The metrics of `outputs` (one code per element of `data`).
     pub fn of(data: &TuneData, outputs: &[i64]) -> Metrics {
-        let sums = outputs
+        // Partial sums in parallel, added in chunk order: the same bits on every run
+        // (a work-stealing reduction would add floats in a varying order).
+        let parts: Vec<Sums> = outputs
             .par_chunks(4096)
             .zip(data.real.par_chunks(4096))
             .zip(data.code.par_chunks(4096))
             .map(|((o, r), c)| Sums::of(o, r, c))
-            .reduce(Sums::default, Sums::plus);
+            .collect();
+        let sums = parts.into_iter().fold(Sums::default(), Sums::plus);
         sums.metrics(data)
     }
 

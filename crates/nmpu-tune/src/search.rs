@@ -1,11 +1,11 @@
 //! The search: the cheapest candidate (by the cost model) that meets every budget.
 //!
-//! For each of fused and unfused, a descent starts from the widest buildable candidate
-//! and repeatedly takes the cheapest move that keeps every budget: one knob one, two or
-//! three fraction bits narrower, or a stage switched to floor; where none is cheaper,
-//! pairs of changes (a bit traded for another, the rounding adder for a bit). It stops
-//! when no move lowers the cost. Every evaluation is remembered, so the Pareto fronts come from all
-//! candidates seen. Ties are broken on the knobs' order: the result is deterministic.
+//! For each of fused and unfused and each rounding choice ([`starts`]), a descent starts
+//! from the widest buildable candidate and repeatedly takes the cheapest move that keeps
+//! every budget: one knob one, two or three fraction bits narrower, or a stage switched
+//! to floor; where none is cheaper, pairs of changes (a bit traded for another, the
+//! rounding adder for a bit). It stops when no move lowers the cost. Every evaluation is
+//! remembered, so the Pareto fronts come from all candidates seen. Ties are broken on the knobs' order: the result is deterministic.
 //! Why this finds the optimum on small spaces is tested against exhaustive enumeration
 //! (tests/exhaustive.rs).
 
@@ -17,14 +17,13 @@ use crate::space::{Knobs, Space};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One evaluated candidate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Evaluated {
     pub knobs: Knobs,
-    #[serde(skip)]
     pub config: NmpuConfig,
     pub metrics: Metrics,
     /// The cost model's lane area (um^2).
@@ -47,13 +46,32 @@ impl Evaluated {
     }
 }
 
-/// What a search found.
-#[derive(Clone, Debug, Serialize)]
+/// What a search (or one shard of it) found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Outcome {
     /// The cheapest candidate that meets every budget (`None`: not even the widest does).
     pub best: Option<Evaluated>,
     /// Every candidate evaluated, in knob order.
     pub evaluated: Vec<Evaluated>,
+}
+
+/// Where the descents start: the widest buildable candidate, unfused with each of the four
+/// rounding choices and fused with each of its two. Independent descents, so a search can
+/// be split across processes by start (`--shard`) and merged without changing its answer.
+pub fn starts(space: &Space) -> Vec<Knobs> {
+    let mut out = vec![];
+    for fused in [false, true] {
+        let Some(w) = space.widest(fused) else {
+            continue;
+        };
+        let floors: &[[bool; 2]] = if fused {
+            &[[false, false], [false, true]]
+        } else {
+            &[[false, false], [false, true], [true, false], [true, true]]
+        };
+        out.extend(floors.iter().map(|&floor| Knobs { floor, ..w }));
+    }
+    out
 }
 
 /// Searches `space` on `data` for the cheapest candidate meeting every bound, lanes
@@ -67,12 +85,27 @@ pub fn search(
     words: u32,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Outcome> {
+    search_shard(space, data, bounds, cost, words, (0, 1), progress)
+}
+
+/// Shard `i` of `n` of [`search`]: the descents from the starts `j` with `j % n == i`.
+/// [`merge`] of all `n` shards equals the unsharded search.
+pub fn search_shard(
+    space: &Space,
+    data: &TuneData,
+    bounds: &[Bound],
+    cost: &CostModel,
+    words: u32,
+    (shard, shards): (usize, usize),
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Outcome> {
     let mut seen: BTreeMap<Knobs, Option<Evaluated>> = BTreeMap::new();
-    let mut best: Option<Evaluated> = None;
-    for fused in [false, true] {
-        let Some(start) = space.widest(fused) else {
-            continue;
-        };
+    let mut ends = vec![];
+    for (_, start) in starts(space)
+        .into_iter()
+        .enumerate()
+        .filter(|(j, _)| j % shards.max(1) == shard)
+    {
         // The widest candidate usually meets the budget; in a restricted space it may
         // not, and the descent then first moves toward the budget.
         let Some(mut here) = eval_all(space, data, bounds, cost, words, &[start], &mut seen)?
@@ -103,18 +136,36 @@ pub fn search(
                 (None, true) => break,
             }
         }
-        if here.meets
-            && best
-                .as_ref()
-                .is_none_or(|b| here.area < b.area || (here.area == b.area && here.knobs < b.knobs))
-        {
-            best = Some(here);
-        }
+        ends.push(here);
     }
     Ok(Outcome {
-        best,
+        best: cheapest(ends),
         evaluated: seen.into_values().flatten().collect(),
     })
+}
+
+/// The cheapest of `c` that meets the budget; ties on the knobs' order.
+fn cheapest(c: impl IntoIterator<Item = Evaluated>) -> Option<Evaluated> {
+    c.into_iter()
+        .filter(|e| e.meets)
+        .min_by(|a, b| a.area.total_cmp(&b.area).then(a.knobs.cmp(&b.knobs)))
+}
+
+/// The search of which `parts` are the shards: the cheapest of their answers, and every
+/// candidate any of them evaluated.
+pub fn merge(parts: impl IntoIterator<Item = Outcome>) -> Outcome {
+    let mut all: BTreeMap<Knobs, Evaluated> = BTreeMap::new();
+    let mut bests = vec![];
+    for p in parts {
+        bests.extend(p.best);
+        for e in p.evaluated {
+            all.insert(e.knobs, e);
+        }
+    }
+    Outcome {
+        best: cheapest(bests),
+        evaluated: all.into_values().collect(),
+    }
 }
 
 /// One change to a candidate.
