@@ -75,7 +75,8 @@ struct RunArgs {
     /// with --input, no held-out check)
     #[arg(long)]
     holdout_seed: Option<u64>,
-    /// The tuned config; its Pareto fronts go next to it (.pareto.csv, .pareto.json)
+    /// The tuned config; its Pareto fronts go next to it (.pareto.csv, .pareto.json,
+    /// .pareto.svg)
     #[arg(long, short, default_value = "tuned.toml")]
     out: PathBuf,
     /// Cost model JSON (default: the shipped constraints/lane_cost.json)
@@ -443,8 +444,18 @@ fn finish(
 
     let csv = out.with_extension("pareto.csv");
     let json = out.with_extension("pareto.json");
+    let svg = out.with_extension("pareto.svg");
     write_atomic(&csv, &pareto_csv(outcome))?;
     write_atomic(&json, &pareto_json(outcome))?;
+    // The plot shows the first budget's metric.
+    let shown = p.bounds[0].limits[0].0;
+    let label = match shown {
+        "added_rms" => "added RMS error (output LSB)",
+        "mean_abs" => "mean |output - real| (output LSB)",
+        "max_abs" => "max |output - real| (output LSB)",
+        _ => "share of codes off the f64 code",
+    };
+    write_atomic(&svg, &nmpu_tune::plot::front_svg(outcome, shown, label)?)?;
     write_atomic(
         out,
         &tuned_toml(&best, &p.bounds, holdout.as_ref().map(|h| &h.1), &p.source),
@@ -533,10 +544,11 @@ fn finish(
         }
     }
     println!(
-        "wrote {}, {}, {}",
+        "wrote {}, {}, {}, {}",
         out.display(),
         csv.display(),
-        json.display()
+        json.display(),
+        svg.display()
     );
     Ok(())
 }

@@ -526,6 +526,8 @@ fn tune_writes_a_config_that_meets_its_budget_and_cosimulates() {
         serde_json::from_str(&std::fs::read_to_string(d.path("out/tuned.pareto.json")).unwrap())
             .unwrap();
     assert!(json.as_array().is_some_and(|a| !a.is_empty()));
+    let svg = std::fs::read_to_string(d.path("out/tuned.pareto.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("Pareto front") && svg.contains("<circle"));
     let o = nmpu(&[
         "cosim",
         "--config",
@@ -583,7 +585,7 @@ fn tune_shards_merge_to_the_unsharded_result() {
         s(&merged),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for ext in ["toml", "pareto.csv", "pareto.json"] {
+    for ext in ["toml", "pareto.csv", "pareto.json", "pareto.svg"] {
         let a = std::fs::read(full.with_extension(ext)).unwrap();
         let b = std::fs::read(merged.with_extension(ext)).unwrap();
         assert!(

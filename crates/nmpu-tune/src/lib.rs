@@ -17,6 +17,7 @@ pub mod budget;
 pub mod cost;
 pub mod data;
 pub mod metrics;
+pub mod plot;
 pub mod report;
 pub mod search;
 pub mod space;
