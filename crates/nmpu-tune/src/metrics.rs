@@ -110,7 +110,29 @@ pub fn fixed_outputs(cfg: &NmpuConfig, data: &TuneData) -> Result<Vec<i64>> {
     Ok(out)
 }
 
-/// The metrics of `cfg`'s fixed-point NMPU on `data`.
+/// The metrics of `cfg`'s fixed-point NMPU on `data`: the model and the error sums run
+/// together per slice of rows, on all cores, without the whole output in memory (each
+/// slice's outputs stay in a small buffer that is reused), summed in slice order.
 pub fn evaluate(cfg: &NmpuConfig, data: &TuneData) -> Result<Metrics> {
-    Ok(Metrics::of(data, &fixed_outputs(cfg, data)?))
+    let (codes, _) = nmpu_model::quantize(cfg, &data.coeffs).context("quantizing")?;
+    let model = FixedModel::new(cfg, codes).context("the fixed-point model")?;
+    let chunk = data.columns * ROWS_PER_TASK;
+    let parts: Vec<Sums> = data
+        .xs
+        .par_chunks(chunk)
+        .zip(data.real.par_chunks(chunk))
+        .zip(data.code.par_chunks(chunk))
+        .map_init(
+            || vec![0i64; chunk],
+            |buf, ((x, r), c)| -> Result<Sums> {
+                let out = &mut buf[..x.len()];
+                model.run(0, x, out)?;
+                Ok(Sums::of(out, r, c))
+            },
+        )
+        .collect::<Result<_>>()?;
+    Ok(parts
+        .into_iter()
+        .fold(Sums::default(), Sums::plus)
+        .metrics(data))
 }

@@ -1,0 +1,84 @@
+//! `cargo bench -p nmpu-tune`: what a search's evaluations cost on this machine.
+//! Prints the fixed-point golden model's throughput on one core and on all cores
+//! (`fixed_outputs`, rayon: the outputs in memory; `evaluate`: outputs and error sums per
+//! slice, what the search runs), default config, 1000-row tile;
+//! and the default search's time. Target (issue 13): >= 600 M elements/s on 2 cores.
+
+use nmpu_config::NmpuConfig;
+use nmpu_model::TileModel;
+use nmpu_tune::budget::Bound;
+use nmpu_tune::metrics::{evaluate, fixed_outputs, Metrics};
+use nmpu_tune::{search, Budget, Space, TuneData};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Best rate of 5 runs of at least `min` each, `per_call` elements per call.
+fn measure(per_call: usize, min: Duration, mut f: impl FnMut()) -> f64 {
+    let mut best = 0.0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut calls = 0u64;
+        while start.elapsed() < min {
+            f();
+            calls += 1;
+        }
+        best = best.max(calls as f64 * per_call as f64 / start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn main() {
+    let cfg = NmpuConfig::default();
+    let tile = TileModel::default().generate(&cfg, 1000, 1);
+    let data = TuneData::new(&cfg, tile.coeffs.clone(), &tile.rows).unwrap();
+    let n = data.elements();
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (name, pool_threads) in [("one core", 1), ("all cores", cores)] {
+        let pool = if pool_threads == 1 {
+            &one
+        } else {
+            &rayon::ThreadPoolBuilder::new()
+                .num_threads(pool_threads)
+                .build()
+                .unwrap()
+        };
+        let model = pool.install(|| {
+            measure(n, Duration::from_millis(500), || {
+                black_box(fixed_outputs(&cfg, &data).unwrap());
+            })
+        });
+        let with_metrics = pool.install(|| {
+            measure(n, Duration::from_millis(500), || {
+                black_box(evaluate(&cfg, &data).unwrap());
+            })
+        });
+        println!(
+            "fixed-point model, {name} ({pool_threads} threads): {:6.1} M elements/s (outputs in memory); evaluate (model + metrics): {:6.1} M elements/s",
+            model / 1e6,
+            with_metrics / 1e6
+        );
+    }
+    let fp16 = Metrics::of(&data, &data.fp16_outputs(&cfg).unwrap());
+    let bounds = vec![Bound::new(Budget::default(), &data, &fp16, cfg.in_bits)];
+    let space = Space::new(&cfg, &data.coeffs);
+    let start = Instant::now();
+    let o = search(
+        &space,
+        &data,
+        &bounds,
+        &nmpu_tune::cost::shipped(),
+        32,
+        &|_| {},
+    )
+    .unwrap();
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "default search (noise budget, 1000-row tile): {} candidates in {s:.1} s, {:.1} M elements/s",
+        o.evaluated.len(),
+        o.evaluated.len() as f64 * n as f64 / s / 1e6
+    );
+}
