@@ -7,7 +7,7 @@ CARGO   ?= cargo
 CONFIG  ?= configs/default.toml
 NMPU    := target/release/nmpu
 
-.PHONY: all build run rtl lint compare cosim synth report lanes test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes tune test fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -20,6 +20,7 @@ help:
 	@echo "make synth    Yosys + iCE40 synthesis of every block of $(CONFIG) -> synth_out/ (minutes)"
 	@echo "make report   fixed point vs FP16 side by side: area, depth, latency, accuracy -> synth_out/ (minutes)"
 	@echo "make lanes    generated lane vs the hand-written reference on the four reference configs (about 1 min)"
+	@echo "make tune     precision search on $(CONFIG)'s synthetic tile -> synth_out/tuned.toml (+ Pareto CSV/JSON/SVG; minutes)"
 	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus, nextpnr-ice40, the osu018 cell library if missing"
 
@@ -60,6 +61,11 @@ lanes: deps build
 		$(NMPU) synth --config verification/reference/$$c.toml --block nmpu,nmpu_ref 2>/dev/null || exit 1; \
 	done
 
+# Opt-in: the precision search, with the tuned, FP16 and base lanes synthesized to confirm.
+tune: deps build
+	mkdir -p synth_out
+	$(NMPU) tune --config $(CONFIG) --out synth_out/tuned.toml | tee synth_out/tune.txt
+
 deps:
 	@scripts/install-tools.sh
 
@@ -76,7 +82,7 @@ unit:
 test: deps fmt-check clippy unit lint
 
 bench:
-	$(CARGO) bench --locked -p nmpu-model -p nmpu-verification
+	$(CARGO) bench --locked -p nmpu-model -p nmpu-verification -p nmpu-tune
 
 clean:
 	$(CARGO) clean
