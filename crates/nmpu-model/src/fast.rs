@@ -63,6 +63,7 @@ impl FastQuant {
 }
 
 /// `out[i] = quant(v[i] * k[i] + o[i])`, with `k`, `o` pre-aligned (see [`align`]).
+#[inline(always)]
 fn mac_pass<const R: u8, const W: bool>(
     q: &FastQuant,
     v: &[i64],
@@ -76,6 +77,7 @@ fn mac_pass<const R: u8, const W: bool>(
 }
 
 /// `out[i] = quant(z[i] << align)`, with ReLU first when `RELU`.
+#[inline(always)]
 fn requant_pass<const R: u8, const W: bool, const RELU: bool>(
     q: &FastQuant,
     align: u32,
@@ -116,6 +118,7 @@ impl FastMac {
         }
     }
 
+    #[inline(always)]
     fn pass(&self, v: &[i64], k: &[i64], o: &[i64], out: &mut [i64]) {
         let q = &self.q;
         dispatch!(q, mac_pass [] (q, v, k, o, out))
@@ -142,6 +145,7 @@ impl FastRequant {
         }
     }
 
+    #[inline(always)]
     fn pass(&self, relu: bool, z: &[i64], out: &mut [i64]) {
         let (q, a) = (&self.q, self.align_shift);
         if relu {
@@ -163,8 +167,65 @@ pub(crate) struct Span<'a> {
 const BLOCK: usize = 256;
 
 /// Runs `xs` through the pipeline stage by stage, a block at a time, so each pass is a
-/// tight loop whose few constants stay in registers.
+/// tight loop whose few constants stay in registers. On x86-64 CPUs with AVX-512 (64-bit
+/// vector multiplies) or AVX2 the same Rust is compiled a second time for those
+/// instructions and chosen at run time: the same function, vectorized by the compiler.
 pub(crate) fn run_stages(
+    first: &FastMac,
+    second: Option<&FastMac>,
+    out_q: &FastRequant,
+    relu: bool,
+    k: Span<'_>,
+    xs: &[i64],
+    out: &mut [i64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { run_stages_avx512(first, second, out_q, relu, k, xs, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { run_stages_avx2(first, second, out_q, relu, k, xs, out) };
+        }
+    }
+    run_stages_generic(first, second, out_q, relu, k, xs, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn run_stages_avx512(
+    first: &FastMac,
+    second: Option<&FastMac>,
+    out_q: &FastRequant,
+    relu: bool,
+    k: Span<'_>,
+    xs: &[i64],
+    out: &mut [i64],
+) {
+    run_stages_generic(first, second, out_q, relu, k, xs, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_stages_avx2(
+    first: &FastMac,
+    second: Option<&FastMac>,
+    out_q: &FastRequant,
+    relu: bool,
+    k: Span<'_>,
+    xs: &[i64],
+    out: &mut [i64],
+) {
+    run_stages_generic(first, second, out_q, relu, k, xs, out)
+}
+
+#[inline(always)]
+fn run_stages_generic(
     first: &FastMac,
     second: Option<&FastMac>,
     out_q: &FastRequant,
@@ -187,5 +248,103 @@ pub(crate) fn run_stages(
             None => &y[..n],
         };
         out_q.pass(relu, z, o);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::pipeline;
+    use nmpu_config::NmpuConfig;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Every compiled variant this CPU can run gives the generic variant's outputs, on
+    /// random codes and coefficients at their formats' extremes too, in every rounding
+    /// and overflow mode (the property tests of the model only reach the variant the
+    /// dispatcher picks).
+    #[test]
+    fn every_vector_variant_equals_the_generic_one() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for (rounding, overflow) in [
+            ("floor", "saturate"),
+            ("half_up", "wrap"),
+            ("half_even", "saturate"),
+            ("half_away", "wrap"),
+        ] {
+            for fused in [false, true] {
+                let toml = format!(
+                    "columns = 64\nlanes = 1\nfuse_affine_bn = {fused}\n\
+                     [affine]\nformat = {{ signed = true, int = 14, frac = 1 }}\nrounding = \"{rounding}\"\noverflow = \"{overflow}\"\n\
+                     [batch_norm]\nformat = {{ signed = true, int = 9, frac = 6 }}\nrounding = \"{rounding}\"\noverflow = \"{overflow}\"\n\
+                     [output]\nformat = {{ signed = true, int = 8, frac = 0 }}\nrounding = \"{rounding}\"\noverflow = \"{overflow}\""
+                );
+                let cfg = NmpuConfig::from_toml_str(&toml).unwrap();
+                let (m1, m2, rq) = pipeline(&cfg);
+                let second = m2.as_ref().unwrap_or(&m1);
+                let c = &cfg.coefficients;
+                let mut codes = |f: &nmpu_config::QFormat| -> Vec<i64> {
+                    (0..64)
+                        .map(|i| match i % 8 {
+                            0 => f.min_code(),
+                            1 => f.max_code(),
+                            _ => rng.random_range(f.min_code()..=f.max_code()),
+                        })
+                        .collect()
+                };
+                let a = align(&codes(&c.a), m1.product_shift);
+                let b = align(&codes(&c.b), m1.offset_shift);
+                let g = align(&codes(&c.g), second.product_shift);
+                let h = align(&codes(&c.h), second.offset_shift);
+                let lim = 1i64 << (cfg.in_bits - 1);
+                let xs: Vec<i64> = (0..64)
+                    .map(|i| match i % 5 {
+                        0 => -lim,
+                        1 => lim - 1,
+                        _ => rng.random_range(-lim..lim),
+                    })
+                    .collect();
+                let (f1, f2, fr) = (
+                    FastMac::new(&m1),
+                    FastMac::new(second),
+                    FastRequant::new(&rq),
+                );
+                let sec = m2.as_ref().map(|_| &f2);
+                let span = || Span {
+                    a: &a,
+                    b: &b,
+                    g: &g,
+                    h: &h,
+                };
+                for relu in [false, true] {
+                    let mut want = vec![0; 64];
+                    run_stages_generic(&f1, sec, &fr, relu, span(), &xs, &mut want);
+                    let mut got = vec![0; 64];
+                    run_stages(&f1, sec, &fr, relu, span(), &xs, &mut got);
+                    assert_eq!(
+                        got, want,
+                        "dispatched, {rounding}/{overflow}, fused {fused}"
+                    );
+                    #[cfg(target_arch = "x86_64")]
+                    {
+                        if std::arch::is_x86_feature_detected!("avx2") {
+                            // SAFETY: the CPU has AVX2.
+                            unsafe { run_stages_avx2(&f1, sec, &fr, relu, span(), &xs, &mut got) };
+                            assert_eq!(got, want, "avx2, {rounding}/{overflow}, fused {fused}");
+                        }
+                        if std::arch::is_x86_feature_detected!("avx512f")
+                            && std::arch::is_x86_feature_detected!("avx512dq")
+                            && std::arch::is_x86_feature_detected!("avx512vl")
+                        {
+                            // SAFETY: the CPU has AVX-512 F, DQ and VL.
+                            unsafe {
+                                run_stages_avx512(&f1, sec, &fr, relu, span(), &xs, &mut got)
+                            };
+                            assert_eq!(got, want, "avx512, {rounding}/{overflow}, fused {fused}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

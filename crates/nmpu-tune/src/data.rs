@@ -15,8 +15,9 @@ pub struct TuneData {
     /// The reference's real output, clamped to the output range, in output LSBs.
     pub real: Vec<f64>,
     /// The reference's output code (the real output rounded half-even and saturated): what
-    /// an NMPU with no error of its own emits.
-    pub code: Vec<i64>,
+    /// an NMPU with no error of its own emits (an output code is at most 16 bits: 32 bits
+    /// here halve the memory a search streams through for it).
+    pub code: Vec<i32>,
     /// Mean squared error of `code` against `real`: the output rounding every NMPU has.
     pub exact_mse: f64,
     /// Output LSBs per ADC LSB, per column: `|a * g| * 2^frac(OUT)`, to refer input noise
@@ -42,7 +43,7 @@ impl TuneData {
                 let t = reference.trace(col, x);
                 xs.push(x);
                 real.push(t.output_real.clamp(lo as f64, hi as f64));
-                code.push(t.output);
+                code.push(t.output as i32);
             }
         }
         ensure!(

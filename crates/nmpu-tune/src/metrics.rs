@@ -57,18 +57,65 @@ struct Sums {
     sq: f64,
 }
 
+/// Independent accumulators per quantity: element `i` goes to lane `i % LANES`, and the
+/// lanes are added in order at the end. The same arithmetic on every CPU, and independent
+/// lanes the compiler can put in vector registers.
+const LANES: usize = 8;
+
 impl Sums {
-    fn of(out: &[i64], real: &[f64], code: &[i64]) -> Sums {
-        let mut s = Sums::default();
-        for ((&o, &r), &c) in out.iter().zip(real).zip(code) {
-            let e = o as f64 - r;
-            s.n += 1;
-            s.abs += e.abs();
-            s.max = s.max.max(e.abs());
-            s.mismatches += u64::from(o != c);
-            s.sq += e * e;
+    fn of(out: &[i64], real: &[f64], code: &[i32]) -> Sums {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+            {
+                // SAFETY: the CPU has the features the function is compiled for.
+                return unsafe { Sums::of_avx512(out, real, code) };
+            }
         }
-        s
+        Sums::of_generic(out, real, code)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+    unsafe fn of_avx512(out: &[i64], real: &[f64], code: &[i32]) -> Sums {
+        Sums::of_generic(out, real, code)
+    }
+
+    #[inline(always)]
+    fn of_generic(out: &[i64], real: &[f64], code: &[i32]) -> Sums {
+        let n = out.len().min(real.len()).min(code.len());
+        let (mut abs, mut max, mut sq) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+        let mut mis = [0u64; LANES];
+        let whole = n / LANES * LANES;
+        for ((o, r), c) in out[..whole]
+            .chunks_exact(LANES)
+            .zip(real[..whole].chunks_exact(LANES))
+            .zip(code[..whole].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                let e = o[l] as f64 - r[l];
+                abs[l] += e.abs();
+                max[l] = max[l].max(e.abs());
+                sq[l] += e * e;
+                mis[l] += u64::from(o[l] != i64::from(c[l]));
+            }
+        }
+        for i in whole..n {
+            let l = i % LANES;
+            let e = out[i] as f64 - real[i];
+            abs[l] += e.abs();
+            max[l] = max[l].max(e.abs());
+            sq[l] += e * e;
+            mis[l] += u64::from(out[i] != i64::from(code[i]));
+        }
+        Sums {
+            n: n as u64,
+            abs: abs.iter().sum(),
+            max: max.iter().copied().fold(0.0, f64::max),
+            mismatches: mis.iter().sum(),
+            sq: sq.iter().sum(),
+        }
     }
 
     fn plus(a: Sums, b: Sums) -> Sums {
