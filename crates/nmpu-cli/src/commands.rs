@@ -1,6 +1,6 @@
 //! The subcommands.
 
-use crate::io::{self, describe_config, load_coeffs, load_config, load_input};
+use crate::io::{self, describe_config, load_coeffs, load_config, load_data, load_input, DataArgs};
 use crate::table;
 use crate::Engine;
 use anyhow::{Context, Result};
@@ -57,38 +57,31 @@ pub fn run(
     io::write_out(output, &io::rows_to_csv(&out))
 }
 
-pub fn compare(
-    config: Option<&Path>,
-    coeffs: Option<&Path>,
-    input: Option<&Path>,
-    rows: usize,
-    seed: u64,
-    json: bool,
-) -> Result<()> {
-    let cfg = load_config(config)?;
-    anyhow::ensure!(rows > 0, "--rows must be at least 1");
-    let tile = TileModel::default().generate(&cfg, if input.is_some() { 0 } else { rows }, seed);
-    let real = match coeffs {
-        Some(p) => load_coeffs(p, &cfg)?,
-        None => tile.coeffs,
-    };
-    let (data, source) = match input {
-        Some(p) => (load_input(p, &cfg)?, p.display().to_string()),
-        None => (tile.rows, format!("synthetic, seed {seed}")),
-    };
-    let cmp = nmpu_model::compare(&cfg, &real, &data)?;
+pub fn compare(d: &DataArgs, json: bool) -> Result<()> {
+    let cfg = load_config(d.config.as_deref())?;
+    let data = load_data(
+        &cfg,
+        d.coeffs.as_deref(),
+        d.input.as_deref(),
+        d.rows,
+        d.seed,
+    )?;
+    let cmp = nmpu_model::compare(&cfg, &data.coeffs, &data.rows)?;
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&cmp).context("cannot serialize the comparison")?
         );
     } else {
-        let coeff_src = coeffs.map_or(format!("synthetic, seed {seed}"), |p| {
-            p.display().to_string()
-        });
         print!(
             "{}",
-            table::render(&cfg, &describe_config(config), &coeff_src, &source, &cmp)
+            table::render(
+                &cfg,
+                &describe_config(d.config.as_deref()),
+                &data.coeffs_source,
+                &data.rows_source,
+                &cmp
+            )
         );
     }
     Ok(())

@@ -2,9 +2,62 @@
 
 use anyhow::{bail, Context, Result};
 use nmpu_config::NmpuConfig;
-use nmpu_model::RealCoeffs;
+use nmpu_model::{RealCoeffs, TileModel};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The data a command runs on: the user's files, or a seeded synthetic tile.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DataArgs {
+    /// Configuration TOML (default: the shipped configs/default.toml)
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Coefficient CSV (default: synthetic, calibrated to a simulated tile; as `nmpu gen-data`)
+    #[arg(long, short = 'k')]
+    pub coeffs: Option<PathBuf>,
+    /// Input CSV of ADC codes (default: synthetic)
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Rows of synthetic input when no --input is given
+    #[arg(long, default_value_t = 1000)]
+    pub rows: usize,
+    /// Seed of the synthetic data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Coefficients and rows of ADC codes: from the files when given, else from the synthetic
+/// tile of `rows` rows and `seed`; with descriptions of where each came from.
+pub struct Data {
+    pub coeffs: RealCoeffs,
+    pub rows: Vec<Vec<i64>>,
+    pub coeffs_source: String,
+    pub rows_source: String,
+}
+
+pub fn load_data(
+    cfg: &NmpuConfig,
+    coeffs: Option<&Path>,
+    input: Option<&Path>,
+    rows: usize,
+    seed: u64,
+) -> Result<Data> {
+    anyhow::ensure!(rows > 0, "--rows must be at least 1");
+    let tile = TileModel::default().generate(cfg, if input.is_some() { 0 } else { rows }, seed);
+    let synthetic = format!("synthetic, seed {seed}");
+    Ok(Data {
+        coeffs: match coeffs {
+            Some(p) => load_coeffs(p, cfg)?,
+            None => tile.coeffs,
+        },
+        rows: match input {
+            Some(p) => load_input(p, cfg)?,
+            None => tile.rows,
+        },
+        coeffs_source: coeffs.map_or(synthetic.clone(), |p| p.display().to_string()),
+        rows_source: input.map_or(synthetic, |p| p.display().to_string()),
+    })
+}
 
 pub fn load_config(path: Option<&Path>) -> Result<NmpuConfig> {
     match path {

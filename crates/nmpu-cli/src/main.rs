@@ -59,20 +59,8 @@ enum Command {
     },
     /// Fixed point vs FP16 vs the f64 reference, side by side, per stage
     Compare {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Coefficient CSV (default: synthetic, calibrated to a simulated tile)
-        #[arg(long, short = 'k')]
-        coeffs: Option<PathBuf>,
-        /// Input CSV (default: synthetic ADC codes)
-        #[arg(long, short)]
-        input: Option<PathBuf>,
-        /// Rows of synthetic input when no --input is given
-        #[arg(long, default_value_t = 1000)]
-        rows: usize,
-        /// Seed of the synthetic data
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        data: io::DataArgs,
         /// Print the figures as JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -187,21 +175,7 @@ fn main() -> ExitCode {
             output,
             engine,
         } => commands::run(config.as_deref(), &coeffs, &input, &output, engine),
-        Command::Compare {
-            config,
-            coeffs,
-            input,
-            rows,
-            seed,
-            json,
-        } => commands::compare(
-            config.as_deref(),
-            coeffs.as_deref(),
-            input.as_deref(),
-            rows,
-            seed,
-            json,
-        ),
+        Command::Compare { data, json } => commands::compare(&data, json),
         Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
         Command::Cosim(args) => cosim::cosim(&args),
         Command::Tune(args) => tune::tune(&args),

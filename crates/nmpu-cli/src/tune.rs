@@ -1,7 +1,7 @@
 //! `nmpu tune`: the precision search of nmpu_tune on the user's data or a synthetic tile,
 //! with lane synthesis to fit the cost model and to confirm the answer.
 
-use crate::io::{describe_config, load_coeffs, load_config, load_input};
+use crate::io::{describe_config, load_config, load_data, DataArgs};
 use crate::synth::{blocks, synth, GenericCost};
 use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -46,21 +46,10 @@ enum TuneCommand {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Configuration TOML: fixes columns, lanes, in_bits, activation and the output format
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// Coefficient CSV (default: the synthetic tile of `nmpu gen-data`)
-    #[arg(long, short = 'k')]
-    coeffs: Option<PathBuf>,
-    /// Input CSV of ADC codes (default: synthetic)
-    #[arg(long, short)]
-    input: Option<PathBuf>,
-    /// Rows of synthetic input when no --input is given
-    #[arg(long, default_value_t = 1000)]
-    rows: usize,
-    /// Seed of the synthetic data
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    // The config fixes what is not searched: columns, lanes, in_bits, activation, the
+    // output format.
+    #[command(flatten)]
+    data: DataArgs,
     /// A budget; repeat for several, all must hold: mean=X, max=X (|output - real| in
     /// output LSBs), mismatch=X (share of codes off the f64 code), fp16 (no worse than the
     /// FP16 baseline), noise[=FRACTION] (added RMS at most FRACTION of the analog noise).
@@ -146,17 +135,11 @@ struct Prepared {
 
 fn prepare(r: &Request) -> Result<Prepared> {
     let cfg = &r.config;
-    let tile = TileModel::default().generate(cfg, r.rows, r.seed);
-    let coeffs = match &r.coeffs {
-        Some(p) => load_coeffs(p, cfg)?,
-        None => tile.coeffs.clone(),
-    };
-    let (rows, source) = match &r.input {
-        Some(p) => (load_input(p, cfg)?, p.display().to_string()),
-        None => (
-            tile.rows.clone(),
-            format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
-        ),
+    let d = load_data(cfg, r.coeffs.as_deref(), r.input.as_deref(), r.rows, r.seed)?;
+    let (coeffs, rows) = (d.coeffs, d.rows);
+    let source = match &r.input {
+        Some(p) => p.display().to_string(),
+        None => format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
     };
     let data = TuneData::new(cfg, coeffs.clone(), &rows)?;
     let fp16 = Metrics::of(&data, &data.fp16_outputs(cfg)?);
@@ -263,8 +246,8 @@ fn create_parent(path: &Path) -> Result<()> {
 }
 
 fn run(a: &RunArgs) -> Result<()> {
-    let cfg = load_config(a.config.as_deref())?;
-    ensure!(a.rows > 0, "--rows must be at least 1");
+    let cfg = load_config(a.data.config.as_deref())?;
+    ensure!(a.data.rows > 0, "--rows must be at least 1");
     ensure!(
         a.noise > 0.0 && a.noise.is_finite(),
         "--noise must be a positive fraction of the ADC half range, e.g. 0.005"
@@ -284,11 +267,11 @@ fn run(a: &RunArgs) -> Result<()> {
     let work = Work::new(a.work.as_deref());
     let mut request = Request {
         config: cfg.clone(),
-        config_name: describe_config(a.config.as_deref()),
-        coeffs: a.coeffs.clone(),
-        input: a.input.clone(),
-        rows: a.rows,
-        seed: a.seed,
+        config_name: describe_config(a.data.config.as_deref()),
+        coeffs: a.data.coeffs.clone(),
+        input: a.data.input.clone(),
+        rows: a.data.rows,
+        seed: a.data.seed,
         budgets,
         holdout_seed: a.holdout_seed,
         cost: shipped(),
