@@ -7,11 +7,12 @@ use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_config::NmpuConfig;
 use nmpu_model::TileModel;
+use nmpu_tune::budget::metric;
 use nmpu_tune::budget::{Bound, DEFAULT_NOISE};
 use nmpu_tune::cost::{features, fit_plan, shipped};
 use nmpu_tune::metrics::evaluate;
 use nmpu_tune::report::{formats, pareto_csv, pareto_json, tuned_toml};
-use nmpu_tune::search::{merge, search_shard, Outcome};
+use nmpu_tune::search::{merge, pareto, search_shard, Evaluated, Outcome};
 use nmpu_tune::{Budget, CostModel, Metrics, Space, TuneData};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -36,8 +37,8 @@ enum TuneCommand {
         /// The tuned config; its Pareto fronts go next to it
         #[arg(long, short, default_value = "tuned.toml")]
         out: PathBuf,
-        /// Lanes to synthesize to confirm the answer (as for `nmpu tune`)
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=3))]
+        /// Pareto points to confirm by synthesis (as for `nmpu tune`)
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
         confirm: u32,
         #[arg(long)]
         work: Option<PathBuf>,
@@ -74,9 +75,10 @@ struct RunArgs {
     /// Synthesize the fit plan's lanes, fit the cost model, write it here and use it
     #[arg(long)]
     fit_cost: Option<PathBuf>,
-    /// Lanes to synthesize to confirm the answer: the tuned lane, the FP16 lane and the
-    /// base config's lane (0: none)
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=3))]
+    /// Pareto points to confirm by synthesis: the tuned lane and the K-1 points of the
+    /// first budget's front nearest it in area, with the FP16 and base lanes beside them
+    /// (0: no synthesis)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
     confirm: u32,
     /// Working directory for the synthesis files (default: a fresh temporary one, removed)
     #[arg(long)]
@@ -489,16 +491,28 @@ fn finish(
     println!("base formats:  {}", formats(cfg));
 
     if confirm > 0 {
-        let mut jobs = vec![(best.config.clone(), words, "nmpu")];
-        if confirm > 1 {
-            jobs.push((cfg.clone(), words, "nmpu_fp16"));
-        }
-        if confirm > 2 {
-            jobs.push((cfg.clone(), words, "nmpu"));
-        }
+        // The tuned lane, the FP16 and base lanes, then the front's points nearest the
+        // tuned one in area.
+        let mut others: Vec<&Evaluated> = pareto(&outcome.evaluated, shown)
+            .into_iter()
+            .filter(|e| e.knobs != best.knobs)
+            .collect();
+        others.sort_by(|a, b| {
+            (a.area - best.area)
+                .abs()
+                .total_cmp(&(b.area - best.area).abs())
+                .then(a.knobs.cmp(&b.knobs))
+        });
+        others.truncate(confirm as usize - 1);
+        let mut jobs = vec![
+            (best.config.clone(), words, "nmpu"),
+            (cfg.clone(), words, "nmpu_fp16"),
+            (cfg.clone(), words, "nmpu"),
+        ];
+        jobs.extend(others.iter().map(|e| (e.config.clone(), words, "nmpu")));
         eprintln!("tune: synthesizing {} lanes to confirm", jobs.len());
         let got = synth_lanes(&jobs, &work.dir.join("confirm"))?;
-        let tuned = &got[0];
+        let (tuned, h, b) = (&got[0], &got[1], &got[2]);
         println!(
             "confirmed by synthesis (one lane, {words} words, osu018): tuned {:.0} um^2 (model {:.0}, {:+.1} %), {} transistors, Fmax {:.0} MHz",
             tuned.area_um2,
@@ -507,22 +521,29 @@ fn finish(
             tuned.transistors,
             tuned.fmax_mhz
         );
-        if let Some(h) = got.get(1) {
+        println!(
+            "  FP16 lane {:.0} um^2, {} transistors, Fmax {:.0} MHz: FP16/tuned lane area = {:.2}",
+            h.area_um2,
+            h.transistors,
+            h.fmax_mhz,
+            h.area_um2 / tuned.area_um2
+        );
+        println!(
+            "  base lane {:.0} um^2 (model {:.0}), {} transistors: base/tuned = {:.2}",
+            b.area_um2,
+            base_area,
+            b.transistors,
+            b.area_um2 / tuned.area_um2
+        );
+        for (e, g) in others.iter().zip(&got[3..]) {
             println!(
-                "  FP16 lane {:.0} um^2, {} transistors, Fmax {:.0} MHz: FP16/tuned lane area = {:.2}",
-                h.area_um2,
-                h.transistors,
-                h.fmax_mhz,
-                h.area_um2 / tuned.area_um2
-            );
-        }
-        if let Some(b) = got.get(2) {
-            println!(
-                "  base lane {:.0} um^2 (model {:.0}), {} transistors: base/tuned = {:.2}",
-                b.area_um2,
-                base_area,
-                b.transistors,
-                b.area_um2 / tuned.area_um2
+                "  front point, {shown} {:.4}{}: {:.0} um^2 (model {:.0}, {:+.1} %); {}",
+                metric(&e.metrics, shown),
+                if e.meets { " (meets the budget)" } else { "" },
+                g.area_um2,
+                e.area,
+                (e.area / g.area_um2 - 1.0) * 100.0,
+                formats(&e.config)
             );
         }
     }
