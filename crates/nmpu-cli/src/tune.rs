@@ -487,6 +487,21 @@ fn finish(
             if *ok { "holds" } else { "does NOT hold" }
         );
     }
+    // What each adds to the analog noise of the (first) noise budget, as SNR lost.
+    if let Some(noise) = r.budgets.iter().find_map(|b| match b {
+        Budget::Noise { noise, .. } => Some(*noise),
+        _ => None,
+    }) {
+        let sigma = p
+            .data
+            .noise_rms_out(noise * f64::from(1u32 << (cfg.in_bits - 1)));
+        println!(
+            "SNR lost to the NMPU against an analog noise of {sigma:.3} output LSB RMS: base {:.4} dB, tuned {:.4} dB, fp16 {:.4} dB",
+            base_metrics.snr_loss_db(sigma),
+            best.metrics.snr_loss_db(sigma),
+            p.fp16.snr_loss_db(sigma)
+        );
+    }
     println!("tuned formats: {}", formats(&best.config));
     println!("base formats:  {}", formats(cfg));
 

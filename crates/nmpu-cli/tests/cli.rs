@@ -497,6 +497,15 @@ fn tune_writes_a_config_that_meets_its_budget_and_cosimulates() {
     let text = stdout(&o);
     assert!(o.status.success(), "{}{text}", stderr(&o));
     assert!(text.contains("the budget holds"), "{text}");
+    // Within 10 % of the noise RMS, the SNR loss is at most 10 log10(1.01) = 0.0432 dB.
+    let loss: f64 = text
+        .lines()
+        .find(|l| l.starts_with("SNR lost"))
+        .and_then(|l| l.split("tuned ").nth(1))
+        .and_then(|r| r.split(" dB").next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no SNR line: {text}"));
+    assert!(loss > 0.0 && loss <= 0.0433, "{loss} dB");
     // The shipped cost model against a synthesis of the tuned lane (fitted on other
     // lanes: 2 % mean error there).
     let line = text
