@@ -249,7 +249,6 @@ fn create_parent(path: &Path) -> Result<()> {
 
 fn run(a: &RunArgs) -> Result<()> {
     let cfg = load_config(a.data.config.as_deref())?;
-    ensure!(a.data.rows > 0, "--rows must be at least 1");
     ensure!(
         a.noise > 0.0 && a.noise.is_finite(),
         "--noise must be a positive fraction of the ADC half range, e.g. 0.005"

@@ -148,7 +148,8 @@ impl Space {
         }
         let mut hi = ((32 - int).clamp(0, 40) as u32).max(lo);
         if let Some(&(l, h)) = self.limits.get(&(fused, i)) {
-            (lo, hi) = (lo.max(l).min(hi), hi.min(h).max(lo.max(l).min(hi)));
+            lo = lo.max(l).min(hi);
+            hi = hi.min(h).max(lo);
         }
         (lo, hi)
     }
