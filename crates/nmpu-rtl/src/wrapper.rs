@@ -108,7 +108,9 @@ pub fn bus_wrapper(verilog: &str, core: &str, top: &str) -> String {
     for o in &outer {
         let dir = if o.input { "input" } else { "output" };
         let w = o.lane_width * o.lanes.unwrap_or(1);
-        if w == 1 {
+        // A bus keeps its range even at one bit (one lane of one bit, e.g. a one-row DAC):
+        // its lanes are connected by bit select.
+        if w == 1 && o.lanes.is_none() {
             let _ = writeln!(v, "    {dir} wire {};", o.name);
         } else {
             let _ = writeln!(v, "    {dir} wire [{}:0] {};", w - 1, o.name);
@@ -157,6 +159,18 @@ mod tests {
         assert!(w.contains("output wire flag;"), "{w}");
         assert!(
             w.contains(".s_x$1(s_x[47:24])") && w.contains(".m_y$0(m_y[15:0])"),
+            "{w}"
+        );
+    }
+
+    /// One lane of one bit is still a bus: declared with a range, selected by bit.
+    #[test]
+    fn a_one_bit_one_lane_bus_keeps_its_range() {
+        let core = "module c(clock,en$0);\n    input wire  clock;\n    output wire  en$0;\n\n    // body\nendmodule\n";
+        let w = bus_wrapper(core, "c", "t");
+        assert!(w.contains("output wire [0:0] en;"), "{w}");
+        assert!(
+            w.contains(".en$0(en[0])") && w.contains("input wire clock;"),
             "{w}"
         );
     }
