@@ -214,6 +214,94 @@ fn icarus_agrees_on_the_same_vectors() {
     }
 }
 
+/// The configuration on which CI's random-config run found Verilator 5.006 miscompiling the
+/// rounding increment (a fused lane rounding half-away by one bit into an unsigned format):
+/// the RTL gave 2.25 where the model gave 2.75. Kept as a fixed case with its seed.
+#[test]
+fn ci_found_case_fused_half_away_by_one_bit() {
+    let cfg = NmpuConfig::from_toml_str(CI_FOUND_CONFIG).unwrap();
+    let mut s = session(&cfg);
+    let spec = CaseSpec::Random {
+        seed: 1755665204653913451,
+        rows: 24,
+        p_gap: 0.25,
+        p_stall: 0.25,
+    };
+    check(&mut s, spec, &RunOptions::default(), "ci-found");
+    check(
+        &mut s,
+        CaseSpec::Corner { seed: 1, pass: 0 },
+        &RunOptions::default(),
+        "ci-found",
+    );
+}
+
+const CI_FOUND_CONFIG: &str = r#"
+columns = 1
+lanes = 1
+in_bits = 3
+fuse_affine_bn = true
+activation = "relu"
+
+[coefficients.a]
+signed = false
+int = 0
+frac = 3
+
+[coefficients.b]
+signed = false
+int = 1
+frac = 0
+
+[coefficients.g]
+signed = false
+int = 1
+frac = 0
+
+[coefficients.h]
+signed = false
+int = -5
+frac = 6
+
+[affine]
+rounding = "half_away"
+overflow = "wrap"
+
+[affine.format]
+signed = false
+int = 0
+frac = 9
+
+[batch_norm]
+rounding = "half_away"
+overflow = "wrap"
+
+[batch_norm.format]
+signed = false
+int = 18
+frac = 2
+
+[output]
+rounding = "half_away"
+overflow = "wrap"
+
+[output.format]
+signed = true
+int = 8
+frac = 4
+
+[adc]
+count_bits = 2
+window = 285
+
+[dac]
+rows = 32
+bits = 2
+lanes = 8
+cycles_per_lsb = 2
+two_phase = true
+"#;
+
 mod random_configs {
     use super::*;
     use nmpu_config::strategies;

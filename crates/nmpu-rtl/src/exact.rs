@@ -323,11 +323,18 @@ fn quant_verilog(p: &QuantParams) -> String {
         match up {
             Some(up) => {
                 let _ = writeln!(v, "wire up = {up};");
-                let _ = writeln!(
-                    v,
-                    "wire signed [{}:0] rounded = q + $signed({{1'b0, up}});",
-                    rw - 1
-                );
+                // The increment is zero-extended to the full width in a wire of its own:
+                // Verilator 5.006 sign-extends `$signed({1'b0, up})` when `up` is `a & ~b`
+                // (it folds the AND into a compare and drops the zero; measured, see the
+                // quantize test in verification/tests/exact_blocks.rs). At one bit the sum
+                // is taken mod 2, where +1 and -1 agree.
+                let inc = if rw >= 2 {
+                    format!("{{{{{}{{1'b0}}}}, up}}", rw - 1)
+                } else {
+                    "up".into()
+                };
+                let _ = writeln!(v, "wire signed [{}:0] inc = {inc};", rw - 1);
+                let _ = writeln!(v, "wire signed [{}:0] rounded = q + inc;", rw - 1);
                 if p.rounding == Rounding::HalfUp && s >= 2 {
                     idle.push(format!("t_s[{}:0]", (s - 2).min(tw - 1)));
                 }
