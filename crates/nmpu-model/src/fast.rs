@@ -62,18 +62,31 @@ impl FastQuant {
     }
 }
 
-/// `out[i] = quant(v[i] * k[i] + o[i])`, with `k`, `o` pre-aligned (see [`align`]).
+/// `out[i] = quant(v[i] * k[i] + o[i])`, with `k`, `o` pre-aligned (see [`align`]); for
+/// the first stage (`CHECK`) also the input range check, in the same loop: negative when
+/// some `v` is outside `lo ..= hi`.
 #[inline(always)]
-fn mac_pass<const R: u8, const W: bool>(
+fn mac_pass<const R: u8, const W: bool, const CHECK: bool>(
     q: &FastQuant,
+    (lo, hi): (i64, i64),
     v: &[i64],
     k: &[i64],
     o: &[i64],
     out: &mut [i64],
-) {
+) -> i64 {
+    let mut outside = 0i64;
     for (((r, &v), &k), &o) in out.iter_mut().zip(v).zip(k).zip(o) {
-        *r = q.apply::<R, W>(v * k + o);
+        if CHECK {
+            // With lo <= 0 <= hi: v - lo < 0 exactly when v < lo, hi - v < 0 exactly when
+            // v > hi (the negative one cannot wrap; the other may, and the OR keeps the
+            // sign).
+            outside |= v.wrapping_sub(lo) | hi.wrapping_sub(v);
+        }
+        // Wrapping: an input out of range may overflow (its outputs are discarded); for
+        // the rest the validator bounds every sum to 64 bits.
+        *r = q.apply::<R, W>(v.wrapping_mul(k).wrapping_add(o));
     }
+    outside
 }
 
 /// `out[i] = quant(z[i] << align)`, with ReLU first when `RELU`.
@@ -118,10 +131,21 @@ impl FastMac {
         }
     }
 
+    /// The stage on a block; with `range`, the input range check too (see [`mac_pass`]).
     #[inline(always)]
-    fn pass(&self, v: &[i64], k: &[i64], o: &[i64], out: &mut [i64]) {
+    fn pass(
+        &self,
+        range: Option<(i64, i64)>,
+        v: &[i64],
+        k: &[i64],
+        o: &[i64],
+        out: &mut [i64],
+    ) -> i64 {
         let q = &self.q;
-        dispatch!(q, mac_pass [] (q, v, k, o, out))
+        match range {
+            Some(r) => dispatch!(q, mac_pass [, true] (q, r, v, k, o, out)),
+            None => dispatch!(q, mac_pass [, false] (q, (0, 0), v, k, o, out)),
+        }
     }
 }
 
@@ -166,19 +190,25 @@ pub(crate) struct Span<'a> {
 
 const BLOCK: usize = 256;
 
+/// The fast path's inputs beside the coefficients: the stages, the activation and the
+/// input code range.
+pub(crate) struct Stages<'a> {
+    pub first: &'a FastMac,
+    /// `None` when affine and batch-norm are fused.
+    pub second: Option<&'a FastMac>,
+    pub out_q: &'a FastRequant,
+    pub relu: bool,
+    pub x_min: i64,
+    pub x_max: i64,
+}
+
 /// Runs `xs` through the pipeline stage by stage, a block at a time, so each pass is a
-/// tight loop whose few constants stay in registers. On x86-64 CPUs with AVX-512 (64-bit
+/// tight loop whose few constants stay in registers, and tells whether every input was
+/// within `x_min ..= x_max` (checked in the first pass; when not, the outputs are
+/// meaningless and the caller reports the error). On x86-64 CPUs with AVX-512 (64-bit
 /// vector multiplies) or AVX2 the same Rust is compiled a second time for those
 /// instructions and chosen at run time: the same function, vectorized by the compiler.
-pub(crate) fn run_stages(
-    first: &FastMac,
-    second: Option<&FastMac>,
-    out_q: &FastRequant,
-    relu: bool,
-    k: Span<'_>,
-    xs: &[i64],
-    out: &mut [i64],
-) {
+pub(crate) fn run_stages(st: &Stages<'_>, k: Span<'_>, xs: &[i64], out: &mut [i64]) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")
@@ -186,69 +216,50 @@ pub(crate) fn run_stages(
             && std::arch::is_x86_feature_detected!("avx512vl")
         {
             // SAFETY: the CPU has the features the function is compiled for.
-            return unsafe { run_stages_avx512(first, second, out_q, relu, k, xs, out) };
+            return unsafe { run_stages_avx512(st, k, xs, out) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { run_stages_avx2(first, second, out_q, relu, k, xs, out) };
+            return unsafe { run_stages_avx2(st, k, xs, out) };
         }
     }
-    run_stages_generic(first, second, out_q, relu, k, xs, out)
+    run_stages_generic(st, k, xs, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
-unsafe fn run_stages_avx512(
-    first: &FastMac,
-    second: Option<&FastMac>,
-    out_q: &FastRequant,
-    relu: bool,
-    k: Span<'_>,
-    xs: &[i64],
-    out: &mut [i64],
-) {
-    run_stages_generic(first, second, out_q, relu, k, xs, out)
+unsafe fn run_stages_avx512(st: &Stages<'_>, k: Span<'_>, xs: &[i64], out: &mut [i64]) -> bool {
+    run_stages_generic(st, k, xs, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_stages_avx2(
-    first: &FastMac,
-    second: Option<&FastMac>,
-    out_q: &FastRequant,
-    relu: bool,
-    k: Span<'_>,
-    xs: &[i64],
-    out: &mut [i64],
-) {
-    run_stages_generic(first, second, out_q, relu, k, xs, out)
+unsafe fn run_stages_avx2(st: &Stages<'_>, k: Span<'_>, xs: &[i64], out: &mut [i64]) -> bool {
+    run_stages_generic(st, k, xs, out)
 }
 
 #[inline(always)]
-fn run_stages_generic(
-    first: &FastMac,
-    second: Option<&FastMac>,
-    out_q: &FastRequant,
-    relu: bool,
-    k: Span<'_>,
-    xs: &[i64],
-    out: &mut [i64],
-) {
+fn run_stages_generic(st: &Stages<'_>, k: Span<'_>, xs: &[i64], out: &mut [i64]) -> bool {
     let mut y = [0i64; BLOCK];
     let mut z = [0i64; BLOCK];
+    let mut outside = 0i64;
+    let range = Some((st.x_min, st.x_max));
     for (i, (x, o)) in xs.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
         let (lo, n) = (i * BLOCK, x.len());
         let r = lo..lo + n;
-        first.pass(x, &k.a[r.clone()], &k.b[r.clone()], &mut y[..n]);
-        let z = match second {
+        outside |= st
+            .first
+            .pass(range, x, &k.a[r.clone()], &k.b[r.clone()], &mut y[..n]);
+        let z = match st.second {
             Some(bn) => {
-                bn.pass(&y[..n], &k.g[r.clone()], &k.h[r], &mut z[..n]);
+                bn.pass(None, &y[..n], &k.g[r.clone()], &k.h[r], &mut z[..n]);
                 &z[..n]
             }
             None => &y[..n],
         };
-        out_q.pass(relu, z, o);
+        st.out_q.pass(st.relu, z, o);
     }
+    outside >= 0
 }
 
 #[cfg(test)]
@@ -266,12 +277,10 @@ mod tests {
     #[test]
     fn every_vector_variant_equals_the_generic_one() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for (rounding, overflow) in [
-            ("floor", "saturate"),
-            ("half_up", "wrap"),
-            ("half_even", "saturate"),
-            ("half_away", "wrap"),
-        ] {
+        for (rounding, overflow) in ["floor", "half_up", "half_even", "half_away"]
+            .into_iter()
+            .flat_map(|r| ["saturate", "wrap"].map(|o| (r, o)))
+        {
             for fused in [false, true] {
                 let toml = format!(
                     "columns = 64\nlanes = 1\nfuse_affine_bn = {fused}\n\
@@ -292,10 +301,11 @@ mod tests {
                         })
                         .collect()
                 };
-                let a = align(&codes(&c.a), m1.product_shift);
-                let b = align(&codes(&c.b), m1.offset_shift);
-                let g = align(&codes(&c.g), second.product_shift);
-                let h = align(&codes(&c.h), second.offset_shift);
+                let raw = [codes(&c.a), codes(&c.b), codes(&c.g), codes(&c.h)];
+                let a = align(&raw[0], m1.product_shift);
+                let b = align(&raw[1], m1.offset_shift);
+                let g = align(&raw[2], second.product_shift);
+                let h = align(&raw[3], second.offset_shift);
                 let lim = 1i64 << (cfg.in_bits - 1);
                 let xs: Vec<i64> = (0..64)
                     .map(|i| match i % 5 {
@@ -317,10 +327,29 @@ mod tests {
                     h: &h,
                 };
                 for relu in [false, true] {
+                    let st = Stages {
+                        first: &f1,
+                        second: sec,
+                        out_q: &fr,
+                        relu,
+                        x_min: -lim,
+                        x_max: lim - 1,
+                    };
                     let mut want = vec![0; 64];
-                    run_stages_generic(&f1, sec, &fr, relu, span(), &xs, &mut want);
+                    assert!(run_stages_generic(&st, span(), &xs, &mut want));
+                    // The traced path's stages (one element at a time, mode by mode) are
+                    // the reference for the branch-free formula.
+                    for (i, &x) in xs.iter().enumerate() {
+                        let y = m1.apply(x, raw[0][i], raw[1][i]).0;
+                        let z = match &m2 {
+                            Some(bn) => bn.apply(y, raw[2][i], raw[3][i]).0,
+                            None => y,
+                        };
+                        let a = if relu { z.max(0) } else { z };
+                        assert_eq!(want[i], rq.apply(a).0, "element {i}, {rounding}/{overflow}");
+                    }
                     let mut got = vec![0; 64];
-                    run_stages(&f1, sec, &fr, relu, span(), &xs, &mut got);
+                    assert!(run_stages(&st, span(), &xs, &mut got));
                     assert_eq!(
                         got, want,
                         "dispatched, {rounding}/{overflow}, fused {fused}"
@@ -329,7 +358,7 @@ mod tests {
                     {
                         if std::arch::is_x86_feature_detected!("avx2") {
                             // SAFETY: the CPU has AVX2.
-                            unsafe { run_stages_avx2(&f1, sec, &fr, relu, span(), &xs, &mut got) };
+                            unsafe { run_stages_avx2(&st, span(), &xs, &mut got) };
                             assert_eq!(got, want, "avx2, {rounding}/{overflow}, fused {fused}");
                         }
                         if std::arch::is_x86_feature_detected!("avx512f")
@@ -337,9 +366,7 @@ mod tests {
                             && std::arch::is_x86_feature_detected!("avx512vl")
                         {
                             // SAFETY: the CPU has AVX-512 F, DQ and VL.
-                            unsafe {
-                                run_stages_avx512(&f1, sec, &fr, relu, span(), &xs, &mut got)
-                            };
+                            unsafe { run_stages_avx512(&st, span(), &xs, &mut got) };
                             assert_eq!(got, want, "avx512, {rounding}/{overflow}, fused {fused}");
                         }
                     }

@@ -2,7 +2,7 @@
 
 use crate::coeffs::CoeffCodes;
 use crate::error::ModelError;
-use crate::fast::{align, run_stages, FastMac, FastRequant, Span};
+use crate::fast::{align, run_stages, FastMac, FastRequant, Span, Stages};
 use crate::stages::{pipeline, MacStage, Requantize};
 use nmpu_config::{Activation, NmpuConfig, QFormat};
 
@@ -128,14 +128,23 @@ impl FixedModel {
                 xs.len()
             )));
         }
-        // A branch-free scan first, the position only when something is out of range (a
-        // `find` with early exit, or 64-bit compares, which baseline x86-64 lacks, do not
-        // vectorize and cost a quarter of a run). With lo <= 0 <= hi neither difference
-        // can overflow: x - lo < 0 exactly when x < lo, hi - x < 0 exactly when x > hi.
-        let (lo, hi) = (self.x_min, self.x_max);
-        let outside = xs.iter().fold(0i64, |acc, &x| acc | (x - lo) | (hi - x)) < 0;
-        if outside {
-            if let Some((i, &x)) = xs.iter().enumerate().find(|(_, &x)| x < lo || x > hi) {
+        self.check_input(first_col, 0)?;
+        // The range check runs inside the pipeline's loop (a separate scan first touched
+        // the input and cost a quarter of a run); the position is searched only when
+        // something was out of range.
+        let (mut i, mut col, mut inside) = (0, first_col, true);
+        while i < xs.len() {
+            let len = (self.columns - col).min(xs.len() - i);
+            inside &= self.run_span(col, &xs[i..i + len], &mut out[i..i + len]);
+            i += len;
+            col = 0;
+        }
+        if !inside {
+            if let Some((i, &x)) = xs
+                .iter()
+                .enumerate()
+                .find(|(_, &x)| x < self.x_min || x > self.x_max)
+            {
                 return Err(ModelError::InputRange {
                     at: format!("element {i}"),
                     value: x,
@@ -144,31 +153,31 @@ impl FixedModel {
                 });
             }
         }
-        self.check_input(first_col, 0)?;
-        let (mut i, mut col) = (0, first_col);
-        while i < xs.len() {
-            let len = (self.columns - col).min(xs.len() - i);
-            self.run_span(col, &xs[i..i + len], &mut out[i..i + len]);
-            i += len;
-            col = 0;
-        }
         Ok(())
     }
 
-    /// Columns `col .. col + xs.len()`, all within one row.
-    fn run_span(&self, col: usize, xs: &[i64], out: &mut [i64]) {
+    /// Columns `col .. col + xs.len()`, all within one row; false when an input is out
+    /// of range.
+    fn run_span(&self, col: usize, xs: &[i64], out: &mut [i64]) -> bool {
         let [a, b, g, h] = &self.aligned;
         let end = col + xs.len();
         let fused = self.batch_norm.is_none();
-        let span = || Span {
+        let span = Span {
             a: &a[col..end],
             b: &b[col..end],
             g: if fused { &[] } else { &g[col..end] },
             h: if fused { &[] } else { &h[col..end] },
         };
         let (m1, m2, rq) = &self.fast;
-        let second = self.batch_norm.is_some().then_some(m2);
-        run_stages(m1, second, rq, self.relu, span(), xs, out);
+        let stages = Stages {
+            first: m1,
+            second: self.batch_norm.is_some().then_some(m2),
+            out_q: rq,
+            relu: self.relu,
+            x_min: self.x_min,
+            x_max: self.x_max,
+        };
+        run_stages(&stages, span, xs, out)
     }
 
     fn check_input(&self, col: usize, x: i64) -> Result<(), ModelError> {
