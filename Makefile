@@ -79,7 +79,12 @@ clippy:
 unit:
 	$(CARGO) test --release --locked --workspace
 
-test: deps fmt-check clippy unit lint
+# The lint step reuses the binary `cargo test` has just built (the same code; built with the
+# test-only strategies feature of nmpu-config, so `make build` would compile the workspace a
+# second time, a minute on CI).
+test: deps fmt-check clippy unit
+	$(NMPU) generate --config $(CONFIG) --out rtl_out
+	scripts/lint-rtl.sh rtl_out
 
 bench:
 	$(CARGO) bench --locked -p nmpu-model -p nmpu-verification -p nmpu-tune
