@@ -3,7 +3,7 @@
 //! per area, and accuracy against the f64 reference on the same data.
 
 use crate::io::describe_config;
-use crate::synth::{blocks, synth, BlockCost, GenericCost};
+use crate::synth::{blocks, synth, two_at_a_time, BlockCost, GenericCost};
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
 use nmpu_model::{Comparison, EngineReport, TileModel};
@@ -190,33 +190,22 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
     // Largest first, so the two workers finish together.
     jobs.sort_by_key(|j| std::cmp::Reverse((j.columns * j.lanes, j.side)));
     let datapaths = [Datapath::Fixed, Datapath::Fp16];
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<Result<BlockCost>>>> =
-        std::sync::Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(j) = jobs.get(i) else { break };
-                let m = datapaths[j.side].module();
-                progress(&format!(
-                    "{m}: synthesis, {} columns, {} lanes",
-                    j.columns, j.lanes
-                ));
-                let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
-                let c = variant(cfg, j.columns, j.lanes);
-                let r = blocks(m).and_then(|b| synth(&c, &b, j.ice40, &dir, |_| {}));
-                let r = r.and_then(|v| v.into_iter().next().context("no figures"));
-                results.lock().unwrap()[i] = Some(r);
-            });
-        }
-    });
-    let results = results.into_inner().unwrap();
-    let mut found: Vec<(usize, u32, u32, BlockCost)> = vec![];
-    for (j, r) in jobs.iter().zip(results) {
-        let r = r.context("a synthesis did not run")??;
-        found.push((j.side, j.columns, j.lanes, r));
-    }
+    let results = two_at_a_time(&jobs, |_, j| {
+        let m = datapaths[j.side].module();
+        progress(&format!(
+            "{m}: synthesis, {} columns, {} lanes",
+            j.columns, j.lanes
+        ));
+        let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
+        let c = variant(cfg, j.columns, j.lanes);
+        let b = synth(&c, &blocks(m)?, j.ice40, &dir, |_| {})?;
+        b.into_iter().next().context("no figures")
+    })?;
+    let found: Vec<(usize, u32, u32, BlockCost)> = jobs
+        .iter()
+        .zip(results)
+        .map(|(j, r)| (j.side, j.columns, j.lanes, r))
+        .collect();
     let get = |side: usize, columns: u32, lanes: u32| -> &BlockCost {
         &found
             .iter()

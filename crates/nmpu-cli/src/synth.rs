@@ -358,6 +358,33 @@ pub fn blocks(which: &str) -> Result<Vec<(&'static str, Vec<&'static str>)>> {
         .collect()
 }
 
+/// Runs `job` on every element of `jobs`, two at a time (Yosys and ABC run on one core;
+/// this machine has two), and returns the results in the order of `jobs`.
+pub fn two_at_a_time<J: Sync, R: Send>(
+    jobs: &[J],
+    job: impl Fn(usize, &J) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results = std::sync::Mutex::new((0..jobs.len()).map(|_| None).collect::<Vec<_>>());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(j) = jobs.get(i) else { break };
+                let r = job(i, j);
+                results.lock().unwrap()[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.context("a synthesis did not run")?)
+        .collect()
+}
+
 /// Synthesizes the `chosen` blocks (from [`blocks`]) of `cfg` in `work` (created).
 pub fn synth(
     cfg: &NmpuConfig,

@@ -2,7 +2,7 @@
 //! with lane synthesis to fit the cost model and to confirm the answer.
 
 use crate::io::{describe_config, load_config, load_data, DataArgs};
-use crate::synth::{blocks, synth, GenericCost};
+use crate::synth::{blocks, synth, two_at_a_time, GenericCost};
 use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_config::NmpuConfig;
@@ -170,32 +170,13 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 
 /// Synthesizes one lane of `cfg` (its `columns / lanes` words) as `module`, two at a time.
 fn synth_lanes(jobs: &[(NmpuConfig, u32, &'static str)], work: &Path) -> Result<Vec<GenericCost>> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new((0..jobs.len()).map(|_| None).collect::<Vec<_>>());
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some((cfg, words, module)) = jobs.get(i) else {
-                    break;
-                };
-                let mut c = cfg.clone();
-                (c.columns, c.lanes) = (*words, 1);
-                let dir = work.join(format!("lane{i}"));
-                let r = blocks(module)
-                    .and_then(|b| synth(&c, &b, false, &dir, |_| {}))
-                    .and_then(|v| v.into_iter().next().context("no figures"))
-                    .map(|b| b.generic);
-                results.lock().unwrap()[i] = Some(r);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.context("a synthesis did not run")?)
-        .collect()
+    two_at_a_time(jobs, |i, (cfg, words, module)| {
+        let mut c = cfg.clone();
+        (c.columns, c.lanes) = (*words, 1);
+        let dir = work.join(format!("lane{i}"));
+        let b = synth(&c, &blocks(module)?, false, &dir, |_| {})?;
+        Ok(b.into_iter().next().context("no figures")?.generic)
+    })
 }
 
 pub fn tune(a: &TuneArgs) -> Result<()> {
