@@ -6,9 +6,9 @@ use crate::synth::{blocks, synth, two_at_a_time, GenericCost};
 use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_config::NmpuConfig;
-use nmpu_model::TileModel;
+use nmpu_model::{RealCoeffs, TileModel};
 use nmpu_tune::budget::metric;
-use nmpu_tune::budget::{Bound, DEFAULT_NOISE};
+use nmpu_tune::budget::{analog_noise_out, Bound, DEFAULT_NOISE};
 use nmpu_tune::cost::{features, fit_plan, shipped};
 use nmpu_tune::metrics::evaluate;
 use nmpu_tune::report::{formats, pareto_csv, pareto_json, tuned_toml};
@@ -138,26 +138,36 @@ struct Prepared {
 fn prepare(r: &Request) -> Result<Prepared> {
     let cfg = &r.config;
     let d = load_data(cfg, r.coeffs.as_deref(), r.input.as_deref(), r.rows, r.seed)?;
-    let (coeffs, rows) = (d.coeffs, d.rows);
     let source = match &r.input {
         Some(p) => p.display().to_string(),
         None => format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
     };
-    let data = TuneData::new(cfg, coeffs.clone(), &rows)?;
-    let fp16 = Metrics::of(&data, &data.fp16_outputs(cfg)?);
-    let bounds = r
-        .budgets
-        .iter()
-        .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))
-        .collect();
+    let (data, fp16, bounds) = data_and_bounds(cfg, d.coeffs, &d.rows, &r.budgets)?;
     Ok(Prepared {
-        space: Space::new(cfg, &coeffs),
+        space: Space::new(cfg, &data.coeffs),
         words: cfg.columns / cfg.lanes,
         data,
         bounds,
         fp16,
         source,
     })
+}
+
+/// The tuning data of `coeffs` and `rows`, the FP16 baseline's metrics on it, and the
+/// budgets made concrete on it.
+fn data_and_bounds(
+    cfg: &NmpuConfig,
+    coeffs: RealCoeffs,
+    rows: &[Vec<i64>],
+    budgets: &[Budget],
+) -> Result<(TuneData, Metrics, Vec<Bound>)> {
+    let data = TuneData::new(cfg, coeffs, rows)?;
+    let fp16 = Metrics::of(&data, &data.fp16_outputs(cfg)?);
+    let bounds = budgets
+        .iter()
+        .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))
+        .collect();
+    Ok((data, fp16, bounds))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: an interrupted run
@@ -394,13 +404,7 @@ fn finish(
         (None, None) => {
             let seed = r.holdout_seed.unwrap_or(r.seed + 1000);
             let t = TileModel::default().generate(cfg, r.rows, seed);
-            let d = TuneData::new(cfg, t.coeffs.clone(), &t.rows)?;
-            let h16 = Metrics::of(&d, &d.fp16_outputs(cfg)?);
-            let hb: Vec<Bound> = r
-                .budgets
-                .iter()
-                .map(|&b| Bound::new(b, &d, &h16, cfg.in_bits))
-                .collect();
+            let (d, _, hb) = data_and_bounds(cfg, t.coeffs, &t.rows, &r.budgets)?;
             let m = evaluate(&best.config, &d)?;
             Some((seed, m, hb.iter().all(|b| b.holds(&m))))
         }
@@ -414,13 +418,7 @@ fn finish(
     write_atomic(&json, &pareto_json(outcome))?;
     // The plot shows the first budget's metric.
     let shown = p.bounds[0].limits[0].0;
-    let label = match shown {
-        "added_rms" => "added RMS error (output LSB)",
-        "mean_abs" => "mean |output - real| (output LSB)",
-        "max_abs" => "max |output - real| (output LSB)",
-        _ => "share of codes off the f64 code",
-    };
-    write_atomic(&svg, &nmpu_tune::plot::front_svg(outcome, shown, label)?)?;
+    write_atomic(&svg, &nmpu_tune::plot::front_svg(outcome, shown)?)?;
     write_atomic(
         out,
         &tuned_toml(&best, &p.bounds, holdout.as_ref().map(|h| &h.1), &p.source),
@@ -472,9 +470,7 @@ fn finish(
         Budget::Noise { noise, .. } => Some(*noise),
         _ => None,
     }) {
-        let sigma = p
-            .data
-            .noise_rms_out(noise * f64::from(1u32 << (cfg.in_bits - 1)));
+        let sigma = analog_noise_out(&p.data, noise, cfg.in_bits);
         println!(
             "SNR lost to the NMPU against an analog noise of {sigma:.3} output LSB RMS: base {:.4} dB, tuned {:.4} dB, fp16 {:.4} dB",
             base_metrics.snr_loss_db(sigma),

@@ -100,6 +100,12 @@ impl fmt::Display for Budget {
     }
 }
 
+/// The output-referred RMS (output LSBs) on `data` of an analog noise of `noise` of the ADC
+/// half range (`2^(in_bits-1)` codes) per column.
+pub fn analog_noise_out(data: &TuneData, noise: f64, in_bits: u32) -> f64 {
+    data.noise_rms_out(noise * f64::from(1u32 << (in_bits - 1)))
+}
+
 /// A budget made concrete for one data set: limits on metrics.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Bound {
@@ -118,8 +124,10 @@ impl Bound {
             Budget::Mismatch { limit } => vec![("mismatch", limit)],
             Budget::Fp16 => vec![("mean_abs", fp16.mean_abs), ("mismatch", fp16.mismatch)],
             Budget::Noise { fraction, noise } => {
-                let sigma_adc = noise * f64::from(1u32 << (in_bits - 1));
-                vec![("added_rms", fraction * data.noise_rms_out(sigma_adc))]
+                vec![(
+                    "added_rms",
+                    fraction * analog_noise_out(data, noise, in_bits),
+                )]
             }
         };
         Bound { budget, limits }

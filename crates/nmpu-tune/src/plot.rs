@@ -5,9 +5,20 @@ use crate::search::{pareto, Evaluated, Outcome};
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
+/// The axis label of a metric of [`crate::report::FRONT_METRICS`].
+fn label(metric_name: &str) -> &'static str {
+    match metric_name {
+        "added_rms" => "added RMS error (output LSB)",
+        "mean_abs" => "mean |output - real| (output LSB)",
+        "max_abs" => "max |output - real| (output LSB)",
+        _ => "share of codes off the f64 code",
+    }
+}
+
 /// Area against `metric_name` for every candidate (grey), the front (blue line), the
 /// candidates that meet the budget (green) and the chosen one (red), as SVG text.
-pub fn front_svg(outcome: &Outcome, metric_name: &str, label: &str) -> Result<String> {
+pub fn front_svg(outcome: &Outcome, metric_name: &str) -> Result<String> {
+    let label = label(metric_name);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 600)).into_drawing_area();
