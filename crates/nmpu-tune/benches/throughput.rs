@@ -1,14 +1,13 @@
 //! `cargo bench -p nmpu-tune`: what a search's evaluations cost on this machine.
 //! Prints the fixed-point golden model's throughput on one core and on all cores
-//! (rayon: the model alone into an output buffer, and `fixed_outputs`, which allocates it;
-//! `evaluate`: outputs and error sums per slice, what the search runs), default config,
-//! 1000-row tile;
+//! (rayon: the model alone into an output buffer; `evaluate`: outputs and error sums per
+//! slice, what the search runs), default config, 1000-row tile;
 //! and the default search's time. Target (issue 13): >= 600 M elements/s on 2 cores.
 
 use nmpu_config::NmpuConfig;
 use nmpu_model::TileModel;
 use nmpu_tune::budget::Bound;
-use nmpu_tune::metrics::{evaluate, fixed_outputs, Metrics};
+use nmpu_tune::metrics::{evaluate, fixed_model, Metrics, ROWS_PER_TASK};
 use nmpu_tune::{search, Budget, Space, TuneData};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -34,10 +33,9 @@ fn main() {
     let tile = TileModel::default().generate(&cfg, 1000, 1);
     let data = TuneData::new(&cfg, tile.coeffs.clone(), &tile.rows).unwrap();
     let n = data.elements();
-    let (codes, _) = nmpu_model::quantize(&cfg, &data.coeffs).unwrap();
-    let fixed = nmpu_model::FixedModel::new(&cfg, codes).unwrap();
+    let fixed = fixed_model(&cfg, &data).unwrap();
     let mut out = vec![0i64; n];
-    let chunk = data.columns * 16;
+    let chunk = data.columns * ROWS_PER_TASK;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -52,19 +50,14 @@ fn main() {
                 .build()
                 .unwrap()
         };
-        // The model alone: outputs into a buffer allocated once (the search never holds
-        // them all; `fixed_outputs` also allocates and zeroes 8 bytes per element).
+        // The model alone, outputs into a buffer allocated once (the search never holds
+        // them all).
         let model = pool.install(|| {
             measure(n, Duration::from_millis(500), || {
                 out.par_chunks_mut(chunk)
                     .zip(data.xs.par_chunks(chunk))
                     .for_each(|(o, x)| fixed.run(0, x, o).unwrap());
                 black_box(&out);
-            })
-        });
-        let allocating = pool.install(|| {
-            measure(n, Duration::from_millis(500), || {
-                black_box(fixed_outputs(&cfg, &data).unwrap());
             })
         });
         let with_metrics = pool.install(|| {
@@ -75,11 +68,7 @@ fn main() {
         println!(
             "{name} ({pool_threads} threads), fixed-point golden model, M elements/s (target: >= 600 on 2 cores):"
         );
-        println!(
-            "  model into a buffer {:6.1}   (fixed_outputs, allocating it: {:.1})",
-            model / 1e6,
-            allocating / 1e6
-        );
+        println!("  model into a buffer {:6.1}", model / 1e6);
         println!(
             "  evaluate (model + error sums, what the search runs) {:6.1}",
             with_metrics / 1e6

@@ -142,31 +142,19 @@ impl Sums {
 }
 
 /// Rows per parallel task: enough work per task to amortise the split.
-const ROWS_PER_TASK: usize = 16;
+pub const ROWS_PER_TASK: usize = 16;
 
 /// `cfg`'s fixed-point golden model with `data`'s coefficients quantized to its formats.
-fn model(cfg: &NmpuConfig, data: &TuneData) -> Result<FixedModel> {
+pub fn fixed_model(cfg: &NmpuConfig, data: &TuneData) -> Result<FixedModel> {
     let (codes, _) = nmpu_model::quantize(cfg, &data.coeffs).context("quantizing")?;
     FixedModel::new(cfg, codes).context("the fixed-point model")
-}
-
-/// Runs `cfg`'s fixed-point golden model on `data` (coefficients quantized to `cfg`'s
-/// formats) on all cores and returns its output codes.
-pub fn fixed_outputs(cfg: &NmpuConfig, data: &TuneData) -> Result<Vec<i64>> {
-    let model = model(cfg, data)?;
-    let mut out = vec![0i64; data.xs.len()];
-    let chunk = data.columns * ROWS_PER_TASK;
-    out.par_chunks_mut(chunk)
-        .zip(data.xs.par_chunks(chunk))
-        .try_for_each(|(o, x)| model.run(0, x, o))?;
-    Ok(out)
 }
 
 /// The metrics of `cfg`'s fixed-point NMPU on `data`: the model and the error sums run
 /// together per slice of rows, on all cores, without the whole output in memory (each
 /// slice's outputs stay in a small buffer that is reused), summed in slice order.
 pub fn evaluate(cfg: &NmpuConfig, data: &TuneData) -> Result<Metrics> {
-    let model = model(cfg, data)?;
+    let model = fixed_model(cfg, data)?;
     let chunk = data.columns * ROWS_PER_TASK;
     let parts: Vec<Sums> = data
         .xs
