@@ -338,7 +338,7 @@ mod tests {
                     let mut want = vec![0; 64];
                     assert!(run_stages_generic(&st, span(), &xs, &mut want));
                     // The traced path's stages (one element at a time, mode by mode) are
-                    // the reference for the branch-free formula.
+                    // the reference for the fast path.
                     for (i, &x) in xs.iter().enumerate() {
                         let y = m1.apply(x, raw[0][i], raw[1][i]).0;
                         let z = match &m2 {

@@ -5,8 +5,8 @@
 //! every budget: one knob one, two or three fraction bits narrower, or a stage switched
 //! to floor; where none is cheaper, pairs of changes (a bit traded for another, the
 //! rounding adder for a bit). It stops when no move lowers the cost. Every evaluation is
-//! remembered, so the Pareto fronts come from all candidates seen. Ties are broken on the knobs' order: the result is deterministic.
-//! Why this finds the optimum on small spaces is tested against exhaustive enumeration
+//! remembered, so the Pareto fronts come from all candidates seen. Ties are broken on the
+//! knobs' order: the result is deterministic. Why this finds the optimum on small spaces is tested against exhaustive enumeration
 //! (tests/exhaustive.rs).
 
 use crate::budget::{metric, Bound};
