@@ -4,7 +4,7 @@
 
 use crate::stimulus::{Case, Coefficients};
 
-use nmpu_model::requant::Quantizer;
+use nmpu_model::primitives::Quantize;
 use nmpu_model::stages::pipeline;
 use std::fmt;
 
@@ -26,7 +26,7 @@ impl StageCoverage {
         self.over_low += s.over_low;
     }
 
-    fn count(&mut self, q: &Quantizer, exact: i64) {
+    fn count(&mut self, q: &Quantize, exact: i64) {
         if q.shift > 0 && exact & ((1i64 << q.shift) - 1) == 1i64 << (q.shift - 1) {
             self.ties += 1;
         }
@@ -88,31 +88,30 @@ pub fn coverage(case: &Case) -> Option<Coverage> {
     let Coefficients::Fixed(c) = &case.coeffs else {
         return None;
     };
-    let (first, second, requantize) = pipeline(cfg);
+    let stages = pipeline(cfg);
+    let (bn, requantize) = (&stages.batch_norm, &stages.requantize);
     let relu = cfg.activation == nmpu_config::Activation::Relu;
     let mut cov = Coverage {
-        affine: second.map(|_| StageCoverage::default()),
+        affine: stages.affine.map(|_| StageCoverage::default()),
         ..Coverage::default()
     };
     for beat in &case.beats {
         for (lane, &x) in beat.x.iter().enumerate() {
             let col = beat.col as usize + lane;
-            let t = first.exact_sum(x, c.a[col], c.b[col]);
-            let mut z = first.apply(x, c.a[col], c.b[col]).0;
-            match (&second, cov.affine.as_mut()) {
-                (Some(bn), Some(a)) => {
-                    a.count(&first.quantizer, t);
-                    cov.batch_norm
-                        .count(&bn.quantizer, bn.exact_sum(z, c.g[col], c.h[col]));
-                    z = bn.apply(z, c.g[col], c.h[col]).0;
+            let (v, k, o) = match (&stages.affine, cov.affine.as_mut()) {
+                (Some(af), Some(a)) => {
+                    a.count(&af.quantize, af.exact_sum(x, c.a[col], c.b[col]));
+                    (af.apply(x, c.a[col], c.b[col]).0, c.g[col], c.h[col])
                 }
-                _ => cov.batch_norm.count(&first.quantizer, t),
-            }
+                _ => (x, c.a[col], c.b[col]),
+            };
+            cov.batch_norm.count(&bn.quantize, bn.exact_sum(v, k, o));
+            let mut z = bn.apply(v, k, o).0;
             if relu {
                 z = z.max(0);
             }
             cov.requantize
-                .count(&requantize.quantizer, z << requantize.align_shift);
+                .count(&requantize.quantize, z << requantize.align_shift);
             cov.elements += 1;
         }
     }

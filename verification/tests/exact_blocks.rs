@@ -9,7 +9,7 @@
 //! shapes directly. Every parameter set is one module of one Verilated bank, chosen by `idx`.
 
 use nmpu_config::{NmpuConfig, Overflow, QFormat, Rounding};
-use nmpu_model::requant::{round_shift, Fit};
+use nmpu_model::primitives::{round_shift, Fit};
 use nmpu_rtl::exact::{Activation, MulAdd, Quant};
 use nmpu_rtl::generate::block_verilog;
 use nmpu_rtl::params::{MacParams, QuantParams, RequantParams};

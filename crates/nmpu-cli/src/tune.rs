@@ -162,7 +162,7 @@ fn data_and_bounds(
     budgets: &[Budget],
 ) -> Result<(TuneData, Metrics, Vec<Bound>)> {
     let data = TuneData::new(cfg, coeffs, rows)?;
-    let fp16 = Metrics::of(&data, &data.fp16_outputs(cfg)?);
+    let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(cfg)?);
     let bounds = budgets
         .iter()
         .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))

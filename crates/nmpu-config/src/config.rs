@@ -2,7 +2,6 @@
 
 use crate::error::ConfigError;
 use crate::format::{Activation, Overflow, QFormat, Rounding};
-use crate::validate;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -14,7 +13,7 @@ pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
 }
 
 /// The default configuration, shipped as a documented file.
-pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../configs/default.toml");
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../default.toml");
 
 /// Formats of the per-column coefficients.
 ///
@@ -152,11 +151,6 @@ impl NmpuConfig {
             message: e.to_string(),
         })?;
         Self::from_toml_str(&text)
-    }
-
-    /// Checks every field against what the model and the hardware can build.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        validate::validate(self)
     }
 
     /// The configuration as TOML (every field written out).

@@ -5,6 +5,7 @@
 mod config;
 mod error;
 mod format;
+mod shape;
 mod validate;
 
 pub use config::{
@@ -12,6 +13,7 @@ pub use config::{
 };
 pub use error::ConfigError;
 pub use format::{Activation, Overflow, QFormat, Rounding};
+pub use shape::{ports, MacShape};
 pub use validate::limits;
 
 #[cfg(feature = "strategies")]

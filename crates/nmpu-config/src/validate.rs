@@ -3,6 +3,7 @@
 use crate::config::NmpuConfig;
 use crate::error::ConfigError;
 use crate::format::QFormat;
+use crate::shape::MacShape;
 
 /// The accepted ranges, public so that tools and tests can quote them.
 pub mod limits {
@@ -26,7 +27,14 @@ pub mod limits {
     pub const DAC_CYCLES_PER_LSB: (u32, u32) = (1, 1024);
 }
 
-pub(crate) fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
+impl NmpuConfig {
+    /// Checks every field against what the model and the hardware can build.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate(self)
+    }
+}
+
+fn validate(cfg: &NmpuConfig) -> Result<(), ConfigError> {
     in_range("columns", cfg.columns, limits::COLUMNS)?;
     in_range("lanes", cfg.lanes, limits::LANES)?;
     divides(("lanes", cfg.lanes), ("columns", cfg.columns))?;
@@ -157,8 +165,6 @@ fn format_ok(field: &str, f: &QFormat, (lo, hi): (u32, u32)) -> Result<(), Confi
 }
 
 /// Rejects a multiply-add `v*k + o -> r` whose exact intermediate exceeds the limit.
-/// The intermediate is the product and the offset aligned to the finest fraction among
-/// product, offset and result, plus one carry bit.
 fn mac_fits(
     stage: &str,
     v: &QFormat,
@@ -166,19 +172,17 @@ fn mac_fits(
     o: &QFormat,
     r: &QFormat,
 ) -> Result<(), ConfigError> {
-    let prod_frac = v.frac + k.frac;
-    let prod_width = v.signed_width() + k.signed_width();
-    let frac = prod_frac.max(o.frac).max(r.frac);
-    let bits = (prod_width + frac - prod_frac).max(o.signed_width() + frac - o.frac) + 1;
-    if bits > limits::INTERMEDIATE_BITS {
-        return Err(wide(stage, bits));
+    let shape = MacShape::of(v, k, o, r);
+    if shape.sum_bits > limits::INTERMEDIATE_BITS {
+        return Err(wide(stage, shape.sum_bits));
     }
-    if frac > limits::ALIGN_FRAC {
+    if shape.frac > limits::ALIGN_FRAC {
         return Err(ConfigError::Invalid {
             field: stage.split(' ').next().unwrap_or(stage).to_string(),
             message: format!(
-                "stage `{stage}` aligns its sum at {frac} fractional bits, more than the {} \
+                "stage `{stage}` aligns its sum at {} fractional bits, more than the {} \
                  supported; reduce the fractional bits of its operands",
+                shape.frac,
                 limits::ALIGN_FRAC
             ),
         });

@@ -4,36 +4,10 @@ use crate::coeffs::{quantize, to_f16, QuantReport, RealCoeffs, Saturation};
 use crate::error::ModelError;
 use crate::fixed::FixedModel;
 use crate::fp16::Fp16Model;
+use crate::metrics::ErrStats;
 use crate::reference::F64Model;
 use nmpu_config::NmpuConfig;
 use serde::Serialize;
-
-/// Max and mean of absolute errors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct ErrStats {
-    pub count: u64,
-    pub max: f64,
-    pub sum: f64,
-}
-
-impl ErrStats {
-    pub fn add(&mut self, e: f64) {
-        let e = e.abs();
-        self.count += 1;
-        self.sum += e;
-        if e > self.max || e.is_nan() {
-            self.max = e;
-        }
-    }
-
-    pub fn mean(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.sum / self.count as f64
-        }
-    }
-}
 
 /// One engine's errors against the f64 reference.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -103,14 +77,8 @@ pub fn compare(
         affine: Some(ErrStats::default()),
         ..Default::default()
     };
-    for (r, row) in rows.iter().enumerate() {
-        if row.len() != cfg.columns as usize {
-            return Err(ModelError::Shape(format!(
-                "input row {r} has {} codes, the config has columns = {}",
-                row.len(),
-                cfg.columns
-            )));
-        }
+    crate::data::check_rows(cfg, rows)?;
+    for row in rows {
         for (col, &x) in row.iter().enumerate() {
             let rf = reference.trace(col, x);
             let real_out = rf.output_real.clamp(out_min as f64, out_max as f64);

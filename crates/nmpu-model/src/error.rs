@@ -9,6 +9,10 @@ pub enum ModelError {
     #[error("{0}")]
     Shape(String),
 
+    /// A file that cannot be read or holds bad data; `message` names the file.
+    #[error("{message}")]
+    File { path: String, message: String },
+
     #[error("ADC code {value} at {at} is outside the in_bits range {min} ..= {max}")]
     InputRange {
         at: String,

@@ -1,8 +1,8 @@
 //! The streaming fast path of the fixed-point model: the same function as
-//! `requant::Quantizer`, written branch-free so a row of elements runs without
+//! `primitives::Quantize`, written branch-free so a row of elements runs without
 //! per-element mode dispatch. Property tests demand it agree with the traced path.
 
-use crate::requant::Quantizer;
+use crate::primitives::Quantize;
 use crate::stages::{MacStage, Requantize};
 use nmpu_config::{Overflow, Rounding};
 
@@ -25,7 +25,7 @@ pub(crate) struct FastQuant {
 }
 
 impl FastQuant {
-    pub(crate) fn new(q: &Quantizer) -> Self {
+    pub(crate) fn new(q: &Quantize) -> Self {
         let s = q.shift;
         let f = &q.fit;
         FastQuant {
@@ -127,7 +127,7 @@ pub(crate) struct FastMac {
 impl FastMac {
     pub(crate) fn new(m: &MacStage) -> Self {
         FastMac {
-            q: FastQuant::new(&m.quantizer),
+            q: FastQuant::new(&m.quantize),
         }
     }
 
@@ -165,7 +165,7 @@ impl FastRequant {
     pub(crate) fn new(r: &Requantize) -> Self {
         FastRequant {
             align_shift: r.align_shift,
-            q: FastQuant::new(&r.quantizer),
+            q: FastQuant::new(&r.quantize),
         }
     }
 
@@ -193,10 +193,11 @@ const BLOCK: usize = 256;
 /// The fast path's inputs beside the coefficients: the stages, the activation and the
 /// input code range.
 pub(crate) struct Stages<'a> {
-    pub first: &'a FastMac,
     /// `None` when affine and batch-norm are fused.
-    pub second: Option<&'a FastMac>,
-    pub out_q: &'a FastRequant,
+    pub affine: Option<&'a FastMac>,
+    /// Reads `g`, `h` (fused: `a'`, `b'` in `a`, `b`).
+    pub batch_norm: &'a FastMac,
+    pub requantize: &'a FastRequant,
     pub relu: bool,
     pub x_min: i64,
     pub x_max: i64,
@@ -247,17 +248,17 @@ fn run_stages_generic(st: &Stages<'_>, k: Span<'_>, xs: &[i64], out: &mut [i64])
     for (i, (x, o)) in xs.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
         let (lo, n) = (i * BLOCK, x.len());
         let r = lo..lo + n;
-        outside |= st
-            .first
-            .pass(range, x, &k.a[r.clone()], &k.b[r.clone()], &mut y[..n]);
-        let z = match st.second {
-            Some(bn) => {
-                bn.pass(None, &y[..n], &k.g[r.clone()], &k.h[r], &mut z[..n]);
-                &z[..n]
+        let (a, b) = (&k.a[r.clone()], &k.b[r.clone()]);
+        let z = &mut z[..n];
+        match st.affine {
+            Some(af) => {
+                outside |= af.pass(range, x, a, b, &mut y[..n]);
+                st.batch_norm
+                    .pass(None, &y[..n], &k.g[r.clone()], &k.h[r], z);
             }
-            None => &y[..n],
-        };
-        st.out_q.pass(st.relu, z, o);
+            None => outside |= st.batch_norm.pass(range, x, a, b, z),
+        }
+        st.requantize.pass(st.relu, z, o);
     }
     outside >= 0
 }
@@ -289,8 +290,9 @@ mod tests {
                      [output]\nformat = {{ signed = true, int = 8, frac = 0 }}\nrounding = \"{rounding}\"\noverflow = \"{overflow}\""
                 );
                 let cfg = NmpuConfig::from_toml_str(&toml).unwrap();
-                let (m1, m2, rq) = pipeline(&cfg);
-                let second = m2.as_ref().unwrap_or(&m1);
+                let p = pipeline(&cfg);
+                let (bn, rq) = (p.batch_norm, p.requantize);
+                let ab = p.affine.as_ref().unwrap_or(&bn);
                 let c = &cfg.coefficients;
                 let mut codes = |f: &nmpu_config::QFormat| -> Vec<i64> {
                     (0..64)
@@ -302,10 +304,10 @@ mod tests {
                         .collect()
                 };
                 let raw = [codes(&c.a), codes(&c.b), codes(&c.g), codes(&c.h)];
-                let a = align(&raw[0], m1.product_shift);
-                let b = align(&raw[1], m1.offset_shift);
-                let g = align(&raw[2], second.product_shift);
-                let h = align(&raw[3], second.offset_shift);
+                let a = align(&raw[0], ab.product_shift);
+                let b = align(&raw[1], ab.offset_shift);
+                let g = align(&raw[2], bn.product_shift);
+                let h = align(&raw[3], bn.offset_shift);
                 let lim = 1i64 << (cfg.in_bits - 1);
                 let xs: Vec<i64> = (0..64)
                     .map(|i| match i % 5 {
@@ -314,12 +316,8 @@ mod tests {
                         _ => rng.random_range(-lim..lim),
                     })
                     .collect();
-                let (f1, f2, fr) = (
-                    FastMac::new(&m1),
-                    FastMac::new(second),
-                    FastRequant::new(&rq),
-                );
-                let sec = m2.as_ref().map(|_| &f2);
+                let fa = p.affine.as_ref().map(FastMac::new);
+                let (fb, fr) = (FastMac::new(&bn), FastRequant::new(&rq));
                 let span = || Span {
                     a: &a,
                     b: &b,
@@ -328,9 +326,9 @@ mod tests {
                 };
                 for relu in [false, true] {
                     let st = Stages {
-                        first: &f1,
-                        second: sec,
-                        out_q: &fr,
+                        affine: fa.as_ref(),
+                        batch_norm: &fb,
+                        requantize: &fr,
                         relu,
                         x_min: -lim,
                         x_max: lim - 1,
@@ -340,10 +338,12 @@ mod tests {
                     // The traced path's stages (one element at a time, mode by mode) are
                     // the reference for the fast path.
                     for (i, &x) in xs.iter().enumerate() {
-                        let y = m1.apply(x, raw[0][i], raw[1][i]).0;
-                        let z = match &m2 {
-                            Some(bn) => bn.apply(y, raw[2][i], raw[3][i]).0,
-                            None => y,
+                        let z = match &p.affine {
+                            Some(af) => {
+                                let y = af.apply(x, raw[0][i], raw[1][i]).0;
+                                bn.apply(y, raw[2][i], raw[3][i]).0
+                            }
+                            None => bn.apply(x, raw[0][i], raw[1][i]).0,
                         };
                         let a = if relu { z.max(0) } else { z };
                         assert_eq!(want[i], rq.apply(a).0, "element {i}, {rounding}/{overflow}");

@@ -3,7 +3,7 @@
 use crate::coeffs::CoeffCodes;
 use crate::error::ModelError;
 use crate::fast::{align, run_stages, FastMac, FastRequant, Span, Stages};
-use crate::stages::{pipeline, MacStage, Requantize};
+use crate::stages::{pipeline, Pipeline};
 use nmpu_config::{Activation, NmpuConfig, QFormat};
 
 /// Every stage value of one element, for per-stage error reports and debugging.
@@ -23,13 +23,11 @@ pub struct FixedModel {
     columns: usize,
     x_min: i64,
     x_max: i64,
-    /// Unfused: affine stage; fused: the single multiply-add (then `batch_norm` is unused).
-    affine: MacStage,
-    batch_norm: Option<MacStage>,
+    stages: Pipeline,
     relu: bool,
-    requantize: Requantize,
     codes: CoeffCodes,
-    fast: (FastMac, FastMac, FastRequant),
+    /// The fast path's affine (unfused only), batch-norm and requantize stages.
+    fast: (Option<FastMac>, FastMac, FastRequant),
     /// Coefficients pre-aligned for the fast path: a, b, g, h.
     aligned: [Vec<i64>; 4],
 }
@@ -39,18 +37,23 @@ impl FixedModel {
         cfg.validate()?;
         codes.check(cfg)?;
         let x = QFormat::new(true, cfg.in_bits as i32, 0);
-        let (affine, batch_norm, requantize) = pipeline(cfg);
+        let stages = pipeline(cfg);
         let fast = (
-            FastMac::new(&affine),
-            FastMac::new(batch_norm.as_ref().unwrap_or(&affine)),
-            FastRequant::new(&requantize),
+            stages.affine.as_ref().map(FastMac::new),
+            FastMac::new(&stages.batch_norm),
+            FastRequant::new(&stages.requantize),
         );
-        let second = batch_norm.as_ref().unwrap_or(&affine);
+        // Each coefficient aligned for the stage that reads it: a and b for affine (fused:
+        // a' and b' for batch_norm), g and h for batch_norm.
+        let (ab, gh) = match &stages.affine {
+            Some(af) => (af, &stages.batch_norm),
+            None => (&stages.batch_norm, &stages.batch_norm),
+        };
         let aligned = [
-            align(&codes.a, affine.product_shift),
-            align(&codes.b, affine.offset_shift),
-            align(&codes.g, second.product_shift),
-            align(&codes.h, second.offset_shift),
+            align(&codes.a, ab.product_shift),
+            align(&codes.b, ab.offset_shift),
+            align(&codes.g, gh.product_shift),
+            align(&codes.h, gh.offset_shift),
         ];
         Ok(FixedModel {
             fast,
@@ -58,10 +61,8 @@ impl FixedModel {
             columns: cfg.columns as usize,
             x_min: x.min_code(),
             x_max: x.max_code(),
-            affine,
-            batch_norm,
+            stages,
             relu: cfg.activation == Activation::Relu,
-            requantize,
             codes,
         })
     }
@@ -74,21 +75,20 @@ impl FixedModel {
     pub fn trace(&self, col: usize, x: i64) -> Result<FixedTrace, ModelError> {
         self.check_input(col, x)?;
         let c = &self.codes;
-        let (first, s0) = self.affine.apply(x, c.a[col], c.b[col]);
-        let (affine, batch_norm, s1) = match &self.batch_norm {
-            Some(bn) => {
-                let (z, s1) = bn.apply(first, c.g[col], c.h[col]);
-                (Some(first), z, s1)
+        let bn = &self.stages.batch_norm;
+        let (affine, s0, (batch_norm, s1)) = match &self.stages.affine {
+            Some(af) => {
+                let (y, s0) = af.apply(x, c.a[col], c.b[col]);
+                (Some(y), s0, bn.apply(y, c.g[col], c.h[col]))
             }
-            None => (None, first, s0),
+            None => (None, false, bn.apply(x, c.a[col], c.b[col])),
         };
-        let s0 = affine.is_some() && s0;
         let activation = if self.relu {
             batch_norm.max(0)
         } else {
             batch_norm
         };
-        let (output, s2) = self.requantize.apply(activation);
+        let (output, s2) = self.stages.requantize.apply(activation);
         Ok(FixedTrace {
             affine,
             batch_norm,
@@ -108,14 +108,18 @@ impl FixedModel {
     #[inline(always)]
     fn eval_unchecked(&self, col: usize, x: i64) -> i64 {
         let c = &self.codes;
-        let (mut z, _) = self.affine.apply(x, c.a[col], c.b[col]);
-        if let Some(bn) = &self.batch_norm {
-            z = bn.apply(z, c.g[col], c.h[col]).0;
-        }
+        let bn = &self.stages.batch_norm;
+        let mut z = match &self.stages.affine {
+            Some(af) => {
+                bn.apply(af.apply(x, c.a[col], c.b[col]).0, c.g[col], c.h[col])
+                    .0
+            }
+            None => bn.apply(x, c.a[col], c.b[col]).0,
+        };
         if self.relu {
             z = z.max(0);
         }
-        self.requantize.apply(z).0
+        self.stages.requantize.apply(z).0
     }
 
     /// Runs a stream of codes whose first element belongs to column `first_col`; columns
@@ -161,18 +165,18 @@ impl FixedModel {
     fn run_span(&self, col: usize, xs: &[i64], out: &mut [i64]) -> bool {
         let [a, b, g, h] = &self.aligned;
         let end = col + xs.len();
-        let fused = self.batch_norm.is_none();
+        let fused = self.stages.affine.is_none();
         let span = Span {
             a: &a[col..end],
             b: &b[col..end],
             g: if fused { &[] } else { &g[col..end] },
             h: if fused { &[] } else { &h[col..end] },
         };
-        let (m1, m2, rq) = &self.fast;
+        let (affine, batch_norm, requantize) = &self.fast;
         let stages = Stages {
-            first: m1,
-            second: self.batch_norm.is_some().then_some(m2),
-            out_q: rq,
+            affine: affine.as_ref(),
+            batch_norm,
+            requantize,
             relu: self.relu,
             x_min: self.x_min,
             x_max: self.x_max,

@@ -1,6 +1,6 @@
 //! The stages of docs/arithmetic.md sections 3 and 4, with the names the RTL uses.
 
-use crate::requant::Quantizer;
+use crate::primitives::Quantize;
 use nmpu_config::{NmpuConfig, QFormat, StageConfig};
 
 /// A multiply-add stage `v*k + o -> result` with its alignment shifts precomputed.
@@ -10,7 +10,7 @@ pub struct MacStage {
     pub product_shift: u32,
     /// Left shift that aligns the offset `o` to the sum's fraction.
     pub offset_shift: u32,
-    pub quantizer: Quantizer,
+    pub quantize: Quantize,
 }
 
 impl MacStage {
@@ -20,7 +20,7 @@ impl MacStage {
         MacStage {
             product_shift: f - prod_frac,
             offset_shift: f - o.frac,
-            quantizer: Quantizer::for_stage(f - result.format.frac, result),
+            quantize: Quantize::for_stage(f - result.format.frac, result),
         }
     }
 
@@ -32,7 +32,7 @@ impl MacStage {
 
     #[inline(always)]
     pub fn apply(&self, v: i64, k: i64, o: i64) -> (i64, bool) {
-        self.quantizer.apply(self.exact_sum(v, k, o))
+        self.quantize.apply(self.exact_sum(v, k, o))
     }
 }
 
@@ -40,7 +40,7 @@ impl MacStage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requantize {
     pub align_shift: u32,
-    pub quantizer: Quantizer,
+    pub quantize: Quantize,
 }
 
 impl Requantize {
@@ -48,38 +48,41 @@ impl Requantize {
         let f = z.frac.max(out.format.frac);
         Requantize {
             align_shift: f - z.frac,
-            quantizer: Quantizer::for_stage(f - out.format.frac, out),
+            quantize: Quantize::for_stage(f - out.format.frac, out),
         }
     }
 
     #[inline(always)]
     pub fn apply(&self, z: i64) -> (i64, bool) {
-        self.quantizer.apply(z << self.align_shift)
+        self.quantize.apply(z << self.align_shift)
     }
 }
 
-/// The stages of a config's pipeline: the first multiply-add (unfused: `affine`; fused: the
-/// one multiply-add, rounding to the batch-norm format), the batch-norm multiply-add (unfused
-/// only) and `requantize`.
-pub fn pipeline(cfg: &NmpuConfig) -> (MacStage, Option<MacStage>, Requantize) {
+/// The stages of a config's pipeline (docs/arithmetic.md section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pipeline {
+    /// `y = MAC(x, a, b)`; absent when fused.
+    pub affine: Option<MacStage>,
+    /// `z = MAC(y, g, h)`, or fused `z = MAC(x, a', b')` (the coefficients in `a`, `b`).
+    pub batch_norm: MacStage,
+    /// Configured by the config's `output` table (the output code's format).
+    pub requantize: Requantize,
+}
+
+pub fn pipeline(cfg: &NmpuConfig) -> Pipeline {
     let c = &cfg.coefficients;
     let x = QFormat::new(true, cfg.in_bits as i32, 0);
-    let (first, second) = if cfg.fuse_affine_bn {
-        (MacStage::new(&x, &c.a, &c.b, &cfg.batch_norm), None)
+    let (affine, batch_norm) = if cfg.fuse_affine_bn {
+        (None, MacStage::new(&x, &c.a, &c.b, &cfg.batch_norm))
     } else {
         (
-            MacStage::new(&x, &c.a, &c.b, &cfg.affine),
-            Some(MacStage::new(
-                &cfg.affine.format,
-                &c.g,
-                &c.h,
-                &cfg.batch_norm,
-            )),
+            Some(MacStage::new(&x, &c.a, &c.b, &cfg.affine)),
+            MacStage::new(&cfg.affine.format, &c.g, &c.h, &cfg.batch_norm),
         )
     };
-    (
-        first,
-        second,
-        Requantize::new(&cfg.batch_norm.format, &cfg.output),
-    )
+    Pipeline {
+        affine,
+        batch_norm,
+        requantize: Requantize::new(&cfg.batch_norm.format, &cfg.output),
+    }
 }

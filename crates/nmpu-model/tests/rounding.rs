@@ -2,7 +2,7 @@
 //! "nearest integer, ties broken by rule" (not the bit tricks the model uses).
 
 use nmpu_config::{Overflow, QFormat, Rounding};
-use nmpu_model::requant::{round_shift, Fit};
+use nmpu_model::primitives::{round_shift, Fit};
 use proptest::prelude::*;
 
 /// Exact `v / 2^s` rounded: picks the nearer of the two integer neighbours by comparing

@@ -5,18 +5,12 @@
 use crate::range::Range;
 use nmpu_config::{Activation, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
 
+pub use nmpu_config::ports::{CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
+
 /// Width of the words that carry values between the datapath's exact-width blocks: each
 /// block uses only the low bits its range needs (the rest is a sign or zero extension), so
-/// the wide word costs nothing. Holds any exact sum (the validator bounds them to 64 bits).
-pub const WORD: usize = 64;
-/// Width of an input lane: the largest `in_bits`.
-pub const IN_LANE_BITS: usize = 24;
-/// Width of an output lane: the largest output format.
-pub const OUT_LANE_BITS: usize = 16;
-/// Width of column indices (columns <= 4096).
-pub const COL_BITS: usize = 12;
-/// Width of the configuration data word (coefficients <= 32 bits).
-pub const CFG_DATA_BITS: usize = 32;
+/// the wide word costs nothing. Holds any exact sum (the validator bounds them).
+pub const WORD: usize = nmpu_config::ports::WORD_BITS;
 
 /// Rounding and fitting of an exact value (range `input`) into a result format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

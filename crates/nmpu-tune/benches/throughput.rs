@@ -7,7 +7,7 @@
 use nmpu_config::NmpuConfig;
 use nmpu_model::TileModel;
 use nmpu_tune::budget::Bound;
-use nmpu_tune::metrics::{evaluate, fixed_model, Metrics, ROWS_PER_TASK};
+use nmpu_tune::metrics::{evaluate, fixed_model, ROWS_PER_TASK};
 use nmpu_tune::{search, Budget, Space, TuneData};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -74,7 +74,7 @@ fn main() {
             with_metrics / 1e6
         );
     }
-    let fp16 = Metrics::of(&data, &data.fp16_outputs(&cfg).unwrap());
+    let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(&cfg).unwrap());
     let bounds = vec![Bound::new(Budget::default(), &data, &fp16, cfg.in_bits)];
     let space = Space::new(&cfg, &data.coeffs);
     let start = Instant::now();

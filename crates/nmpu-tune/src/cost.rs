@@ -7,7 +7,7 @@
 //! registers and the coefficient words of its columns.
 
 use anyhow::{ensure, Result};
-use nmpu_config::{NmpuConfig, Overflow, QFormat, Rounding};
+use nmpu_config::{MacShape, NmpuConfig, Overflow, QFormat, Rounding};
 use serde::{Deserialize, Serialize};
 
 /// Feature names, in the order of [`features`].
@@ -33,16 +33,13 @@ fn mac(
     round: Rounding,
     ov: Overflow,
 ) -> [f64; 3] {
-    let product = v.frac + k.frac;
-    let frac = product.max(o.frac).max(r.frac);
-    let pw = signed_width(v) + signed_width(k);
-    let sum =
-        (pw + f64::from(frac - product)).max(signed_width(o) + f64::from(frac - o.frac)) + 1.0;
+    let shape = MacShape::of(v, k, o, r);
+    let sum = f64::from(shape.sum_bits);
     let rw = signed_width(r);
     let rounding = if round == Rounding::Floor {
         0.0
     } else {
-        sum - f64::from(frac.saturating_sub(r.frac))
+        sum - f64::from(shape.frac.saturating_sub(r.frac))
     };
     let saturate = if ov == Overflow::Saturate {
         2.0 * rw

@@ -33,12 +33,8 @@ impl TuneData {
         let columns = cfg.columns as usize;
         let (lo, hi) = reference.out_range();
         let (mut xs, mut real, mut code) = (vec![], vec![], vec![]);
-        for (r, row) in rows.iter().enumerate() {
-            ensure!(
-                row.len() == columns,
-                "input row {r} has {} codes, the config has columns = {columns}",
-                row.len()
-            );
+        nmpu_model::data::check_rows(cfg, rows)?;
+        for row in rows {
             for (col, &x) in row.iter().enumerate() {
                 let t = reference.trace(col, x);
                 xs.push(x);

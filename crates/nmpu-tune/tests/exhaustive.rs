@@ -13,7 +13,7 @@ fn setup(budget: Budget, seed: u64) -> (NmpuConfig, TuneData, Vec<Bound>, CostMo
     let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 1\nin_bits = 9\n").unwrap();
     let tile = TileModel::default().generate(&cfg, 200, seed);
     let data = TuneData::new(&cfg, tile.coeffs, &tile.rows).unwrap();
-    let fp16 = nmpu_tune::Metrics::of(&data, &data.fp16_outputs(&cfg).unwrap());
+    let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(&cfg).unwrap());
     let bounds = vec![Bound::new(budget, &data, &fp16, cfg.in_bits)];
     // Any fixed positive model: the search minimises whatever it is given.
     let cost = CostModel {

@@ -62,18 +62,19 @@ impl Fit {
     }
 }
 
-/// `fit(round_shift(v, shift, rounding))`: one rounding, then saturation or wrap.
+/// `quantize(v, shift, F, rounding, overflow) = fit(round_shift(v, shift, rounding), F,
+/// overflow)`: one rounding, then saturation or wrap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quantizer {
+pub struct Quantize {
     pub shift: u32,
     pub rounding: Rounding,
     pub fit: Fit,
 }
 
-impl Quantizer {
+impl Quantize {
     /// Drops `shift` fractional bits into `stage`'s result format, by its rounding and overflow.
     pub fn for_stage(shift: u32, stage: &nmpu_config::StageConfig) -> Self {
-        Quantizer {
+        Quantize {
             shift,
             rounding: stage.rounding,
             fit: Fit::new(&stage.format, stage.overflow),
