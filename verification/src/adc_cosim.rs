@@ -6,6 +6,7 @@ use crate::verilator::{build, build_traced, Dut, Port};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use nmpu_model::adc::{AdcCapture, AdcIn, AdcOut};
+use nmpu_rtl::Block;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -75,9 +76,9 @@ impl AdcDut {
     }
 
     fn build(cfg: &NmpuConfig, traced: bool) -> Result<Self> {
-        let verilog = nmpu_rtl::generate::generate_adc(cfg)?;
+        let verilog = Block::AdcCapture.generate(cfg)?;
         let build = if traced { build_traced } else { build };
-        let built = build(&verilog, nmpu_rtl::generate::ADC_MODULE)?;
+        let built = build(&verilog, Block::AdcCapture.module())?;
         let dut = Dut::load(&built)?;
         let n = cfg.columns as usize;
         Ok(AdcDut {

@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunOptions {
     /// Assert reset for one cycle at this streaming cycle.
     pub reset_at: Option<usize>,
@@ -364,31 +364,60 @@ impl Session {
     }
 }
 
+/// What replays a failing case: the datapath, the config written for it, the case and how
+/// it was run, and where its VCD goes. Data, not a command line: `nmpu cosim` renders it
+/// as its own flags (and a test there parses them back), so renaming a flag cannot
+/// silently break a replay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    pub datapath: Datapath,
+    pub config: PathBuf,
+    pub spec: CaseSpec,
+    pub reset_at: Option<usize>,
+    pub vcd: PathBuf,
+}
+
+impl fmt::Display for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} (config {}",
+            self.spec,
+            self.datapath.module(),
+            self.config.display()
+        )?;
+        if let Some(r) = self.reset_at {
+            write!(f, ", reset at streaming cycle {r}")?;
+        }
+        write!(f, ", VCD {})", self.vcd.display())
+    }
+}
+
 /// A mismatch with what was written to reproduce it.
 #[derive(Debug)]
 pub struct Failure {
     pub mismatch: Box<Mismatch>,
     pub config_file: PathBuf,
     pub vcd: PathBuf,
-    pub replay: String,
+    pub replay: Replay,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.mismatch)?;
-        writeln!(
+        write!(
             f,
-            "VCD of the failing window (from the beat's acceptance): {}",
-            self.vcd.display()
-        )?;
-        write!(f, "replay: {}", self.replay)
+            "VCD of the failing window (from the beat's acceptance): {}\nto replay: {}",
+            self.vcd.display(),
+            self.replay
+        )
     }
 }
 
 /// Writes the config as `config.toml` into `dir` and a VCD of the failing window (from a
 /// few cycles before the failing beat was accepted to a few after the mismatch; to `vcd`,
-/// else `dir/failure.vcd`) by re-running the case on a fresh traced model, and returns the
-/// command that replays it.
+/// else `dir/failure.vcd`) by re-running the case on a fresh traced model, and returns
+/// what replays it.
 pub fn record_failure(
     built: &Built,
     case: &Case,
@@ -419,42 +448,17 @@ pub fn record_failure(
     if again.is_ok() {
         anyhow::bail!("the mismatch did not reproduce on a fresh model: the harness is not deterministic\n{m}");
     }
-    let replay = replay_command(case.datapath(), &config_file, spec, opts, &vcd);
+    let replay = Replay {
+        datapath: case.datapath(),
+        config: config_file.clone(),
+        spec: *spec,
+        reset_at: opts.reset_at,
+        vcd: vcd.clone(),
+    };
     Ok(Failure {
         mismatch: m,
         config_file,
         vcd,
         replay,
     })
-}
-
-/// The `nmpu cosim` command line that runs exactly `spec` again.
-pub fn replay_command(
-    datapath: Datapath,
-    config: &Path,
-    spec: &CaseSpec,
-    opts: &RunOptions,
-    vcd: &Path,
-) -> String {
-    let mut cmd = format!("nmpu cosim --config {} ", config.display());
-    if datapath == Datapath::Fp16 {
-        cmd += "--fp16 ";
-    }
-    match spec {
-        CaseSpec::Random {
-            seed,
-            rows,
-            p_gap,
-            p_stall,
-        } => cmd += &format!(
-            "--only random --seed {seed} --vectors {rows} --chunk {rows} --gap {p_gap} --stall {p_stall}"
-        ),
-        CaseSpec::Corner { seed, pass } => {
-            cmd += &format!("--only corners --seed {seed} --first-pass {pass} --passes 1")
-        }
-    }
-    if let Some(r) = opts.reset_at {
-        cmd += &format!(" --reset-at {r}");
-    }
-    cmd + &format!(" --vcd {}", vcd.display())
 }

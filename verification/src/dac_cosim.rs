@@ -5,6 +5,7 @@ use crate::verilator::{build, build_traced, Dut, Port};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
 use nmpu_model::dac::{DacIn, DacOut, PwmDac};
+use nmpu_rtl::Block;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -67,9 +68,9 @@ impl DacDut {
     }
 
     fn build(cfg: &NmpuConfig, traced: bool) -> Result<Self> {
-        let verilog = nmpu_rtl::generate::generate_dac(cfg)?;
+        let verilog = Block::PwmDac.generate(cfg)?;
         let build = if traced { build_traced } else { build };
-        let built = build(&verilog, nmpu_rtl::generate::DAC_MODULE)?;
+        let built = build(&verilog, Block::PwmDac.module())?;
         let dut = Dut::load(&built)?;
         Ok(DacDut {
             reset: dut.port("reset")?,

@@ -4,9 +4,11 @@
 
 use crate::stimulus::Case;
 use anyhow::{bail, Context, Result};
+use nmpu_config::ports::{CFG_DATA_BITS, CFG_SEL_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
+use nmpu_eda::process::run as run_tool;
+use nmpu_eda::{Tool, WorkDir};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 /// One output beat as the RTL produced it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,21 +19,36 @@ pub struct OutBeat {
 
 fn testbench(case: &Case) -> String {
     let l = case.cfg.lanes as usize;
-    let beat_bits = 12 + 24 * l;
+    let (c, x, y) = (COL_BITS, IN_LANE_BITS, OUT_LANE_BITS);
+    let (sel, data) = (CFG_SEL_BITS, CFG_DATA_BITS);
+    let beat_bits = c + x * l;
     let mut s = String::new();
     let _ = writeln!(s, "`timescale 1ns/1ps\nmodule tb;");
     let _ = writeln!(s, "  reg clock = 1'b0;\n  reg reset = 1'b1;");
     let _ = writeln!(
         s,
-        "  reg s_valid = 1'b0;\n  wire s_ready;\n  reg [11:0] s_col = 12'd0;"
+        "  reg s_valid = 1'b0;\n  wire s_ready;\n  reg [{}:0] s_col = {c}'d0;",
+        c - 1
     );
     let _ = writeln!(
         s,
-        "  wire m_valid;\n  reg m_ready = 1'b0;\n  wire [11:0] m_col;"
+        "  wire m_valid;\n  reg m_ready = 1'b0;\n  wire [{}:0] m_col;",
+        c - 1
     );
-    let _ = writeln!(s, "  reg cfg_we = 1'b0;\n  reg [1:0] cfg_sel = 2'd0;\n  reg [11:0] cfg_col = 12'd0;\n  reg [31:0] cfg_data = 32'd0;");
+    let _ = writeln!(
+        s,
+        "  reg cfg_we = 1'b0;\n  reg [{}:0] cfg_sel = {sel}'d0;\n  reg [{}:0] cfg_col = {c}'d0;\n  reg [{}:0] cfg_data = {data}'d0;",
+        sel - 1,
+        c - 1,
+        data - 1
+    );
     for i in 0..l {
-        let _ = writeln!(s, "  reg [23:0] s_x{i} = 24'd0;\n  wire [15:0] m_y{i};");
+        let _ = writeln!(
+            s,
+            "  reg [{}:0] s_x{i} = {x}'d0;\n  wire [{}:0] m_y{i};",
+            x - 1,
+            y - 1
+        );
     }
     let _ = write!(s, "  {} dut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready), .s_col(s_col), .m_valid(m_valid), .m_ready(m_ready), .m_col(m_col), .cfg_we(cfg_we), .cfg_sel(cfg_sel), .cfg_col(cfg_col), .cfg_data(cfg_data)", case.datapath().module());
     // The packed lane buses: lane i in bits [24i+23:24i] and [16i+15:16i].
@@ -49,7 +66,12 @@ fn testbench(case: &Case) -> String {
         lanes("m_y")
     );
     let (nw, nb, nc) = (case.writes.len(), case.beats.len(), case.gaps.len());
-    let _ = writeln!(s, "  reg [45:0] writes [0:{}];", nw.max(1) - 1);
+    let _ = writeln!(
+        s,
+        "  reg [{}:0] writes [0:{}];",
+        sel + c + data - 1,
+        nw.max(1) - 1
+    );
     let _ = writeln!(s, "  reg [{}:0] beats [0:{}];", beat_bits - 1, nb - 1);
     let _ = writeln!(s, "  reg [1:0] flow [0:{}];", nc - 1);
     let _ = writeln!(s, "  integer fd, i, bi, cyc, outs;\n  reg acc;");
@@ -101,20 +123,23 @@ fn testbench(case: &Case) -> String {
 fn hex_files(case: &Case) -> (String, String, String) {
     let mut w = String::new();
     for x in &case.writes {
-        let v = (u64::from(x.sel) << 44) | (u64::from(x.col) << 32) | u64::from(x.data);
-        let _ = writeln!(w, "{v:012x}");
+        let v = (u64::from(x.sel) << (COL_BITS + CFG_DATA_BITS))
+            | (u64::from(x.col) << CFG_DATA_BITS)
+            | u64::from(x.data);
+        let digits = (CFG_SEL_BITS + COL_BITS + CFG_DATA_BITS).div_ceil(4);
+        let _ = writeln!(w, "{v:0digits$x}");
     }
     let l = case.cfg.lanes as usize;
-    let digits = (12 + 24 * l).div_ceil(4);
+    let digits = (COL_BITS + IN_LANE_BITS * l).div_ceil(4);
     let mut b = String::new();
     for beat in &case.beats {
         // {s_col, s_x0, ..., s_x(L-1)}: s_col in the top bits, lane L-1 in the lowest.
         let mut bitsv: Vec<bool> = vec![];
-        for k in (0..12).rev() {
+        for k in (0..COL_BITS).rev() {
             bitsv.push(beat.col >> k & 1 == 1);
         }
         for w in &beat.words {
-            for k in (0..24).rev() {
+            for k in (0..IN_LANE_BITS).rev() {
                 bitsv.push(w >> k & 1 == 1);
             }
         }
@@ -137,31 +162,27 @@ fn hex_files(case: &Case) -> (String, String, String) {
     (w, b, f)
 }
 
-/// Simulates `case` on `verilog` in `dir` with Icarus; returns the output beats.
-pub fn run(case: &Case, verilog: &str, dir: &Path) -> Result<Vec<OutBeat>> {
-    std::fs::create_dir_all(dir)?;
+/// Simulates `case` on `verilog` with Icarus, in `work` (kept) or a temporary directory;
+/// returns the output beats.
+pub fn run(case: &Case, verilog: &str, work: Option<&Path>) -> Result<Vec<OutBeat>> {
+    let work = WorkDir::new(work, "icarus")?;
+    let dir = work.path();
     std::fs::write(dir.join("nmpu.v"), verilog)?;
     std::fs::write(dir.join("tb.v"), testbench(case))?;
     let (w, b, f) = hex_files(case);
     std::fs::write(dir.join("writes.hex"), w)?;
     std::fs::write(dir.join("beats.hex"), b)?;
     std::fs::write(dir.join("flow.hex"), f)?;
-    let out = Command::new("iverilog")
-        .current_dir(dir)
-        .args(["-g2005", "-o", "sim.vvp", "tb.v", "nmpu.v"])
-        .output()
-        .context("cannot run iverilog (install it: make deps)")?;
-    if !out.status.success() {
-        bail!("iverilog failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let out = Command::new("vvp")
-        .current_dir(dir)
-        .args(["-n", "sim.vvp"])
-        .output()
-        .context("cannot run vvp")?;
-    let log = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() || !log.contains("TB DONE") {
-        bail!("vvp failed: {log}{}", String::from_utf8_lossy(&out.stderr));
+    run_tool(
+        Tool::Iverilog,
+        Tool::Iverilog
+            .command()
+            .args(["-g2005", "-o", "sim.vvp", "tb.v", "nmpu.v"]),
+        dir,
+    )?;
+    let log = run_tool(Tool::Vvp, Tool::Vvp.command().args(["-n", "sim.vvp"]), dir)?;
+    if !log.contains("TB DONE") {
+        bail!("vvp did not finish the test bench:\n{log}");
     }
     let text = std::fs::read_to_string(dir.join("out.txt"))?;
     text.lines()

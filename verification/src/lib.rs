@@ -8,6 +8,6 @@ pub mod crossbar;
 pub mod dac_cosim;
 pub mod icarus;
 pub mod nmpu_dut;
-pub mod reference;
+pub mod plan;
 pub mod stimulus;
 pub mod verilator;

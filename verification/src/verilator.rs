@@ -14,10 +14,11 @@
 //! failure's record, `nmpu cosim --vcd`).
 
 use anyhow::{bail, Context, Result};
+use nmpu_eda::process::run;
+use nmpu_eda::tools::{verilator_root, Tool};
 use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 /// One port of the top module, as declared in the Verilog.
@@ -219,20 +220,6 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("nmpu-cosim"))
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd.output().with_context(|| {
-        format!("cannot run {what} (install it: make deps, or apt-get install verilator)")
-    })?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
-}
-
 /// A built model library, its top's ports, and how long building it took (zero when it
 /// came from the cache).
 pub struct Built {
@@ -307,13 +294,14 @@ fn build_with(verilog: &str, top: &str, traced: bool) -> Result<Built> {
         .map_or(1, |n| n.get())
         .to_string();
     run(
-        Command::new("verilator")
-            .current_dir(&work)
+        Tool::Verilator,
+        Tool::Verilator
+            .command()
             .args(VERILATOR_ARGS)
             .args(trace_args)
             .args(["-j", &jobs, "--Mdir", "obj", "--prefix", "Vdut"])
             .args(["--top-module", top, "dut.v"]),
-        "verilator",
+        &work,
     )?;
     let runtime = runtime(traced)?;
     let include = format!("{}/include", verilator_root()?);
@@ -323,8 +311,9 @@ fn build_with(verilog: &str, top: &str, traced: bool) -> Result<Built> {
         .collect();
     archives.sort();
     run(
-        Command::new("g++")
-            .current_dir(&work)
+        Tool::Gxx,
+        Tool::Gxx
+            .command()
             .args([
                 "-shared",
                 "-fPIC",
@@ -343,7 +332,7 @@ fn build_with(verilog: &str, top: &str, traced: bool) -> Result<Built> {
             .arg("-Wl,--no-whole-archive")
             .args(&runtime)
             .args(["-lpthread", "-latomic"]),
-        "g++ (linking the Verilated model)",
+        &work,
     )?;
     match std::fs::rename(&work, &dir) {
         Ok(()) => {}
@@ -417,7 +406,8 @@ fn runtime(traced: bool) -> Result<Vec<PathBuf>> {
     let children = sources
         .iter()
         .map(|src| {
-            Command::new("g++")
+            Tool::Gxx
+                .command()
                 .current_dir(&work)
                 .args(["-c", "-fPIC", "-O2", "-std=c++17"])
                 .args(&defines)
@@ -427,7 +417,7 @@ fn runtime(traced: bool) -> Result<Vec<PathBuf>> {
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
-                .context("cannot run g++ (install it: apt-get install g++)")
+                .with_context(|| format!("cannot run g++: {}", Tool::Gxx.install_hint()))
         })
         .collect::<Result<Vec<_>>>()?;
     for (child, src) in children.into_iter().zip(&sources) {
@@ -450,24 +440,7 @@ fn runtime(traced: bool) -> Result<Vec<PathBuf>> {
 }
 
 fn verilator_version() -> Result<String> {
-    let out = Command::new("verilator")
-        .arg("--version")
-        .output()
-        .context("cannot run verilator (install it: make deps, or apt-get install verilator)")?;
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn verilator_root() -> Result<String> {
-    let out = Command::new("verilator")
-        .arg("-V")
-        .output()
-        .context("cannot run verilator -V")?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("VERILATOR_ROOT"))
-        .map(|v| v.trim().trim_start_matches('=').trim().to_string())
-        .find(|v| !v.is_empty())
-        .context("verilator -V does not say VERILATOR_ROOT")
+    Tool::Verilator.version()
 }
 
 type NewFn = unsafe extern "C" fn() -> *mut c_void;

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 
 fn chain(cfg: &NmpuConfig, seed: u64, windows: usize) -> usize {
     let rtl = nmpu_rtl::generate(cfg).unwrap();
-    let all: String = rtl.files[..3].iter().map(|f| f.1.as_str()).collect();
+    let all = rtl.elaborate(nmpu_rtl::Block::TileIo);
     let built = build(&all, "tile_io").unwrap();
     let mut d = Dut::load(&built).unwrap();
     let p = |n: &str| d.port(n).unwrap();

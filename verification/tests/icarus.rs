@@ -3,18 +3,16 @@
 use nmpu_config::NmpuConfig;
 use nmpu_verification::{check, icarus, stimulus};
 
-fn run(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall: f64, name: &str) {
+fn run(cfg: &NmpuConfig, seed: u64, rows: usize, p_gap: f64, p_stall: f64) {
     let rtl = nmpu_rtl::generate(cfg).unwrap();
     let case = stimulus::random_case(cfg, seed, rows, p_gap, p_stall);
-    let dir = std::env::temp_dir().join(format!("nmpu-icarus-{name}-{}", std::process::id()));
-    let got = icarus::run(&case, &rtl.files[0].1, &dir).unwrap();
+    let got = icarus::run(&case, rtl.get(nmpu_rtl::Block::Nmpu), None).unwrap();
     check::compare(&case, &got).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn default_config_matches_the_golden_model_with_backpressure() {
-    run(&NmpuConfig::default(), 1, 4, 0.2, 0.3, "default");
+    run(&NmpuConfig::default(), 1, 4, 0.2, 0.3);
 }
 
 /// The harness must catch a one-LSB difference: the model gets a perturbed coefficient the
@@ -24,8 +22,7 @@ fn a_one_lsb_coefficient_error_is_caught() {
     let cfg = NmpuConfig::default();
     let rtl = nmpu_rtl::generate(&cfg).unwrap();
     let case = stimulus::random_case(&cfg, 2, 2, 0.0, 0.0);
-    let dir = std::env::temp_dir().join(format!("nmpu-icarus-neg-{}", std::process::id()));
-    let got = icarus::run(&case, &rtl.files[0].1, &dir).unwrap();
+    let got = icarus::run(&case, rtl.get(nmpu_rtl::Block::Nmpu), None).unwrap();
     check::compare(&case, &got).expect("unperturbed case matches");
     // Perturb the affine offset of every column by one LSB in the model only.
     let mut bad = case.clone();
@@ -45,7 +42,6 @@ fn a_one_lsb_coefficient_error_is_caught() {
         "only {} distinct output codes",
         distinct.len()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 mod random_configs {
@@ -60,10 +56,8 @@ mod random_configs {
         fn random_config_matches_the_golden_model(cfg in strategies::config(8), seed in any::<u64>()) {
             let rtl = nmpu_rtl::generate(&cfg).unwrap();
             let case = stimulus::random_case(&cfg, seed, 6, 0.25, 0.25);
-            let dir = std::env::temp_dir().join(format!("nmpu-icarus-prop-{}-{seed}", std::process::id()));
-            let got = icarus::run(&case, &rtl.files[0].1, &dir).unwrap();
+            let got = icarus::run(&case, rtl.get(nmpu_rtl::Block::Nmpu), None).unwrap();
             let r = check::compare(&case, &got);
-            let _ = std::fs::remove_dir_all(&dir);
             prop_assert!(r.is_ok(), "{}", r.unwrap_err());
         }
     }

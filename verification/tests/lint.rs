@@ -13,7 +13,7 @@ fn lint(name: &str, toml: &str, synth: bool) {
     let dir = std::env::temp_dir().join(format!("nmpu-lint-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // The fixed-point NMPU and the FP16 baseline (the script lints what it finds).
-    for (file, text) in &rtl.files {
+    for (file, text) in rtl.files() {
         if file == "nmpu.v" || file == "nmpu_fp16.v" {
             std::fs::write(dir.join(file), text).unwrap();
         }
@@ -76,7 +76,7 @@ fn fusesoc_core_synthesizes_and_lints() {
     let dir = std::env::temp_dir().join(format!("nmpu-fusesoc-{}", std::process::id()));
     let cores = dir.join("cores");
     std::fs::create_dir_all(&cores).unwrap();
-    for (file, text) in &rtl.files {
+    for (file, text) in rtl.files() {
         std::fs::write(cores.join(file), text).unwrap();
     }
     let venv = std::env::var("NMPU_FUSESOC_VENV").unwrap_or("/opt/nmpu-fusesoc".into());

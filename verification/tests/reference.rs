@@ -4,9 +4,9 @@
 //! function.
 
 use nmpu_config::NmpuConfig;
+use nmpu_reference::{verilog, REFERENCE_TOP};
 use nmpu_rtl::generate::Datapath;
 use nmpu_verification::cosim::{RunOptions, Session};
-use nmpu_verification::reference::{verilog, REFERENCE_TOP};
 use nmpu_verification::stimulus::CaseSpec;
 
 mod common;

@@ -179,7 +179,10 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
 
     // The RTL chain: DAC and tile_io (ADC capture -> NMPU), cycle by cycle.
     let rtl = nmpu_rtl::generate(&cfg).unwrap();
-    let file = |name: &str| rtl.files.iter().find(|f| f.0 == name).unwrap().1.clone();
+    let file = |name: &str| {
+        let block = nmpu_rtl::Block::from_module(name.trim_end_matches(".v")).unwrap();
+        rtl.get(block).to_string()
+    };
     let mut dac = Dut::load(&build(&file("pwm_dac.v"), "pwm_dac").unwrap()).unwrap();
     let tile_src = file("nmpu.v") + &file("adc_capture.v") + &file("tile_io.v");
     let mut tile = Dut::load(&build(&tile_src, "tile_io").unwrap()).unwrap();

@@ -1,10 +1,12 @@
-//! The subcommands.
+//! The commands that need no more than a call into a library and a print.
 
-use crate::io::{self, describe_config, load_coeffs, load_config, load_data, load_input, DataArgs};
-use crate::table;
+use crate::io::{describe_config, load_config, write_json, write_out, DataArgs};
 use crate::Engine;
 use anyhow::{Context, Result};
 use nmpu_config::DEFAULT_CONFIG_TOML;
+use nmpu_eda::report::ReportArgs;
+use nmpu_eda::WorkDir;
+use nmpu_model::data::{load_coeffs, load_input, rows_to_csv};
 use nmpu_model::{quantize, to_f16, F64Model, FixedModel, Fp16Model, TileModel};
 use std::path::Path;
 
@@ -54,18 +56,12 @@ pub fn run(
             }
         }
     }
-    io::write_out(output, &io::rows_to_csv(&out))
+    write_out(output, &rows_to_csv(&out))
 }
 
 pub fn compare(d: &DataArgs, json: bool) -> Result<()> {
     let cfg = load_config(d.config.as_deref())?;
-    let data = load_data(
-        &cfg,
-        d.coeffs.as_deref(),
-        d.input.as_deref(),
-        d.rows,
-        d.seed,
-    )?;
+    let data = d.load(&cfg)?;
     let cmp = nmpu_model::compare(&cfg, &data.coeffs, &data.rows)?;
     if json {
         println!(
@@ -73,15 +69,10 @@ pub fn compare(d: &DataArgs, json: bool) -> Result<()> {
             serde_json::to_string_pretty(&cmp).context("cannot serialize the comparison")?
         );
     } else {
+        let name = describe_config(d.config.as_deref());
         print!(
             "{}",
-            table::render(
-                &cfg,
-                &describe_config(d.config.as_deref()),
-                &data.coeffs_source,
-                &data.rows_source,
-                &cmp
-            )
+            nmpu_model::table::render(&cfg, &name, &data.coeffs_source, &data.rows_source, &cmp)
         );
     }
     Ok(())
@@ -108,8 +99,8 @@ pub fn gen_data(
     let cfg = load_config(config)?;
     anyhow::ensure!(rows > 0, "--rows must be at least 1");
     let tile = TileModel::default().generate(&cfg, rows, seed);
-    io::write_out(coeffs_out, &tile.coeffs.to_csv())?;
-    io::write_out(input_out, &io::rows_to_csv(&tile.rows))?;
+    write_out(coeffs_out, &tile.coeffs.to_csv())?;
+    write_out(input_out, &rows_to_csv(&tile.rows))?;
     eprintln!(
         "wrote {} ({} columns) and {} ({rows} rows)",
         coeffs_out.display(),
@@ -124,7 +115,7 @@ pub fn generate(config: Option<&Path>, out: &Path) -> Result<()> {
     let rtl = nmpu_rtl::generate(&cfg)?;
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
-    for (name, text) in &rtl.files {
+    for (name, text) in rtl.files() {
         let path = out.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {} ({} bytes)", path.display(), text.len());
@@ -140,23 +131,19 @@ pub fn synth(
     work: Option<&Path>,
 ) -> Result<()> {
     let cfg = load_config(config)?;
-    let chosen = crate::synth::blocks(block)?;
-    let temp = std::env::temp_dir().join(format!("nmpu-synth-{}", std::process::id()));
-    let dir = work.unwrap_or(&temp);
-    let costs = crate::synth::synth(&cfg, &chosen, ice40, dir, |m| eprintln!("synth: {m}"));
-    if work.is_none() {
-        let _ = std::fs::remove_dir_all(&temp);
-    }
-    let costs = costs?;
-    print!("{}", crate::synth::table(&costs));
+    let designs = nmpu_eda::synth::designs(block)?;
+    let dir = WorkDir::new(work, "synth")?;
+    let costs = nmpu_eda::synth::synth(&cfg, &designs, ice40, dir.path(), |m| {
+        eprintln!("synth: {m}")
+    })?;
+    print!("{}", nmpu_eda::synth::table(&costs));
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&costs)?;
-        std::fs::write(path, text + "\n")
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_json(path, &costs)?;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn report(
     config: Option<&Path>,
     rows: usize,
@@ -167,25 +154,18 @@ pub fn report(
     work: Option<&Path>,
 ) -> Result<()> {
     let cfg = load_config(config)?;
-    let temp = std::env::temp_dir().join(format!("nmpu-report-{}", std::process::id()));
-    let dir = work.unwrap_or(&temp);
-    let args = crate::report::ReportArgs {
+    let dir = WorkDir::new(work, "report")?;
+    let args = ReportArgs {
         rows,
         seed,
         ice40,
         whole,
-        work: dir,
+        work: dir.path(),
     };
-    let r = crate::report::build(&cfg, &args, |m| eprintln!("report: {m}"));
-    if work.is_none() {
-        let _ = std::fs::remove_dir_all(&temp);
-    }
-    let r = r?;
-    print!("{}", crate::report::render(&r, config));
+    let r = nmpu_eda::report::build(&cfg, &args, |m| eprintln!("report: {m}"))?;
+    print!("{}", nmpu_eda::report::render(&r, &describe_config(config)));
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&r)?;
-        std::fs::write(path, text + "\n")
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_json(path, &r)?;
     }
     Ok(())
 }

@@ -1,16 +1,16 @@
-//! `nmpu cosim`: the generated RTL under Verilator against the golden model, for any config.
+//! `nmpu cosim`: the arguments, the progress, the summary; and a failure's replay as a
+//! command line of these same arguments.
 
 use crate::io::{describe_config, load_config};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use nmpu_eda::tools::{verilator_notice, Tool};
 use nmpu_rtl::generate::Datapath;
-use nmpu_verification::cosim::{run_case, RunOptions, RunReport, Session};
-use nmpu_verification::coverage::{coverage, Coverage};
-use nmpu_verification::stimulus::{Case, CaseSpec};
-use nmpu_verification::{check, icarus};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use nmpu_verification::cosim::{Replay, Session};
+use nmpu_verification::plan::{self, Phase, PlanOptions, Totals};
+use nmpu_verification::stimulus::CaseSpec;
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Only {
@@ -76,43 +76,81 @@ pub struct CosimArgs {
     fp16: bool,
 }
 
-/// Totals over every case run.
-#[derive(Default)]
-struct Totals {
-    vectors: usize,
-    elements: usize,
-    cycles: usize,
-    seconds: f64,
-    cases: usize,
-}
-
-impl Totals {
-    fn add(&mut self, r: &RunReport, columns: usize) {
-        self.elements += r.elements;
-        self.vectors += r.elements / columns;
-        self.cycles += r.cycles;
-        self.seconds += r.seconds;
-        self.cases += 1;
-    }
-}
-
-fn check_args(a: &CosimArgs) -> Result<()> {
-    for (name, p) in [("--gap", a.gap), ("--stall", a.stall)] {
-        if !(0.0..1.0).contains(&p) {
-            bail!("{name} {p}: a probability in [0, 1) is needed (1 would stall forever)");
+impl CosimArgs {
+    fn options(&self) -> PlanOptions {
+        PlanOptions {
+            vectors: self.vectors,
+            seed: self.seed,
+            passes: self.passes,
+            first_pass: self.first_pass,
+            chunk: self.chunk,
+            gap: self.gap,
+            stall: self.stall,
+            reset_at: self.reset_at,
         }
     }
-    if a.chunk == 0 {
-        bail!("--chunk 0: a random case needs at least one vector");
+
+    fn datapath(&self) -> Datapath {
+        if self.fp16 {
+            Datapath::Fp16
+        } else {
+            Datapath::Fixed
+        }
     }
-    Ok(())
+
+    fn phase(&self, p: Only) -> bool {
+        self.only == Only::All || self.only == p
+    }
+
+    /// Whether the plan's phase `p` runs.
+    fn wants(&self, p: Phase) -> bool {
+        self.phase(match p {
+            Phase::Corners => Only::Corners,
+            Phase::Random => Only::Random,
+            Phase::Reset => Only::Reset,
+        })
+    }
+}
+
+/// The `nmpu cosim` arguments that run exactly `r` again.
+pub fn replay_args(r: &Replay) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--config".into(), r.config.display().to_string()];
+    if r.datapath == Datapath::Fp16 {
+        a.push("--fp16".into());
+    }
+    let mut push = |flag: &str, v: String| a.extend([flag.to_string(), v]);
+    match r.spec {
+        CaseSpec::Random {
+            seed,
+            rows,
+            p_gap,
+            p_stall,
+        } => {
+            push("--only", "random".into());
+            push("--seed", seed.to_string());
+            push("--vectors", rows.to_string());
+            push("--chunk", rows.to_string());
+            push("--gap", p_gap.to_string());
+            push("--stall", p_stall.to_string());
+        }
+        CaseSpec::Corner { seed, pass } => {
+            push("--only", "corners".into());
+            push("--seed", seed.to_string());
+            push("--first-pass", pass.to_string());
+            push("--passes", "1".into());
+        }
+    }
+    if let Some(at) = r.reset_at {
+        push("--reset-at", at.to_string());
+    }
+    push("--vcd", r.vcd.display().to_string());
+    a
 }
 
 pub fn cosim(a: &CosimArgs) -> Result<()> {
-    check_args(a)?;
+    let opts = a.options();
+    opts.check()?;
     let cfg = load_config(a.config.as_deref())?;
-    let columns = cfg.columns as usize;
-    let phase = |p: Only| a.only == Only::All || a.only == p;
     eprintln!(
         "cosim: config {} ({} columns, {} lanes, fingerprint {})",
         describe_config(a.config.as_deref()),
@@ -120,14 +158,15 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
         cfg.lanes,
         cfg.fingerprint()
     );
+    let verilator = Tool::Verilator.version()?;
+    eprintln!("cosim: {verilator}");
+    if let Some(n) = verilator_notice(&verilator) {
+        eprintln!("note: {n}");
+    }
     let bar = ProgressBar::new_spinner();
     bar.set_message("generating the RTL and building the Verilated model");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let datapath = if a.fp16 {
-        Datapath::Fp16
-    } else {
-        Datapath::Fixed
-    };
+    let datapath = a.datapath();
     let mut session =
         Session::for_datapath(datapath, &cfg).context("building the Verilated model")?;
     bar.finish_and_clear();
@@ -140,124 +179,84 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
         );
     }
 
-    let random: Vec<CaseSpec> = (0..a.vectors.div_ceil(a.chunk))
-        .map(|k| CaseSpec::Random {
-            seed: a.seed.wrapping_add(k as u64),
-            rows: a.chunk.min(a.vectors - k * a.chunk),
-            p_gap: a.gap,
-            p_stall: a.stall,
-        })
-        .collect();
-    let corners: Vec<CaseSpec> = (a.first_pass..a.first_pass + a.passes)
-        .map(|pass| CaseSpec::Corner { seed: a.seed, pass })
-        .collect();
-    let mut plan: Vec<(&str, CaseSpec, RunOptions)> = vec![];
-    if phase(Only::Corners) {
-        plan.extend(
-            corners
-                .iter()
-                .map(|s| ("corners", *s, RunOptions::default())),
-        );
-    }
-    if phase(Only::Random) {
-        let opts = RunOptions {
-            reset_at: a.reset_at,
-            ..RunOptions::default()
-        };
-        plan.extend(random.iter().map(|s| ("random", *s, opts.clone())));
-    }
-    if phase(Only::Reset) {
-        for k in 0..3u64 {
-            let spec = CaseSpec::Random {
-                seed: a.seed.wrapping_add(1000 + k),
-                rows: 2,
-                p_gap: a.gap,
-                p_stall: a.stall,
-            };
-            let reset_at = 3 + (k as usize * 37) % (2 * cfg.beats_per_row() as usize).max(1);
-            let opts = RunOptions {
-                reset_at: Some(reset_at),
-                ..RunOptions::default()
-            };
-            plan.push(("reset", spec, opts));
-        }
-    }
-
-    let total_cases = plan.len();
-    let bar = ProgressBar::new(total_cases as u64);
+    let steps = plan::plan(&cfg, &opts, |p| a.wants(p));
+    let bar = ProgressBar::new(steps.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} cases {msg}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let mut totals = Totals::default();
-    let mut cov: Option<Coverage> = None;
-    let (mut dropped, mut resets) = (0usize, 0usize);
-    let mut traced = false;
-    for (name, spec, opts) in &plan {
-        bar.set_prefix(name.to_string());
-        let case = spec.build_for(datapath, &cfg);
-        if let Some(c) = coverage(&case) {
-            cov.get_or_insert_with(Coverage::default).add(&c);
+    let run = plan::run_plan(
+        &mut session,
+        &steps,
+        &a.failure_dir,
+        a.vcd.as_deref(),
+        |t, s| {
+            bar.set_prefix(s.phase.name());
+            bar.set_message(format!(
+                "{} vectors, 0 mismatches, {:.1} M elements/s",
+                t.vectors,
+                t.elements_per_second() / 1e6
+            ));
+            bar.inc(1);
+        },
+    );
+    let totals = match run {
+        Ok(Ok(t)) => t,
+        Ok(Err((t, f))) => {
+            bar.abandon();
+            summary(&t, datapath, 1);
+            bail!(
+                "{}\n{f}\nreplay: nmpu cosim {}",
+                f.replay.spec,
+                replay_args(&f.replay).join(" ")
+            );
         }
-        let vcd = a.vcd.as_deref();
-        let r = match session.check_case(&case, spec, opts, &a.failure_dir, vcd)? {
-            Ok(r) => r,
-            Err(f) => {
-                bar.abandon();
-                summary(&totals, datapath, cov.as_ref(), 1);
-                bail!("{spec}\n{f}");
-            }
-        };
-        if *name == "reset" {
-            resets += 1;
-            dropped += r.dropped_by_reset;
-            if r.beats_out + r.dropped_by_reset != r.beats_in {
-                bar.abandon();
-                bail!(
-                    "{spec}, reset at {:?}: {} beats in, {} out, {} dropped by the reset: beats lost",
-                    opts.reset_at,
-                    r.beats_in,
-                    r.beats_out,
-                    r.dropped_by_reset
-                );
-            }
+        Err(e) => {
+            bar.abandon();
+            return Err(e);
         }
-        if *name == "random" && !traced {
-            if let Some(path) = vcd {
-                trace_first_cycles(&session, &case, path)?;
-                traced = true;
-            }
-        }
-        totals.add(&r, columns);
-        bar.set_message(format!(
-            "{} vectors, 0 mismatches, {:.1} M elements/s",
-            totals.vectors,
-            totals.elements as f64 / totals.seconds.max(1e-9) / 1e6
-        ));
-        bar.inc(1);
-    }
+    };
     bar.finish_and_clear();
+    if a.vcd.is_some() && a.phase(Only::Random) {
+        eprintln!("VCD of the first 256 cycles of the first random case written");
+    }
 
-    let interfaces = interface_blocks(&cfg, a.seed, phase(Only::Adc), phase(Only::Dac))?;
+    let mut lines = vec![];
+    if a.phase(Only::Adc) {
+        eprintln!("ADC capture: building and co-simulating");
+        lines.push(plan::adc_block(&cfg, a.seed)?);
+    }
+    if a.phase(Only::Dac) {
+        eprintln!("PWM DAC: building and co-simulating");
+        lines.push(plan::dac_block(&cfg, a.seed)?);
+    }
     let mut icarus_vectors = 0;
-    if phase(Only::Icarus) {
-        icarus_vectors = cross_check_icarus(datapath, &cfg, a.seed, &a.failure_dir)?;
+    if a.phase(Only::Icarus) {
+        let start = std::time::Instant::now();
+        icarus_vectors = plan::cross_check_icarus(datapath, &cfg, a.seed, &a.failure_dir)?;
+        eprintln!(
+            "icarus: {icarus_vectors} vectors in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
     }
-    summary(&totals, datapath, cov.as_ref(), 0);
-    if phase(Only::Reset) {
-        eprintln!("  reset mid-stream: {resets} cases, {dropped} in-flight beats dropped as documented, the rest exact");
+    summary(&totals, datapath, 0);
+    if a.phase(Only::Reset) {
+        eprintln!(
+            "  reset mid-stream: {} cases, {} in-flight beats dropped as documented, the rest exact",
+            totals.resets, totals.dropped
+        );
     }
-    if phase(Only::Icarus) {
+    if a.phase(Only::Icarus) {
         eprintln!("  icarus: {icarus_vectors} vectors with gaps and stalls, identical to the golden model");
     }
-    for line in interfaces {
+    for line in lines {
         eprintln!("  {line}");
     }
     Ok(())
 }
 
-fn summary(t: &Totals, datapath: Datapath, cov: Option<&Coverage>, mismatches: usize) {
+fn summary(t: &Totals, datapath: Datapath, mismatches: usize) {
     eprintln!(
         "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included), top {}",
         t.cases,
@@ -265,121 +264,58 @@ fn summary(t: &Totals, datapath: Datapath, cov: Option<&Coverage>, mismatches: u
         t.elements,
         t.cycles,
         mismatches,
-        t.elements as f64 / t.seconds.max(1e-9) / 1e6,
+        t.elements_per_second() / 1e6,
         datapath.module()
     );
-    if let Some(cov) = cov {
+    if let Some(cov) = &t.coverage {
         eprint!("{cov}");
     }
 }
 
-/// With `--vcd` and no mismatch: the first 256 cycles of the first random case.
-fn trace_first_cycles(session: &Session, case: &Case, path: &Path) -> Result<()> {
-    let mut m = session.traced_model()?;
-    let opts = RunOptions {
-        vcd: Some((path.to_path_buf(), 0, 256)),
-        ..RunOptions::default()
-    };
-    run_case(&mut m, case, &opts)?.map_err(|e| anyhow::anyhow!("{e}"))?;
-    eprintln!("VCD of the first 256 cycles written to {}", path.display());
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
 
-/// A short random case through Icarus Verilog: a second simulator on the same vectors.
-fn cross_check_icarus(
-    datapath: Datapath,
-    cfg: &nmpu_config::NmpuConfig,
-    seed: u64,
-    dir: &Path,
-) -> Result<usize> {
-    let rows = 2;
-    let spec = CaseSpec::Random {
-        seed: seed.wrapping_add(2000),
-        rows,
-        p_gap: 0.25,
-        p_stall: 0.25,
-    };
-    let case = spec.build_for(datapath, cfg);
-    let verilog = datapath.generate(cfg)?;
-    let work = std::env::temp_dir().join(format!("nmpu-cosim-icarus-{}", std::process::id()));
-    let start = Instant::now();
-    let got = icarus::run(&case, &verilog, &work)?;
-    let _ = std::fs::remove_dir_all(&work);
-    if let Err(e) = check::compare(&case, &got) {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("config.toml"), cfg.to_toml_string())?;
-        bail!("Icarus Verilog: {spec}\n{e:#}");
+    #[derive(Parser)]
+    struct Cosim {
+        #[command(flatten)]
+        args: CosimArgs,
     }
-    eprintln!(
-        "icarus: {rows} vectors in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    Ok(rows)
-}
 
-/// The interface blocks against their cycle models: random stimulus with backpressure, then
-/// the corner patterns; one summary line per block.
-fn interface_blocks(
-    cfg: &nmpu_config::NmpuConfig,
-    seed: u64,
-    adc: bool,
-    dac: bool,
-) -> Result<Vec<String>> {
-    use nmpu_verification::adc_cosim::{run_adc, AdcDut, AdcStimulus, Pulses};
-    use nmpu_verification::dac_cosim::{run_dac, Codes, DacDut, DacStimulus};
-    let mut lines = vec![];
-    if adc {
-        eprintln!("ADC capture: building and co-simulating");
-        let mut dut = AdcDut::new(cfg).context("building the ADC capture block")?;
-        let cycles = 3 * (cfg.adc.window as usize + 1) + 4 * cfg.beats_per_row() as usize + 100;
-        let (mut windows, mut total) = (0, 0);
-        for (k, pulses) in [
-            Pulses::Random,
-            Pulses::Zero,
-            Pulses::AllPositive,
-            Pulses::AllNegative,
-            Pulses::Both,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let s = AdcStimulus {
-                seed: seed.wrapping_add(k as u64),
-                cycles,
-                pulses,
-                p_start: 0.5,
-                p_ready: 0.7,
-                reset_at: None,
+    /// A replay rendered as flags parses back, through these very arguments, into the plan
+    /// of exactly that case: renaming a flag breaks this test, not a user's replay.
+    #[test]
+    fn a_replay_parses_back_into_its_case() {
+        let random = CaseSpec::Random {
+            seed: 21,
+            rows: 8,
+            p_gap: 0.1,
+            p_stall: 0.35,
+        };
+        let corner = CaseSpec::Corner { seed: 4, pass: 3 };
+        for (spec, datapath, reset_at) in [
+            (random, Datapath::Fixed, Some(17)),
+            (corner, Datapath::Fp16, None),
+        ] {
+            let r = Replay {
+                datapath,
+                config: "/tmp/x/config.toml".into(),
+                spec,
+                reset_at,
+                vcd: "/tmp/x/failure.vcd".into(),
             };
-            let r = run_adc(&mut dut, cfg, &s, None)?.map_err(|m| anyhow::anyhow!("{m}"))?;
-            windows += r.windows_started;
-            total += r.cycles;
+            let argv = std::iter::once("cosim".to_string()).chain(replay_args(&r));
+            let a = Cosim::try_parse_from(argv).unwrap().args;
+            assert_eq!(a.datapath(), datapath);
+            assert_eq!(a.config.as_deref(), Some(r.config.as_path()));
+            assert_eq!(a.vcd.as_deref(), Some(r.vcd.as_path()));
+            let cfg = nmpu_config::NmpuConfig::default();
+            let steps = plan::plan(&cfg, &a.options(), |p| a.wants(p));
+            assert_eq!(steps.len(), 1, "{spec}");
+            assert_eq!(steps[0].spec, spec);
+            assert_eq!(steps[0].opts.reset_at, reset_at);
+            assert!(!a.phase(Only::Icarus) && !a.phase(Only::Adc) && !a.phase(Only::Dac));
         }
-        lines.push(format!("adc_capture: {windows} windows, {total} cycles (random, zero, full-rate +, full-rate -, both), every output equal to the cycle model"));
     }
-    if dac {
-        eprintln!("PWM DAC: building and co-simulating");
-        let mut dut = DacDut::new(cfg).context("building the PWM DAC block")?;
-        let cycles =
-            4 * cfg.dac_period() as usize + 4 * (cfg.dac.rows / cfg.dac.lanes) as usize + 100;
-        let (mut drives, mut total) = (0, 0);
-        for (k, codes) in [Codes::Random, Codes::Zero, Codes::Max, Codes::Min]
-            .into_iter()
-            .enumerate()
-        {
-            let s = DacStimulus {
-                seed: seed.wrapping_add(k as u64),
-                cycles,
-                codes,
-                p_valid: 0.7,
-                p_start: 0.5,
-                reset_at: None,
-            };
-            let r = run_dac(&mut dut, cfg, &s, None)?.map_err(|m| anyhow::anyhow!("{m}"))?;
-            drives += r.drives;
-            total += r.cycles;
-        }
-        lines.push(format!("pwm_dac: {drives} drives, {total} cycles (random, zero, max, min codes), every output equal to the cycle model"));
-    }
-    Ok(lines)
 }

@@ -1,8 +1,7 @@
-//! Reading and writing the file formats documented in the README.
+//! The configuration and data arguments the commands share, and writing their output.
 
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
-pub use nmpu_model::data::{load_coeffs, load_data, load_input, rows_to_csv};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +23,18 @@ pub struct DataArgs {
     /// Seed of the synthetic data
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+impl DataArgs {
+    pub fn load(&self, cfg: &NmpuConfig) -> Result<nmpu_model::data::Data> {
+        Ok(nmpu_model::data::load_data(
+            cfg,
+            self.coeffs.as_deref(),
+            self.input.as_deref(),
+            self.rows,
+            self.seed,
+        )?)
+    }
 }
 
 pub fn load_config(path: Option<&Path>) -> Result<NmpuConfig> {
@@ -48,4 +59,10 @@ pub fn write_out(path: &Path, text: &str) -> Result<()> {
     } else {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
     }
+}
+
+/// Writes `value` as pretty JSON to `path`.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
 }

@@ -1,11 +1,9 @@
-//! `nmpu`: run, compare and inspect the NMPU models from the command line.
+//! `nmpu`: the command line. Argument parsing, progress and printing only; every
+//! capability is a library crate (see the README's crate graph).
 
 mod commands;
 mod cosim;
 mod io;
-mod report;
-mod synth;
-mod table;
 mod tune;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -20,6 +20,7 @@ pub mod primitives;
 pub mod reference;
 pub mod stages;
 pub mod synthetic;
+pub mod table;
 
 pub use coeffs::{quantize, quantize_real, to_f16, CoeffCodes, F16Coeffs, QuantReport, RealCoeffs};
 pub use compare::{compare, Comparison, EngineReport};

@@ -10,38 +10,133 @@ use crate::wrapper::bus_wrapper;
 use nmpu_config::{ConfigError, NmpuConfig};
 use rust_hdl::prelude::*;
 
-/// The generated files: name and contents, in a fixed order.
+/// The blocks nmpu generates: the one list every tool takes them from (the files of
+/// `nmpu generate`, the FuseSoC core, `nmpu synth`, the lint script through `nmpu.f`).
+/// Each is a top module of the same name in a file of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Block {
+    /// The fixed-point NMPU.
+    Nmpu,
+    /// The CCO-ADC capture in front of it.
+    AdcCapture,
+    /// The chain `adc_capture -> nmpu` (structural).
+    TileIo,
+    /// The next layer's PWM row driver.
+    PwmDac,
+    /// The FP16 baseline with the NMPU's ports.
+    NmpuFp16,
+}
+
+impl Block {
+    /// Every block, in the order of the filelist.
+    pub const ALL: [Block; 5] = [
+        Block::Nmpu,
+        Block::AdcCapture,
+        Block::TileIo,
+        Block::PwmDac,
+        Block::NmpuFp16,
+    ];
+
+    /// The top module (and file stem).
+    pub fn module(self) -> &'static str {
+        match self {
+            Block::Nmpu => TOP_MODULE,
+            Block::AdcCapture => ADC_MODULE,
+            Block::TileIo => TILE_IO_MODULE,
+            Block::PwmDac => DAC_MODULE,
+            Block::NmpuFp16 => FP16_MODULE,
+        }
+    }
+
+    /// The file holding the block: `<module>.v`.
+    pub fn file(self) -> String {
+        format!("{}.v", self.module())
+    }
+
+    /// The block whose top module is `name`.
+    pub fn from_module(name: &str) -> Option<Block> {
+        Block::ALL.into_iter().find(|b| b.module() == name)
+    }
+
+    /// The blocks whose files a tool must read to elaborate this one (itself last).
+    pub fn needs(self) -> &'static [Block] {
+        match self {
+            Block::TileIo => &[Block::Nmpu, Block::AdcCapture, Block::TileIo],
+            Block::Nmpu => &[Block::Nmpu],
+            Block::AdcCapture => &[Block::AdcCapture],
+            Block::PwmDac => &[Block::PwmDac],
+            Block::NmpuFp16 => &[Block::NmpuFp16],
+        }
+    }
+
+    /// This block's Verilog for `cfg`.
+    pub fn generate(self, cfg: &NmpuConfig) -> Result<String, ConfigError> {
+        cfg.validate()?;
+        Ok(match self {
+            Block::Nmpu => Datapath::Fixed.generate(cfg)?,
+            Block::NmpuFp16 => Datapath::Fp16.generate(cfg)?,
+            Block::AdcCapture => block_verilog(cfg, AdcCapture::new(cfg), ADC_MODULE),
+            Block::PwmDac => block_verilog(cfg, PwmDac::new(cfg), DAC_MODULE),
+            Block::TileIo => with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg)),
+        })
+    }
+}
+
+/// The generated files: every block's Verilog, the filelist and the FuseSoC core file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RtlFiles {
-    pub files: Vec<(String, String)>,
+    verilog: Vec<(Block, String)>,
+    filelist: String,
+    core: String,
+}
+
+impl RtlFiles {
+    /// The Verilog of `block`.
+    pub fn get(&self, block: Block) -> &str {
+        &self
+            .verilog
+            .iter()
+            .find(|(b, _)| *b == block)
+            .expect("every block is generated")
+            .1
+    }
+
+    /// The Verilog of the blocks `block` needs, concatenated (see [`Block::needs`]).
+    pub fn elaborate(&self, block: Block) -> String {
+        block.needs().iter().map(|&b| self.get(b)).collect()
+    }
+
+    /// Every file as (name, contents), in a fixed order: the blocks, `nmpu.f`, the core.
+    pub fn files(&self) -> Vec<(String, &str)> {
+        let mut f: Vec<(String, &str)> = self
+            .verilog
+            .iter()
+            .map(|(b, v)| (b.file(), v.as_str()))
+            .collect();
+        f.push((FILELIST.into(), &self.filelist));
+        f.push((CORE_FILE.into(), &self.core));
+        f
+    }
 }
 
 /// Name of the top module in the generated Verilog.
 pub const TOP_MODULE: &str = "nmpu";
 
-/// Generates the NMPU for `cfg`. Deterministic: the same config gives the same bytes.
+/// The filelist `generate` writes: every block's file, one per line.
+pub const FILELIST: &str = "nmpu.f";
+
+/// Generates every block for `cfg`. Deterministic: the same config gives the same bytes.
 pub fn generate(cfg: &NmpuConfig) -> Result<RtlFiles, ConfigError> {
     cfg.validate()?;
-    let nmpu = Datapath::Fixed.generate(cfg)?;
-    let fp16 = Datapath::Fp16.generate(cfg)?;
-    let adc = generate_adc(cfg)?;
-    let dac = generate_dac(cfg)?;
-    let chain = with_header(cfg, TILE_IO_MODULE, &tile_io_verilog(cfg));
+    let verilog = Block::ALL
+        .into_iter()
+        .map(|b| Ok((b, b.generate(cfg)?)))
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let filelist = Block::ALL.iter().map(|b| b.file() + "\n").collect();
     Ok(RtlFiles {
-        files: vec![
-            ("nmpu.v".into(), nmpu),
-            (format!("{ADC_MODULE}.v"), adc),
-            (format!("{TILE_IO_MODULE}.v"), chain),
-            (format!("{DAC_MODULE}.v"), dac),
-            (format!("{FP16_MODULE}.v"), fp16),
-            (
-                "nmpu.f".into(),
-                format!(
-                    "nmpu.v\n{ADC_MODULE}.v\n{TILE_IO_MODULE}.v\n{DAC_MODULE}.v\n{FP16_MODULE}.v\n"
-                ),
-            ),
-            (CORE_FILE.into(), fusesoc_core()),
-        ],
+        verilog,
+        filelist,
+        core: fusesoc_core(),
     })
 }
 
@@ -53,16 +148,10 @@ pub const CORE_FILE: &str = "nmpu.core";
 /// synthesis target for the NMPU (edalize's Yosys backend knows no generic architecture).
 fn fusesoc_core() -> String {
     let version = env!("CARGO_PKG_VERSION");
-    let files = [
-        TOP_MODULE,
-        ADC_MODULE,
-        TILE_IO_MODULE,
-        DAC_MODULE,
-        FP16_MODULE,
-    ]
-    .iter()
-    .map(|f| format!("      - {f}.v\n"))
-    .collect::<String>();
+    let files = Block::ALL
+        .iter()
+        .map(|b| format!("      - {}\n", b.file()))
+        .collect::<String>();
     let mut s = format!(
         "CAPI=2:\n\
          # Generated by nmpu {version}. Do not edit. The tops and their ports are in nmpu's README.\n\
@@ -85,13 +174,15 @@ fn fusesoc_core() -> String {
          \x20     yosys:\n\
          \x20       arch: ice40\n"
     );
-    for top in [
-        TOP_MODULE,
-        FP16_MODULE,
-        ADC_MODULE,
-        DAC_MODULE,
-        TILE_IO_MODULE,
+    // Lint targets: the NMPU and its baseline first, the interface blocks, the chain.
+    for block in [
+        Block::Nmpu,
+        Block::NmpuFp16,
+        Block::AdcCapture,
+        Block::PwmDac,
+        Block::TileIo,
     ] {
+        let top = block.module();
         s += &format!(
             "  lint_{top}:\n\
              \x20   <<: *default\n\
@@ -115,11 +206,15 @@ pub enum Datapath {
 }
 
 impl Datapath {
-    pub fn module(self) -> &'static str {
+    pub fn block(self) -> Block {
         match self {
-            Datapath::Fixed => TOP_MODULE,
-            Datapath::Fp16 => FP16_MODULE,
+            Datapath::Fixed => Block::Nmpu,
+            Datapath::Fp16 => Block::NmpuFp16,
         }
+    }
+
+    pub fn module(self) -> &'static str {
+        self.block().module()
     }
 
     /// Register stages: an input handshake on edge n gives an output handshake on edge
@@ -149,25 +244,17 @@ pub const FP16_MODULE: &str = "nmpu_fp16";
 /// Name of the ADC capture block's top module.
 pub const ADC_MODULE: &str = "adc_capture";
 
-/// The ADC capture block for `cfg` (docs/interfaces.md).
-pub fn generate_adc(cfg: &NmpuConfig) -> Result<String, ConfigError> {
-    cfg.validate()?;
-    Ok(block_verilog(cfg, AdcCapture::new(cfg), ADC_MODULE))
-}
-
 /// Name of the PWM DAC's top module.
 pub const DAC_MODULE: &str = "pwm_dac";
-
-/// The PWM row driver for `cfg` (docs/interfaces.md).
-pub fn generate_dac(cfg: &NmpuConfig) -> Result<String, ConfigError> {
-    cfg.validate()?;
-    Ok(block_verilog(cfg, PwmDac::new(cfg), DAC_MODULE))
-}
 
 /// A rust-hdl block as a file: its Verilog (identical modules merged, [`crate::dedup`]), the
 /// rust-hdl top renamed `<module>_core`, under the documented top `module` with packed
 /// buses ([`crate::wrapper`]), and the header.
-pub fn block_verilog<B: Block>(cfg: &NmpuConfig, mut top: B, module: &str) -> String {
+pub fn block_verilog<B: rust_hdl::prelude::Block>(
+    cfg: &NmpuConfig,
+    mut top: B,
+    module: &str,
+) -> String {
     top.connect_all();
     let core = format!("{module}_core");
     let body = dedup_modules(&rename_top(&generate_verilog(&top), &core));

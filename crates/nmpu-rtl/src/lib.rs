@@ -23,5 +23,5 @@ pub mod top;
 pub mod wrapper;
 
 pub use fp16_lane::FP16_LATENCY;
-pub use generate::{generate, RtlFiles};
+pub use generate::{generate, Block, RtlFiles};
 pub use top::LATENCY;

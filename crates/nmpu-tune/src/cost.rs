@@ -219,11 +219,10 @@ pub fn fit_plan(space: &crate::space::Space) -> Vec<(NmpuConfig, u32)> {
     plan
 }
 
-/// The model fitted to the osu018 lanes of `constraints/lane_cost.json` (refit with
+/// The model fitted to osu018 lanes shipped in this crate's `lane_cost.json` (refit with
 /// `nmpu tune --fit-cost`).
 pub fn shipped() -> CostModel {
-    serde_json::from_str(include_str!("../../../constraints/lane_cost.json"))
-        .expect("constraints/lane_cost.json is a cost model")
+    serde_json::from_str(include_str!("../lane_cost.json")).expect("lane_cost.json is a cost model")
 }
 
 #[cfg(test)]

@@ -8,14 +8,19 @@
 //! - [`cost`]: a lane-area model, linear in width features, fitted to synthesized lanes;
 //! - [`search`]: the descent that finds the cheapest candidate meeting every budget, and
 //!   the Pareto front of everything it evaluated;
-//! - [`report`]: the tuned config with its header, the fronts as CSV and JSON.
+//! - [`report`]: the tuned config with its header, the fronts as CSV and JSON;
+//! - [`job`]: a run from request to written files: shards and their merge, the held-out
+//!   check, the lanes that confirm the answer;
+//! - [`lanes`]: the trait through which synthesized lane areas come in.
 //!
-//! Nothing here synthesizes or generates hardware: the caller (the `nmpu tune` command)
-//! supplies synthesized areas to fit and confirm the cost model.
+//! Nothing here synthesizes or generates hardware: the caller supplies synthesized areas
+//! through [`LaneSynth`] (nmpu-eda implements it with Yosys).
 
 pub mod budget;
 pub mod cost;
 pub mod data;
+pub mod job;
+pub mod lanes;
 pub mod metrics;
 pub mod plot;
 pub mod report;
@@ -25,6 +30,7 @@ pub mod space;
 pub use budget::Budget;
 pub use cost::CostModel;
 pub use data::TuneData;
+pub use lanes::{LaneFigures, LaneJob, LaneKind, LaneSynth};
 pub use metrics::Metrics;
 pub use search::{search, Evaluated, Outcome};
 pub use space::{Knobs, Space};

@@ -2,8 +2,11 @@
 //! synthesis figures (the whole unit, and one lane's datapath alone), latency, throughput
 //! per area, and accuracy against the f64 reference on the same data.
 
-use crate::io::describe_config;
-use crate::synth::{blocks, synth, two_at_a_time, BlockCost, GenericCost};
+use crate::ice40::Ice40Cost;
+use crate::jobs::parallel;
+use crate::synth::{synth, BlockCost, Design};
+use crate::tools::{Tool, ToolVersions};
+use crate::yosys::GenericCost;
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
 use nmpu_model::{Comparison, EngineReport, TileModel};
@@ -71,7 +74,7 @@ pub struct Side {
     /// Every synthesized variant: (columns, lanes, figures).
     pub syntheses: Vec<(u32, u32, GenericCost)>,
     /// One lane, one column on the iCE40 (with --ice40).
-    pub ice40_one_lane: Option<crate::synth::Ice40Cost>,
+    pub ice40_one_lane: Option<Ice40Cost>,
     pub latency_cycles: usize,
     /// Output elements per clock (one beat of `lanes` per clock).
     pub elements_per_cycle: u32,
@@ -95,6 +98,8 @@ pub struct Report {
     pub seconds: f64,
     pub fixed: Side,
     pub fp16: Side,
+    /// The tools the figures come from.
+    pub tools: ToolVersions,
 }
 
 impl Report {
@@ -137,6 +142,7 @@ pub struct ReportArgs<'a> {
 }
 
 /// One synthesis job: side, variant (columns, lanes), iCE40 or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Job {
     side: usize,
     columns: u32,
@@ -144,21 +150,17 @@ struct Job {
     ice40: bool,
 }
 
-/// Synthesizes small variants of both datapaths and composes the unit, and runs the
-/// accuracy comparison.
-///
-/// Composition: a lane with `d` coefficient words costs `datapath + d * word` (linear in
-/// the words: the banks are `d` registers per bit and a read multiplexer) and a unit of
-/// `L` such lanes costs `shell + L * lane` (the valid and column pipelines and the
-/// address arithmetic are shared). The lane of `d = columns / lanes` words, a lane of one
-/// word and a unit of two lanes pin both lines down; all syntheses run two at a time.
-/// `--whole` synthesizes the unit as configured too, to check the composition.
-pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -> Result<Report> {
-    anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
-    let start = std::time::Instant::now();
-    let tile = TileModel::default().generate(cfg, a.rows, a.seed);
-    progress("accuracy: fixed-point and FP16 golden models against f64 on the same data");
-    let cmp: Comparison = nmpu_model::compare(cfg, &tile.coeffs, &tile.rows)?;
+/// The two datapaths, in the order of the sides.
+const DATAPATHS: [Datapath; 2] = [Datapath::Fixed, Datapath::Fp16];
+
+/// A synthesized variant: side, columns, lanes, figures.
+type Found = (usize, u32, u32, BlockCost);
+
+/// The variants to synthesize, largest first so the workers finish together: per side a
+/// lane of one word (with the iCE40 flow when asked), a lane of `columns / lanes` words
+/// (two when that is one), a unit of two lanes when there are several, and with `whole`
+/// the unit as configured.
+fn plan(cfg: &NmpuConfig, whole: bool, ice40: bool) -> Vec<Job> {
     let depth = cfg.columns / cfg.lanes;
     // A second word count for the storage fit when the banks hold one word.
     let d2 = if depth > 1 { depth } else { 2 };
@@ -177,90 +179,120 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
                 });
             }
         };
-        push(1, 1, a.ice40);
+        push(1, 1, ice40);
         push(d2, 1, false);
         push(depth, 1, false);
         if cfg.lanes > 1 {
             push(2 * depth, 2, false);
         }
-        if a.whole {
+        if whole {
             push(cfg.columns, cfg.lanes, false);
         }
     }
-    // Largest first, so the two workers finish together.
     jobs.sort_by_key(|j| std::cmp::Reverse((j.columns * j.lanes, j.side)));
-    let datapaths = [Datapath::Fixed, Datapath::Fp16];
-    let results = two_at_a_time(&jobs, |_, j| {
-        let m = datapaths[j.side].module();
-        progress(&format!(
-            "{m}: synthesis, {} columns, {} lanes",
-            j.columns, j.lanes
-        ));
-        let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
-        let c = variant(cfg, j.columns, j.lanes);
-        let b = synth(&c, &blocks(m)?, j.ice40, &dir, |_| {})?;
-        b.into_iter().next().context("no figures")
-    })?;
-    let found: Vec<(usize, u32, u32, BlockCost)> = jobs
-        .iter()
-        .zip(results)
-        .map(|(j, r)| (j.side, j.columns, j.lanes, r))
-        .collect();
-    let get = |side: usize, columns: u32, lanes: u32| -> &BlockCost {
+    jobs
+}
+
+/// One side's figures composed from its variants in `found` (see [`build`]).
+fn compose(
+    cfg: &NmpuConfig,
+    side: usize,
+    found: &[Found],
+    whole: bool,
+    accuracy: EngineReport,
+) -> Side {
+    let depth = cfg.columns / cfg.lanes;
+    let d2 = if depth > 1 { depth } else { 2 };
+    let get = |columns: u32, lanes: u32| -> &BlockCost {
         &found
             .iter()
             .find(|f| (f.0, f.1, f.2) == (side, columns, lanes))
             .expect("every variant was synthesized")
             .3
     };
-    let mut sides = vec![];
-    for (side, accuracy) in [cmp.fixed, cmp.fp16].into_iter().enumerate() {
-        let d = datapaths[side];
-        let one = Cost::of(&get(side, 1, 1).generic);
-        let two = Cost::of(&get(side, d2, 1).generic);
-        let lane_g = &get(side, depth, 1).generic;
-        let lane = Cost::of(lane_g);
-        let word = two.plus(-1.0, one).times(1.0 / f64::from(d2 - 1));
-        let lane_storage = word.times(f64::from(depth));
-        let lane_datapath = lane.plus(-1.0, lane_storage);
-        let unit = if cfg.lanes > 1 {
-            let pair = Cost::of(&get(side, 2 * depth, 2).generic);
-            let per_lane = pair.plus(-1.0, lane);
-            let shell = lane.plus(-1.0, per_lane);
-            shell.plus(f64::from(cfg.lanes), per_lane)
-        } else {
-            lane
-        };
-        let c = &cfg.coefficients;
-        let storage_bits_per_column = match d {
-            Datapath::Fixed if cfg.fuse_affine_bn => c.a.width() + c.b.width(),
-            Datapath::Fixed => c.a.width() + c.b.width() + c.g.width() + c.h.width(),
-            Datapath::Fp16 => 64,
-        };
-        sides.push(Side {
-            module: d.module(),
-            unit,
-            lane,
-            lane_datapath,
-            lane_storage,
-            storage_bits_per_column,
-            critical_path_ps: lane_g.critical_path_ps,
-            fmax_mhz: lane_g.fmax_mhz,
-            logic_depth: lane_g.logic_depth,
-            whole: a
-                .whole
-                .then(|| get(side, cfg.columns, cfg.lanes).generic.clone()),
-            syntheses: found
-                .iter()
-                .filter(|f| f.0 == side)
-                .map(|f| (f.1, f.2, f.3.generic.clone()))
-                .collect(),
-            ice40_one_lane: get(side, 1, 1).ice40.clone(),
-            latency_cycles: d.latency(),
-            elements_per_cycle: cfg.lanes,
-            accuracy,
-        });
+    let d = DATAPATHS[side];
+    let one = Cost::of(&get(1, 1).generic);
+    let two = Cost::of(&get(d2, 1).generic);
+    let lane_g = &get(depth, 1).generic;
+    let lane = Cost::of(lane_g);
+    let word = two.plus(-1.0, one).times(1.0 / f64::from(d2 - 1));
+    let lane_storage = word.times(f64::from(depth));
+    let lane_datapath = lane.plus(-1.0, lane_storage);
+    let unit = if cfg.lanes > 1 {
+        let pair = Cost::of(&get(2 * depth, 2).generic);
+        let per_lane = pair.plus(-1.0, lane);
+        let shell = lane.plus(-1.0, per_lane);
+        shell.plus(f64::from(cfg.lanes), per_lane)
+    } else {
+        lane
+    };
+    let c = &cfg.coefficients;
+    let storage_bits_per_column = match d {
+        Datapath::Fixed if cfg.fuse_affine_bn => c.a.width() + c.b.width(),
+        Datapath::Fixed => c.a.width() + c.b.width() + c.g.width() + c.h.width(),
+        Datapath::Fp16 => 64,
+    };
+    Side {
+        module: d.module(),
+        unit,
+        lane,
+        lane_datapath,
+        lane_storage,
+        storage_bits_per_column,
+        critical_path_ps: lane_g.critical_path_ps,
+        fmax_mhz: lane_g.fmax_mhz,
+        logic_depth: lane_g.logic_depth,
+        whole: whole.then(|| get(cfg.columns, cfg.lanes).generic.clone()),
+        syntheses: found
+            .iter()
+            .filter(|f| f.0 == side)
+            .map(|f| (f.1, f.2, f.3.generic.clone()))
+            .collect(),
+        ice40_one_lane: get(1, 1).ice40.clone(),
+        latency_cycles: d.latency(),
+        elements_per_cycle: cfg.lanes,
+        accuracy,
     }
+}
+
+/// Synthesizes small variants of both datapaths and composes the unit, and runs the
+/// accuracy comparison.
+///
+/// Composition: a lane with `d` coefficient words costs `datapath + d * word` (linear in
+/// the words: the banks are `d` registers per bit and a read multiplexer) and a unit of
+/// `L` such lanes costs `shell + L * lane` (the valid and column pipelines and the
+/// address arithmetic are shared). The lane of `d = columns / lanes` words, a lane of one
+/// word and a unit of two lanes pin both lines down; the syntheses run on every core.
+/// `--whole` synthesizes the unit as configured too, to check the composition.
+pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -> Result<Report> {
+    anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
+    let start = std::time::Instant::now();
+    let tile = TileModel::default().generate(cfg, a.rows, a.seed);
+    progress("accuracy: fixed-point and FP16 golden models against f64 on the same data");
+    let cmp: Comparison = nmpu_model::compare(cfg, &tile.coeffs, &tile.rows)?;
+    let jobs = plan(cfg, a.whole, a.ice40);
+    let results = parallel(&jobs, |_, j| {
+        let d = DATAPATHS[j.side];
+        let m = d.module();
+        progress(&format!(
+            "{m}: synthesis, {} columns, {} lanes",
+            j.columns, j.lanes
+        ));
+        let dir = a.work.join(format!("{m}-{}c-{}l", j.columns, j.lanes));
+        let c = variant(cfg, j.columns, j.lanes);
+        let b = synth(&c, &[Design::Block(d.block())], j.ice40, &dir, |_| {})?;
+        b.into_iter().next().context("no figures")
+    })?;
+    let found: Vec<Found> = jobs
+        .iter()
+        .zip(results)
+        .map(|(j, r)| (j.side, j.columns, j.lanes, r))
+        .collect();
+    let mut sides: Vec<Side> = [cmp.fixed, cmp.fp16]
+        .into_iter()
+        .enumerate()
+        .map(|(side, accuracy)| compose(cfg, side, &found, a.whole, accuracy))
+        .collect();
     let fp16 = sides.pop().expect("two sides");
     let fixed = sides.pop().expect("two sides");
     Ok(Report {
@@ -272,6 +304,11 @@ pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -
         seconds: start.elapsed().as_secs_f64(),
         fixed,
         fp16,
+        tools: ToolVersions::of(if a.ice40 {
+            &[Tool::Yosys, Tool::NextpnrIce40]
+        } else {
+            &[Tool::Yosys]
+        }),
     })
 }
 
@@ -298,18 +335,14 @@ fn costs(s: &mut String, f: &Cost, h: &Cost) {
     line(s, "area (um^2, osu018)", f.area_um2, h.area_um2, 0);
 }
 
-/// The readable side-by-side table.
-pub fn render(r: &Report, config: Option<&Path>) -> String {
+/// The readable side-by-side table; `config` names the config file.
+pub fn render(r: &Report, config: &str) -> String {
     let (f, h) = (&r.fixed, &r.fp16);
     let mut s = String::new();
     let _ = writeln!(
         s,
         "nmpu report: config {} ({} columns, {} lanes, fingerprint {}; {:.0} s)",
-        describe_config(config),
-        r.columns,
-        r.lanes,
-        r.config_fingerprint,
-        r.seconds
+        config, r.columns, r.lanes, r.config_fingerprint, r.seconds
     );
     let _ = writeln!(
         s,
@@ -400,7 +433,7 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
         );
         line(&mut s, "LUT4", fi.luts as f64, hi.luts as f64, 0);
         line(&mut s, "DSP", fi.dsps as f64, hi.dsps as f64, 0);
-        let fmax = |c: &crate::synth::Ice40Cost| c.fmax_mhz.unwrap_or(0.0);
+        let fmax = |c: &Ice40Cost| c.fmax_mhz.unwrap_or(0.0);
         line(&mut s, "Fmax (MHz)", fmax(fi), fmax(hi), 1);
     }
     let _ = writeln!(
@@ -463,5 +496,69 @@ pub fn render(r: &Report, config: Option<&Path>) -> String {
         "output error no worse than FP16's (mean |output - real|): {}",
         if err_ok { "met" } else { "not met" }
     );
+    let _ = writeln!(s, "tools: {}", r.tools.line());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(area: f64) -> BlockCost {
+        BlockCost {
+            block: String::new(),
+            generic: GenericCost {
+                cells: area as u64,
+                flip_flops: 0,
+                transistors: 2 * area as u64,
+                area_um2: area,
+                ..GenericCost::default()
+            },
+            ice40: None,
+            tools: ToolVersions::default(),
+        }
+    }
+
+    /// Syntheses of an exactly additive design (shell 100, lane 1000, word 10) compose back
+    /// to those parts: a one-lane synthesis holds the shell, a unit has it once.
+    #[test]
+    fn composition_recovers_an_additive_design() {
+        let cfg = NmpuConfig::from_toml_str("columns = 32\nlanes = 4\n").unwrap();
+        let jobs = plan(&cfg, true, false);
+        let variants: Vec<(u32, u32)> = jobs
+            .iter()
+            .filter(|j| j.side == 0)
+            .map(|j| (j.columns, j.lanes))
+            .collect();
+        assert_eq!(variants, [(32, 4), (16, 2), (8, 1), (1, 1)]);
+        let area = |columns: u32, lanes: u32| {
+            100.0 + f64::from(lanes) * 1000.0 + 10.0 * f64::from(columns)
+        };
+        let found: Vec<Found> = jobs
+            .iter()
+            .map(|j| (j.side, j.columns, j.lanes, cost(area(j.columns, j.lanes))))
+            .collect();
+        let s = compose(&cfg, 0, &found, true, EngineReport::default());
+        assert_eq!(s.lane_storage.area_um2, 80.0);
+        assert_eq!(s.lane_datapath.area_um2, 1100.0);
+        assert_eq!(s.lane.area_um2, 1180.0);
+        assert_eq!(s.unit.area_um2, 100.0 + 4.0 * 1080.0);
+        assert_eq!(s.unit.area_um2, s.whole.unwrap().area_um2);
+        assert_eq!(s.storage_bits_per_column, 61);
+        let h = compose(&cfg, 1, &found, false, EngineReport::default());
+        assert_eq!((h.storage_bits_per_column, h.latency_cycles), (64, 9));
+        assert!(h.whole.is_none());
+    }
+
+    /// One lane of one column: the storage fit takes a two-word lane.
+    #[test]
+    fn a_single_word_lane_is_fitted_with_a_second_word_count() {
+        let cfg = NmpuConfig::from_toml_str("columns = 1\nlanes = 1\n").unwrap();
+        let jobs = plan(&cfg, false, true);
+        assert_eq!(jobs.len(), 4);
+        assert!(jobs
+            .iter()
+            .any(|j| (j.columns, j.lanes, j.ice40) == (1, 1, true)));
+        assert!(jobs.iter().any(|j| (j.columns, j.lanes) == (2, 1)));
+    }
 }

@@ -1,7 +1,8 @@
-//! The side-by-side table of `nmpu compare`.
+//! A comparison as the side-by-side table `nmpu compare` prints.
 
+use crate::compare::{Comparison, EngineReport};
+use crate::metrics::ErrStats;
 use nmpu_config::NmpuConfig;
-use nmpu_model::{Comparison, EngineReport, ErrStats};
 use std::fmt::Write;
 
 fn cell(s: Option<&ErrStats>) -> String {
@@ -15,6 +16,7 @@ fn row(out: &mut String, name: &str, unit: &str, f: Option<&ErrStats>, h: Option
     let _ = writeln!(out, "  {name:<12} {unit:<22} {}   {}", cell(f), cell(h));
 }
 
+/// The table of `cmp` on `cfg`; `config`, `coeffs` and `input` say where each came from.
 pub fn render(
     cfg: &NmpuConfig,
     config: &str,
@@ -108,7 +110,7 @@ pub fn render(
         s,
         "  {:<12} {:<22} {:>19}",
         "saturated",
-        "affine/bn/output",
+        "affine/bn/requantize",
         format!(
             "{}/{}/{}",
             f.saturations[0], f.saturations[1], f.saturations[2]

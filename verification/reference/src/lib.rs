@@ -1,14 +1,15 @@
-//! The hand-written reference NMPU (`reference/ref_nmpu.v`, plain Verilog written from
+//! The hand-written reference NMPU (`ref_nmpu.v`, plain Verilog written from
 //! docs/arithmetic.md, not from the generator): the yardstick for the generated unit's
-//! area and synthesis time (issue 12). Here it is instantiated with a config's formats and
-//! given concrete ports, so the co-simulation harness and the synthesis flow take it as
-//! they take a generated top.
+//! area and synthesis time, and a second design for the co-simulation harness. Here it is
+//! instantiated with a config's formats and given the generated unit's ports, so the
+//! harness and the synthesis flow take it as they take a generated top.
 
+use nmpu_config::ports::{CFG_DATA_BITS, CFG_SEL_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
 use nmpu_config::{Activation, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
 use std::fmt::Write;
 
 /// The hand-written modules.
-pub const REFERENCE_VERILOG: &str = include_str!("../reference/ref_nmpu.v");
+pub const REFERENCE_VERILOG: &str = include_str!("../ref_nmpu.v");
 
 /// The top module of [`verilog`]: `ref_nmpu` with the config's parameters and the ports
 /// of the generated `nmpu` as packed buses (`s_x` holds lane `i` in bits `24i ..`).
@@ -66,25 +67,26 @@ pub fn verilog(cfg: &NmpuConfig) -> String {
     let mut v = String::from(REFERENCE_VERILOG);
     let _ = writeln!(
         v,
-        "\n// Instantiated for one configuration by nmpu-verification (reference.rs).\n\
+        "\n// Instantiated for one configuration by nmpu-reference.\n\
          module {REFERENCE_TOP}(clock, reset, s_valid, s_ready, s_col, s_x, m_valid, m_ready, \
          m_col, m_y, cfg_we, cfg_sel, cfg_col, cfg_data);"
     );
+    let (col, x, y) = (COL_BITS as u32, IN_LANE_BITS as u32, OUT_LANE_BITS as u32);
     let ports = [
         ("input", 1, "clock"),
         ("input", 1, "reset"),
         ("input", 1, "s_valid"),
         ("output", 1, "s_ready"),
-        ("input", 12, "s_col"),
-        ("input", 24 * lanes, "s_x"),
+        ("input", col, "s_col"),
+        ("input", x * lanes, "s_x"),
         ("output", 1, "m_valid"),
         ("input", 1, "m_ready"),
-        ("output", 12, "m_col"),
-        ("output", 16 * lanes, "m_y"),
+        ("output", col, "m_col"),
+        ("output", y * lanes, "m_y"),
         ("input", 1, "cfg_we"),
-        ("input", 2, "cfg_sel"),
-        ("input", 12, "cfg_col"),
-        ("input", 32, "cfg_data"),
+        ("input", CFG_SEL_BITS as u32, "cfg_sel"),
+        ("input", col, "cfg_col"),
+        ("input", CFG_DATA_BITS as u32, "cfg_data"),
     ];
     for (dir, w, name) in ports {
         if w == 1 {
