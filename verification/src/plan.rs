@@ -151,6 +151,24 @@ impl Totals {
     pub fn elements_per_second(&self) -> f64 {
         self.elements as f64 / self.seconds.max(1e-9)
     }
+
+    /// The summary line of a run of `datapath` that found `mismatches`, and the coverage.
+    pub fn summary(&self, datapath: Datapath, mismatches: usize) -> String {
+        let mut s = format!(
+            "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included), top {}\n",
+            self.cases,
+            self.vectors,
+            self.elements,
+            self.cycles,
+            mismatches,
+            self.elements_per_second() / 1e6,
+            datapath.module()
+        );
+        if let Some(cov) = &self.coverage {
+            s += &cov.to_string();
+        }
+        s
+    }
 }
 
 /// Runs `steps` on `session`; `progress` hears each case as it finishes. A mismatch stops

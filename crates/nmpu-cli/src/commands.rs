@@ -1,69 +1,74 @@
 //! The commands that need no more than a call into a library and a print.
 
 use crate::io::{describe_config, load_config, write_json, write_out, DataArgs};
-use crate::Engine;
 use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
 use nmpu_config::DEFAULT_CONFIG_TOML;
-use nmpu_eda::report::ReportArgs;
 use nmpu_eda::WorkDir;
 use nmpu_model::data::{load_coeffs, load_input, rows_to_csv};
-use nmpu_model::{quantize, to_f16, F64Model, FixedModel, Fp16Model, TileModel};
-use std::path::Path;
+use nmpu_model::TileModel;
+use std::path::PathBuf;
 
-pub fn run(
-    config: Option<&Path>,
-    coeffs: &Path,
-    input: &Path,
-    output: &Path,
-    engine: Engine,
-) -> Result<()> {
-    let cfg = load_config(config)?;
-    let real = load_coeffs(coeffs, &cfg)?;
-    let rows = load_input(input, &cfg)?;
-    let mut out = vec![vec![0i64; cfg.columns as usize]; rows.len()];
-    match engine {
-        Engine::Fixed => {
-            let (codes, report) = quantize(&cfg, &real)?;
-            if !report.saturated.is_empty() {
-                eprintln!("warning: coefficient quantization: {}", report.summary());
-            }
-            let m = FixedModel::new(&cfg, codes)?;
-            for (i, (x, o)) in rows.iter().zip(out.iter_mut()).enumerate() {
-                m.run(0, x, o).with_context(|| format!("input row {i}"))?;
-            }
-        }
-        Engine::Fp16 => {
-            let (c, overflowed) = to_f16(&cfg, &real)?;
-            for s in &overflowed {
-                eprintln!(
-                    "warning: coefficient {}[{}] = {} overflows binary16 to {}",
-                    s.name, s.column, s.real, s.became
-                );
-            }
-            let m = Fp16Model::new(&cfg, c)?;
-            for (x, o) in rows.iter().zip(out.iter_mut()) {
-                for (col, (&x, o)) in x.iter().zip(o.iter_mut()).enumerate() {
-                    *o = m.trace(col, x).output;
-                }
-            }
-        }
-        Engine::F64 => {
-            let m = F64Model::new(&cfg, real)?;
-            for (x, o) in rows.iter().zip(out.iter_mut()) {
-                for (col, (&x, o)) in x.iter().zip(o.iter_mut()).enumerate() {
-                    *o = m.trace(col, x).output;
-                }
-            }
-        }
-    }
-    write_out(output, &rows_to_csv(&out))
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The bit-exact fixed-point NMPU
+    Fixed,
+    /// The FP16 baseline: binary16 with two singly rounded FMAs
+    Fp16,
+    /// The reference: real coefficients in f64, output rounded half-even once
+    F64,
 }
 
-pub fn compare(d: &DataArgs, json: bool) -> Result<()> {
+#[derive(Args)]
+pub struct RunArgs {
+    /// Configuration TOML (default: the shipped configs/default.toml)
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Coefficient CSV: header `column,a,b,g,h`, one row of real values per column
+    #[arg(long, short = 'k')]
+    coeffs: PathBuf,
+    /// Input CSV: one row of `columns` signed ADC codes per vector
+    #[arg(long, short)]
+    input: PathBuf,
+    /// Output CSV (same shape as the input, output codes); `-` for stdout
+    #[arg(long, short, default_value = "-")]
+    output: PathBuf,
+    #[arg(long, short, value_enum, default_value_t = Engine::Fixed)]
+    engine: Engine,
+}
+
+pub fn run(a: &RunArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    let real = load_coeffs(&a.coeffs, &cfg)?;
+    let rows = load_input(&a.input, &cfg)?;
+    let engine = match a.engine {
+        Engine::Fixed => nmpu_model::engine::Engine::Fixed,
+        Engine::Fp16 => nmpu_model::engine::Engine::Fp16,
+        Engine::F64 => nmpu_model::engine::Engine::F64,
+    };
+    let r = nmpu_model::engine::run_rows(&cfg, &real, &rows, engine)?;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let out = r.outputs;
+    write_out(&a.output, &rows_to_csv(&out))
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print the figures as JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn compare(a: &CompareArgs) -> Result<()> {
+    let d = &a.data;
     let cfg = load_config(d.config.as_deref())?;
     let data = d.load(&cfg)?;
     let cmp = nmpu_model::compare(&cfg, &data.coeffs, &data.rows)?;
-    if json {
+    if a.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&cmp).context("cannot serialize the comparison")?
@@ -78,40 +83,69 @@ pub fn compare(d: &DataArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn config(config: Option<&Path>, default: bool) -> Result<()> {
-    if default {
+#[derive(Args)]
+pub struct ConfigArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Print the documented default configuration file instead
+    #[arg(long, conflicts_with = "config")]
+    default: bool,
+}
+
+pub fn config(a: &ConfigArgs) -> Result<()> {
+    if a.default {
         print!("{DEFAULT_CONFIG_TOML}");
         return Ok(());
     }
-    let cfg = load_config(config)?;
-    eprintln!("{}: valid", describe_config(config));
+    let cfg = load_config(a.config.as_deref())?;
+    eprintln!("{}: valid", describe_config(a.config.as_deref()));
     print!("{}", cfg.to_toml_string());
     Ok(())
 }
 
-pub fn gen_data(
-    config: Option<&Path>,
-    coeffs_out: &Path,
-    input_out: &Path,
+#[derive(Args)]
+pub struct GenDataArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Where to write the coefficient CSV
+    #[arg(long)]
+    coeffs_out: PathBuf,
+    /// Where to write the input CSV
+    #[arg(long)]
+    input_out: PathBuf,
+    #[arg(long, default_value_t = 100)]
     rows: usize,
+    #[arg(long, default_value_t = 1)]
     seed: u64,
-) -> Result<()> {
-    let cfg = load_config(config)?;
-    anyhow::ensure!(rows > 0, "--rows must be at least 1");
-    let tile = TileModel::default().generate(&cfg, rows, seed);
-    write_out(coeffs_out, &tile.coeffs.to_csv())?;
-    write_out(input_out, &rows_to_csv(&tile.rows))?;
+}
+
+pub fn gen_data(a: &GenDataArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
+    let tile = TileModel::default().generate(&cfg, a.rows, a.seed);
+    write_out(&a.coeffs_out, &tile.coeffs.to_csv())?;
+    write_out(&a.input_out, &rows_to_csv(&tile.rows))?;
     eprintln!(
-        "wrote {} ({} columns) and {} ({rows} rows)",
-        coeffs_out.display(),
+        "wrote {} ({} columns) and {} ({} rows)",
+        a.coeffs_out.display(),
         cfg.columns,
-        input_out.display()
+        a.input_out.display(),
+        a.rows
     );
     Ok(())
 }
 
-pub fn generate(config: Option<&Path>, out: &Path) -> Result<()> {
-    let cfg = load_config(config)?;
+#[derive(Args)]
+pub struct GenerateArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Output directory (created if missing)
+    #[arg(long, short, default_value = "rtl_out")]
+    out: PathBuf,
+}
+
+pub fn generate(a: &GenerateArgs) -> Result<()> {
+    let (cfg, out) = (load_config(a.config.as_deref())?, &a.out);
     let rtl = nmpu_rtl::generate(&cfg)?;
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
@@ -123,48 +157,79 @@ pub fn generate(config: Option<&Path>, out: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn synth(
-    config: Option<&Path>,
-    block: &str,
+#[derive(Args)]
+pub struct SynthArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// nmpu, adc_capture, tile_io, pwm_dac, nmpu_fp16 (the FP16 baseline), nmpu_ref (the
+    /// hand-written reference NMPU), a comma-separated list, or all (the generated ones but
+    /// the structural tile_io)
+    #[arg(long, default_value = "nmpu")]
+    block: String,
+    /// Also run the iCE40 flow (synth_ice40 -dsp, nextpnr-ice40)
+    #[arg(long)]
     ice40: bool,
-    json: Option<&Path>,
-    work: Option<&Path>,
-) -> Result<()> {
-    let cfg = load_config(config)?;
-    let designs = nmpu_eda::synth::designs(block)?;
-    let dir = WorkDir::new(work, "synth")?;
-    let costs = nmpu_eda::synth::synth(&cfg, &designs, ice40, dir.path(), |m| {
+    /// Write the figures as JSON to this file
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Working directory for the tools' files (default: a fresh temporary one, removed)
+    #[arg(long)]
+    work: Option<PathBuf>,
+}
+
+pub fn synth(a: &SynthArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    let designs = nmpu_eda::synth::designs(&a.block)?;
+    let dir = WorkDir::new(a.work.as_deref(), "synth")?;
+    let costs = nmpu_eda::synth::synth(&cfg, &designs, a.ice40, dir.path(), |m| {
         eprintln!("synth: {m}")
     })?;
     print!("{}", nmpu_eda::synth::table(&costs));
-    if let Some(path) = json {
+    if let Some(path) = &a.json {
         write_json(path, &costs)?;
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn report(
-    config: Option<&Path>,
+#[derive(Args)]
+pub struct ReportArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Rows of synthetic input for the accuracy comparison
+    #[arg(long, default_value_t = 1000)]
     rows: usize,
+    /// Seed of the synthetic data
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also synthesize the whole unit as configured, to check the composed figures
+    /// (slow for large configs)
+    #[arg(long)]
     whole: bool,
+    /// Also place and route one lane of each on the iCE40 (Fmax)
+    #[arg(long)]
     ice40: bool,
-    json: Option<&Path>,
-    work: Option<&Path>,
-) -> Result<()> {
-    let cfg = load_config(config)?;
-    let dir = WorkDir::new(work, "report")?;
-    let args = ReportArgs {
-        rows,
-        seed,
-        ice40,
-        whole,
+    /// Write the figures as JSON to this file
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Working directory for the tools' files (default: a fresh temporary one, removed)
+    #[arg(long)]
+    work: Option<PathBuf>,
+}
+
+pub fn report(a: &ReportArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    let dir = WorkDir::new(a.work.as_deref(), "report")?;
+    let args = nmpu_eda::report::ReportArgs {
+        rows: a.rows,
+        seed: a.seed,
+        ice40: a.ice40,
+        whole: a.whole,
         work: dir.path(),
     };
     let r = nmpu_eda::report::build(&cfg, &args, |m| eprintln!("report: {m}"))?;
-    print!("{}", nmpu_eda::report::render(&r, &describe_config(config)));
-    if let Some(path) = json {
+    let name = describe_config(a.config.as_deref());
+    print!("{}", nmpu_eda::report::render(&r, &name));
+    if let Some(path) = &a.json {
         write_json(path, &r)?;
     }
     Ok(())

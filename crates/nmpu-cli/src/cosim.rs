@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_eda::tools::{verilator_notice, Tool};
 use nmpu_rtl::generate::Datapath;
 use nmpu_verification::cosim::{Replay, Session};
-use nmpu_verification::plan::{self, Phase, PlanOptions, Totals};
+use nmpu_verification::plan::{self, Phase, PlanOptions};
 use nmpu_verification::stimulus::CaseSpec;
 use std::path::PathBuf;
 
@@ -205,7 +205,7 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
         Ok(Ok(t)) => t,
         Ok(Err((t, f))) => {
             bar.abandon();
-            summary(&t, datapath, 1);
+            eprint!("{}", t.summary(datapath, 1));
             bail!(
                 "{}\n{f}\nreplay: nmpu cosim {}",
                 f.replay.spec,
@@ -240,7 +240,7 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
             start.elapsed().as_secs_f64()
         );
     }
-    summary(&totals, datapath, 0);
+    eprint!("{}", totals.summary(datapath, 0));
     if a.phase(Only::Reset) {
         eprintln!(
             "  reset mid-stream: {} cases, {} in-flight beats dropped as documented, the rest exact",
@@ -254,22 +254,6 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
         eprintln!("  {line}");
     }
     Ok(())
-}
-
-fn summary(t: &Totals, datapath: Datapath, mismatches: usize) {
-    eprintln!(
-        "cosim summary: {} cases, {} vectors, {} elements, {} cycles, {} mismatches, {:.1} M elements/s (golden compare included), top {}",
-        t.cases,
-        t.vectors,
-        t.elements,
-        t.cycles,
-        mismatches,
-        t.elements_per_second() / 1e6,
-        datapath.module()
-    );
-    if let Some(cov) = &t.coverage {
-        eprint!("{cov}");
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ mod cosim;
 mod io;
 mod tune;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -17,7 +16,9 @@ use std::process::ExitCode;
     about = "Near-Memory Processing Unit generator and golden models for analog in-memory computing tiles",
     long_about = "nmpu models the digital unit beside an AIMC crossbar that corrects and finishes each \
                   ADC output (affine correction, batch-norm, ReLU, requantization), bit-exactly in fixed \
-                  point, in IEEE binary16 as the FP16 baseline, and in f64 as the reference.\n\n\
+                  point, in IEEE binary16 as the FP16 baseline, and in f64 as the reference; generates its \
+                  Verilog and proves it equal to the model by co-simulation; synthesizes it with open tools; \
+                  and searches the cheapest formats that meet an error budget.\n\n\
                   Every command reads one TOML configuration (--config; the shipped default when omitted). \
                   File formats are documented in the README."
 )]
@@ -26,51 +27,14 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
-    /// The bit-exact fixed-point NMPU
-    Fixed,
-    /// The FP16 baseline: binary16 with two singly rounded FMAs
-    Fp16,
-    /// The reference: real coefficients in f64, output rounded half-even once
-    F64,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Run a stream of ADC codes through one model and write the output codes
-    Run {
-        /// Configuration TOML (default: the shipped configs/default.toml)
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Coefficient CSV: header `column,a,b,g,h`, one row of real values per column
-        #[arg(long, short = 'k')]
-        coeffs: PathBuf,
-        /// Input CSV: one row of `columns` signed ADC codes per vector
-        #[arg(long, short)]
-        input: PathBuf,
-        /// Output CSV (same shape as the input, output codes); `-` for stdout
-        #[arg(long, short, default_value = "-")]
-        output: PathBuf,
-        #[arg(long, short, value_enum, default_value_t = Engine::Fixed)]
-        engine: Engine,
-    },
+    Run(commands::RunArgs),
     /// Fixed point vs FP16 vs the f64 reference, side by side, per stage
-    Compare {
-        #[command(flatten)]
-        data: io::DataArgs,
-        /// Print the figures as JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    Compare(commands::CompareArgs),
     /// Generate the NMPU's synthesizable Verilog (and a filelist) into a directory
-    Generate {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Output directory (created if missing)
-        #[arg(long, short, default_value = "rtl_out")]
-        out: PathBuf,
-    },
+    Generate(commands::GenerateArgs),
     /// Co-simulate the generated RTL (Verilator) against the golden model, bit for bit
     ///
     /// Builds (or takes from the cache, $NMPU_CACHE_DIR or the temp dir) a Verilated model
@@ -82,139 +46,41 @@ enum Command {
     Cosim(cosim::CosimArgs),
     /// Synthesize the generated blocks with open tools: cells, flip-flops, transistors, depth
     ///
-    /// Yosys generic synthesis (constraints/synth_generic.ys) of each block, flattened:
-    /// cell and flip-flop counts, a transistor estimate (`stat -tech cmos` after mapping to
-    /// simple gates and D flip-flops) and the logic depth (`ltp`). With --ice40, the iCE40
-    /// flow (constraints/synth_ice40.ys, nextpnr-ice40) in an I/O wrapper: LUTs, DSPs and
-    /// the Fmax on the UP5K, or the HX8K when the block does not fit the UP5K.
-    Synth {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// nmpu, adc_capture, pwm_dac, nmpu_fp16 (the FP16 baseline), nmpu_ref (the
-        /// hand-written reference NMPU), a comma-separated list, or all (the generated ones)
-        #[arg(long, default_value = "nmpu")]
-        block: String,
-        /// Also run the iCE40 flow (synth_ice40 -dsp, nextpnr-ice40)
-        #[arg(long)]
-        ice40: bool,
-        /// Write the figures as JSON to this file
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Working directory for the tools' files (default: a fresh temporary one, removed)
-        #[arg(long)]
-        work: Option<PathBuf>,
-    },
+    /// Yosys generic synthesis (crates/nmpu-eda/flows/synth_generic.ys) of each block,
+    /// flattened: cell and flip-flop counts, a transistor estimate (`stat -tech cmos` after
+    /// mapping to simple gates and D flip-flops), the logic depth (`ltp`), and the osu018
+    /// standard cells' area and critical path. With --ice40, the iCE40 flow in an I/O
+    /// wrapper: LUTs, DSPs and the Fmax on the UP5K, or the HX8K when the block does not
+    /// fit the UP5K.
+    Synth(commands::SynthArgs),
     /// Fixed-point NMPU vs the FP16 baseline, side by side: area, depth, latency,
     /// throughput per area, accuracy against f64
     ///
-    /// Synthesizes both tops (Yosys generic flow, as `nmpu synth`) for the config as given
-    /// and for one lane and one column (a lane's datapath without coefficient memory);
-    /// with --ice40 that lane also goes through the iCE40 flow for LUTs, DSPs and Fmax. Accuracy: both golden models
-    /// against the f64 reference on a synthetic tile (as `nmpu compare`). Takes minutes
-    /// for large configs.
-    Report {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Rows of synthetic input for the accuracy comparison
-        #[arg(long, default_value_t = 1000)]
-        rows: usize,
-        /// Seed of the synthetic data
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Also synthesize the whole unit as configured, to check the composed figures
-        /// (slow for large configs)
-        #[arg(long)]
-        whole: bool,
-        /// Also place and route one lane of each on the iCE40 (Fmax)
-        #[arg(long)]
-        ice40: bool,
-        /// Write the figures as JSON to this file
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Working directory for the tools' files (default: a fresh temporary one, removed)
-        #[arg(long)]
-        work: Option<PathBuf>,
-    },
+    /// Synthesizes small variants of both datapaths (a lane of one word, a lane of its
+    /// words, a unit of two lanes) and composes the unit; with --whole also the unit as
+    /// configured; with --ice40 one lane also goes through the iCE40 flow. Accuracy: both
+    /// golden models against the f64 reference on a synthetic tile (as `nmpu compare`).
+    Report(commands::ReportArgs),
     /// Validate a configuration and print it with every field filled in
-    Config {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Print the documented default configuration file instead
-        #[arg(long, conflicts_with = "config")]
-        default: bool,
-    },
+    Config(commands::ConfigArgs),
     /// Precision search: the cheapest formats (by a lane-area model fitted to synthesis)
     /// that meet an error budget on the data; writes the tuned config and its Pareto fronts
     Tune(tune::TuneArgs),
     /// Write a seeded synthetic tile: coefficient CSV and ADC-code CSV
-    GenData {
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Where to write the coefficient CSV
-        #[arg(long)]
-        coeffs_out: PathBuf,
-        /// Where to write the input CSV
-        #[arg(long)]
-        input_out: PathBuf,
-        #[arg(long, default_value_t = 100)]
-        rows: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
+    GenData(commands::GenDataArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run {
-            config,
-            coeffs,
-            input,
-            output,
-            engine,
-        } => commands::run(config.as_deref(), &coeffs, &input, &output, engine),
-        Command::Compare { data, json } => commands::compare(&data, json),
-        Command::Generate { config, out } => commands::generate(config.as_deref(), &out),
-        Command::Cosim(args) => cosim::cosim(&args),
-        Command::Tune(args) => tune::tune(&args),
-        Command::Synth {
-            config,
-            block,
-            ice40,
-            json,
-            work,
-        } => commands::synth(
-            config.as_deref(),
-            &block,
-            ice40,
-            json.as_deref(),
-            work.as_deref(),
-        ),
-        Command::Report {
-            config,
-            rows,
-            seed,
-            whole,
-            ice40,
-            json,
-            work,
-        } => commands::report(
-            config.as_deref(),
-            rows,
-            seed,
-            whole,
-            ice40,
-            json.as_deref(),
-            work.as_deref(),
-        ),
-        Command::Config { config, default } => commands::config(config.as_deref(), default),
-        Command::GenData {
-            config,
-            coeffs_out,
-            input_out,
-            rows,
-            seed,
-        } => commands::gen_data(config.as_deref(), &coeffs_out, &input_out, rows, seed),
+    let result = match Cli::parse().command {
+        Command::Run(a) => commands::run(&a),
+        Command::Compare(a) => commands::compare(&a),
+        Command::Generate(a) => commands::generate(&a),
+        Command::Cosim(a) => cosim::cosim(&a),
+        Command::Synth(a) => commands::synth(&a),
+        Command::Report(a) => commands::report(&a),
+        Command::Config(a) => commands::config(&a),
+        Command::Tune(a) => tune::tune(&a),
+        Command::GenData(a) => commands::gen_data(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

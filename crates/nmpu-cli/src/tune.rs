@@ -6,12 +6,11 @@ use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmpu_eda::lanes::YosysLanes;
 use nmpu_eda::WorkDir;
-use nmpu_tune::budget::{metric, Budget, DEFAULT_NOISE, DEFAULT_NOISE_FRACTION};
+use nmpu_tune::budget::{Budget, DEFAULT_NOISE};
 use nmpu_tune::cost::shipped;
-use nmpu_tune::job::{self, Finished, Part, Prepared, Request};
-use nmpu_tune::report::formats;
+use nmpu_tune::job::{self, Part, Prepared, Request};
 use nmpu_tune::search::Outcome;
-use nmpu_tune::{CostModel, LaneSynth, Metrics};
+use nmpu_tune::{summary, CostModel, LaneSynth};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -119,17 +118,7 @@ fn run(a: &RunArgs) -> Result<()> {
         "--noise must be a positive fraction of the ADC half range, e.g. 0.005"
     );
     create_parent(&a.out)?;
-    let budgets: Vec<Budget> = if a.budgets.is_empty() {
-        vec![Budget::Noise {
-            fraction: DEFAULT_NOISE_FRACTION,
-            noise: a.noise,
-        }]
-    } else {
-        a.budgets
-            .iter()
-            .map(|b| Budget::parse(b, a.noise))
-            .collect::<Result<_>>()?
-    };
+    let budgets = Budget::list(&a.budgets, a.noise)?;
     let work = WorkDir::new(a.work.as_deref(), "tune")?;
     let mut request = Request {
         config: cfg,
@@ -213,61 +202,16 @@ fn finish(
     confirm: u32,
     work: &WorkDir,
 ) -> Result<()> {
-    let cfg = &r.config;
     let f = job::finish(r, p, outcome, out)?;
-    let cost = &r.cost;
-    println!(
-        "nmpu tune: config {} ({} columns, {} lanes, {} coefficient words per lane); data: {}",
-        r.config_name, cfg.columns, cfg.lanes, p.words, p.source
-    );
-    for b in &p.bounds {
-        println!("budget: {} -> limits {:?}", b.budget, b.limits);
-    }
-    println!(
-        "{} candidates evaluated; cost model: mean error {:.1} %, largest {:.1} % on {} synthesized lanes",
-        outcome.evaluated.len(),
-        cost.mean_error * 100.0,
-        cost.max_error * 100.0,
-        cost.samples
-    );
-    println!(
-        "{:<10} {:>10} {:>9} {:>10} {:>10} {:>14}",
-        "", "mean|err|", "max|err|", "codes off", "added RMS", "lane um^2 (model)"
-    );
-    let row = |name: &str, m: &Metrics, area: Option<f64>| {
-        println!(
-            "{name:<10} {:>10.4} {:>9.3} {:>9.3}% {:>10.4} {:>14}",
-            m.mean_abs,
-            m.max_abs,
-            m.mismatch * 100.0,
-            m.added_rms,
-            area.map_or("-".into(), |x| format!("{x:.0}"))
-        );
-    };
-    let (base_metrics, base_area) = f.base;
-    row("base", &base_metrics, Some(base_area));
-    row("tuned", &f.best.metrics, Some(f.best.area));
-    row("fp16", &p.fp16, None);
-    if let Some(h) = &f.holdout {
-        row("held-out", &h.metrics, None);
-        println!(
-            "held-out tile (seed {}): the budget {}",
-            h.seed,
-            if h.holds { "holds" } else { "does NOT hold" }
-        );
-    }
-    if let Some(sigma) = f.noise_out {
-        println!(
-            "SNR lost to the NMPU against an analog noise of {sigma:.3} output LSB RMS: base {:.4} dB, tuned {:.4} dB, fp16 {:.4} dB",
-            base_metrics.snr_loss_db(sigma),
-            f.best.metrics.snr_loss_db(sigma),
-            p.fp16.snr_loss_db(sigma)
-        );
-    }
-    println!("tuned formats: {}", formats(&f.best.config));
-    println!("base formats:  {}", formats(cfg));
+    print!("{}", summary::summary(r, p, outcome, &f));
     if confirm > 0 {
-        confirmed(r, p, outcome, &f, confirm, work)?;
+        let c = job::confirmation(r, p, outcome, &f, confirm);
+        eprintln!("tune: synthesizing {} lanes to confirm", c.jobs.len());
+        let lanes = YosysLanes {
+            dir: work.sub("confirm")?,
+        };
+        let got = lanes.synthesize(&c.jobs)?;
+        print!("{}", summary::confirmed(&c, &got, &f, p.words));
     }
     let [t, csv, json, svg] = &f.files;
     println!(
@@ -277,59 +221,5 @@ fn finish(
         json.display(),
         svg.display()
     );
-    Ok(())
-}
-
-/// Synthesizes the confirming lanes and prints them against the model.
-fn confirmed(
-    r: &Request,
-    p: &Prepared,
-    outcome: &Outcome,
-    f: &Finished,
-    k: u32,
-    work: &WorkDir,
-) -> Result<()> {
-    let c = job::confirmation(r, p, outcome, f, k);
-    eprintln!("tune: synthesizing {} lanes to confirm", c.jobs.len());
-    let lanes = YosysLanes {
-        dir: work.sub("confirm")?,
-    };
-    let got = lanes.synthesize(&c.jobs)?;
-    let (tuned, h, b) = (&got[0], &got[1], &got[2]);
-    let (best, words) = (&f.best, p.words);
-    println!(
-        "confirmed by synthesis (one lane, {words} words, osu018): tuned {:.0} um^2 (model {:.0}, {:+.1} %), {} transistors, Fmax {:.0} MHz",
-        tuned.area_um2,
-        best.area,
-        job::model_error_percent(best.area, tuned),
-        tuned.transistors,
-        tuned.fmax_mhz
-    );
-    println!(
-        "  FP16 lane {:.0} um^2, {} transistors, Fmax {:.0} MHz: FP16/tuned lane area = {:.2}",
-        h.area_um2,
-        h.transistors,
-        h.fmax_mhz,
-        h.area_um2 / tuned.area_um2
-    );
-    println!(
-        "  base lane {:.0} um^2 (model {:.0}), {} transistors: base/tuned = {:.2}",
-        b.area_um2,
-        f.base.1,
-        b.transistors,
-        b.area_um2 / tuned.area_um2
-    );
-    for (e, g) in c.others.iter().zip(&got[3..]) {
-        println!(
-            "  front point, {} {:.4}{}: {:.0} um^2 (model {:.0}, {:+.1} %); {}",
-            f.shown,
-            metric(&e.metrics, f.shown),
-            if e.meets { " (meets the budget)" } else { "" },
-            g.area_um2,
-            e.area,
-            job::model_error_percent(e.area, g),
-            formats(&e.config)
-        );
-    }
     Ok(())
 }

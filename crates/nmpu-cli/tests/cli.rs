@@ -394,7 +394,7 @@ fn synth_reports_generic_and_ice40_figures() {
     assert!(i["fmax_mhz"].as_f64().unwrap() > 10.0, "{v}");
     fails(
         &["synth", "--block", "fpu"],
-        "--block fpu: choose nmpu, adc_capture, pwm_dac, nmpu_fp16, nmpu_ref",
+        "--block fpu: choose nmpu, adc_capture, tile_io, pwm_dac, nmpu_fp16, nmpu_ref",
     );
 }
 

@@ -11,6 +11,7 @@ pub mod coeffs;
 pub mod compare;
 pub mod dac;
 pub mod data;
+pub mod engine;
 mod error;
 mod fast;
 pub mod fixed;

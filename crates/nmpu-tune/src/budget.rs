@@ -46,6 +46,21 @@ impl Default for Budget {
 }
 
 impl Budget {
+    /// The budgets `texts` name (see [`Budget::parse`]), or the default noise budget when
+    /// there are none.
+    pub fn list(texts: &[String], noise_level: f64) -> Result<Vec<Budget>> {
+        if texts.is_empty() {
+            return Ok(vec![Budget::Noise {
+                fraction: DEFAULT_NOISE_FRACTION,
+                noise: noise_level,
+            }]);
+        }
+        texts
+            .iter()
+            .map(|b| Budget::parse(b, noise_level))
+            .collect()
+    }
+
     /// Parses `mean=0.2`, `max=1`, `mismatch=0.01`, `fp16`, `noise` or
     /// `noise=0.1` (fraction; the analog noise is `noise_level`).
     pub fn parse(text: &str, noise_level: f64) -> Result<Budget> {
@@ -175,6 +190,16 @@ mod tests {
             Budget::Max { limit: 1.0 }
         );
         assert_eq!(Budget::parse("fp16", 0.01).unwrap(), Budget::Fp16);
+        assert_eq!(
+            Budget::list(&[], 0.02).unwrap(),
+            vec![Budget::Noise {
+                fraction: DEFAULT_NOISE_FRACTION,
+                noise: 0.02
+            }]
+        );
+        let two = Budget::list(&["fp16".into(), "max=2".into()], 0.01).unwrap();
+        assert_eq!(two, vec![Budget::Fp16, Budget::Max { limit: 2.0 }]);
+        assert!(Budget::list(&["bogus".into()], 0.01).is_err());
         assert_eq!(
             Budget::parse("noise", 0.01).unwrap(),
             Budget::Noise {

@@ -473,6 +473,25 @@ mod tests {
             assert!(left.map(|e| gap(e)).all(|g| g >= worst));
         }
         assert!(confirmation(&r, &p, &o, &f, 1).others.is_empty());
+        let text = crate::summary::summary(&r, &p, &o, &f);
+        assert!(
+            text.contains("held-out tile (seed 1001): the budget"),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "tuned formats: {}",
+            crate::report::formats(&f.best.config)
+        )));
+        let got: Vec<LaneFigures> = (0..c.jobs.len())
+            .map(|i| LaneFigures {
+                area_um2: 1000.0 * (i + 1) as f64,
+                transistors: 10,
+                fmax_mhz: 200.0,
+            })
+            .collect();
+        let text = crate::summary::confirmed(&c, &got, &f, p.words);
+        assert!(text.contains("FP16/tuned lane area = 2.00"), "{text}");
+        assert!(text.contains("base/tuned = 3.00"), "{text}");
     }
 
     #[test]

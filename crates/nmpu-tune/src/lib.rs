@@ -26,6 +26,7 @@ pub mod plot;
 pub mod report;
 pub mod search;
 pub mod space;
+pub mod summary;
 
 pub use budget::Budget;
 pub use cost::CostModel;
