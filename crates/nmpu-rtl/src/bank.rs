@@ -229,3 +229,71 @@ impl Logic for LaneBanks {
         self.h.next = self.bank_h.rdata.val();
     }
 }
+
+/// The fused lane's two coefficient banks (`a'`, `b'`, selects 0 and 1) with the decode
+/// of configuration writes addressed to this lane; writes to `g` and `h` (selects 2, 3)
+/// have no bank in a fused NMPU and are ignored.
+#[derive(LogicBlock)]
+pub struct PairBanks {
+    pub clock: Signal<In, Clock>,
+    pub re: Signal<In, Bit>,
+    pub raddr: Signal<In, Bits<COL_BITS>>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_lane: Signal<In, Bits<COL_BITS>>,
+    pub wr_sel: Signal<In, Bits<2>>,
+    pub wr_addr: Signal<In, Bits<COL_BITS>>,
+    pub wr_data: Signal<In, Bits<CFG_DATA_BITS>>,
+    pub a: Signal<Out, Bits<CFG_DATA_BITS>>,
+    pub b: Signal<Out, Bits<CFG_DATA_BITS>>,
+    index: Constant<Bits<COL_BITS>>,
+    sel_a: Constant<Bits<2>>,
+    sel_b: Constant<Bits<2>>,
+    mine: Signal<Local, Bit>,
+    bank_a: CoeffBank,
+    bank_b: CoeffBank,
+}
+
+impl PairBanks {
+    /// The banks of lane `index`, `depth` words each, of `widths` bits (a', b').
+    pub fn new(index: u32, depth: u32, widths: [u32; 2]) -> Self {
+        PairBanks {
+            clock: Default::default(),
+            re: Default::default(),
+            raddr: Default::default(),
+            wr_en: Default::default(),
+            wr_lane: Default::default(),
+            wr_sel: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            index: Constant::new(bits(index as u64)),
+            sel_a: Constant::new(bits(0)),
+            sel_b: Constant::new(bits(1)),
+            mine: Default::default(),
+            bank_a: CoeffBank::new(depth, widths[0]),
+            bank_b: CoeffBank::new(depth, widths[1]),
+        }
+    }
+}
+
+impl Logic for PairBanks {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.bank_a.clock.next = self.clock.val();
+        self.bank_b.clock.next = self.clock.val();
+        self.mine.next = self.wr_en.val() & (self.wr_lane.val() == self.index.val());
+        self.bank_a.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_a.val());
+        self.bank_b.we.next = self.mine.val() & (self.wr_sel.val() == self.sel_b.val());
+        self.bank_a.waddr.next = self.wr_addr.val();
+        self.bank_b.waddr.next = self.wr_addr.val();
+        self.bank_a.wdata.next = self.wr_data.val();
+        self.bank_b.wdata.next = self.wr_data.val();
+        self.bank_a.re.next = self.re.val();
+        self.bank_b.re.next = self.re.val();
+        self.bank_a.raddr.next = self.raddr.val();
+        self.bank_b.raddr.next = self.raddr.val();
+        self.a.next = self.bank_a.rdata.val();
+        self.b.next = self.bank_b.rdata.val();
+    }
+}

@@ -1,13 +1,16 @@
-//! One lane: its coefficient banks and the pipeline `affine -> batch_norm -> activation
-//! -> requantize`, advancing when `en` is high.
+//! One lane of the unfused NMPU: its coefficient banks and the pipeline `affine ->
+//! batch_norm -> activation -> requantize`, advancing when `en` is high. (The fused lane
+//! is [`crate::fused_lane`].)
 //!
 //! Cycle by cycle after an accepted beat (edge 0 loads the input and reads the banks):
 //! edge 1 affine sum, edge 2 affine result, edge 3 batch-norm sum, edge 4 batch-norm
-//! result, edge 5 output code. When fused, the single multiply-add is `affine` and its
-//! result passes two more registers in place of `batch_norm`, so latency does not change.
+//! result, edge 5 output code.
 //!
 //! Coefficients leave the banks as their codes (zero-extended words); each stage reads the
 //! low bits of its format, and the two delays of `g` and `h` are as wide as their formats.
+//! The `fused` constant is always 0 here: it and the select it drives stay so that the
+//! unfused Verilog did not change when the fused lane became a block of its own (they cost
+//! nothing after synthesis).
 
 use crate::bank::LaneBanks;
 use crate::exact::ExactReg;
@@ -44,7 +47,9 @@ pub struct Lane {
 }
 
 impl Lane {
+    /// Lane `index` of an unfused NMPU.
     pub fn new(p: &NmpuParams, index: u32) -> Self {
+        let affine = p.affine.as_ref().expect("an unfused lane has an affine stage");
         let [_, _, g, h] = p.coeff_formats;
         Lane {
             clock: Default::default(),
@@ -57,10 +62,10 @@ impl Lane {
             wr_addr: Default::default(),
             wr_data: Default::default(),
             y: Default::default(),
-            fused: Constant::new(p.fused),
+            fused: Constant::new(false),
             banks: LaneBanks::new(index, p.depth, p.coeff_formats.map(|f| f.width())),
             x_reg: Default::default(),
-            affine: Mac::new(&p.affine, if p.fused { 2 } else { 0 }),
+            affine: Mac::new(affine, 0),
             g_d1: ExactReg::new(Range::of_format(&g)),
             g_d2: ExactReg::new(Range::of_format(&g)),
             h_d1: ExactReg::new(Range::of_format(&h)),
@@ -104,7 +109,7 @@ impl Logic for Lane {
         // Edge 0: input register (the banks read alongside).
         self.x_reg.d.next = self.x.val();
 
-        // Edges 1-2: affine (or the fused multiply-add, with two more result registers).
+        // Edges 1-2: affine.
         self.affine.v.next = bit_cast::<WORD, IN_LANE_BITS>(self.x_reg.q.val());
         self.affine.k.next = bit_cast::<WORD, CFG_DATA_BITS>(self.banks.a.val());
         self.affine.o.next = bit_cast::<WORD, CFG_DATA_BITS>(self.banks.b.val());
@@ -113,7 +118,7 @@ impl Logic for Lane {
         self.h_d1.d.next = bit_cast::<WORD, CFG_DATA_BITS>(self.banks.h.val());
         self.h_d2.d.next = self.h_d1.q.val();
 
-        // Edges 3-4: batch_norm (unused when fused).
+        // Edges 3-4: batch_norm.
         self.batch_norm.v.next = self.affine.r.val();
         self.batch_norm.k.next = self.g_d2.q.val();
         self.batch_norm.o.next = self.h_d2.q.val();

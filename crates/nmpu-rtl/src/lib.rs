@@ -1,7 +1,8 @@
 //! The NMPU hardware description on rust-hdl: `generate` turns an `NmpuConfig` into
-//! synthesizable Verilog. Stages carry the golden model's names (`affine`, `batch_norm`,
-//! `activation`, `requantize`); the arithmetic is this crate's own reading of
-//! docs/arithmetic.md and shares no code with the model.
+//! synthesizable Verilog. Stages carry the names of docs/arithmetic.md and the golden model
+//! (`affine`, absent when fused; `batch_norm`, the one multiply-add when fused; `activation`;
+//! `requantize`); the arithmetic is this crate's own reading of docs/arithmetic.md and
+//! shares no code with the model.
 
 pub mod adc;
 pub mod bank;
@@ -11,6 +12,7 @@ pub mod exact;
 pub mod fp16_convert;
 pub mod fp16_fma;
 pub mod fp16_lane;
+pub mod fused_lane;
 pub mod generate;
 pub mod lane;
 pub mod mac;

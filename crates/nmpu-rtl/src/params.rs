@@ -198,10 +198,11 @@ pub struct NmpuParams {
     pub div_mul: u32,
     pub div_shift: u32,
     pub fused: bool,
-    /// Formats of the stored coefficients a, b, g, h.
+    /// Formats of the stored coefficients a, b, g, h (fused: a', b'; g and h unused).
     pub coeff_formats: [QFormat; 4],
-    pub affine: MacParams,
-    /// Unused (bypassed) when fused.
+    /// `y = a*x + b`; absent when fused.
+    pub affine: Option<MacParams>,
+    /// `z = g*y + h`, or when fused `z = a'*x + b'`.
     pub batch_norm: MacParams,
     pub requantize: RequantParams,
 }
@@ -211,13 +212,12 @@ impl NmpuParams {
         let c = &cfg.coefficients;
         let x = Range::of_format(&QFormat::new(true, cfg.in_bits as i32, 0));
         let (affine, batch_norm) = if cfg.fuse_affine_bn {
-            let m = MacParams::new(x, 0, &c.a, &c.b, &cfg.batch_norm);
-            (m, m)
+            (None, MacParams::new(x, 0, &c.a, &c.b, &cfg.batch_norm))
         } else {
             let y = MacParams::new(x, 0, &c.a, &c.b, &cfg.affine);
             let y_frac = cfg.affine.format.frac;
             (
-                y,
+                Some(y),
                 MacParams::new(y.result(), y_frac, &c.g, &c.h, &cfg.batch_norm),
             )
         };

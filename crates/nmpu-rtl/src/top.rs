@@ -9,6 +9,7 @@
 //! edge n + 6 (n + 8, n + 9).
 
 use crate::fp16_lane::{Fp16Lane, FP16_LATENCY};
+use crate::fused_lane::FusedLane;
 use crate::lane::Lane;
 use crate::params::{NmpuParams, CFG_DATA_BITS, COL_BITS, IN_LANE_BITS, OUT_LANE_BITS};
 use crate::regs::{CtrlReg, Reg};
@@ -58,17 +59,22 @@ pub struct Nmpu {
     wr_addr: Signal<Local, Bits<COL_BITS>>,
     valid: Vec<CtrlReg>,
     col: Vec<Reg<Bits<COL_BITS>>>,
-    /// The datapath: fixed-point lanes, or (in the FP16 baseline) FP16 lanes; the other
-    /// list is empty.
+    /// The datapath: unfused fixed-point lanes, FP16 lanes (the FP16 baseline) or fused
+    /// fixed-point lanes; the other two lists are empty.
     lanes: Vec<Lane>,
     fp16_lanes: Vec<Fp16Lane>,
+    fused_lanes: Vec<FusedLane>,
 }
 
 impl Nmpu {
     /// The fixed-point NMPU.
     pub fn new(p: &NmpuParams) -> Self {
         let mut top = Nmpu::shell(p, LATENCY);
-        top.lanes = (0..p.lanes).map(|i| Lane::new(p, i)).collect();
+        if p.fused {
+            top.fused_lanes = (0..p.lanes).map(|i| FusedLane::new(p, i)).collect();
+        } else {
+            top.lanes = (0..p.lanes).map(|i| Lane::new(p, i)).collect();
+        }
         top
     }
 
@@ -116,6 +122,7 @@ impl Nmpu {
             col: (0..latency).map(|_| Default::default()).collect(),
             lanes: vec![],
             fp16_lanes: vec![],
+            fused_lanes: vec![],
         }
     }
 }
@@ -181,6 +188,18 @@ impl Logic for Nmpu {
             self.fp16_lanes[i].wr_addr.next = self.wr_addr.val();
             self.fp16_lanes[i].wr_data.next = self.cfg_data.val();
             self.m_y[i].next = self.fp16_lanes[i].y.val();
+        }
+        for i in 0..self.fused_lanes.len() {
+            self.fused_lanes[i].clock.next = self.clock.val();
+            self.fused_lanes[i].en.next = self.advance.val();
+            self.fused_lanes[i].x.next = self.s_x[i].val();
+            self.fused_lanes[i].rd_addr.next = self.rd_addr.val();
+            self.fused_lanes[i].wr_en.next = self.wr_en.val();
+            self.fused_lanes[i].wr_lane.next = self.wr_lane.val();
+            self.fused_lanes[i].wr_sel.next = self.cfg_sel.val();
+            self.fused_lanes[i].wr_addr.next = self.wr_addr.val();
+            self.fused_lanes[i].wr_data.next = self.cfg_data.val();
+            self.m_y[i].next = self.fused_lanes[i].y.val();
         }
     }
 }
