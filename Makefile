@@ -4,17 +4,24 @@
 # External tools (Verilator, Yosys, Icarus) are installed from Debian packages when missing.
 
 CARGO   ?= cargo
-CONFIG  ?= configs/default.toml
+DEFAULT := configs/default.toml
+CONFIG  ?= $(DEFAULT)
 NMPU    := target/release/nmpu
+# The default config's Verilog is the tracked rtl_out/; any other config's goes to the
+# ignored build/rtl/<config name>/.
+RTL_OUT ?= $(if $(filter $(DEFAULT),$(CONFIG)),rtl_out,build/rtl/$(basename $(notdir $(CONFIG))))
+# The tests that run Verilator, Icarus, Yosys or nextpnr.
+TOOLS   := --features nmpu-verification/tools,nmpu-cli/tools,nmpu-eda/tools
 
-.PHONY: all build run rtl lint compare cosim synth report lanes tune test fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes tune test check pure fmt-check clippy unit deps bench clean help
 
 all: rtl
 
 help:
-	@echo "make          generate rtl_out/ from $(CONFIG) (same as make rtl)"
-	@echo "make lint     Verilator -Wall, Icarus -Wall, Yosys check + synth (no latches) on rtl_out/"
+	@echo "make          generate rtl_out/ from $(DEFAULT) (make rtl CONFIG=c.toml: into build/rtl/c/)"
+	@echo "make lint     Verilator -Wall, Icarus -Wall, Yosys check + synth (no latches) on $(RTL_OUT)/"
 	@echo "make test     format check, clippy -D warnings, all tests (installs EDA tools if missing)"
+	@echo "make check    the fast tier: format check, clippy, the tests that need no EDA tool (minutes)"
 	@echo "make compare  fixed point vs FP16 vs f64 on $(CONFIG) (CONFIG=... to change)"
 	@echo "make cosim    Verilator co-simulation of $(CONFIG)'s RTL against the golden model"
 	@echo "make synth    Yosys + iCE40 synthesis of every block of $(CONFIG) -> synth_out/ (minutes)"
@@ -27,14 +34,14 @@ help:
 build:
 	$(CARGO) build --release --locked -p nmpu-cli
 
-# The main job: the Verilog of the configured NMPU into rtl_out/.
+# The main job: the Verilog of the configured NMPU into $(RTL_OUT).
 rtl: build
-	$(NMPU) generate --config $(CONFIG) --out rtl_out
+	$(NMPU) generate --config $(CONFIG) --out $(RTL_OUT)
 
 run: rtl
 
 lint: deps rtl
-	scripts/lint-rtl.sh rtl_out
+	scripts/lint-rtl.sh $(RTL_OUT)
 
 compare: build
 	$(NMPU) compare --config $(CONFIG)
@@ -73,21 +80,27 @@ fmt-check:
 	$(CARGO) fmt --all --check
 
 clippy:
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets $(TOOLS) -- -D warnings
 
-# Optimised: the co-simulation tests compute and compare millions of golden-model outputs.
+# Every test, the tool tiers included. Optimised: the co-simulation tests compute and
+# compare millions of golden-model outputs.
 unit:
-	$(CARGO) test --release --locked --workspace
+	$(CARGO) test --release --locked --workspace $(TOOLS)
 
-# The lint step reuses the binary `cargo test` has just built (the same code; built with the
-# test-only strategies feature of nmpu-config, so `make build` would compile the workspace a
-# second time, a minute on CI).
+# The tests that need no EDA tool (what `cargo test` runs on a machine without them).
+pure:
+	$(CARGO) test --locked --workspace
+
+# The fast tier for the edit loop.
+check: fmt-check clippy pure
+
+# The lint lints the committed rtl_out/, which a test has just found equal to the
+# generator's output for the default config; nothing writes into it.
 test: deps fmt-check clippy unit
-	$(NMPU) generate --config $(CONFIG) --out rtl_out
 	scripts/lint-rtl.sh rtl_out
 
 bench:
-	$(CARGO) bench --locked -p nmpu-model -p nmpu-verification -p nmpu-tune
+	$(CARGO) bench --locked -p nmpu-model -p nmpu-tune -p nmpu-verification --features nmpu-verification/tools
 
 clean:
 	$(CARGO) clean

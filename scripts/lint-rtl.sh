@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Lints the generated Verilog (nmpu.v, and adc_capture.v, pwm_dac.v, nmpu_fp16.v, tile_io.v when present) with the three tools, failing on any warning that is not
-# waived in constraints/verilator.vlt:
+# Lints the generated Verilog: every block of the filelist DIR/nmpu.f that `nmpu generate`
+# writes (one top module per file, named as the file), with the three tools, failing on any
+# warning that is not waived in constraints/verilator.vlt:
 #   Verilator --lint-only -Wall; Icarus -g2005 -Wall; Yosys hierarchy -check, proc,
 #   check -assert, and (unless --no-synth) a hierarchical synth with an assertion of no latches
 #   (not flattened: a latch is inferred inside the module that describes it, so every module
-#   synthesized once is enough, and the 256-column blocks take seconds instead of minutes);
-#   then every lint target of the FuseSoC core file nmpu.core through FuseSoC.
-# Usage: scripts/lint-rtl.sh DIR [--no-synth]     (DIR holds nmpu.v and the interface blocks)
+#   synthesized once is enough, and the 256-column blocks take seconds instead of minutes;
+#   a structural block, one without an `always`, is checked but not synthesized: its parts
+#   are blocks of their own); then every lint target of the FuseSoC core file nmpu.core.
+# Every block is read with all the files of the filelist, so a block that instantiates
+# others finds them.
+# Usage: scripts/lint-rtl.sh DIR [--no-synth]     (DIR holds what `nmpu generate` writes)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$1"; synth=1
 [ "${2:-}" = "--no-synth" ] && synth=0
-[ -f "$dir/nmpu.v" ] || { echo "lint-rtl: $dir/nmpu.v not found (run: make rtl)" >&2; exit 1; }
+[ -f "$dir/nmpu.f" ] || { echo "lint-rtl: $dir/nmpu.f not found (run: make rtl)" >&2; exit 1; }
+echo "lint-rtl: $(verilator --version | head -1); $(iverilog -V 2>&1 | head -1); $(yosys -V)"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 
 # lint_one "FILES" TOP [SYNTH]: the three tools on one generated block (SYNTH 0: no synthesis).
@@ -22,7 +27,7 @@ lint_one() {
     if grep -q '%Warning' "$tmp/verilator.log"; then cat "$tmp/verilator.log" >&2; exit 1; fi
     echo "lint-rtl: $top: verilator -Wall clean (waivers: constraints/verilator.vlt)"
 
-    iverilog -g2005 -Wall -o "$tmp/a.out" $v 2>"$tmp/iverilog.log" || { cat "$tmp/iverilog.log" >&2; exit 1; }
+    iverilog -g2005 -Wall -s "$top" -o "$tmp/a.out" $v 2>"$tmp/iverilog.log" || { cat "$tmp/iverilog.log" >&2; exit 1; }
     if [ -s "$tmp/iverilog.log" ]; then cat "$tmp/iverilog.log" >&2; echo "lint-rtl: $top: iverilog warnings" >&2; exit 1; fi
     echo "lint-rtl: $top: iverilog -g2005 -Wall clean"
 
@@ -45,12 +50,12 @@ lint_one() {
     fi
 }
 
-lint_one "$dir/nmpu.v" nmpu
-if [ -f "$dir/adc_capture.v" ]; then lint_one "$dir/adc_capture.v" adc_capture; fi
-if [ -f "$dir/pwm_dac.v" ]; then lint_one "$dir/pwm_dac.v" pwm_dac; fi
-if [ -f "$dir/nmpu_fp16.v" ]; then lint_one "$dir/nmpu_fp16.v" nmpu_fp16; fi
-# The chain is structural: its parts are synthesized above, so it is only checked.
-if [ -f "$dir/tile_io.v" ]; then lint_one "$dir/nmpu.v $dir/adc_capture.v $dir/tile_io.v" tile_io 0; fi
+files=""
+while read -r f; do [ -n "$f" ] && files="$files $dir/$f"; done <"$dir/nmpu.f"
+while read -r f; do
+    [ -n "$f" ] || continue
+    if grep -q "always" "$dir/$f"; then lint_one "$files" "${f%.v}"; else lint_one "$files" "${f%.v}" 0; fi
+done <"$dir/nmpu.f"
 
 # The FuseSoC core file: every lint target runs through FuseSoC (edalize -> Verilator).
 if [ -f "$dir/nmpu.core" ]; then

@@ -291,6 +291,10 @@ fn generate_rejects_a_bad_config() {
 /// A config that is not in the repository, co-simulated end to end: summary, coverage,
 /// the VCD asked for, and a replay of one random case through the printed flags.
 #[test]
+#[cfg_attr(
+    not(feature = "tools"),
+    ignore = "needs Verilator and Icarus: cargo test --features tools"
+)]
 fn cosim_checks_a_users_config() {
     let d = Dir::new();
     let cfg = d.file(
@@ -362,6 +366,10 @@ fn cosim_rejects_bad_arguments() {
 /// The synthesis flow on a tiny config: figures that must be there and be plausible, the
 /// JSON, and an iCE40 place and route with an Fmax.
 #[test]
+#[cfg_attr(
+    not(feature = "tools"),
+    ignore = "needs Yosys and nextpnr: cargo test --features tools"
+)]
 fn synth_reports_generic_and_ice40_figures() {
     let d = Dir::new();
     let cfg = d.file(
@@ -403,6 +411,10 @@ fn synth_reports_generic_and_ice40_figures() {
 /// split, the latencies, accuracy on the requested rows, and verdict lines that agree with
 /// the figures.
 #[test]
+#[cfg_attr(
+    not(feature = "tools"),
+    ignore = "needs Yosys: cargo test --features tools"
+)]
 fn report_puts_fixed_and_fp16_side_by_side() {
     let d = Dir::new();
     let cfg = d.file("four.toml", "columns = 4\nlanes = 4\n");
@@ -475,6 +487,10 @@ fn report_puts_fixed_and_fp16_side_by_side() {
 /// `nmpu tune` on a small synthetic tile: a config that meets its budget on held-out data,
 /// fronts that exist, and a config that generate and cosim take as it is.
 #[test]
+#[cfg_attr(
+    not(feature = "tools"),
+    ignore = "needs Yosys and Verilator: cargo test --features tools"
+)]
 fn tune_writes_a_config_that_meets_its_budget_and_cosimulates() {
     let d = Dir::new();
     let cfg = d.file("small.toml", "columns = 16\nlanes = 2\nin_bits = 10\n");

@@ -20,6 +20,7 @@ pub enum Engine {
 
 /// The output codes, one row per input row, and warnings about the coefficients
 /// (saturated by quantization, overflowing binary16).
+#[derive(Debug)]
 pub struct EngineRun {
     pub outputs: Vec<Vec<i64>>,
     pub warnings: Vec<String>,
@@ -76,22 +77,21 @@ pub fn run_rows(
 mod tests {
     use super::*;
 
-    /// Identity coefficients: every engine passes the codes through (the output format is
-    /// int8, so codes beyond it saturate).
+    /// Gain 1, scale 1/16, no offsets: every engine gives x / 16 rounded half-even (exact
+    /// before the output rounding in all three), ties included.
     #[test]
-    fn identity_coefficients_pass_codes_through_every_engine() {
-        let cfg =
-            NmpuConfig::from_toml_str("columns = 3\nlanes = 1\nactivation = \"none\"").unwrap();
-        let rows = vec![vec![-5, 0, 100], vec![127, -128, 300]];
+    fn a_sixteenth_of_the_code_from_every_engine() {
+        let cfg = NmpuConfig::from_toml_str("columns = 3\nlanes = 1\nactivation = \"none\"").unwrap();
+        let mut k = RealCoeffs::identity(3);
+        k.g = vec![1.0 / 16.0; 3];
+        let rows = vec![vec![-5, 0, 100], vec![127, -128, 300], vec![8, 24, -24]];
+        let want = vec![vec![0, 0, 6], vec![8, -8, 19], vec![0, 2, -2]];
         for engine in [Engine::Fixed, Engine::Fp16, Engine::F64] {
-            let r = run_rows(&cfg, &RealCoeffs::identity(3), &rows, engine).unwrap();
-            assert_eq!(
-                r.outputs,
-                vec![vec![-5, 0, 100], vec![127, -128, 127]],
-                "{engine:?}"
-            );
+            let r = run_rows(&cfg, &k, &rows, engine).unwrap();
+            assert_eq!(r.outputs, want, "{engine:?}");
+            assert!(r.warnings.is_empty(), "{:?}", r.warnings);
         }
-        let bad = run_rows(&cfg, &RealCoeffs::identity(3), &[vec![0; 4]], Engine::F64);
-        assert!(bad.is_err());
+        let bad = run_rows(&cfg, &k, &[vec![0; 4]], Engine::F64).unwrap_err();
+        assert!(bad.to_string().contains("4 codes"), "{bad}");
     }
 }

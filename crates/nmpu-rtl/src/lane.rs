@@ -49,7 +49,10 @@ pub struct Lane {
 impl Lane {
     /// Lane `index` of an unfused NMPU.
     pub fn new(p: &NmpuParams, index: u32) -> Self {
-        let affine = p.affine.as_ref().expect("an unfused lane has an affine stage");
+        let affine = p
+            .affine
+            .as_ref()
+            .expect("an unfused lane has an affine stage");
         let [_, _, g, h] = p.coeff_formats;
         Lane {
             clock: Default::default(),
