@@ -5,7 +5,7 @@ use crate::io::{describe_config, load_config};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use nmpu_eda::tools::{verilator_notice, Tool};
+use nmpu_eda::tools::{verilator_notice, Tool, ToolVersions};
 use nmpu_rtl::generate::Datapath;
 use nmpu_verification::cosim::{Replay, Session};
 use nmpu_verification::plan::{self, Phase, PlanOptions};
@@ -159,7 +159,8 @@ pub fn cosim(a: &CosimArgs) -> Result<()> {
         cfg.fingerprint()
     );
     let verilator = Tool::Verilator.version()?;
-    eprintln!("cosim: {verilator}");
+    let used = [Tool::Verilator, Tool::Iverilog];
+    eprintln!("cosim: {}", ToolVersions::of(&used).line());
     if let Some(n) = verilator_notice(&verilator) {
         eprintln!("note: {n}");
     }

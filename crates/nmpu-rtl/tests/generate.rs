@@ -63,3 +63,36 @@ fn an_invalid_config_is_an_error_not_a_panic() {
     let e = nmpu_rtl::generate(&cfg).unwrap_err();
     assert_eq!(e.field(), Some("lanes"));
 }
+
+/// Verilator 5.006 computes `q + $signed({1'b0, up})` as `q - 1` when `up` is `a & ~b`
+/// (half-away rounding by one bit). The generator never writes that form: every rounding
+/// increment has a full-width wire of its own. Checked on every rounding and overflow mode,
+/// fused and unfused.
+#[test]
+fn no_rounding_increment_is_written_in_the_form_verilator_5006_miscompiles() {
+    for rounding in ["half_up", "half_even", "half_away", "floor"] {
+        for overflow in ["saturate", "wrap"] {
+            for fused in [false, true] {
+                let stage = format!("rounding = \"{rounding}\"\noverflow = \"{overflow}\"\n");
+                let toml = format!(
+                    "columns = 4\nlanes = 2\nin_bits = 9\nfuse_affine_bn = {fused}\n\
+                     [affine]\nformat = {{ signed = true, int = 10, frac = 1 }}\n{stage}\
+                     [batch_norm]\nformat = {{ signed = true, int = 9, frac = 4 }}\n{stage}\
+                     [output]\nformat = {{ signed = false, int = 7, frac = 0 }}\n{stage}"
+                );
+                let cfg = NmpuConfig::from_toml_str(&toml).unwrap();
+                let v = nmpu_rtl::Block::Nmpu.generate(&cfg).unwrap();
+                let what = format!("{rounding}, {overflow}, fused {fused}");
+                assert!(!v.contains("$signed({1'b0"), "{what}");
+                let increments = v.matches(" inc = ").count();
+                if rounding == "floor" {
+                    assert_eq!(increments, 0, "{what}");
+                } else {
+                    // One per rounding stage (the lanes share their modules): affine
+                    // (unfused), batch_norm, requantize.
+                    assert_eq!(increments, 3 - usize::from(fused), "{what}");
+                }
+            }
+        }
+    }
+}
