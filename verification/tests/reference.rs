@@ -1,5 +1,6 @@
 //! The hand-written reference NMPU (verification/reference/ref_nmpu.v) and the generated
-//! unit on the four reference configs of issue 12, both against the golden model through
+//! unit on the four reference configs (verification/reference/*.toml), both against the
+//! golden model through
 //! the same harness: the reference is only a yardstick for area if it computes the same
 //! function.
 

@@ -2,7 +2,7 @@
 //! Prints the fixed-point golden model's throughput on one core and on all cores
 //! (rayon: the model alone into an output buffer; `evaluate`: outputs and error sums per
 //! slice, what the search runs), default config, 1000-row tile;
-//! and the default search's time. Target (issue 13): >= 600 M elements/s on 2 cores.
+//! and the default search's time. Target: >= 600 M elements/s on 2 cores.
 
 use nmpu_config::NmpuConfig;
 use nmpu_model::TileModel;
