@@ -81,7 +81,8 @@ mod tests {
     /// before the output rounding in all three), ties included.
     #[test]
     fn a_sixteenth_of_the_code_from_every_engine() {
-        let cfg = NmpuConfig::from_toml_str("columns = 3\nlanes = 1\nactivation = \"none\"").unwrap();
+        let cfg =
+            NmpuConfig::from_toml_str("columns = 3\nlanes = 1\nactivation = \"none\"").unwrap();
         let mut k = RealCoeffs::identity(3);
         k.g = vec![1.0 / 16.0; 3];
         let rows = vec![vec![-5, 0, 100], vec![127, -128, 300], vec![8, 24, -24]];
