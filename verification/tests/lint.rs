@@ -2,6 +2,8 @@
 //! that Verilator -Wall, Icarus -Wall and Yosys (check -assert, synth without latches) accept.
 
 use nmpu_config::NmpuConfig;
+use nmpu_eda::WorkDir;
+use nmpu_rtl::Block;
 use std::path::Path;
 use std::process::Command;
 
@@ -10,22 +12,22 @@ use std::process::Command;
 fn lint(name: &str, toml: &str, synth: bool) {
     let cfg = NmpuConfig::from_toml_str(toml).unwrap();
     let rtl = nmpu_rtl::generate(&cfg).unwrap();
-    let dir = std::env::temp_dir().join(format!("nmpu-lint-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // The fixed-point NMPU and the FP16 baseline (the script lints what it finds).
-    for (file, text) in rtl.files() {
-        if file == "nmpu.v" || file == "nmpu_fp16.v" {
-            std::fs::write(dir.join(file), text).unwrap();
-        }
+    let work = WorkDir::new(None, "lint").unwrap();
+    let dir = work.path();
+    // The fixed-point NMPU and the FP16 baseline: the script lints the filelist's blocks.
+    let mut filelist = String::new();
+    for block in [Block::Nmpu, Block::NmpuFp16] {
+        std::fs::write(dir.join(block.file()), rtl.get(block)).unwrap();
+        filelist += &format!("{}\n", block.file());
     }
+    std::fs::write(dir.join(nmpu_rtl::generate::FILELIST), filelist).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lint-rtl.sh");
     let mut cmd = Command::new("bash");
-    cmd.arg(script).arg(&dir);
+    cmd.arg(script).arg(dir);
     if !synth {
         cmd.arg("--no-synth");
     }
     let out = cmd.output().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "{name}: {}{}",
@@ -73,7 +75,8 @@ fn sixteen_lanes_unfused_no_activation_wide() {
 fn fusesoc_core_synthesizes_and_lints() {
     let cfg = NmpuConfig::from_toml_str(include_str!("../reference/fused8.toml")).unwrap();
     let rtl = nmpu_rtl::generate(&cfg).unwrap();
-    let dir = std::env::temp_dir().join(format!("nmpu-fusesoc-{}", std::process::id()));
+    let work = WorkDir::new(None, "fusesoc").unwrap();
+    let dir = work.path();
     let cores = dir.join("cores");
     std::fs::create_dir_all(&cores).unwrap();
     for (file, text) in rtl.files() {
@@ -88,7 +91,7 @@ fn fusesoc_core_synthesizes_and_lints() {
     );
     for target in ["synth", "lint_tile_io"] {
         let out = Command::new(&fusesoc)
-            .current_dir(&dir)
+            .current_dir(dir)
             .args([
                 "--cores-root",
                 "cores",
@@ -117,5 +120,4 @@ fn fusesoc_core_synthesizes_and_lints() {
         .expect("a .blif from the synth target");
     let netlist = std::fs::read_to_string(blif).unwrap();
     assert!(netlist.contains(".model nmpu") && netlist.contains("SB_LUT4"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -550,6 +550,52 @@ mod tests {
         assert!(h.whole.is_none());
     }
 
+    /// The table puts both sides and their ratio on each line and says whether the
+    /// paper's ratio is met.
+    #[test]
+    fn the_table_shows_both_sides_and_their_ratios() {
+        let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 2\n").unwrap();
+        let jobs = plan(&cfg, false, false);
+        let found: Vec<Found> = jobs
+            .iter()
+            .map(|j| {
+                let area = (1.0 + j.side as f64) * 1000.0 * f64::from(j.lanes)
+                    + 10.0 * f64::from(j.columns);
+                (j.side, j.columns, j.lanes, cost(area))
+            })
+            .collect();
+        let r = Report {
+            config_fingerprint: cfg.fingerprint(),
+            columns: 8,
+            lanes: 2,
+            rows: 1,
+            seed: 1,
+            seconds: 0.0,
+            fixed: compose(&cfg, 0, &found, false, EngineReport::default()),
+            fp16: compose(&cfg, 1, &found, false, EngineReport::default()),
+            tools: ToolVersions::default(),
+        };
+        let t = render(&r, "my.toml");
+        assert!(
+            t.starts_with("nmpu report: config my.toml (8 columns, 2 lanes"),
+            "{t}"
+        );
+        // Unit areas: 2 x 1040 = 2080 fixed, 2 x 2040 = 4080 FP16: ratio 1.96.
+        let area = t
+            .lines()
+            .find(|l| l.contains("area (um^2, osu018)"))
+            .unwrap();
+        assert!(
+            area.contains("2080") && area.contains("4080") && area.ends_with("1.96"),
+            "{area}"
+        );
+        assert!(
+            t.contains("FP16/fixed area = 1.96 for the unit") && t.contains(": not met"),
+            "{t}"
+        );
+        assert!(t.contains("tools: no tools"), "{t}");
+    }
+
     /// One lane of one column: the storage fit takes a two-word lane.
     #[test]
     fn a_single_word_lane_is_fitted_with_a_second_word_count() {
