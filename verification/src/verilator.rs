@@ -403,32 +403,20 @@ fn runtime(traced: bool) -> Result<Vec<PathBuf>> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     let include = format!("{root}/include");
-    let children = sources
-        .iter()
-        .map(|src| {
+    nmpu_eda::jobs::parallel(&sources, |_, src| {
+        run(
+            Tool::Gxx,
             Tool::Gxx
                 .command()
-                .current_dir(&work)
                 .args(["-c", "-fPIC", "-O2", "-std=c++17"])
                 .args(&defines)
                 .arg(format!("-I{include}"))
                 .arg(format!("-I{include}/vltstd"))
-                .arg(format!("{include}/{src}"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .with_context(|| format!("cannot run g++: {}", Tool::Gxx.install_hint()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    for (child, src) in children.into_iter().zip(&sources) {
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            bail!(
-                "g++ failed on the Verilator runtime {src}:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
+                .arg(format!("{include}/{src}")),
+            &work,
+        )
+        .with_context(|| format!("compiling the Verilator runtime {src}"))
+    })?;
     match std::fs::rename(&work, &dir) {
         Ok(()) => {}
         Err(_) if objs.iter().all(|o| o.exists()) => {
