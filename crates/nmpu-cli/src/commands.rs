@@ -5,8 +5,11 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use nmpu_config::DEFAULT_CONFIG_TOML;
 use nmpu_eda::WorkDir;
-use nmpu_model::data::{load_coeffs, load_input, rows_to_csv};
+use nmpu_model::data::{
+    load_coeffs, load_input, load_reals, rows_to_csv, write_codes, write_coeffs,
+};
 use nmpu_model::TileModel;
+use nmpu_tile::calibrate::{self, BatchNorm, Method};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -24,13 +27,15 @@ pub struct RunArgs {
     /// Configuration TOML (default: the shipped configs/default.toml)
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// Coefficient CSV: header `column,a,b,g,h`, one row of real values per column
+    /// Coefficients: CSV with header `column,a,b,g,h`, one row of real values per column,
+    /// or `.npy` (float, shape (columns, 4))
     #[arg(long, short = 'k')]
     coeffs: PathBuf,
-    /// Input CSV: one row of `columns` signed ADC codes per vector
+    /// Input: CSV with one row of `columns` signed ADC codes per vector, or `.npy`
+    /// (int8/16/32/64, shape (rows, columns))
     #[arg(long, short)]
     input: PathBuf,
-    /// Output CSV (same shape as the input, output codes); `-` for stdout
+    /// Output codes (same shape as the input): CSV, or `.npy` (int64); `-` for stdout
     #[arg(long, short, default_value = "-")]
     output: PathBuf,
     #[arg(long, short, value_enum, default_value_t = Engine::Fixed)]
@@ -50,8 +55,10 @@ pub fn run(a: &RunArgs) -> Result<()> {
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
-    let out = r.outputs;
-    write_out(&a.output, &rows_to_csv(&out))
+    if a.output == std::path::Path::new("-") {
+        return write_out(&a.output, &rows_to_csv(&r.outputs));
+    }
+    Ok(write_codes(&a.output, &r.outputs)?)
 }
 
 #[derive(Args)]
@@ -107,10 +114,10 @@ pub fn config(a: &ConfigArgs) -> Result<()> {
 pub struct GenDataArgs {
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// Where to write the coefficient CSV
+    /// Where to write the coefficients (CSV, or `.npy` by the extension)
     #[arg(long)]
     coeffs_out: PathBuf,
-    /// Where to write the input CSV
+    /// Where to write the input codes (CSV, or `.npy` by the extension)
     #[arg(long)]
     input_out: PathBuf,
     #[arg(long, default_value_t = 100)]
@@ -123,8 +130,8 @@ pub fn gen_data(a: &GenDataArgs) -> Result<()> {
     let cfg = load_config(a.config.as_deref())?;
     anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
     let tile = TileModel::default().generate(&cfg, a.rows, a.seed);
-    write_out(&a.coeffs_out, &tile.coeffs.to_csv())?;
-    write_out(&a.input_out, &rows_to_csv(&tile.rows))?;
+    write_coeffs(&a.coeffs_out, &tile.coeffs)?;
+    write_codes(&a.input_out, &tile.rows)?;
     eprintln!(
         "wrote {} ({} columns) and {} ({} rows)",
         a.coeffs_out.display(),
@@ -232,5 +239,74 @@ pub fn report(a: &ReportArgs) -> Result<()> {
     if let Some(path) = &a.json {
         write_json(path, &r)?;
     }
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FitMethod {
+    /// Least squares
+    Ls,
+    /// Huber's M-estimator (outliers weigh less)
+    Huber,
+}
+
+#[derive(Args)]
+pub struct CalibrateArgs {
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Reference values: one row per measurement, one real value (the ideal output) per
+    /// column; CSV or `.npy` (float32/64, shape (measurements, columns))
+    #[arg(long, short)]
+    reference: PathBuf,
+    /// The ADC codes observed for them, same shape; CSV or `.npy` (int8/16/32/64)
+    #[arg(long)]
+    codes: PathBuf,
+    #[arg(long, value_enum, default_value_t = FitMethod::Ls)]
+    method: FitMethod,
+    /// Keep the batch-norm coefficients `g`, `h` of this coefficient file (default: `g`
+    /// maps the largest |reference| onto the output's largest value, `h = 0`)
+    #[arg(long)]
+    bn: Option<PathBuf>,
+    /// The coefficient file to write (CSV, or `.npy` by the extension), read by `run`,
+    /// `compare` and `tune`
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Columns listed as the worst (largest residual)
+    #[arg(long, default_value_t = 5)]
+    worst: usize,
+}
+
+/// `nmpu calibrate`: the per-column affine correction fitted to measurements.
+pub fn calibrate(a: &CalibrateArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    let columns = cfg.columns as usize;
+    let reference = load_reals(&a.reference, columns, "reference")?;
+    let codes = load_input(&a.codes, &cfg)?;
+    let half = 1i64 << (cfg.in_bits - 1);
+    let method = match a.method {
+        FitMethod::Ls => Method::LeastSquares,
+        FitMethod::Huber => Method::Huber,
+    };
+    let fits = calibrate::fit(&reference, &codes, method, Some((-half, half - 1)))?;
+    let bn = match &a.bn {
+        Some(p) => {
+            let k = load_coeffs(p, &cfg)?;
+            BatchNorm::Columns { g: k.g, h: k.h }
+        }
+        None => BatchNorm::spanning(&reference, &cfg),
+    };
+    let k = calibrate::coefficients(&fits, &cfg, &bn)?;
+    write_coeffs(&a.out, &k)?;
+    print!("{}", calibrate::summary(&fits, a.worst));
+    println!(
+        "wrote {} ({} columns, on the config's coefficient formats{})",
+        a.out.display(),
+        columns,
+        if cfg.fuse_affine_bn {
+            "; fused: the folded pair in a and b, g = 1, h = 0"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

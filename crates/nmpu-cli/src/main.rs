@@ -66,8 +66,16 @@ enum Command {
     /// Precision search: the cheapest formats (by a lane-area model fitted to synthesis)
     /// that meet an error budget on the data; writes the tuned config and its Pareto fronts
     Tune(tune::TuneArgs),
-    /// Write a seeded synthetic tile: coefficient CSV and ADC-code CSV
+    /// Write a seeded synthetic tile: coefficients and ADC codes
     GenData(commands::GenDataArgs),
+    /// Fit each column's affine correction to measurements (reference values and the ADC
+    /// codes observed for them) and write the coefficient file
+    ///
+    /// Per column, least squares (or Huber's M-estimator) of `code = gain * y + offset`,
+    /// leaving out codes at the ADC's limits; the NMPU's `a = 1/gain`, `b = -offset/gain`
+    /// on the config's formats. A dead column, a NaN, too few points or a coefficient
+    /// outside its format is an error naming the column; nothing is clipped.
+    Calibrate(commands::CalibrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +89,7 @@ fn main() -> ExitCode {
         Command::Config(a) => commands::config(&a),
         Command::Tune(a) => tune::tune(&a),
         Command::GenData(a) => commands::gen_data(&a),
+        Command::Calibrate(a) => commands::calibrate(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

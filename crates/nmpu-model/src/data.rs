@@ -1,6 +1,7 @@
 //! The data a model runs on: rows of ADC codes and real coefficients, read from the files
-//! the README documents or drawn from the seeded synthetic tile. Every row's shape is
-//! checked here, once, for every caller.
+//! the README documents (CSV, or NumPy `.npy` by the file's extension; see [`crate::npy`])
+//! or drawn from the seeded synthetic tile. Every row's shape is checked here, once, for
+//! every caller.
 
 use crate::coeffs::RealCoeffs;
 use crate::error::ModelError;
@@ -84,18 +85,143 @@ pub fn parse_input(text: &str, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelE
     Ok(rows)
 }
 
-/// [`parse_input`] of a file.
+/// Every row `columns` codes long and every code within `in_bits`.
+fn check_codes(rows: &[Vec<i64>], cfg: &NmpuConfig) -> Result<(), ModelError> {
+    let lim = 1i64 << (cfg.in_bits - 1);
+    for (r, row) in rows.iter().enumerate() {
+        check_row(cfg, row, &format!("row {r}"))?;
+        if let Some((c, x)) = row.iter().enumerate().find(|(_, &x)| x < -lim || x >= lim) {
+            return Err(ModelError::Shape(format!(
+                "row {r}, column {c}: ADC code {x} is outside the in_bits = {} range {} ..= {}",
+                cfg.in_bits,
+                -lim,
+                lim - 1
+            )));
+        }
+    }
+    if rows.is_empty() {
+        return Err(ModelError::Shape("no input rows".into()));
+    }
+    Ok(())
+}
+
+/// Rows of ADC codes: [`parse_input`] of a CSV file, or a `.npy` integer array of shape
+/// (rows, columns) with the same checks.
 pub fn load_input(path: &Path, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelError> {
+    if crate::npy::is_npy(path) {
+        let rows = crate::npy::read_codes(path)?;
+        check_codes(&rows, cfg).map_err(|e| in_file(path, "input", e))?;
+        return Ok(rows);
+    }
     parse_input(&read(path, "input")?, cfg).map_err(|e| in_file(path, "input", e))
 }
 
-/// A coefficient CSV (`column,a,b,g,h`), checked against `cfg`.
+/// Rows of real values, each `columns` long: CSV (comma-separated numbers, `#` comments)
+/// or a `.npy` float array of shape (rows, columns). `what` names them in errors.
+pub fn load_reals(path: &Path, columns: usize, what: &str) -> Result<Vec<Vec<f64>>, ModelError> {
+    let rows = if crate::npy::is_npy(path) {
+        crate::npy::read_reals(path)?
+    } else {
+        let text = read(path, what)?;
+        let mut rows = vec![];
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let row = line
+                .split(',')
+                .enumerate()
+                .map(|(c, f)| {
+                    f.trim().parse::<f64>().map_err(|_| {
+                        in_file(
+                            path,
+                            what,
+                            ModelError::Shape(format!(
+                                "line {}, column {c}: `{}` is not a number",
+                                i + 1,
+                                f.trim()
+                            )),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<f64>, _>>()?;
+            rows.push(row);
+        }
+        rows
+    };
+    for (r, row) in rows.iter().enumerate() {
+        if row.len() != columns {
+            return Err(in_file(
+                path,
+                what,
+                ModelError::Shape(format!(
+                    "row {r}: {} values, the config has columns = {columns}",
+                    row.len()
+                )),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Err(in_file(path, what, ModelError::Shape("no rows".into())));
+    }
+    Ok(rows)
+}
+
+/// Coefficients: the CSV `column,a,b,g,h`, or a `.npy` float array of shape (columns, 4)
+/// holding a, b, g, h per row; checked against `cfg`.
 pub fn load_coeffs(path: &Path, cfg: &NmpuConfig) -> Result<RealCoeffs, ModelError> {
-    let text = read(path, "coefficient")?;
-    let real = RealCoeffs::from_csv(&text).map_err(|e| in_file(path, "coefficient", e))?;
+    let real = if crate::npy::is_npy(path) {
+        let rows = crate::npy::read_reals(path)?;
+        if let Some(r) = rows.iter().position(|r| r.len() != 4) {
+            return Err(in_file(
+                path,
+                "coefficient",
+                ModelError::Shape(format!(
+                    "row {r} has {} values; expected shape (columns, 4): a, b, g, h per column",
+                    rows[r].len()
+                )),
+            ));
+        }
+        RealCoeffs {
+            a: rows.iter().map(|r| r[0]).collect(),
+            b: rows.iter().map(|r| r[1]).collect(),
+            g: rows.iter().map(|r| r[2]).collect(),
+            h: rows.iter().map(|r| r[3]).collect(),
+        }
+    } else {
+        let text = read(path, "coefficient")?;
+        RealCoeffs::from_csv(&text).map_err(|e| in_file(path, "coefficient", e))?
+    };
     real.check(cfg)
         .map_err(|e| in_file(path, "coefficient", e))?;
     Ok(real)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), ModelError> {
+    std::fs::write(path, text).map_err(|e| ModelError::File {
+        path: path.display().to_string(),
+        message: format!("cannot write {}: {e}", path.display()),
+    })
+}
+
+/// Rows of codes to `path`: `.npy` (int64) or CSV.
+pub fn write_codes(path: &Path, rows: &[Vec<i64>]) -> Result<(), ModelError> {
+    if crate::npy::is_npy(path) {
+        return crate::npy::write_codes(path, rows);
+    }
+    write_text(path, &rows_to_csv(rows))
+}
+
+/// Coefficients to `path`: `.npy` (float64, shape (columns, 4)) or CSV.
+pub fn write_coeffs(path: &Path, k: &RealCoeffs) -> Result<(), ModelError> {
+    if crate::npy::is_npy(path) {
+        let rows: Vec<Vec<f64>> = (0..k.columns())
+            .map(|c| vec![k.a[c], k.b[c], k.g[c], k.h[c]])
+            .collect();
+        return crate::npy::write_reals(path, &rows);
+    }
+    write_text(path, &k.to_csv())
 }
 
 /// Coefficients and rows of ADC codes, with a description of where each came from.
@@ -172,6 +298,65 @@ mod tests {
             r.to_string(),
             "input row 1: 5 codes, the config has columns = 4"
         );
+    }
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    /// The same checks on a NumPy array as on a CSV file; coefficients and codes written
+    /// as .npy read back.
+    #[test]
+    fn npy_inputs_and_coefficients() {
+        let narrow = NmpuConfig::from_toml_str("columns = 4\nlanes = 1\nin_bits = 8").unwrap();
+        let rows = load_input(&fixture("codes_int16.npy"), &narrow).unwrap();
+        assert_eq!(rows[0], vec![-128, 0, 5, 127]);
+        let seven = NmpuConfig::from_toml_str("columns = 4\nlanes = 1\nin_bits = 7").unwrap();
+        let e = load_input(&fixture("codes_int8.npy"), &seven)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 0, column 0: ADC code -128 is outside the in_bits = 7"),
+            "{e}"
+        );
+        assert!(
+            e.starts_with("input file ") && e.contains("codes_int8.npy"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("nmpu-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let k = RealCoeffs {
+            a: vec![1.0, 0.5, 0.25, 2.0],
+            b: vec![0.0, -1.0, 3.5, 7.0],
+            g: vec![0.01; 4],
+            h: vec![-2.0; 4],
+        };
+        for name in ["k.npy", "k.csv"] {
+            write_coeffs(&dir.join(name), &k).unwrap();
+            assert_eq!(load_coeffs(&dir.join(name), &cfg()).unwrap(), k, "{name}");
+        }
+        write_codes(&dir.join("x.npy"), &rows).unwrap();
+        assert_eq!(load_input(&dir.join("x.npy"), &narrow).unwrap(), rows);
+        std::fs::write(dir.join("r.csv"), "# y\n0.5, -1, 2e3, 4\n1,2,3,4\n").unwrap();
+        let r = load_reals(&dir.join("r.csv"), 4, "reference").unwrap();
+        assert_eq!(r[0], vec![0.5, -1.0, 2000.0, 4.0]);
+        let e = load_reals(&dir.join("r.csv"), 5, "reference")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 0: 4 values, the config has columns = 5"),
+            "{e}"
+        );
+        let e = load_coeffs(&fixture("reals_float64.npy"), &cfg())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expected shape (columns, 4)") || e.contains("has 2 columns"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod fast;
 pub mod fixed;
 pub mod fp16;
 pub mod metrics;
+pub mod npy;
 pub mod primitives;
 pub mod reference;
 pub mod stages;

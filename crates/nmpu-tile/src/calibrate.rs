@@ -240,6 +240,57 @@ impl BatchNorm {
     }
 }
 
+impl BatchNorm {
+    /// The batch-norm of an NMPU whose only job is the calibration: `h = 0` and `g` the
+    /// largest scale that maps the largest |reference| onto the output format's range and
+    /// that the `g` format holds (unfused; fused, the fold is checked with the fit).
+    pub fn spanning(reference: &[Vec<f64>], cfg: &NmpuConfig) -> BatchNorm {
+        let y_max = reference
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, y| m.max(y.abs()));
+        let mut g = if y_max > 0.0 {
+            cfg.output.format.max_value() / y_max
+        } else {
+            1.0
+        };
+        if !cfg.fuse_affine_bn {
+            g = g.min(cfg.coefficients.g.max_value());
+        }
+        BatchNorm::Uniform { g, h: 0.0 }
+    }
+}
+
+/// What a calibration found: the fit of every column in a few lines, the worst columns
+/// (largest residual RMS) first.
+pub fn summary(fits: &[ColumnFit], worst: usize) -> String {
+    use std::fmt::Write as _;
+    let n = fits.len().max(1) as f64;
+    let mean_rms = fits.iter().map(|f| f.rms).sum::<f64>() / n;
+    let max_rms = fits.iter().fold(0.0f64, |m, f| m.max(f.rms));
+    let saturated: usize = fits.iter().map(|f| f.saturated).sum();
+    let gains = fits.iter().map(|f| f.gain);
+    let (gmin, gmax) = gains.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), g| {
+        (a.min(g), b.max(g))
+    });
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} columns: residual RMS mean {mean_rms:.3}, largest {max_rms:.3} codes; gains {gmin:.5} ..= {gmax:.5} codes per unit; {saturated} saturated measurements left out",
+        fits.len()
+    );
+    let mut by_rms: Vec<&ColumnFit> = fits.iter().collect();
+    by_rms.sort_by(|a, b| b.rms.total_cmp(&a.rms).then(a.column.cmp(&b.column)));
+    for f in by_rms.iter().take(worst) {
+        let _ = writeln!(
+            s,
+            "  column {:>4}: gain {:.5}, offset {:+.2} codes, residual RMS {:.3}, largest {:.3} ({} points)",
+            f.column, f.gain, f.offset, f.rms, f.max, f.points
+        );
+    }
+    s
+}
+
 /// `v` on the grid of format `f` (round half-even), or an error naming the column when it
 /// lies outside the format's range.
 fn on_grid(
@@ -446,6 +497,47 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("rows of codes"));
+    }
+
+    #[test]
+    fn the_summary_puts_the_worst_column_first() {
+        let fits: Vec<ColumnFit> = [1.0, 3.0, 2.0]
+            .iter()
+            .enumerate()
+            .map(|(column, &rms)| ColumnFit {
+                column,
+                gain: 1.0,
+                offset: 0.0,
+                points: 9,
+                saturated: 1,
+                rms,
+                max: 2.0 * rms,
+            })
+            .collect();
+        let s = summary(&fits, 2);
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(
+            lines[0].starts_with("3 columns: residual RMS mean 2.000, largest 3.000"),
+            "{s}"
+        );
+        assert!(lines[0].contains("3 saturated"), "{s}");
+        assert!(
+            lines[1].contains("column    1") && lines[2].contains("column    2"),
+            "{s}"
+        );
+        assert_eq!(lines.len(), 3);
+        let cfg = NmpuConfig::from_toml_str("columns = 2\nlanes = 1\n").unwrap();
+        // 127 / 2540 = 0.05; 127 / 254 = 0.5 is beyond the default g format's 1/8.
+        let bn = BatchNorm::spanning(&[vec![-2540.0, 10.0]], &cfg);
+        assert_eq!(bn, BatchNorm::Uniform { g: 0.05, h: 0.0 });
+        let bn = BatchNorm::spanning(&[vec![-254.0, 10.0]], &cfg);
+        assert_eq!(
+            bn,
+            BatchNorm::Uniform {
+                g: cfg.coefficients.g.max_value(),
+                h: 0.0
+            }
+        );
     }
 
     #[test]
