@@ -8,8 +8,8 @@ use nmpu_eda::WorkDir;
 use nmpu_model::data::{
     load_coeffs, load_input, load_reals, rows_to_csv, write_codes, write_coeffs,
 };
-use nmpu_model::TileModel;
 use nmpu_tile::calibrate::{self, BatchNorm, Method};
+use nmpu_tile::synthetic::Synthetic;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -129,7 +129,9 @@ pub struct GenDataArgs {
 pub fn gen_data(a: &GenDataArgs) -> Result<()> {
     let cfg = load_config(a.config.as_deref())?;
     anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
-    let tile = TileModel::default().generate(&cfg, a.rows, a.seed);
+    let tile = Synthetic::for_config(&cfg)
+        .generate(&cfg, a.rows, a.seed)
+        .map_err(anyhow::Error::msg)?;
     write_coeffs(&a.coeffs_out, &tile.coeffs)?;
     write_codes(&a.input_out, &tile.rows)?;
     eprintln!(

@@ -26,8 +26,8 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    pub fn load(&self, cfg: &NmpuConfig) -> Result<nmpu_model::data::Data> {
-        Ok(nmpu_model::data::load_data(
+    pub fn load(&self, cfg: &NmpuConfig) -> Result<nmpu_tile::data::Data> {
+        Ok(nmpu_tile::data::load_data(
             cfg,
             self.coeffs.as_deref(),
             self.input.as_deref(),

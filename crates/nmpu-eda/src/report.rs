@@ -9,8 +9,9 @@ use crate::tools::{Tool, ToolVersions};
 use crate::yosys::GenericCost;
 use anyhow::{Context, Result};
 use nmpu_config::NmpuConfig;
-use nmpu_model::{Comparison, EngineReport, TileModel};
+use nmpu_model::{Comparison, EngineReport};
 use nmpu_rtl::generate::Datapath;
+use nmpu_tile::synthetic::Synthetic;
 use serde::Serialize;
 use std::fmt::Write;
 use std::path::Path;
@@ -267,7 +268,9 @@ fn compose(
 pub fn build(cfg: &NmpuConfig, a: &ReportArgs, progress: impl Fn(&str) + Sync) -> Result<Report> {
     anyhow::ensure!(a.rows > 0, "--rows must be at least 1");
     let start = std::time::Instant::now();
-    let tile = TileModel::default().generate(cfg, a.rows, a.seed);
+    let tile = Synthetic::for_config(cfg)
+        .generate(cfg, a.rows, a.seed)
+        .map_err(anyhow::Error::msg)?;
     progress("accuracy: fixed-point and FP16 golden models against f64 on the same data");
     let cmp: Comparison = nmpu_model::compare(cfg, &tile.coeffs, &tile.rows)?;
     let jobs = plan(cfg, a.whole, a.ice40);

@@ -2,7 +2,8 @@
 //! Prints elements/s; the fixed-point target is >= 100 M elements/s.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::{quantize, to_f16, FixedModel, Fp16Model, TileModel};
+use nmpu_model::{quantize, to_f16, FixedModel, Fp16Model, RealCoeffs};
+use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -25,20 +26,30 @@ fn measure(per_call: usize, min: Duration, mut f: impl FnMut()) -> f64 {
 fn main() {
     let cfg = NmpuConfig::default();
     let rows = 64;
-    let tile = TileModel::default().generate(&cfg, rows, 1);
-    let xs: Vec<i64> = tile.rows.concat();
+    // Random codes over the whole input range and coefficients of the default's scale
+    // (the model's speed does not depend on the values).
+    let n = cfg.columns as usize;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let coeffs = RealCoeffs {
+        a: (0..n).map(|_| rng.random_range(0.8..1.2)).collect(),
+        b: (0..n).map(|_| rng.random_range(-50.0..50.0)).collect(),
+        g: (0..n).map(|_| rng.random_range(0.01..0.06)).collect(),
+        h: (0..n).map(|_| rng.random_range(-20.0..20.0)).collect(),
+    };
+    let xs: Vec<i64> = (0..rows * n)
+        .map(|_| rng.random_range(-4096..4096))
+        .collect();
     let mut out = vec![0i64; xs.len()];
 
-    let (codes, _) = quantize(&cfg, &tile.coeffs).unwrap();
+    let (codes, _) = quantize(&cfg, &coeffs).unwrap();
     let fixed = FixedModel::new(&cfg, codes).unwrap();
     let fixed_rate = measure(xs.len(), Duration::from_millis(400), || {
         fixed.run(0, black_box(&xs), &mut out).unwrap();
         black_box(&out);
     });
 
-    let (f16c, _) = to_f16(&cfg, &tile.coeffs).unwrap();
+    let (f16c, _) = to_f16(&cfg, &coeffs).unwrap();
     let fp16 = Fp16Model::new(&cfg, f16c).unwrap();
-    let n = cfg.columns as usize;
     let fp16_rate = measure(xs.len(), Duration::from_millis(400), || {
         for (i, &x) in black_box(&xs).iter().enumerate() {
             out[i] = fp16.trace(i % n, x).output;

@@ -1,11 +1,10 @@
 //! The data a model runs on: rows of ADC codes and real coefficients, read from the files
-//! the README documents (CSV, or NumPy `.npy` by the file's extension; see [`crate::npy`])
-//! or drawn from the seeded synthetic tile. Every row's shape is checked here, once, for
-//! every caller.
+//! the README documents (CSV, or NumPy `.npy` by the file's extension; see [`crate::npy`]).
+//! Every row's shape is checked here, once, for every caller. (Synthetic data, when no
+//! file is given, come from the tile model: `nmpu_tile::data`.)
 
 use crate::coeffs::RealCoeffs;
 use crate::error::ModelError;
-use crate::synthetic::TileModel;
 use nmpu_config::NmpuConfig;
 use std::path::Path;
 
@@ -222,42 +221,6 @@ pub fn write_coeffs(path: &Path, k: &RealCoeffs) -> Result<(), ModelError> {
         return crate::npy::write_reals(path, &rows);
     }
     write_text(path, &k.to_csv())
-}
-
-/// Coefficients and rows of ADC codes, with a description of where each came from.
-pub struct Data {
-    pub coeffs: RealCoeffs,
-    pub rows: Vec<Vec<i64>>,
-    pub coeffs_source: String,
-    pub rows_source: String,
-}
-
-/// The files when given, else the synthetic tile of `rows` rows and `seed` (its
-/// coefficients are those of the tile's calibration).
-pub fn load_data(
-    cfg: &NmpuConfig,
-    coeffs: Option<&Path>,
-    input: Option<&Path>,
-    rows: usize,
-    seed: u64,
-) -> Result<Data, ModelError> {
-    if rows == 0 {
-        return Err(ModelError::Shape("--rows must be at least 1".into()));
-    }
-    let tile = TileModel::default().generate(cfg, if input.is_some() { 0 } else { rows }, seed);
-    let synthetic = format!("synthetic, seed {seed}");
-    Ok(Data {
-        coeffs: match coeffs {
-            Some(p) => load_coeffs(p, cfg)?,
-            None => tile.coeffs,
-        },
-        rows: match input {
-            Some(p) => load_input(p, cfg)?,
-            None => tile.rows,
-        },
-        coeffs_source: coeffs.map_or(synthetic.clone(), |p| p.display().to_string()),
-        rows_source: input.map_or(synthetic, |p| p.display().to_string()),
-    })
 }
 
 /// Rows as CSV, one line per row.

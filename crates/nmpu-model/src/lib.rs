@@ -21,7 +21,6 @@ pub mod npy;
 pub mod primitives;
 pub mod reference;
 pub mod stages;
-pub mod synthetic;
 pub mod table;
 
 pub use coeffs::{quantize, quantize_real, to_f16, CoeffCodes, F16Coeffs, QuantReport, RealCoeffs};
@@ -31,4 +30,3 @@ pub use fixed::{FixedModel, FixedTrace};
 pub use fp16::{Fp16Model, Fp16Trace};
 pub use metrics::{ErrStats, Metrics};
 pub use reference::{F64Model, RefTrace};
-pub use synthetic::{SyntheticTile, TileModel};

@@ -14,9 +14,11 @@
 //! every machine.
 
 pub mod calibrate;
+pub mod data;
 pub mod device;
 pub mod layer;
 pub mod params;
+pub mod synthetic;
 pub mod tile;
 
 pub use calibrate::{CalibrationError, ColumnFit, Method};

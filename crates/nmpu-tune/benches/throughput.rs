@@ -5,7 +5,7 @@
 //! and the default search's time. Target: >= 600 M elements/s on 2 cores.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::TileModel;
+use nmpu_tile::synthetic::Synthetic;
 use nmpu_tune::budget::Bound;
 use nmpu_tune::metrics::{evaluate, fixed_model, ROWS_PER_TASK};
 use nmpu_tune::{search, Budget, Space, TuneData};
@@ -30,7 +30,7 @@ fn measure(per_call: usize, min: Duration, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let cfg = NmpuConfig::default();
-    let tile = TileModel::default().generate(&cfg, 1000, 1);
+    let tile = Synthetic::for_config(&cfg).generate(&cfg, 1000, 1).unwrap();
     let data = TuneData::new(&cfg, tile.coeffs.clone(), &tile.rows).unwrap();
     let n = data.elements();
     let fixed = fixed_model(&cfg, &data).unwrap();

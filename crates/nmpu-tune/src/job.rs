@@ -12,7 +12,8 @@ use crate::search::{merge, pareto, search_shard, Evaluated, Outcome};
 use crate::{Budget, CostModel, Metrics, Space, TuneData};
 use anyhow::{bail, ensure, Context, Result};
 use nmpu_config::NmpuConfig;
-use nmpu_model::{RealCoeffs, TileModel};
+use nmpu_model::RealCoeffs;
+use nmpu_tile::synthetic::Synthetic;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -55,7 +56,7 @@ pub struct Prepared {
 pub fn prepare(r: &Request) -> Result<Prepared> {
     let cfg = &r.config;
     let d =
-        nmpu_model::data::load_data(cfg, r.coeffs.as_deref(), r.input.as_deref(), r.rows, r.seed)?;
+        nmpu_tile::data::load_data(cfg, r.coeffs.as_deref(), r.input.as_deref(), r.rows, r.seed)?;
     let source = match &r.input {
         Some(p) => p.display().to_string(),
         None => format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
@@ -239,7 +240,9 @@ pub fn finish(r: &Request, p: &Prepared, outcome: &Outcome, out: &Path) -> Resul
     let holdout = match (&r.input, &r.coeffs) {
         (None, None) => {
             let seed = r.holdout_seed.unwrap_or(r.seed + 1000);
-            let t = TileModel::default().generate(cfg, r.rows, seed);
+            let t = Synthetic::for_config(cfg)
+                .generate(cfg, r.rows, seed)
+                .map_err(anyhow::Error::msg)?;
             let (d, _, hb) = data_and_bounds(cfg, t.coeffs, &t.rows, &r.budgets)?;
             let m = evaluate(&best.config, &d)?;
             Some(Holdout {

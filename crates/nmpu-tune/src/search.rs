@@ -204,8 +204,8 @@ fn apply(space: &Space, k: &Knobs, changes: &[Change]) -> Option<Knobs> {
 /// not monotone in one knob's bits: a coarser grid can land closer, and a one-bit step
 /// would stop at such a bump), or a stage to floor. Polish, in addition: every pair of a
 /// saving change (a knob one or two bits narrower, a stage to floor) with another change
-/// (a knob one bit narrower or wider, a stage back to rounding): an expensive bit traded
-/// for a cheap one, or the rounding adder for a bit.
+/// (a knob one bit narrower, one or two wider, a stage back to rounding): an expensive bit
+/// traded for cheap ones, or the rounding adder for a bit.
 fn neighbours(space: &Space, k: &Knobs, polish: bool) -> Vec<Knobs> {
     let used = k.used();
     let stages: &[usize] = if k.fused { &[1] } else { &[0, 1] };
@@ -213,7 +213,7 @@ fn neighbours(space: &Space, k: &Knobs, polish: bool) -> Vec<Knobs> {
     let mut other = vec![];
     for &i in used {
         saving.extend([Change::Frac(i, -1), Change::Frac(i, -2)]);
-        other.extend([Change::Frac(i, -1), Change::Frac(i, 1)]);
+        other.extend([Change::Frac(i, -1), Change::Frac(i, 1), Change::Frac(i, 2)]);
     }
     for &s in stages {
         saving.push(Change::Floor(s, true));

@@ -2,7 +2,7 @@
 //! descent's answer, no candidate that meets the budget is cheaper than the one it found.
 
 use nmpu_config::NmpuConfig;
-use nmpu_model::TileModel;
+use nmpu_tile::synthetic::Synthetic;
 use nmpu_tune::budget::Bound;
 use nmpu_tune::metrics::evaluate;
 use nmpu_tune::search::{evaluate_one, search};
@@ -11,7 +11,9 @@ use nmpu_tune::{Budget, CostModel, Space, TuneData};
 
 fn setup(budget: Budget, seed: u64) -> (NmpuConfig, TuneData, Vec<Bound>, CostModel) {
     let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 1\nin_bits = 9\n").unwrap();
-    let tile = TileModel::default().generate(&cfg, 200, seed);
+    let tile = Synthetic::for_config(&cfg)
+        .generate(&cfg, 200, seed)
+        .unwrap();
     let data = TuneData::new(&cfg, tile.coeffs, &tile.rows).unwrap();
     let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(&cfg).unwrap());
     let bounds = vec![Bound::new(budget, &data, &fp16, cfg.in_bits)];
