@@ -38,6 +38,9 @@ enum TuneCommand {
         confirm: u32,
         #[arg(long)]
         work: Option<PathBuf>,
+        /// As for `nmpu tune`
+        #[arg(long)]
+        allow_miss: bool,
     },
 }
 
@@ -57,10 +60,24 @@ struct RunArgs {
     /// (default 0.005: IBM aihwkit's output noise 0.06 on an output bound of 12)
     #[arg(long, default_value_t = DEFAULT_NOISE)]
     noise: f64,
-    /// Seed of the held-out synthetic data the answer is checked on (default: seed + 1000;
-    /// with --input, no held-out check)
+    /// Synthetic tiles the search is judged on (seeds seed, seed + 1, ...); ignored with
+    /// --coeffs or --input (the search is judged on that data)
+    #[arg(long, default_value_t = job::TILES)]
+    tiles: usize,
+    /// Standard deviations of the tiles' budget usage the answer keeps as margin
+    #[arg(long, default_value_t = nmpu_tune::judge::MARGIN)]
+    margin: f64,
+    /// Held-out synthetic tiles the answer is checked on (0: none; none with --coeffs or
+    /// --input)
+    #[arg(long, default_value_t = job::HOLDOUT_TILES)]
+    holdout_tiles: usize,
+    /// Seed of the first held-out tile (default: seed + 1000)
     #[arg(long)]
     holdout_seed: Option<u64>,
+    /// Write the tuned config even when it misses its budget on a held-out tile (the run
+    /// still says so); without it such a run writes only the Pareto fronts and fails
+    #[arg(long)]
+    allow_miss: bool,
     /// The tuned config; its Pareto fronts go next to it (.pareto.csv, .pareto.json,
     /// .pareto.svg)
     #[arg(long, short, default_value = "tuned.toml")]
@@ -92,12 +109,13 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
             out,
             confirm,
             work,
+            allow_miss,
         }) => {
             create_parent(out)?;
             let (request, outcome) = job::merge_parts(parts)?;
             let p = job::prepare(&request)?;
             let work = WorkDir::new(work.as_deref(), "tune")?;
-            finish(&request, &p, &outcome, out, *confirm, &work)
+            finish(&request, &p, &outcome, out, (*confirm, *allow_miss), &work)
         }
         None => run(&a.run),
     }
@@ -117,6 +135,10 @@ fn run(a: &RunArgs) -> Result<()> {
         a.noise > 0.0 && a.noise.is_finite(),
         "--noise must be a positive fraction of the ADC half range, e.g. 0.005"
     );
+    ensure!(
+        a.margin.is_finite() && a.margin >= 0.0,
+        "--margin must be 0 or more standard deviations"
+    );
     create_parent(&a.out)?;
     let budgets = Budget::list(&a.budgets, a.noise)?;
     let work = WorkDir::new(a.work.as_deref(), "tune")?;
@@ -128,7 +150,10 @@ fn run(a: &RunArgs) -> Result<()> {
         rows: a.data.rows,
         seed: a.data.seed,
         budgets,
+        tiles: a.tiles,
+        holdout_tiles: a.holdout_tiles,
         holdout_seed: a.holdout_seed,
+        margin: a.margin,
         cost: shipped(),
     };
     let p = job::prepare(&request)?;
@@ -164,7 +189,14 @@ fn run(a: &RunArgs) -> Result<()> {
         );
         return Ok(());
     }
-    finish(&request, &p, &outcome, &a.out, a.confirm, &work)
+    finish(
+        &request,
+        &p,
+        &outcome,
+        &a.out,
+        (a.confirm, a.allow_miss),
+        &work,
+    )
 }
 
 /// The shipped model, the user's, or one fitted to lanes synthesized now.
@@ -193,16 +225,17 @@ fn cost_model(a: &RunArgs, p: &Prepared, work: &WorkDir) -> Result<CostModel> {
     }
 }
 
-/// Writes a search's result and prints its summary (the same for a run and a merge).
+/// Writes a search's result and prints its summary (the same for a run and a merge);
+/// `(confirm, allow_miss)` as the flags say.
 fn finish(
     r: &Request,
     p: &Prepared,
     outcome: &Outcome,
     out: &Path,
-    confirm: u32,
+    (confirm, allow_miss): (u32, bool),
     work: &WorkDir,
 ) -> Result<()> {
-    let f = job::finish(r, p, outcome, out)?;
+    let mut f = job::finish(r, p, outcome, out, allow_miss)?;
     print!("{}", summary::summary(r, p, outcome, &f));
     if confirm > 0 {
         let c = job::confirmation(r, p, outcome, &f, confirm);
@@ -212,14 +245,29 @@ fn finish(
         };
         let got = lanes.synthesize(&c.jobs)?;
         print!("{}", summary::confirmed(&c, &got, &f, p.words));
+        job::replot(outcome, &mut f, got[1].area_um2)?;
     }
-    let [t, csv, json, svg] = &f.files;
-    println!(
-        "wrote {}, {}, {}, {}",
-        t.display(),
-        csv.display(),
-        json.display(),
-        svg.display()
-    );
+    let mut wrote: Vec<String> = f
+        .tuned
+        .iter()
+        .chain(&f.fronts)
+        .map(|p| p.display().to_string())
+        .collect();
+    if f.tuned.is_none() {
+        wrote.push(format!("not {} (it misses its budget)", out.display()));
+    }
+    println!("wrote {}", wrote.join(", "));
+    if let Some(h) = f.holdout.as_ref().filter(|h| !h.holds()) {
+        let (seed, usage) = h.worst();
+        ensure!(
+            allow_miss,
+            "the tuned config misses its budget on held-out tile {seed} by {:.1} % ({} of {} held-out \
+             tiles over); tune on more tiles (--tiles), keep a wider margin (--margin) or loosen \
+             the budget, or keep it anyway with --allow-miss",
+            (usage - 1.0) * 100.0,
+            h.usages.iter().filter(|&&u| u > 1.0).count(),
+            h.usages.len()
+        );
+    }
     Ok(())
 }

@@ -748,3 +748,81 @@ fn calibrate_fits_a_simulated_tile_and_names_bad_columns() {
     );
     assert!(!d.path("x.csv").exists(), "nothing written on an error");
 }
+
+/// Tuned on one tile without margin, an 8-column config misses its budget on held-out
+/// tiles: the run says by how much and fails, writing the fronts but not the config;
+/// `--allow-miss` keeps it and its header says it misses. With the default tiles and
+/// margin the same config holds. An impossible coefficient is an input error naming it.
+#[test]
+fn tune_refuses_a_config_that_misses_its_budget_on_held_out_tiles() {
+    let d = Dir::new();
+    let cfg = d.file("c8.toml", "columns = 8\nlanes = 2\nin_bits = 9\n");
+    let out = d.path("m/t.toml");
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "tune",
+            "-c",
+            s(&cfg),
+            "--seed",
+            "2",
+            "--confirm",
+            "0",
+            "--out",
+            s(&out),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let run = |extra: &[&'static str]| {
+        let a = args(extra);
+        nmpu(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run(&["--tiles", "1", "--margin", "0"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("misses its budget on held-out tile") && e.contains("--allow-miss"),
+        "{e}"
+    );
+    assert!(!out.exists() && d.path("m/t.pareto.csv").exists());
+    let o = run(&["--tiles", "1", "--margin", "0", "--allow-miss"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("MISSES the budget"));
+    std::fs::remove_file(&out).unwrap();
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("the budget holds on every one"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!std::fs::read_to_string(&out).unwrap().contains("MISSES"));
+    let mut k = String::from("column,a,b,g,h\n");
+    for c in 0..8 {
+        let a = if c == 3 { "1e30" } else { "1" };
+        k += &format!("{c},{a},0,0.05,0\n");
+    }
+    let kf = d.file("k.csv", &k);
+    fails(
+        &[
+            "tune",
+            "-c",
+            s(&cfg),
+            "-k",
+            s(&kf),
+            "--rows",
+            "50",
+            "--confirm",
+            "0",
+            "--out",
+            s(&out),
+        ],
+        "coefficient a[3] = 1000000000000000000000000000000: no coefficient format",
+    );
+    fails(&["tune", "--margin=-1"], "--margin must be 0 or more");
+}

@@ -6,7 +6,7 @@
 
 use nmpu_config::NmpuConfig;
 use nmpu_tile::synthetic::Synthetic;
-use nmpu_tune::budget::Bound;
+use nmpu_tune::judge::{Judge, TileJudge, MARGIN};
 use nmpu_tune::metrics::{evaluate, fixed_model, ROWS_PER_TASK};
 use nmpu_tune::{search, Budget, Space, TuneData};
 use rayon::prelude::*;
@@ -74,19 +74,13 @@ fn main() {
             with_metrics / 1e6
         );
     }
-    let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(&cfg).unwrap());
-    let bounds = vec![Bound::new(Budget::default(), &data, &fp16, cfg.in_bits)];
-    let space = Space::new(&cfg, &data.coeffs);
+    let space = Space::new(&cfg, &[&data.coeffs]).unwrap();
+    let judge = Judge {
+        tiles: vec![TileJudge::new(&cfg, data, &[Budget::default()]).unwrap()],
+        margin: MARGIN,
+    };
     let start = Instant::now();
-    let o = search(
-        &space,
-        &data,
-        &bounds,
-        &nmpu_tune::cost::shipped(),
-        32,
-        &|_| {},
-    )
-    .unwrap();
+    let o = search(&space, &judge, &nmpu_tune::cost::shipped(), 32, &|_| {}).unwrap();
     let s = start.elapsed().as_secs_f64();
     println!(
         "default search (noise budget, 1000-row tile): {} candidates in {s:.1} s, {:.1} M elements/s",

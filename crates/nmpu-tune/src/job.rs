@@ -3,10 +3,12 @@
 //! shard files and their merge, the check on held-out data, the files written, and the
 //! lanes to synthesize to confirm the answer. The `nmpu tune` command parses and prints.
 
-use crate::budget::{analog_noise_out, Bound};
+use crate::budget::analog_noise_out;
 use crate::cost::{features, fit_plan};
+use crate::judge::{worst, Judge, TileJudge};
 use crate::lanes::{LaneFigures, LaneJob, LaneKind, LaneSynth};
-use crate::metrics::{evaluate, metrics_of};
+use crate::metrics::evaluate;
+use crate::plot::{front_svg, Marks};
 use crate::report::{pareto_csv, pareto_json, tuned_toml};
 use crate::search::{merge, pareto, search_shard, Evaluated, Outcome};
 use crate::{Budget, CostModel, Metrics, Space, TuneData};
@@ -29,9 +31,24 @@ pub struct Request {
     pub rows: usize,
     pub seed: u64,
     pub budgets: Vec<Budget>,
+    /// Synthetic tiles the search is judged on (seeds `seed`, `seed + 1`, ...); with the
+    /// user's data, their one tile.
+    pub tiles: usize,
+    /// Synthetic tiles the answer is checked on (seeds `holdout_seed` (default `seed +
+    /// 1000`), and on); none with the user's data.
+    pub holdout_tiles: usize,
     pub holdout_seed: Option<u64>,
+    /// Standard deviations of the tiles' budget usage kept as margin (see [`Judge`]).
+    pub margin: f64,
     pub cost: CostModel,
 }
+
+/// Default tuning and held-out tiles. With [`crate::judge::MARGIN`], eight tuning tiles
+/// kept every answer within its budget on five held-out tiles, for three configs and ten
+/// seeds each (tests/robust.rs); four tiles with a margin of one standard deviation did
+/// not (a 32-column config: 6 of 10).
+pub const TILES: usize = 8;
+pub const HOLDOUT_TILES: usize = 5;
 
 /// A shard's part file.
 #[derive(Serialize, Deserialize)]
@@ -41,52 +58,72 @@ pub struct Part {
     pub outcome: Outcome,
 }
 
-/// The data and bounds of a request.
+/// The tiles and the search space of a request.
 pub struct Prepared {
-    pub data: TuneData,
-    pub bounds: Vec<Bound>,
-    pub fp16: Metrics,
+    pub judge: Judge,
     pub space: Space,
     pub words: u32,
     /// Where the data came from, for the output.
     pub source: String,
 }
 
-/// Loads a request's data and makes its budgets concrete on it.
-pub fn prepare(r: &Request) -> Result<Prepared> {
-    let cfg = &r.config;
-    let d =
-        nmpu_tile::data::load_data(cfg, r.coeffs.as_deref(), r.input.as_deref(), r.rows, r.seed)?;
-    let source = match &r.input {
-        Some(p) => p.display().to_string(),
-        None => format!("a synthetic tile ({} rows, seed {})", r.rows, r.seed),
-    };
-    let (data, fp16, bounds) = data_and_bounds(cfg, d.coeffs, &d.rows, &r.budgets)?;
-    Ok(Prepared {
-        space: Space::new(cfg, &data.coeffs),
-        words: cfg.columns / cfg.lanes,
-        data,
-        bounds,
-        fp16,
-        source,
-    })
+/// A synthetic tile's data for `cfg`.
+fn synthetic(cfg: &NmpuConfig, rows: usize, seed: u64) -> Result<(RealCoeffs, Vec<Vec<i64>>)> {
+    let t = Synthetic::for_config(cfg)
+        .generate(cfg, rows, seed)
+        .map_err(anyhow::Error::msg)?;
+    Ok((t.coeffs, t.rows))
 }
 
-/// The tuning data of `coeffs` and `rows`, the FP16 baseline's metrics on it, and the
-/// budgets made concrete on it.
-pub fn data_and_bounds(
-    cfg: &NmpuConfig,
-    coeffs: RealCoeffs,
-    rows: &[Vec<i64>],
-    budgets: &[Budget],
-) -> Result<(TuneData, Metrics, Vec<Bound>)> {
-    let data = TuneData::new(cfg, coeffs, rows)?;
-    let fp16 = metrics_of(&data, &data.fp16_outputs(cfg)?);
-    let bounds = budgets
-        .iter()
-        .map(|&b| Bound::new(b, &data, &fp16, cfg.in_bits))
-        .collect();
-    Ok((data, fp16, bounds))
+/// Loads a request's tiles (the user's data, or `tiles` synthetic ones) and makes its
+/// budgets concrete on each.
+pub fn prepare(r: &Request) -> Result<Prepared> {
+    let cfg = &r.config;
+    let user = r.coeffs.is_some() || r.input.is_some();
+    let sets: Vec<(RealCoeffs, Vec<Vec<i64>>)> = if user {
+        let d = nmpu_tile::data::load_data(
+            cfg,
+            r.coeffs.as_deref(),
+            r.input.as_deref(),
+            r.rows,
+            r.seed,
+        )?;
+        vec![(d.coeffs, d.rows)]
+    } else {
+        ensure!(r.tiles >= 1, "--tiles must be at least 1");
+        (0..r.tiles as u64)
+            .map(|t| synthetic(cfg, r.rows, r.seed.wrapping_add(t)))
+            .collect::<Result<_>>()?
+    };
+    let source = match (&r.input, user) {
+        (Some(p), _) => p.display().to_string(),
+        (None, true) => format!(
+            "a synthetic tile's codes ({} rows, seed {})",
+            r.rows, r.seed
+        ),
+        (None, false) => format!(
+            "{} synthetic tiles ({} rows each, seeds {} ..= {})",
+            r.tiles,
+            r.rows,
+            r.seed,
+            r.seed.wrapping_add(r.tiles as u64 - 1)
+        ),
+    };
+    let coeffs: Vec<&RealCoeffs> = sets.iter().map(|s| &s.0).collect();
+    let space = Space::new(cfg, &coeffs).map_err(anyhow::Error::msg)?;
+    let tiles = sets
+        .into_iter()
+        .map(|(k, rows)| TileJudge::new(cfg, TuneData::new(cfg, k, &rows)?, &r.budgets))
+        .collect::<Result<_>>()?;
+    Ok(Prepared {
+        judge: Judge {
+            tiles,
+            margin: r.margin,
+        },
+        space,
+        words: cfg.columns / cfg.lanes,
+        source,
+    })
 }
 
 /// Synthesizes `space`'s fit plan and fits a cost model to it.
@@ -123,7 +160,7 @@ pub fn run_shard(
     shard: (usize, usize),
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Outcome> {
-    search_shard(&p.space, &p.data, &p.bounds, cost, p.words, shard, progress)
+    search_shard(&p.space, &p.judge, cost, p.words, shard, progress)
 }
 
 /// Where shard `(i, n)` of a run writing `out` puts its part.
@@ -202,32 +239,104 @@ pub fn merge_parts(paths: &[PathBuf]) -> Result<(Request, Outcome)> {
     ))
 }
 
-/// The answer on data it was not tuned on.
+/// The answer on tiles it was not tuned on.
 #[derive(Clone, Debug)]
 pub struct Holdout {
-    pub seed: u64,
-    pub metrics: Metrics,
-    /// Whether every budget holds there.
-    pub holds: bool,
+    pub seeds: Vec<u64>,
+    /// Per tile, the metrics and the budget usage (<= 1: within the budget).
+    pub metrics: Vec<Metrics>,
+    pub usages: Vec<f64>,
+}
+
+impl Holdout {
+    /// The largest usage and the seed of its tile.
+    pub fn worst(&self) -> (u64, f64) {
+        self.seeds
+            .iter()
+            .zip(&self.usages)
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |w, (&s, &u)| if u > w.1 { (s, u) } else { w },
+            )
+    }
+
+    /// Whether every held-out tile is within the budget.
+    pub fn holds(&self) -> bool {
+        self.worst().1 <= 1.0
+    }
+
+    /// Mean and standard deviation of the usages.
+    pub fn spread(&self) -> (f64, f64) {
+        let n = self.usages.len() as f64;
+        let mean = self.usages.iter().sum::<f64>() / n;
+        let var = self.usages.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        (mean, var.sqrt())
+    }
+}
+
+/// The answer checked on held-out tiles, when the data are synthetic.
+pub fn holdout(r: &Request, best: &NmpuConfig) -> Result<Option<Holdout>> {
+    if r.input.is_some() || r.coeffs.is_some() || r.holdout_tiles == 0 {
+        return Ok(None);
+    }
+    let cfg = &r.config;
+    let first = r.holdout_seed.unwrap_or(r.seed.wrapping_add(1000));
+    let seeds: Vec<u64> = (0..r.holdout_tiles as u64)
+        .map(|t| first.wrapping_add(t))
+        .collect();
+    let (mut metrics, mut usages) = (vec![], vec![]);
+    for &seed in &seeds {
+        let (k, rows) = synthetic(cfg, r.rows, seed)?;
+        let tile = TileJudge::new(cfg, TuneData::new(cfg, k, &rows)?, &r.budgets)?;
+        let m = evaluate(best, &tile.data)?;
+        usages.push(tile.usage(&m));
+        metrics.push(m);
+    }
+    Ok(Some(Holdout {
+        seeds,
+        metrics,
+        usages,
+    }))
 }
 
 /// A finished run: the answer, its check and the files written.
 pub struct Finished {
     pub best: Evaluated,
     pub holdout: Option<Holdout>,
-    /// The base config's metrics and modelled area.
+    /// The base config's worst metrics over the tuning tiles and its modelled area.
     pub base: (Metrics, f64),
+    /// The FP16 baseline's worst metrics over the tuning tiles.
+    pub fp16: Metrics,
     /// The metric of the first budget: the one the plot and the confirmation use.
     pub shown: &'static str,
-    /// The tuned TOML and the Pareto CSV, JSON and SVG.
-    pub files: [PathBuf; 4],
-    /// The output-referred noise of the first noise budget, when there is one.
-    pub noise_out: Option<f64>,
+    /// The tuned TOML (`None` when it was not written: the answer missed its budget on a
+    /// held-out tile and the run did not allow it) and the Pareto CSV, JSON and SVG.
+    pub tuned: Option<PathBuf>,
+    pub fronts: [PathBuf; 3],
+    /// On the first tile, the output-referred noise of the first noise budget and the SNR
+    /// the base, tuned and FP16 designs lose against it (dB).
+    pub snr: Option<(f64, [f64; 3])>,
+    /// What the plot marks besides the candidates.
+    pub marks: Marks,
 }
 
-/// The best candidate, checked on a held-out synthetic tile (when the data was synthetic),
-/// with the tuned TOML and the Pareto fronts written next to `out`.
-pub fn finish(r: &Request, p: &Prepared, outcome: &Outcome, out: &Path) -> Result<Finished> {
+/// Plots the fronts again with the FP16 lane's synthesized area marked (after the
+/// confirmation).
+pub fn replot(outcome: &Outcome, f: &mut Finished, fp16_area: f64) -> Result<()> {
+    f.marks.fp16_area = Some(fp16_area);
+    write_atomic(&f.fronts[2], &front_svg(outcome, f.shown, &f.marks)?)
+}
+
+/// The best candidate, checked on held-out tiles; the Pareto fronts written next to
+/// `out`, and the tuned TOML when the answer holds its budget on every held-out tile or
+/// `allow_miss` keeps it anyway.
+pub fn finish(
+    r: &Request,
+    p: &Prepared,
+    outcome: &Outcome,
+    out: &Path,
+    allow_miss: bool,
+) -> Result<Finished> {
     let cfg = &r.config;
     let Some(best) = outcome.best.clone() else {
         bail!(
@@ -236,56 +345,68 @@ pub fn finish(r: &Request, p: &Prepared, outcome: &Outcome, out: &Path) -> Resul
             outcome.evaluated.len()
         );
     };
-    // Another synthetic tile, its own coefficients.
-    let holdout = match (&r.input, &r.coeffs) {
-        (None, None) => {
-            let seed = r.holdout_seed.unwrap_or(r.seed + 1000);
-            let t = Synthetic::for_config(cfg)
-                .generate(cfg, r.rows, seed)
-                .map_err(anyhow::Error::msg)?;
-            let (d, _, hb) = data_and_bounds(cfg, t.coeffs, &t.rows, &r.budgets)?;
-            let m = evaluate(&best.config, &d)?;
-            Some(Holdout {
-                seed,
-                metrics: m,
-                holds: hb.iter().all(|b| b.holds(&m)),
-            })
-        }
-        _ => None,
-    };
-    let files = [
-        out.to_path_buf(),
+    let holdout = holdout(r, &best.config)?;
+    let fronts = [
         out.with_extension("pareto.csv"),
         out.with_extension("pareto.json"),
         out.with_extension("pareto.svg"),
     ];
-    write_atomic(&files[1], &pareto_csv(outcome))?;
-    write_atomic(&files[2], &pareto_json(outcome))?;
-    let shown = p.bounds[0].limits[0].0;
-    write_atomic(&files[3], &crate::plot::front_svg(outcome, shown)?)?;
-    write_atomic(
-        &files[0],
-        &tuned_toml(
-            &best,
-            &p.bounds,
-            holdout.as_ref().map(|h| &h.metrics),
-            &p.source,
-        ),
-    )?;
-    let noise_out = r.budgets.iter().find_map(|b| match b {
-        Budget::Noise { noise, .. } => Some(analog_noise_out(&p.data, *noise, cfg.in_bits)),
+    write_atomic(&fronts[0], &pareto_csv(outcome))?;
+    write_atomic(&fronts[1], &pareto_json(outcome))?;
+    let shown = p.judge.first().bounds[0].limits[0].0;
+    let base_metrics = p.judge.judge(cfg)?.0.metrics;
+    let fp16 = worst(&p.judge.tiles.iter().map(|t| t.fp16).collect::<Vec<_>>());
+    let marks = Marks {
+        limit: p.judge.first().bounds[0].limits[0].1,
+        base: Some((
+            r.cost.area(&features(cfg, p.words)),
+            crate::budget::metric(&base_metrics, shown),
+        )),
+        fp16: crate::budget::metric(&fp16, shown),
+        fp16_area: None,
+    };
+    write_atomic(&fronts[2], &front_svg(outcome, shown, &marks)?)?;
+    let keep = allow_miss || holdout.as_ref().is_none_or(Holdout::holds);
+    let tuned = if keep {
+        write_atomic(
+            out,
+            &tuned_toml(&best, &p.judge, holdout.as_ref(), &p.source),
+        )?;
+        Some(out.to_path_buf())
+    } else {
+        None
+    };
+    let first = p.judge.first();
+    let sigma = r.budgets.iter().find_map(|b| match b {
+        Budget::Noise { noise, .. } => Some(analog_noise_out(&first.data, *noise, cfg.in_bits)),
         _ => None,
     });
+    let snr = match sigma {
+        Some(sigma) => {
+            let loss = |c: &NmpuConfig| -> Result<f64> {
+                Ok(evaluate(c, &first.data)?.snr_loss_db(sigma))
+            };
+            Some((
+                sigma,
+                [
+                    loss(cfg)?,
+                    loss(&best.config)?,
+                    first.fp16.snr_loss_db(sigma),
+                ],
+            ))
+        }
+        None => None,
+    };
     Ok(Finished {
-        base: (
-            evaluate(cfg, &p.data)?,
-            r.cost.area(&features(cfg, p.words)),
-        ),
+        base: (base_metrics, r.cost.area(&features(cfg, p.words))),
+        fp16,
         best,
         holdout,
         shown,
-        files,
-        noise_out,
+        tuned,
+        fronts,
+        snr,
+        marks,
     })
 }
 
@@ -375,7 +496,10 @@ mod tests {
                 fraction: 0.1,
                 noise: DEFAULT_NOISE,
             }],
+            tiles: 2,
+            holdout_tiles: 3,
             holdout_seed: None,
+            margin: crate::judge::MARGIN,
             cost: crate::cost::shipped(),
         }
     }
@@ -453,10 +577,15 @@ mod tests {
         let r = request(8);
         let p = prepare(&r).unwrap();
         let o = run_shard(&p, &r.cost, (0, 1), &|_| {}).unwrap();
-        let f = finish(&r, &p, &o, &dir.path().join("t.toml")).unwrap();
-        assert!(f.files.iter().all(|x| x.is_file()));
-        assert_eq!(f.holdout.as_ref().unwrap().seed, 1001);
-        assert!(f.noise_out.unwrap() > 0.0);
+        let f = finish(&r, &p, &o, &dir.path().join("t.toml"), true).unwrap();
+        assert!(f.fronts.iter().all(|x| x.is_file()));
+        assert_eq!(
+            f.tuned.as_deref(),
+            Some(dir.path().join("t.toml").as_path())
+        );
+        assert_eq!(p.judge.tiles.len(), 2);
+        assert_eq!(f.holdout.as_ref().unwrap().seeds, vec![1001, 1002, 1003]);
+        assert!(f.snr.unwrap().0 > 0.0);
         let c = confirmation(&r, &p, &o, &f, 3);
         let kinds: Vec<LaneKind> = c.jobs.iter().map(|j| j.kind).collect();
         assert_eq!(
@@ -478,7 +607,7 @@ mod tests {
         assert!(confirmation(&r, &p, &o, &f, 1).others.is_empty());
         let text = crate::summary::summary(&r, &p, &o, &f);
         assert!(
-            text.contains("held-out tile (seed 1001): the budget"),
+            text.contains("held-out tiles (seeds 1001 ..= 1003): budget usage worst"),
             "{text}"
         );
         assert!(text.contains(&format!(

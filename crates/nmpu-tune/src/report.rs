@@ -1,8 +1,9 @@
 //! What a search writes: the tuned config with a header, the Pareto fronts as CSV and
 //! JSON, and a summary table.
 
-use crate::budget::{metric, Bound};
-use crate::metrics::Metrics;
+use crate::budget::metric;
+use crate::job::Holdout;
+use crate::judge::{worst, Judge};
 use crate::search::{pareto, Evaluated, Outcome};
 use crate::space::NAMES;
 use nmpu_config::{NmpuConfig, QFormat};
@@ -49,35 +50,48 @@ pub fn formats(cfg: &NmpuConfig) -> String {
     }
 }
 
-/// The tuned config as TOML, with a header saying what it was tuned for and how it did.
+/// The tuned config as TOML, with a header saying what it was tuned for and how it did:
+/// the budget, the worst metrics over the tuning tiles, the held-out tiles' worst and
+/// spread, the modelled area and the formats.
 pub fn tuned_toml(
     best: &Evaluated,
-    bounds: &[Bound],
-    holdout: Option<&Metrics>,
+    judge: &Judge,
+    holdout: Option<&Holdout>,
     source: &str,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Tuned by `nmpu tune` on {source}.");
-    for b in bounds {
-        let _ = writeln!(s, "# Budget: {}: limits {:?}", b.budget, b.limits);
+    for b in &judge.first().bounds {
+        let _ = writeln!(
+            s,
+            "# Budget: {}: limits {:?} (first tile)",
+            b.budget, b.limits
+        );
     }
     let m = &best.metrics;
     let _ = writeln!(
         s,
-        "# Measured on the tuning data: mean |error| {:.4} LSB, max {:.3}, codes off {:.3} %, added RMS {:.4} LSB.",
+        "# Worst over the {} tuning tile(s): mean |error| {:.4} LSB, max {:.3}, codes off {:.3} %, added RMS {:.4} LSB; budget usage with margin {:.3}.",
+        judge.tiles.len(),
         m.mean_abs,
         m.max_abs,
         m.mismatch * 100.0,
-        m.added_rms
+        m.added_rms,
+        best.usage
     );
     if let Some(h) = holdout {
+        let w = worst(&h.metrics);
+        let (seed, usage) = h.worst();
+        let (mean, sd) = h.spread();
         let _ = writeln!(
             s,
-            "# On held-out data: mean |error| {:.4} LSB, max {:.3}, codes off {:.3} %, added RMS {:.4} LSB.",
-            h.mean_abs,
-            h.max_abs,
-            h.mismatch * 100.0,
-            h.added_rms
+            "# Worst over {} held-out tiles: mean |error| {:.4} LSB, max {:.3}, codes off {:.3} %, added RMS {:.4} LSB; budget usage {usage:.3} (tile seed {seed}), mean {mean:.3}, sd {sd:.3}{}.",
+            h.seeds.len(),
+            w.mean_abs,
+            w.max_abs,
+            w.mismatch * 100.0,
+            w.added_rms,
+            if h.holds() { "" } else { ": MISSES the budget (kept with --allow-miss)" }
         );
     }
     let _ = writeln!(

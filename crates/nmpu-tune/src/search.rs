@@ -9,10 +9,10 @@
 //! knobs' order: the result is deterministic. Why this finds the optimum on small spaces is tested against exhaustive enumeration
 //! (tests/exhaustive.rs).
 
-use crate::budget::{metric, Bound};
+use crate::budget::metric;
 use crate::cost::{features, CostModel};
-use crate::data::TuneData;
-use crate::metrics::{evaluate, Metrics};
+use crate::judge::Judge;
+use crate::metrics::Metrics;
 use crate::space::{Knobs, Space};
 use anyhow::Result;
 use nmpu_config::NmpuConfig;
@@ -79,21 +79,19 @@ pub fn starts(space: &Space) -> Vec<Knobs> {
 /// candidates evaluated so far.
 pub fn search(
     space: &Space,
-    data: &TuneData,
-    bounds: &[Bound],
+    judge: &Judge,
     cost: &CostModel,
     words: u32,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Outcome> {
-    search_shard(space, data, bounds, cost, words, (0, 1), progress)
+    search_shard(space, judge, cost, words, (0, 1), progress)
 }
 
 /// Shard `i` of `n` of [`search`]: the descents from the starts `j` with `j % n == i`.
 /// [`merge`] of all `n` shards equals the unsharded search.
 pub fn search_shard(
     space: &Space,
-    data: &TuneData,
-    bounds: &[Bound],
+    judge: &Judge,
     cost: &CostModel,
     words: u32,
     (shard, shards): (usize, usize),
@@ -108,7 +106,7 @@ pub fn search_shard(
     {
         // The widest candidate usually meets the budget; in a restricted space it may
         // not, and the descent then first moves toward the budget.
-        let Some(mut here) = eval_all(space, data, bounds, cost, words, &[start], &mut seen)?
+        let Some(mut here) = eval_all(space, judge, cost, words, &[start], &mut seen)?
             .pop()
             .flatten()
         else {
@@ -120,7 +118,7 @@ pub fn search_shard(
         let mut polish = false;
         loop {
             let moves = neighbours(space, &here.knobs, polish);
-            let found = eval_all(space, data, bounds, cost, words, &moves, &mut seen)?;
+            let found = eval_all(space, judge, cost, words, &moves, &mut seen)?;
             progress(seen.len());
             let next = found
                 .into_iter()
@@ -250,8 +248,7 @@ fn neighbours(space: &Space, k: &Knobs, polish: bool) -> Vec<Knobs> {
 /// order (`None`: not buildable).
 fn eval_all(
     space: &Space,
-    data: &TuneData,
-    bounds: &[Bound],
+    judge: &Judge,
     cost: &CostModel,
     words: u32,
     ks: &[Knobs],
@@ -267,7 +264,7 @@ fn eval_all(
     let results: Vec<(Knobs, Option<Evaluated>)> = fresh
         .par_iter()
         .map(|k| -> Result<(Knobs, Option<Evaluated>)> {
-            Ok((*k, evaluate_one(space, data, bounds, cost, words, k)?))
+            Ok((*k, evaluate_one(space, judge, cost, words, k)?))
         })
         .collect::<Result<_>>()?;
     seen.extend(results);
@@ -277,8 +274,7 @@ fn eval_all(
 /// One candidate: its config, metrics, modelled area, and whether it meets every bound.
 pub fn evaluate_one(
     space: &Space,
-    data: &TuneData,
-    bounds: &[Bound],
+    judge: &Judge,
     cost: &CostModel,
     words: u32,
     k: &Knobs,
@@ -286,17 +282,15 @@ pub fn evaluate_one(
     let Some(config) = space.config(k) else {
         return Ok(None);
     };
-    let metrics = evaluate(&config, data)?;
+    let (verdict, _) = judge.judge(&config)?;
     let area = cost.area(&features(&config, words));
-    let meets = bounds.iter().all(|b| b.holds(&metrics));
-    let usage = bounds.iter().map(|b| b.usage(&metrics)).fold(0.0, f64::max);
     Ok(Some(Evaluated {
         knobs: *k,
         config,
-        metrics,
+        metrics: verdict.metrics,
         area,
-        meets,
-        usage,
+        meets: verdict.meets,
+        usage: verdict.usage,
     }))
 }
 

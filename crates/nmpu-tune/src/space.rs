@@ -14,7 +14,7 @@
 //! width are the base config's.
 
 use nmpu_config::{NmpuConfig, Overflow, QFormat, Rounding};
-use nmpu_model::{quantize_real, RealCoeffs};
+use nmpu_model::RealCoeffs;
 use serde::{Deserialize, Serialize};
 
 /// Knob positions in [`Knobs::frac`].
@@ -47,8 +47,13 @@ impl Knobs {
     }
 }
 
+/// Integer bits a coefficient format gets beyond what the tuning tiles' largest
+/// coefficient needs: the format holds twice the largest magnitude seen, so a tile the
+/// search did not see, whose coefficients come from the same spread, still fits.
+pub const HEADROOM_BITS: i32 = 1;
+
 /// Integer parts fixed by range analysis, and the fraction ranges, for one base config
-/// and one set of coefficients.
+/// and the coefficients of the tiles it is tuned for.
 #[derive(Clone, Debug)]
 pub struct Space {
     pub base: NmpuConfig,
@@ -57,8 +62,6 @@ pub struct Space {
     pub unfused: [(bool, i32); 6],
     /// (signed, int) of a', b' and the fused result.
     pub fused: [(bool, i32); 3],
-    a: Vec<f64>,
-    b: Vec<f64>,
     /// Narrower fraction ranges asked for by [`Space::restrict`].
     limits: std::collections::BTreeMap<(bool, usize), (u32, u32)>,
 }
@@ -84,15 +87,38 @@ fn signed_int_holding(lo: f64, hi: f64, frac: u32) -> i32 {
     k + 1
 }
 
-fn sign_and_int(vals: &[f64]) -> (bool, i32) {
-    let signed = vals.iter().any(|&v| v < 0.0);
-    let max = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    (signed, int_bits(max, signed))
+/// The sign and integer bits a format needs for `vals` (with [`HEADROOM_BITS`] more), or
+/// an error naming the value no format of the hardware could hold.
+fn sign_and_int(name: &str, sets: &[&[f64]]) -> Result<(bool, i32), String> {
+    let mut signed = false;
+    let mut max = 0.0f64;
+    for (t, vals) in sets.iter().enumerate() {
+        for (c, &v) in vals.iter().enumerate() {
+            // A format of at most 32 bits with its LSB at most 2^-0 reaches 2^31.
+            if !v.is_finite() || v.abs() >= 2f64.powi(31) {
+                let tile = if sets.len() > 1 {
+                    format!(" of tile {t}")
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "coefficient {name}[{c}]{tile} = {v}: no coefficient format of at most {} \
+                     bits holds it; check the coefficient file or the calibration",
+                    nmpu_config::limits::WIDTH.1
+                ));
+            }
+            signed |= v < 0.0;
+            max = max.max(v.abs());
+        }
+    }
+    Ok((signed, int_bits(max, signed) + HEADROOM_BITS))
 }
 
 impl Space {
-    pub fn new(base: &NmpuConfig, coeffs: &RealCoeffs) -> Space {
-        let xmax = f64::from(1u32 << (base.in_bits - 1));
+    /// The space of `base`'s candidates for coefficient sets `coeffs` (one per tuning
+    /// tile): each coefficient's integer bits hold the largest of every set with
+    /// [`HEADROOM_BITS`] to spare; an impossible coefficient is an error naming it.
+    pub fn new(base: &NmpuConfig, coeffs: &[&RealCoeffs]) -> Result<Space, String> {
         let out = &base.output.format;
         // The batch-norm result must reach the output's extremes (its LSB is at most the
         // output's): -2^(int-1) <= min and max + lsb <= 2^(int-1).
@@ -100,27 +126,35 @@ impl Space {
             true,
             signed_int_holding(out.min_value(), out.max_value(), out.frac),
         );
-        let affine_max = coeffs
-            .a
-            .iter()
-            .zip(&coeffs.b)
-            .fold(0.0f64, |m, (a, b)| m.max(a.abs() * xmax + b.abs()));
-        let (fa, fb) = coeffs.fused();
-        Space {
-            a: coeffs.a.clone(),
-            b: coeffs.b.clone(),
+        let pick = |f: fn(&RealCoeffs) -> &Vec<f64>| -> Vec<&[f64]> {
+            coeffs.iter().map(|k| f(k).as_slice()).collect()
+        };
+        let folded: Vec<(Vec<f64>, Vec<f64>)> = coeffs.iter().map(|k| k.fused()).collect();
+        let fa: Vec<&[f64]> = folded.iter().map(|f| f.0.as_slice()).collect();
+        let fb: Vec<&[f64]> = folded.iter().map(|f| f.1.as_slice()).collect();
+        let a = sign_and_int("a", &pick(|k| &k.a))?;
+        let b = sign_and_int("b", &pick(|k| &k.b))?;
+        let mut space = Space {
             limits: Default::default(),
             base: base.clone(),
             unfused: [
-                sign_and_int(&coeffs.a),
-                sign_and_int(&coeffs.b),
-                sign_and_int(&coeffs.g),
-                sign_and_int(&coeffs.h),
-                (true, int_bits(2.0 * affine_max + 2.0, true)),
+                a,
+                b,
+                sign_and_int("g", &pick(|k| &k.g))?,
+                sign_and_int("h", &pick(|k| &k.h))?,
+                (true, 0),
                 z,
             ],
-            fused: [sign_and_int(&fa), sign_and_int(&fb), z],
-        }
+            fused: [
+                sign_and_int("a' = a*g", &fa)?,
+                sign_and_int("b' = b*g + h", &fb)?,
+                z,
+            ],
+        };
+        // The widest affine result: the formats at their most fraction bits.
+        let fine = |(signed, int): (bool, i32)| QFormat::new(signed, int, 40 - int.max(0) as u32);
+        space.unfused[4] = (true, space.affine_int(&fine(a), &fine(b), 0));
+        Ok(space)
     }
 
     /// (signed, int) of knob `i`.
@@ -161,19 +195,21 @@ impl Space {
     }
 
     /// The affine result's integer bits for `a` and `b` in these formats: the range of
-    /// `a*x + b` over every column and every ADC code, rounded to `frac` bits.
+    /// `a*x + b` over every value the formats hold and every ADC code, rounded to `frac`
+    /// bits. From the formats, not from the tuning tiles' coefficients: any coefficient a
+    /// written config accepts gives a result that fits, so the result never wraps.
     pub fn affine_int(&self, a: &QFormat, b: &QFormat, frac: u32) -> i32 {
         let (xlo, xhi) = (
             -f64::from(1u32 << (self.base.in_bits - 1)),
             f64::from(1u32 << (self.base.in_bits - 1)) - 1.0,
         );
         let (mut lo, mut hi) = (0.0f64, 0.0f64);
-        for (&ar, &br) in self.a.iter().zip(&self.b) {
-            let aq = quantize_real(ar, a).0 as f64 * a.lsb();
-            let bq = quantize_real(br, b).0 as f64 * b.lsb();
-            for y in [aq * xlo + bq, aq * xhi + bq] {
-                lo = lo.min(y);
-                hi = hi.max(y);
+        for aq in [a.min_value(), a.max_value()] {
+            for bq in [b.min_value(), b.max_value()] {
+                for y in [aq * xlo + bq, aq * xhi + bq] {
+                    lo = lo.min(y);
+                    hi = hi.max(y);
+                }
             }
         }
         // Rounding may move a value up to one LSB of the result.

@@ -18,9 +18,19 @@ pub fn summary(r: &Request, p: &Prepared, outcome: &Outcome, f: &Finished) -> St
         "nmpu tune: config {} ({} columns, {} lanes, {} coefficient words per lane); data: {}",
         r.config_name, cfg.columns, cfg.lanes, p.words, p.source
     );
-    for b in &p.bounds {
-        let _ = writeln!(s, "budget: {} -> limits {:?}", b.budget, b.limits);
+    for b in &p.judge.first().bounds {
+        let _ = writeln!(
+            s,
+            "budget: {} -> limits {:?} on the first tile",
+            b.budget, b.limits
+        );
     }
+    let _ = writeln!(
+        s,
+        "judged on {} tile(s): the worst tile's budget usage plus {} standard deviation(s) of the tiles' usages must be at most 1",
+        p.judge.tiles.len(),
+        p.judge.margin
+    );
     let _ = writeln!(
         s,
         "{} candidates evaluated; cost model: mean error {:.1} %, largest {:.1} % on {} synthesized lanes",
@@ -48,23 +58,28 @@ pub fn summary(r: &Request, p: &Prepared, outcome: &Outcome, f: &Finished) -> St
     let (base, base_area) = f.base;
     row("base", &base, Some(base_area));
     row("tuned", &f.best.metrics, Some(f.best.area));
-    row("fp16", &p.fp16, None);
+    row("fp16", &f.fp16, None);
     if let Some(h) = &f.holdout {
-        row("held-out", &h.metrics, None);
+        row("held-out", &crate::judge::worst(&h.metrics), None);
+        let (seed, usage) = h.worst();
+        let (mean, sd) = h.spread();
+        let over = h.usages.iter().filter(|&&u| u > 1.0).count();
         let _ = writeln!(
             s,
-            "held-out tile (seed {}): the budget {}",
-            h.seed,
-            if h.holds { "holds" } else { "does NOT hold" }
+            "held-out tiles (seeds {} ..= {}): budget usage worst {usage:.3} (seed {seed}), mean {mean:.3}, sd {sd:.3}: the budget {}",
+            h.seeds[0],
+            h.seeds[h.seeds.len() - 1],
+            if h.holds() {
+                "holds on every one".to_string()
+            } else {
+                format!("does NOT hold on {over} of {} ({:.1} % over the limit)", h.seeds.len(), (usage - 1.0) * 100.0)
+            }
         );
     }
-    if let Some(sigma) = f.noise_out {
+    if let Some((sigma, [base, tuned, fp16])) = f.snr {
         let _ = writeln!(
             s,
-            "SNR lost to the NMPU against an analog noise of {sigma:.3} output LSB RMS: base {:.4} dB, tuned {:.4} dB, fp16 {:.4} dB",
-            base.snr_loss_db(sigma),
-            f.best.metrics.snr_loss_db(sigma),
-            p.fp16.snr_loss_db(sigma)
+            "SNR lost to the NMPU against an analog noise of {sigma:.3} output LSB RMS (first tile): base {base:.4} dB, tuned {tuned:.4} dB, fp16 {fp16:.4} dB"
         );
     }
     let _ = writeln!(s, "tuned formats: {}", formats(&f.best.config));

@@ -3,20 +3,22 @@
 
 use nmpu_config::NmpuConfig;
 use nmpu_tile::synthetic::Synthetic;
-use nmpu_tune::budget::Bound;
+use nmpu_tune::judge::{Judge, TileJudge, MARGIN};
 use nmpu_tune::metrics::evaluate;
 use nmpu_tune::search::{evaluate_one, search};
 use nmpu_tune::space::Knobs;
 use nmpu_tune::{Budget, CostModel, Space, TuneData};
 
-fn setup(budget: Budget, seed: u64) -> (NmpuConfig, TuneData, Vec<Bound>, CostModel) {
+fn setup(budget: Budget, seed: u64) -> (NmpuConfig, Judge, CostModel) {
     let cfg = NmpuConfig::from_toml_str("columns = 8\nlanes = 1\nin_bits = 9\n").unwrap();
     let tile = Synthetic::for_config(&cfg)
         .generate(&cfg, 200, seed)
         .unwrap();
     let data = TuneData::new(&cfg, tile.coeffs, &tile.rows).unwrap();
-    let fp16 = nmpu_tune::metrics::metrics_of(&data, &data.fp16_outputs(&cfg).unwrap());
-    let bounds = vec![Bound::new(budget, &data, &fp16, cfg.in_bits)];
+    let judge = Judge {
+        tiles: vec![TileJudge::new(&cfg, data, &[budget]).unwrap()],
+        margin: MARGIN,
+    };
     // Any fixed positive model: the search minimises whatever it is given.
     let cost = CostModel {
         coefficients: [2000.0, 25.0, 9.0, 35.0, 7.0],
@@ -24,7 +26,7 @@ fn setup(budget: Budget, seed: u64) -> (NmpuConfig, TuneData, Vec<Bound>, CostMo
         max_error: 0.0,
         samples: 0,
     };
-    (cfg, data, bounds, cost)
+    (cfg, judge, cost)
 }
 
 /// Every combination of the used knobs within the space's ranges, both rounding choices.
@@ -84,9 +86,9 @@ fn the_descent_finds_the_cheapest_candidate_of_a_small_box() {
 }
 
 fn descent_matches_enumeration(budget: Budget, seed: u64) {
-    let (cfg, data, bounds, cost) = setup(budget, seed);
-    let free = Space::new(&cfg, &data.coeffs);
-    let found = search(&free, &data, &bounds, &cost, 8, &|_| {}).unwrap();
+    let (cfg, judge, cost) = setup(budget, seed);
+    let free = Space::new(&cfg, &[&judge.first().data.coeffs]).unwrap();
+    let found = search(&free, &judge, &cost, 8, &|_| {}).unwrap();
     let best = found
         .best
         .expect("the widest candidate meets a 0.2 LSB budget");
@@ -107,13 +109,13 @@ fn descent_matches_enumeration(budget: Budget, seed: u64) {
             space.restrict(fused, i, f.saturating_sub(2), f + 1);
         }
     }
-    let boxed = search(&space, &data, &bounds, &cost, 8, &|_| {}).unwrap();
+    let boxed = search(&space, &judge, &cost, 8, &|_| {}).unwrap();
     let boxed_best = boxed.best.expect("the box holds the free answer");
     let mut cheapest: Option<(f64, Knobs)> = None;
     let mut feasible = 0;
     for fused in [false, true] {
         for k in enumerate(&space, fused) {
-            if let Some(e) = evaluate_one(&space, &data, &bounds, &cost, 8, &k).unwrap() {
+            if let Some(e) = evaluate_one(&space, &judge, &cost, 8, &k).unwrap() {
                 if e.meets {
                     feasible += 1;
                     if cheapest.is_none_or(|(a, _)| e.area < a) {
@@ -151,15 +153,15 @@ fn descent_matches_enumeration(budget: Budget, seed: u64) {
 
 #[test]
 fn the_search_is_deterministic_and_its_answer_meets_the_budget_on_its_own() {
-    let (cfg, data, bounds, cost) = setup(Budget::Mean { limit: 0.2 }, 7);
-    let space = Space::new(&cfg, &data.coeffs);
-    let a = search(&space, &data, &bounds, &cost, 8, &|_| {}).unwrap();
-    let b = search(&space, &data, &bounds, &cost, 8, &|_| {}).unwrap();
+    let (cfg, judge, cost) = setup(Budget::Mean { limit: 0.2 }, 7);
+    let space = Space::new(&cfg, &[&judge.first().data.coeffs]).unwrap();
+    let a = search(&space, &judge, &cost, 8, &|_| {}).unwrap();
+    let b = search(&space, &judge, &cost, 8, &|_| {}).unwrap();
     let (ba, bb) = (a.best.unwrap(), b.best.unwrap());
     assert_eq!(ba.knobs, bb.knobs);
     assert_eq!(a.evaluated.len(), b.evaluated.len());
     // Re-evaluating the written config gives the metrics the search saw.
-    let again = evaluate(&ba.config, &data).unwrap();
+    let again = evaluate(&ba.config, &judge.first().data).unwrap();
     assert_eq!(again, ba.metrics);
     assert!(again.mean_abs <= 0.2);
 }
