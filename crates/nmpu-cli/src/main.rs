@@ -65,7 +65,7 @@ enum Command {
     Config(commands::ConfigArgs),
     /// Precision search: the cheapest formats (by a lane-area model fitted to synthesis)
     /// that meet an error budget on the data; writes the tuned config and its Pareto fronts
-    Tune(tune::TuneArgs),
+    Tune(Box<tune::TuneArgs>),
     /// Write a seeded synthetic tile: coefficients and ADC codes
     GenData(commands::GenDataArgs),
     /// Fit each column's affine correction to measurements (reference values and the ADC
