@@ -101,7 +101,10 @@ pub fn front_svg(outcome: &Outcome, metric_name: &str, marks: &Marks) -> Result<
         if let Some(b) = &outcome.best {
             let p = (b.area, metric(&b.metrics, metric_name));
             let ratio = marks.fp16_area.map_or(String::new(), |h| {
-                format!(" (FP16 lane synthesized / chosen modelled = {:.2})", h / b.area)
+                format!(
+                    " (FP16 lane synthesized / chosen modelled = {:.2})",
+                    h / b.area
+                )
             });
             chart
                 .draw_series([Circle::new(p, 6, RED.filled())])
