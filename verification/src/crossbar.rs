@@ -1,11 +1,15 @@
-//! A behavioural crossbar with CCO-ADC front ends, for the test bench of the tile chain:
-//! an integer conductance matrix (differential: positive products drive a column's positive
+//! The tile model's cycle-level view, for the test bench of the tile chain: an integer
+//! conductance matrix (differential: positive products drive a column's positive
 //! oscillator, negative ones its negative oscillator), and per column and polarity an
 //! oscillator whose phase advances by `gain * current + dark` per clock and pulses when it
-//! crosses a threshold (at most once per clock: the oscillator's top frequency). Gain and
-//! dark rate differ per column: the ADC gain and offset mismatch the NMPU corrects.
+//! crosses a threshold (at most once per clock: the oscillator's top frequency). The ADC
+//! mismatch comes from the tile model's parameters and draw (`nmpu_tile::tile::draw_adcs`):
+//! a column's oscillator gain is the nominal gain times its relative gain, and its offset
+//! is a dark rate on the positive or the negative oscillator that adds that many codes per
+//! window.
 
 use nmpu_config::NmpuConfig;
+use nmpu_tile::TileParams;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -26,30 +30,32 @@ pub struct Crossbar {
 }
 
 impl Crossbar {
-    /// Conductances in `-gmax..=gmax`, gains `nominal * (1 +- mismatch)`, dark rates up to
-    /// `dark_max` pulses per clock.
-    pub fn new(
-        cfg: &NmpuConfig,
-        seed: u64,
-        gmax: i64,
-        nominal: f64,
-        mismatch: f64,
-        dark_max: f64,
-    ) -> Self {
+    /// Conductances in `-gmax..=gmax` (the levels of a device pair), oscillator gains
+    /// `nominal` (current to pulses per clock) times the relative ADC gains `params`' model
+    /// draws, and dark rates that add its offsets (codes, `params.adc_bits` being the
+    /// config's `in_bits`) over `cfg`'s window.
+    pub fn new(cfg: &NmpuConfig, params: &TileParams, seed: u64, gmax: i64, nominal: f64) -> Self {
         let (rows, columns) = (cfg.dac.rows as usize, cfg.columns as usize);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let g = (0..rows * columns)
             .map(|_| rng.random_range(-gmax..=gmax))
             .collect();
+        let (adc_gain, adc_offset) = nmpu_tile::tile::draw_adcs(params, columns, &mut rng);
         let t = THRESHOLD as f64;
-        let gain = (0..columns)
-            .map(|_| (nominal * t * (1.0 + rng.random_range(-mismatch..=mismatch))).round() as i64)
+        let gain = adc_gain
+            .iter()
+            .map(|k| (nominal * t * k).round() as i64)
             .collect();
-        let dark = (0..columns)
-            .map(|_| {
-                let d =
-                    |rng: &mut ChaCha8Rng| (rng.random_range(0.0..=dark_max) * t).round() as i64;
-                (d(&mut rng), d(&mut rng))
+        let window = f64::from(cfg.adc.window);
+        let dark = adc_offset
+            .iter()
+            .map(|&o| {
+                let rate = (o.abs() / window * t).round() as i64;
+                if o >= 0.0 {
+                    (rate, 0)
+                } else {
+                    (0, rate)
+                }
             })
             .collect();
         Crossbar {

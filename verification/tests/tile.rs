@@ -7,6 +7,8 @@ use nmpu_config::NmpuConfig;
 use nmpu_model::adc::Window;
 use nmpu_model::dac::{DacIn, PwmDac};
 use nmpu_model::{quantize, CoeffCodes, FixedModel, RealCoeffs};
+use nmpu_tile::calibrate::{coefficients, fit, BatchNorm, Method};
+use nmpu_tile::TileParams;
 use nmpu_verification::check::lane_word;
 use nmpu_verification::crossbar::Crossbar;
 use nmpu_verification::nmpu_dut::load_coefficients;
@@ -68,8 +70,8 @@ fn model_codes(xbar: &mut Crossbar, cfg: &NmpuConfig, x: &[i64]) -> Vec<i64> {
     unreachable!("a window ends")
 }
 
-/// Per column least squares `code = alpha * y + beta`, turned into the NMPU's coefficients:
-/// affine `a = 1/alpha`, `b = -beta/alpha` (back to ideal units), batch-norm scaling the
+/// The calibration library on 60 measurements of the crossbar (ideal products and the ADC
+/// codes of their drives): affine `a`, `b` back to ideal units, batch-norm scaling the
 /// ideal range onto the int8 output.
 fn calibrate(
     xbar: &mut Crossbar,
@@ -77,35 +79,14 @@ fn calibrate(
     rng: &mut ChaCha8Rng,
     y_scale: f64,
 ) -> RealCoeffs {
-    let n = cfg.columns as usize;
-    let mut sums = vec![[0f64; 5]; n]; // sum y, sum code, sum y*y, sum y*code, count
+    let (mut refs, mut codes) = (vec![], vec![]);
     for _ in 0..60 {
         let x = random_x(rng, cfg);
-        let y = xbar.ideal(&x);
-        let code = model_codes(xbar, cfg, &x);
-        for c in 0..n {
-            let (yy, cc) = (y[c] as f64, code[c] as f64);
-            let s = &mut sums[c];
-            s[0] += yy;
-            s[1] += cc;
-            s[2] += yy * yy;
-            s[3] += yy * cc;
-            s[4] += 1.0;
-        }
+        refs.push(xbar.ideal(&x).iter().map(|&y| y as f64).collect());
+        codes.push(model_codes(xbar, cfg, &x));
     }
-    let (mut a, mut b) = (vec![], vec![]);
-    for s in &sums {
-        let alpha = (s[4] * s[3] - s[0] * s[1]) / (s[4] * s[2] - s[0] * s[0]);
-        let beta = (s[1] - alpha * s[0]) / s[4];
-        a.push(1.0 / alpha);
-        b.push(-beta / alpha);
-    }
-    RealCoeffs {
-        a,
-        b,
-        g: vec![y_scale; n],
-        h: vec![0.0; n],
-    }
+    let fits = fit(&refs, &codes, Method::LeastSquares, None).unwrap();
+    coefficients(&fits, cfg, &BatchNorm::Uniform { g: y_scale, h: 0.0 }).unwrap()
 }
 
 /// Mean |output - ideal| in output LSBs over `vectors`, by the golden models alone.
@@ -139,11 +120,17 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
     let (n, lanes) = (cfg.columns as usize, cfg.lanes as usize);
     let (rows, dlanes) = (cfg.dac.rows as usize, cfg.dac.lanes as usize);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    // Nominal ADC gain: full-scale |y| (16 rows x 16 x 2) to about 60 codes, +-15 %;
-    // dark rates up to 0.05 pulses per clock.
+    // Nominal ADC gain: full-scale |y| (16 rows x 16 x 2) to about 60 codes; the tile
+    // model's ADC mismatch, larger than its defaults (which are sized for a 13-bit ADC):
+    // gains 10 % RMS, offsets 1.5 % of the half range (2 codes).
     let y_max = (rows as i64 * (1 << (cfg.dac.bits - 1)) * GMAX) as f64;
     let nominal = 60.0 / y_max / f64::from(cfg.dac.cycles_per_lsb);
-    let mut xbar = Crossbar::new(&cfg, 7, GMAX, nominal, 0.15, 0.05);
+    let params = TileParams {
+        adc_gain_sigma: 0.10,
+        adc_offset_sigma: 0.015,
+        ..TileParams::for_config(&cfg)
+    };
+    let mut xbar = Crossbar::new(&cfg, &params, 7, GMAX, nominal);
     let y_scale = 127.0 / y_max;
 
     // Calibration on the crossbar, and the uncalibrated baseline (nominal gain, no offset).
@@ -161,7 +148,12 @@ fn dac_crossbar_adc_nmpu_end_to_end() {
     let calibrated = model_error(&mut xbar.clone(), &cfg, &codes, &test, y_scale);
     let uncalibrated = model_error(&mut xbar.clone(), &cfg, &nominal_codes, &test, y_scale);
     // The floor: the same conductances read by mismatch-free, dark-free ADCs.
-    let mut perfect = Crossbar::new(&cfg, 7, GMAX, nominal, 0.0, 0.0);
+    let ideal_adcs = TileParams {
+        adc_gain_sigma: 0.0,
+        adc_offset_sigma: 0.0,
+        ..params
+    };
+    let mut perfect = Crossbar::new(&cfg, &ideal_adcs, 7, GMAX, nominal);
     assert_eq!(perfect.g, xbar.g);
     let floor = model_error(&mut perfect, &cfg, &nominal_codes, &test, y_scale);
     eprintln!(

@@ -42,7 +42,8 @@ pub struct TileParams {
     pub out_noise: f64,
     /// Per-column ADC gain mismatch, relative RMS, clamped to +-30 % (assumption: 5 %).
     pub adc_gain_sigma: f64,
-    /// Per-column ADC offset, RMS in ADC codes (assumption: 20 codes of a 13-bit ADC).
+    /// Per-column ADC offset, RMS as a fraction of the ADC's half range (assumption:
+    /// 20 codes of a 13-bit ADC, 0.49 %).
     pub adc_offset_sigma: f64,
     /// ADC code width (set from the NMPU's `in_bits`; codes saturate at both ends).
     pub adc_bits: u32,
@@ -65,7 +66,7 @@ impl Default for TileParams {
             out_bound: 12.0,
             out_noise: 0.06,
             adc_gain_sigma: 0.05,
-            adc_offset_sigma: 20.0,
+            adc_offset_sigma: 20.0 / 4096.0,
             adc_bits: 13,
         }
     }
@@ -84,6 +85,11 @@ impl TileParams {
     /// The largest input code's magnitude: `2^(input_bits - 1)`.
     pub fn x_max(&self) -> f64 {
         (f64::from(self.input_bits) - 1.0).exp2()
+    }
+
+    /// Half the ADC's code range: `2^(adc_bits - 1)`.
+    pub fn adc_half(&self) -> f64 {
+        (f64::from(self.adc_bits) - 1.0).exp2()
     }
 
     /// The ADC code range.

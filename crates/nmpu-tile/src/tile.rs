@@ -49,6 +49,20 @@ fn normal(rng: &mut impl Rng) -> f64 {
     rng.sample(StandardNormal)
 }
 
+/// The ADC mismatch of `columns` columns: per column a relative gain `1 + adc_gain_sigma
+/// N` (clamped to +-30 %) and an offset of `adc_offset_sigma N` of the half range, in
+/// codes. The tile model's ADCs and the test bench's cycle-level crossbar both draw theirs
+/// here.
+pub fn draw_adcs(p: &TileParams, columns: usize, rng: &mut impl Rng) -> (Vec<f64>, Vec<f64>) {
+    let gain = (0..columns)
+        .map(|_| (1.0 + p.adc_gain_sigma * normal(rng)).clamp(0.7, 1.3))
+        .collect();
+    let offset = (0..columns)
+        .map(|_| p.adc_offset_sigma * p.adc_half() * normal(rng))
+        .collect();
+    (gain, offset)
+}
+
 impl Tile {
     /// Programs `weights` (at most `rows x columns` of `params`; rows are inputs) into a
     /// tile seeded by `seed`: the devices' programming noise and drift, then the ADCs'
@@ -91,12 +105,7 @@ impl Tile {
             let (sp, sm) = (gp * read_sigma(&p, gp), gm * read_sigma(&p, gm));
             read_var.push((sp * sp + sm * sm) / (p.g_max * p.g_max));
         }
-        let adc_gain = (0..weights.columns)
-            .map(|_| (1.0 + p.adc_gain_sigma * normal(&mut rng)).clamp(0.7, 1.3))
-            .collect();
-        let adc_offset = (0..weights.columns)
-            .map(|_| p.adc_offset_sigma * normal(&mut rng))
-            .collect();
+        let (adc_gain, adc_offset) = draw_adcs(&p, weights.columns, &mut rng);
         let mut reads = ChaCha8Rng::seed_from_u64(seed);
         reads.set_stream(1);
         Ok(Tile {
