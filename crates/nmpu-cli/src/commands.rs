@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use nmpu_config::DEFAULT_CONFIG_TOML;
 use nmpu_eda::WorkDir;
 use nmpu_model::data::{
-    load_coeffs, load_input, load_reals, rows_to_csv, write_codes, write_coeffs,
+    load_coeffs, load_input, load_reals, rows_to_csv, write_codes, write_coeffs, write_reals,
 };
 use nmpu_tile::calibrate::{self, BatchNorm, Method};
 use nmpu_tile::synthetic::Synthetic;
@@ -124,6 +124,17 @@ pub struct GenDataArgs {
     rows: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write calibration measurements of the same tile: the ideal outputs here (the
+    /// `--reference` of `nmpu calibrate`) ...
+    #[arg(long, requires = "codes_out")]
+    reference_out: Option<PathBuf>,
+    /// ... and their ADC codes here (its `--codes`)
+    #[arg(long, requires = "reference_out")]
+    codes_out: Option<PathBuf>,
+    /// Calibration measurements to write (the first 256 are those the tile's coefficients
+    /// were fitted to)
+    #[arg(long, default_value_t = 256)]
+    measurements: usize,
 }
 
 pub fn gen_data(a: &GenDataArgs) -> Result<()> {
@@ -134,6 +145,19 @@ pub fn gen_data(a: &GenDataArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     write_coeffs(&a.coeffs_out, &tile.coeffs)?;
     write_codes(&a.input_out, &tile.rows)?;
+    if let (Some(r), Some(c)) = (&a.reference_out, &a.codes_out) {
+        let (refs, codes) = Synthetic::for_config(&cfg)
+            .measurements(&cfg, a.measurements, a.seed)
+            .map_err(anyhow::Error::msg)?;
+        write_reals(r, &refs)?;
+        write_codes(c, &codes)?;
+        eprintln!(
+            "wrote {} and {} ({} measurements)",
+            r.display(),
+            c.display(),
+            a.measurements
+        );
+    }
     eprintln!(
         "wrote {} ({} columns) and {} ({} rows)",
         a.coeffs_out.display(),

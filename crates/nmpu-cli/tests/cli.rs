@@ -836,3 +836,57 @@ fn tune_refuses_a_config_that_misses_its_budget_on_held_out_tiles() {
     );
     fails(&["tune", "--margin=-1"], "--margin must be 0 or more");
 }
+
+/// The synthetic tile's calibration measurements, written by `gen-data`, calibrate back to
+/// the coefficients it wrote: `a` and `b` within half an LSB of their formats.
+#[test]
+fn gen_data_measurements_calibrate_to_its_own_coefficients() {
+    let d = Dir::new();
+    let cfg = d.file("c.toml", "columns = 32\nlanes = 4\n");
+    let o = nmpu(&[
+        "gen-data",
+        "-c",
+        s(&cfg),
+        "--coeffs-out",
+        s(&d.path("k.npy")),
+        "--input-out",
+        s(&d.path("x.csv")),
+        "--reference-out",
+        s(&d.path("r.csv")),
+        "--codes-out",
+        s(&d.path("c.npy")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = nmpu(&[
+        "calibrate",
+        "-c",
+        s(&cfg),
+        "-r",
+        s(&d.path("r.csv")),
+        "--codes",
+        s(&d.path("c.npy")),
+        "-o",
+        s(&d.path("kc.csv")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let gen = nmpu_model::npy::read_reals(&d.path("k.npy")).unwrap();
+    let cal = nmpu_model::data::load_coeffs(
+        &d.path("kc.csv"),
+        &nmpu_config::NmpuConfig::load(&cfg).unwrap(),
+    )
+    .unwrap();
+    for (c, row) in gen.iter().enumerate() {
+        assert!(
+            (row[0] - cal.a[c]).abs() <= 2f64.powi(-14),
+            "a[{c}]: {} vs {}",
+            row[0],
+            cal.a[c]
+        );
+        assert!(
+            (row[1] - cal.b[c]).abs() <= 0.125,
+            "b[{c}]: {} vs {}",
+            row[1],
+            cal.b[c]
+        );
+    }
+}

@@ -212,6 +212,24 @@ pub fn write_codes(path: &Path, rows: &[Vec<i64>]) -> Result<(), ModelError> {
     write_text(path, &rows_to_csv(rows))
 }
 
+/// Rows of real values to `path`: `.npy` (float64) or CSV (values that read back exactly).
+pub fn write_reals(path: &Path, rows: &[Vec<f64>]) -> Result<(), ModelError> {
+    if crate::npy::is_npy(path) {
+        return crate::npy::write_reals(path, rows);
+    }
+    let text: String = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    write_text(path, &text)
+}
+
 /// Coefficients to `path`: `.npy` (float64, shape (columns, 4)) or CSV.
 pub fn write_coeffs(path: &Path, k: &RealCoeffs) -> Result<(), ModelError> {
     if crate::npy::is_npy(path) {

@@ -42,13 +42,8 @@ impl Synthetic {
         }
     }
 
-    /// `rows` rows of codes for `cfg`, the tile seeded by `seed`.
-    pub fn generate(
-        &self,
-        cfg: &NmpuConfig,
-        rows: usize,
-        seed: u64,
-    ) -> Result<SyntheticTile, String> {
+    /// The tile of `seed`: its layer, and the stream its inputs are drawn from next.
+    fn tile(&self, cfg: &NmpuConfig, seed: u64) -> Result<(Layer, ChaCha8Rng), String> {
         let p = &self.params;
         let (n_in, n_out) = (p.rows, cfg.columns as usize);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -61,24 +56,63 @@ impl Synthetic {
         let u_max = u.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let w_max = k / p.x_max();
         let weights = Matrix::new(n_in, n_out, u.iter().map(|v| v / u_max * w_max).collect())?;
-        let mut layer = Layer::program(p, &weights, rng.random())?;
-        // Input spread for the wanted output RMS: sd(y_n) = sqrt(rows / 3) sd(x_n).
-        let s = self.signal_fraction * p.out_bound * p.x_max() / (n_in as f64 / 3.0).sqrt();
+        let layer = Layer::program(p, &weights, rng.random())?;
+        Ok((layer, rng))
+    }
+
+    /// A random input: int8 codes whose spread gives the wanted output RMS
+    /// (`sd(y_n) = sqrt(rows / 3) sd(x_n)`).
+    fn input(&self, rng: &mut ChaCha8Rng) -> Vec<i64> {
+        let p = &self.params;
+        let s = self.signal_fraction * p.out_bound * p.x_max() / (p.rows as f64 / 3.0).sqrt();
         let x_max = p.x_max() as i64;
-        let input = |rng: &mut ChaCha8Rng| -> Vec<i64> {
-            (0..n_in)
-                .map(|_| {
-                    let v: f64 = rng.sample(StandardNormal);
-                    ((v * s).round() as i64).clamp(-x_max, x_max - 1)
-                })
-                .collect()
-        };
+        (0..p.rows)
+            .map(|_| {
+                let v: f64 = rng.sample(StandardNormal);
+                ((v * s).round() as i64).clamp(-x_max, x_max - 1)
+            })
+            .collect()
+    }
+
+    /// `n` measurements of the layer: ideal outputs and ADC codes of the next inputs.
+    fn measure(
+        &self,
+        layer: &mut Layer,
+        rng: &mut ChaCha8Rng,
+        n: usize,
+    ) -> Result<(Vec<Vec<f64>>, Vec<Vec<i64>>), String> {
         let (mut refs, mut codes) = (vec![], vec![]);
-        for _ in 0..self.calibration_rows {
-            let x = input(&mut rng);
+        for _ in 0..n {
+            let x = self.input(rng);
             refs.push(layer.ideal(&x)?.swap_remove(0));
             codes.push(layer.mvm(&x)?.swap_remove(0));
         }
+        Ok((refs, codes))
+    }
+
+    /// `n` calibration measurements of the tile of `seed` (the first
+    /// [`Synthetic::calibration_rows`] are those [`Synthetic::generate`] calibrates from).
+    pub fn measurements(
+        &self,
+        cfg: &NmpuConfig,
+        n: usize,
+        seed: u64,
+    ) -> Result<(Vec<Vec<f64>>, Vec<Vec<i64>>), String> {
+        let (mut layer, mut rng) = self.tile(cfg, seed)?;
+        self.measure(&mut layer, &mut rng, n)
+    }
+
+    /// `rows` rows of codes for `cfg`, the tile seeded by `seed`.
+    pub fn generate(
+        &self,
+        cfg: &NmpuConfig,
+        rows: usize,
+        seed: u64,
+    ) -> Result<SyntheticTile, String> {
+        let p = &self.params;
+        let n_out = cfg.columns as usize;
+        let (mut layer, mut rng) = self.tile(cfg, seed)?;
+        let (refs, codes) = self.measure(&mut layer, &mut rng, self.calibration_rows)?;
         let fits = fit(&refs, &codes, Method::LeastSquares, Some(p.code_range()))
             .map_err(|e| format!("calibrating the synthetic tile: {e}"))?;
         let sigma = self.signal_fraction * (f64::from(p.adc_bits) - 1.0).exp2();
@@ -96,7 +130,7 @@ impl Synthetic {
             h,
         };
         let rows = (0..rows)
-            .map(|_| Ok(layer.mvm(&input(&mut rng))?.swap_remove(0)))
+            .map(|_| Ok(layer.mvm(&self.input(&mut rng))?.swap_remove(0)))
             .collect::<Result<_, String>>()?;
         Ok(SyntheticTile { coeffs, rows })
     }
