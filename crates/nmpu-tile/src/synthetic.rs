@@ -24,6 +24,10 @@ pub struct Synthetic {
     pub calibration_rows: usize,
 }
 
+/// Calibration measurements: per measurement, the ideal output and the ADC code of every
+/// column.
+pub type Measurements = (Vec<Vec<f64>>, Vec<Vec<i64>>);
+
 /// Calibrated coefficients and rows of ADC codes.
 #[derive(Clone, Debug)]
 pub struct SyntheticTile {
@@ -80,7 +84,7 @@ impl Synthetic {
         layer: &mut Layer,
         rng: &mut ChaCha8Rng,
         n: usize,
-    ) -> Result<(Vec<Vec<f64>>, Vec<Vec<i64>>), String> {
+    ) -> Result<Measurements, String> {
         let (mut refs, mut codes) = (vec![], vec![]);
         for _ in 0..n {
             let x = self.input(rng);
@@ -97,7 +101,7 @@ impl Synthetic {
         cfg: &NmpuConfig,
         n: usize,
         seed: u64,
-    ) -> Result<(Vec<Vec<f64>>, Vec<Vec<i64>>), String> {
+    ) -> Result<Measurements, String> {
         let (mut layer, mut rng) = self.tile(cfg, seed)?;
         self.measure(&mut layer, &mut rng, n)
     }
