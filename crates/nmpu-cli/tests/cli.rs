@@ -709,18 +709,11 @@ fn calibrate_fits_a_simulated_tile_and_names_bad_columns() {
         );
     }
     // The same measurements as CSV; one column's codes frozen: a dead column.
-    let csv = |rows: &[Vec<f64>]| {
-        rows.iter()
-            .map(|r| {
-                r.iter()
-                    .map(|v| format!("{v:?}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-                    + "\n"
-            })
-            .collect::<String>()
+    let csv = |name: &str, rows: &[Vec<f64>]| {
+        nmpu_model::data::write_reals(&d.path(name), rows).unwrap();
+        d.path(name)
     };
-    let refs_csv = d.file("ref.csv", &csv(&refs));
+    let refs_csv = csv("ref.csv", &refs);
     for row in codes.iter_mut() {
         row[5] = 12;
     }
@@ -747,12 +740,12 @@ fn calibrate_fits_a_simulated_tile_and_names_bad_columns() {
         "column 5: every code is 12: a dead column cannot be calibrated",
     );
     refs[3][9] = f64::NAN;
-    run(&d.file("nan.csv", &csv(&refs)), &dead, "column 5");
+    run(&csv("nan.csv", &refs), &dead, "column 5");
     // A gain of 0.1 code per unit needs a = 10, beyond the format's [0, 2).
     let y: Vec<Vec<f64>> = (0..10).map(|i| vec![100.0 * f64::from(i); 16]).collect();
     let c: Vec<Vec<i64>> = (0..10).map(|i| vec![10 * i; 16]).collect();
     run(
-        &d.file("y.csv", &csv(&y)),
+        &csv("y.csv", &y),
         &d.file("c.csv", &nmpu_model::data::rows_to_csv(&c)),
         "column 0: a = 10 is outside the coefficient format",
     );

@@ -42,10 +42,14 @@ fn in_file(path: &Path, what: &str, e: ModelError) -> ModelError {
     }
 }
 
-/// Input CSV: one row of exactly `columns` integer ADC codes per line, each within the
-/// `in_bits` range; blank lines and `#` comments are skipped.
-pub fn parse_input(text: &str, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelError> {
-    let lim = 1i64 << (cfg.in_bits - 1);
+/// The values of a CSV text, line by line (blank lines and `#` comments skipped), each
+/// field parsed by `parse`; a field that does not parse is an error naming its line and
+/// column and saying it is not `kind`.
+fn csv_values<T>(
+    text: &str,
+    kind: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<(usize, Vec<T>)>, ModelError> {
     let mut rows = vec![];
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -57,23 +61,37 @@ pub fn parse_input(text: &str, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelE
             .enumerate()
             .map(|(c, f)| {
                 let f = f.trim();
-                let at = || format!("line {}, column {c}", i + 1);
-                let x: i64 = f
-                    .parse()
-                    .map_err(|_| ModelError::Shape(format!("{}: `{f}` is not an integer", at())))?;
-                if x < -lim || x >= lim {
-                    return Err(ModelError::Shape(format!(
-                        "{}: ADC code {x} is outside the in_bits = {} range {} ..= {}",
-                        at(),
-                        cfg.in_bits,
-                        -lim,
-                        lim - 1
-                    )));
-                }
-                Ok(x)
+                parse(f).ok_or_else(|| {
+                    ModelError::Shape(format!("line {}, column {c}: `{f}` is not {kind}", i + 1))
+                })
             })
-            .collect::<Result<Vec<i64>, _>>()?;
-        check_row(cfg, &row, &format!("line {}", i + 1))?;
+            .collect::<Result<Vec<T>, _>>()?;
+        rows.push((i + 1, row));
+    }
+    Ok(rows)
+}
+
+/// Every code of `row` within `in_bits`; `at` names the row in the message.
+fn check_code_range(cfg: &NmpuConfig, row: &[i64], at: &str) -> Result<(), ModelError> {
+    let lim = 1i64 << (cfg.in_bits - 1);
+    match row.iter().enumerate().find(|(_, &x)| x < -lim || x >= lim) {
+        None => Ok(()),
+        Some((c, x)) => Err(ModelError::Shape(format!(
+            "{at}, column {c}: ADC code {x} is outside the in_bits = {} range {} ..= {}",
+            cfg.in_bits,
+            -lim,
+            lim - 1
+        ))),
+    }
+}
+
+/// Input CSV: one row of exactly `columns` integer ADC codes per line, each within the
+/// `in_bits` range; blank lines and `#` comments are skipped.
+pub fn parse_input(text: &str, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelError> {
+    let mut rows = vec![];
+    for (line, row) in csv_values(text, "an integer", |f| f.parse::<i64>().ok())? {
+        check_code_range(cfg, &row, &format!("line {line}"))?;
+        check_row(cfg, &row, &format!("line {line}"))?;
         rows.push(row);
     }
     if rows.is_empty() {
@@ -86,17 +104,9 @@ pub fn parse_input(text: &str, cfg: &NmpuConfig) -> Result<Vec<Vec<i64>>, ModelE
 
 /// Every row `columns` codes long and every code within `in_bits`.
 fn check_codes(rows: &[Vec<i64>], cfg: &NmpuConfig) -> Result<(), ModelError> {
-    let lim = 1i64 << (cfg.in_bits - 1);
     for (r, row) in rows.iter().enumerate() {
         check_row(cfg, row, &format!("row {r}"))?;
-        if let Some((c, x)) = row.iter().enumerate().find(|(_, &x)| x < -lim || x >= lim) {
-            return Err(ModelError::Shape(format!(
-                "row {r}, column {c}: ADC code {x} is outside the in_bits = {} range {} ..= {}",
-                cfg.in_bits,
-                -lim,
-                lim - 1
-            )));
-        }
+        check_code_range(cfg, row, &format!("row {r}"))?;
     }
     if rows.is_empty() {
         return Err(ModelError::Shape("no input rows".into()));
@@ -122,32 +132,11 @@ pub fn load_reals(path: &Path, columns: usize, what: &str) -> Result<Vec<Vec<f64
         crate::npy::read_reals(path)?
     } else {
         let text = read(path, what)?;
-        let mut rows = vec![];
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let row = line
-                .split(',')
-                .enumerate()
-                .map(|(c, f)| {
-                    f.trim().parse::<f64>().map_err(|_| {
-                        in_file(
-                            path,
-                            what,
-                            ModelError::Shape(format!(
-                                "line {}, column {c}: `{}` is not a number",
-                                i + 1,
-                                f.trim()
-                            )),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<f64>, _>>()?;
-            rows.push(row);
-        }
-        rows
+        csv_values(&text, "a number", |f| f.parse::<f64>().ok())
+            .map_err(|e| in_file(path, what, e))?
+            .into_iter()
+            .map(|(_, row)| row)
+            .collect()
     };
     for (r, row) in rows.iter().enumerate() {
         if row.len() != columns {
