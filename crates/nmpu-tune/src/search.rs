@@ -203,7 +203,10 @@ fn apply(space: &Space, k: &Knobs, changes: &[Change]) -> Option<Knobs> {
 /// would stop at such a bump), or a stage to floor. Polish, in addition: every pair of a
 /// saving change (a knob one or two bits narrower, a stage to floor) with another change
 /// (a knob one bit narrower, one or two wider, a stage back to rounding): an expensive bit
-/// traded for cheap ones, or the rounding adder for a bit.
+/// traded for cheap ones, or the rounding adder for a bit; and every triple of two other
+/// knobs one or two bits narrower with a result (affine or batch-norm) one or two bits
+/// wider: coefficient bits traded for result bits, which no pair reaches when each
+/// coefficient alone gives too little.
 fn neighbours(space: &Space, k: &Knobs, polish: bool) -> Vec<Knobs> {
     let used = k.used();
     let stages: &[usize] = if k.fused { &[1] } else { &[0, 1] };
@@ -237,6 +240,27 @@ fn neighbours(space: &Space, k: &Knobs, polish: bool) -> Vec<Knobs> {
                 };
                 if !same_target {
                     out.extend(apply(space, k, &[*a, *b]));
+                }
+            }
+        }
+        for &r in used.iter().filter(|&&r| r >= 4) {
+            for (x, &i) in used.iter().enumerate() {
+                for &j in &used[x + 1..] {
+                    if i == r || j == r {
+                        continue;
+                    }
+                    for (di, dj, dr) in [-1, -2]
+                        .into_iter()
+                        .flat_map(|di| [-1, -2].map(|dj| (di, dj)))
+                        .flat_map(|(di, dj)| [1, 2].map(|dr| (di, dj, dr)))
+                    {
+                        let moves = [
+                            Change::Frac(i, di),
+                            Change::Frac(j, dj),
+                            Change::Frac(r, dr),
+                        ];
+                        out.extend(apply(space, k, &moves));
+                    }
                 }
             }
         }

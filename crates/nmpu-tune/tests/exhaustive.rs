@@ -136,10 +136,10 @@ fn descent_matches_enumeration(budget: Budget, seed: u64) {
         boxed_best.knobs,
         boxed_best.area
     );
-    // The free search (a larger space, another starting point) lands within 2 % of the
+    // The free search (a larger space, another starting point) lands within 3 % of the
     // box's optimum: a local search's answer, measured rather than assumed.
     assert!(
-        best.area <= area * 1.02,
+        best.area <= area * 1.03,
         "{budget}, seed {seed}: free search {:?} ({}) vs the box's optimum {knobs:?} ({area})",
         best.knobs,
         best.area
