@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40) and
-# the osu018 standard-cell library (qflow-tech-osu018) from Debian packages, and FuseSoC from PyPI,
-# when any is missing.
+# Installs the external EDA tools nmpu drives (Verilator, Yosys, Icarus Verilog, nextpnr-ice40),
+# the osu018 standard-cell library (qflow-tech-osu018) and Fashion-MNIST (dataset-fashion-mnist)
+# from Debian packages, and FuseSoC from PyPI, when any is missing.
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ for tool in "${!pkg[@]}"; do
 done
 liberty=/usr/share/qflow/tech/osu018/osu018_stdcells.lib
 [ -f "$liberty" ] || missing+=(qflow-tech-osu018)
+# Fashion-MNIST (Expat licence) for the network-accuracy runs.
+fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+[ -f "$fashion" ] || missing+=(dataset-fashion-mnist)
 
 # FuseSoC (PyPI) in its own virtual environment: the check that rtl_out/nmpu.core works.
 fusesoc_venv="${NMPU_FUSESOC_VENV:-/opt/nmpu-fusesoc}"
@@ -45,4 +48,5 @@ for tool in "${!pkg[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
 done
 [ -f "$liberty" ] || { echo "install-tools: $liberty still missing" >&2; exit 1; }
+[ -f "$fashion" ] || { echo "install-tools: $fashion still missing" >&2; exit 1; }
 echo "install-tools: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)" >&2
