@@ -126,6 +126,20 @@ impl Layer {
         Ok(out)
     }
 
+    /// [`Layer::mvm`] with the noise of draw `draw` on every tile (see [`Tile::mvm_draw`]).
+    pub fn mvm_draw(&self, x: &[i64], draw: u64) -> Result<Vec<Vec<i64>>, String> {
+        let parts = self.split(x)?;
+        let mut out = vec![];
+        for (row, xp) in self.tiles.iter().zip(parts) {
+            let mut codes = Vec::with_capacity(self.columns);
+            for t in row {
+                codes.extend(t.mvm_draw(xp, draw)?);
+            }
+            out.push(codes);
+        }
+        Ok(out)
+    }
+
     /// Per row block, the ideal partial output of every layer column (their sum over the
     /// blocks is the layer's ideal output).
     pub fn ideal(&self, x: &[i64]) -> Result<Vec<Vec<f64>>, String> {

@@ -42,6 +42,8 @@ pub struct Tile {
     adc_gain: Vec<f64>,
     adc_offset: Vec<f64>,
     reads: ChaCha8Rng,
+    /// The seed the reads' streams derive from (see [`Tile::mvm_draw`]).
+    read_seed: u64,
 }
 
 /// A standard normal draw.
@@ -118,6 +120,7 @@ impl Tile {
             adc_gain,
             adc_offset,
             reads,
+            read_seed: seed,
             params: p,
         })
     }
@@ -157,6 +160,26 @@ impl Tile {
     /// One analog matrix-vector product of input codes `x` (one per row): the ADC codes
     /// of every column. Each call draws new read and output noise.
     pub fn mvm(&mut self, x: &[i64]) -> Result<Vec<i64>, String> {
+        let mut reads = self.reads.clone();
+        let codes = self.convert(x, &mut reads);
+        self.reads = reads;
+        codes
+    }
+
+    /// The product of [`Tile::mvm`] with the noise of draw number `draw`: a stream of its
+    /// own per draw (stream `draw + 2` of the tile's seed; `mvm` reads stream 1), so the
+    /// same draw gives the same standard-normal samples whatever was computed before and
+    /// in whichever thread. Two networks that differ only after this tile (two NMPUs)
+    /// see the same noise for image `i` when both use draw `i`.
+    pub fn mvm_draw(&self, x: &[i64], draw: u64) -> Result<Vec<i64>, String> {
+        let mut reads = ChaCha8Rng::seed_from_u64(self.read_seed);
+        reads.set_stream(draw.wrapping_add(2));
+        self.convert(x, &mut reads)
+    }
+
+    /// The product with the read and output noise drawn from `reads` (two standard normals
+    /// per column, in column order, whatever `x` is).
+    fn convert(&self, x: &[i64], reads: &mut ChaCha8Rng) -> Result<Vec<i64>, String> {
         self.check_input(x)?;
         let p = &self.params;
         let x_max = p.x_max();
@@ -180,8 +203,7 @@ impl Tile {
         let (lo, hi) = p.code_range();
         let codes = (0..self.columns)
             .map(|c| {
-                let noise =
-                    var[c].sqrt() * normal(&mut self.reads) + p.out_noise * normal(&mut self.reads);
+                let noise = var[c].sqrt() * normal(reads) + p.out_noise * normal(reads);
                 let v = self.adc_gain[c] * k * (y[c] + noise) + self.adc_offset[c];
                 (v.round() as i64).clamp(lo, hi)
             })
@@ -331,5 +353,58 @@ mod tests {
         let again = Tile::program(&p, &m, 3).unwrap();
         assert_eq!(again.w, t.w);
         assert_ne!(Tile::program(&p, &m, 4).unwrap().w, t.w);
+    }
+
+    /// A draw's noise is the draw's: the same codes for the same draw in any order and
+    /// after any other product, different draws scatter with the predicted spread, and a
+    /// draw's two normals per column do not depend on the input (two inputs, same draw:
+    /// the same noise, so their code difference is the noise-free one within rounding).
+    #[test]
+    fn draws_are_reproducible_and_independent_of_order() {
+        let p = TileParams {
+            adc_gain_sigma: 0.0,
+            adc_offset_sigma: 0.0,
+            read_noise: false,
+            ..TileParams::default()
+        };
+        let m = Matrix::new(
+            8,
+            3,
+            (0..24).map(|i| f64::from(i % 5) / 4.0 - 0.5).collect(),
+        )
+        .unwrap();
+        let mut t = Tile::program(&p, &m, 11).unwrap();
+        let x: Vec<i64> = (0..8).map(|i| 15 * i - 60).collect();
+        let first = t.mvm_draw(&x, 7).unwrap();
+        t.mvm(&x).unwrap();
+        let _ = t.mvm_draw(&x, 8).unwrap();
+        assert_eq!(t.mvm_draw(&x, 7).unwrap(), first);
+        let n = 4000u64;
+        let codes: Vec<f64> = (0..n)
+            .map(|d| t.mvm_draw(&x, d).unwrap()[1] as f64)
+            .collect();
+        let mean = codes.iter().sum::<f64>() / n as f64;
+        let sd = (codes.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        let want = 4096.0 / 12.0 * p.out_noise;
+        assert!(
+            (sd / want - 1.0).abs() < 0.05,
+            "spread {sd}, predicted {want}"
+        );
+        // Output noise only: the same draw shifts both inputs' analog outputs equally.
+        let zero = vec![0i64; 8];
+        let (a, b) = (t.mvm_draw(&x, 3).unwrap(), t.mvm_draw(&zero, 3).unwrap());
+        let quiet = TileParams {
+            out_noise: 0.0,
+            ..p.clone()
+        };
+        let clean = Tile::program(&quiet, &m, 11).unwrap().mvm(&x).unwrap();
+        for c in 0..3 {
+            let diff = a[c] - b[c];
+            assert!(
+                (diff - clean[c]).abs() <= 1,
+                "column {c}: {diff} vs {}",
+                clean[c]
+            );
+        }
     }
 }
