@@ -1,6 +1,7 @@
 //! `nmpu`: the command line. Argument parsing, progress and printing only; every
 //! capability is a library crate (see the README's crate graph).
 
+mod accuracy;
 mod commands;
 mod cosim;
 mod io;
@@ -76,6 +77,17 @@ enum Command {
     /// on the config's formats. A dead column, a NaN, too few points or a coefficient
     /// outside its format is an error naming the column; nothing is clipped.
     Calibrate(commands::CalibrateArgs),
+    /// A trained network's test accuracy through the simulated tiles with the f64, FP16
+    /// and fixed-point NMPUs, over analog seeds, paired
+    ///
+    /// Trains (once; cached in $NMPU_CACHE_DIR/nets or the temp dir) an MLP on the
+    /// dataset, programs each weight layer on a tile per analog seed, calibrates each
+    /// tile's affine correction, and runs the test images through tiles and NMPUs. For a
+    /// seed all variants see the same conductances, ADC mismatch and noise draws, so the
+    /// fixed-minus-FP16 difference is the NMPUs'; its mean over seeds comes with a 95 %
+    /// bootstrap interval and each seed with McNemar's test. Also: uncalibrated and
+    /// mismatch-free tiles, and per layer the element errors of each NMPU.
+    Accuracy(accuracy::AccuracyArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +100,7 @@ fn main() -> ExitCode {
         Command::Report(a) => commands::report(&a),
         Command::Config(a) => commands::config(&a),
         Command::Tune(a) => tune::tune(&a),
+        Command::Accuracy(a) => accuracy::accuracy(&a),
         Command::GenData(a) => commands::gen_data(&a),
         Command::Calibrate(a) => commands::calibrate(&a),
     };

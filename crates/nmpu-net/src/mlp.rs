@@ -91,6 +91,21 @@ pub fn argmax(v: &[f64]) -> usize {
 }
 
 impl Mlp {
+    /// `784-256-BN-ReLU-256-BN-ReLU-10`.
+    pub fn describe(&self) -> String {
+        let mut s = self.layers.first().map_or(0, |l| l.inputs).to_string();
+        for l in &self.layers {
+            s += &format!("-{}", l.outputs);
+            if l.bn.is_some() {
+                s += "-BN";
+            }
+            if l.relu {
+                s += "-ReLU";
+            }
+        }
+        s
+    }
+
     /// Every layer's output for image `x`.
     pub fn trace(&self, x: &[f32]) -> Vec<Vec<f64>> {
         let mut v: Vec<f64> = x.iter().map(|&p| f64::from(p)).collect();
