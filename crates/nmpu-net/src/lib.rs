@@ -8,7 +8,8 @@
 //! - [`stage`]: the NMPU after each tile (f64, FP16, or a config's fixed point);
 //! - [`infer`]: images through tiles and NMPUs, paired noise per image, on all cores;
 //! - [`stats`]: spreads, the paired interval, McNemar's test;
-//! - [`accuracy`]: the `nmpu accuracy` report, and [`report`] its table and plot.
+//! - [`accuracy`]: the `nmpu accuracy` report, and [`report`] its table and plot;
+//! - [`tune`]: the accuracy budget of `nmpu tune`.
 
 pub mod accuracy;
 pub mod analog;
@@ -19,3 +20,4 @@ pub mod report;
 pub mod stage;
 pub mod stats;
 pub mod train;
+pub mod tune;

@@ -27,6 +27,9 @@ pub enum Budget {
     Max { limit: f64 },
     /// At most this share of output codes differ from the f64 reference's code.
     Mismatch { limit: f64 },
+    /// The RMS error the NMPU adds to the f64 reference's (see
+    /// [`Metrics::added_rms`]) at most this.
+    Rms { limit: f64 },
     /// Mean |output - real| and the share of codes off no worse than the FP16 baseline's
     /// on the same data.
     Fp16,
@@ -61,7 +64,7 @@ impl Budget {
             .collect()
     }
 
-    /// Parses `mean=0.2`, `max=1`, `mismatch=0.01`, `fp16`, `noise` or
+    /// Parses `mean=0.2`, `max=1`, `mismatch=0.01`, `rms=0.1`, `fp16`, `noise` or
     /// `noise=0.1` (fraction; the analog noise is `noise_level`).
     pub fn parse(text: &str, noise_level: f64) -> Result<Budget> {
         let (key, value) = match text.split_once('=') {
@@ -81,6 +84,7 @@ impl Budget {
             "mean" => Budget::Mean { limit: number(value)? },
             "max" => Budget::Max { limit: number(value)? },
             "mismatch" => Budget::Mismatch { limit: number(value)? },
+            "rms" => Budget::Rms { limit: number(value)? },
             "fp16" if value.is_none() => Budget::Fp16,
             "noise" => Budget::Noise {
                 fraction: match value {
@@ -90,7 +94,7 @@ impl Budget {
                 noise: noise_level,
             },
             _ => bail!(
-                "unknown budget `{text}`: use mean=X, max=X, mismatch=X (share), fp16, or noise[=FRACTION]"
+                "unknown budget `{text}`: use mean=X, max=X, mismatch=X (share), rms=X, fp16, noise[=FRACTION], or accuracy=POINTS"
             ),
         })
     }
@@ -104,6 +108,7 @@ impl fmt::Display for Budget {
             Budget::Mismatch { limit } => {
                 write!(f, "codes off the f64 code <= {:.3} %", limit * 100.0)
             }
+            Budget::Rms { limit } => write!(f, "added RMS <= {limit} LSB"),
             Budget::Fp16 => write!(f, "no worse than FP16 (mean |error| and codes off)"),
             Budget::Noise { fraction, noise } => write!(
                 f,
@@ -137,6 +142,7 @@ impl Bound {
             Budget::Mean { limit } => vec![("mean_abs", limit)],
             Budget::Max { limit } => vec![("max_abs", limit)],
             Budget::Mismatch { limit } => vec![("mismatch", limit)],
+            Budget::Rms { limit } => vec![("added_rms", limit)],
             Budget::Fp16 => vec![("mean_abs", fp16.mean_abs), ("mismatch", fp16.mismatch)],
             Budget::Noise { fraction, noise } => {
                 vec![(
@@ -190,6 +196,10 @@ mod tests {
             Budget::Max { limit: 1.0 }
         );
         assert_eq!(Budget::parse("fp16", 0.01).unwrap(), Budget::Fp16);
+        assert_eq!(
+            Budget::parse("rms=0.25", 0.01).unwrap(),
+            Budget::Rms { limit: 0.25 }
+        );
         assert_eq!(
             Budget::list(&[], 0.02).unwrap(),
             vec![Budget::Noise {
