@@ -18,6 +18,15 @@ pub enum Dataset {
     Digits,
 }
 
+impl Dataset {
+    pub fn which(self) -> Which {
+        match self {
+            Dataset::Fashion => Which::Fashion,
+            Dataset::Digits => Which::Digits,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 pub struct AccuracyArgs {
     /// Configuration TOML of the fixed-point NMPU (default: configs/default.toml)
@@ -42,10 +51,7 @@ pub struct AccuracyArgs {
 pub fn accuracy(a: &AccuracyArgs) -> Result<()> {
     ensure!(a.seeds >= 1, "--seeds must be at least 1");
     let cfg = load_config(a.config.as_deref())?;
-    let which = match a.dataset {
-        Dataset::Fashion => Which::Fashion,
-        Dataset::Digits => Which::Digits,
-    };
+    let which = a.dataset.which();
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} accuracy: {msg} [{elapsed}]").unwrap());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));

@@ -6,6 +6,7 @@ mod commands;
 mod cosim;
 mod io;
 mod tune;
+mod tune_accuracy;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -45,61 +45,67 @@ enum TuneCommand {
 }
 
 #[derive(clap::Args)]
-struct RunArgs {
+pub(crate) struct RunArgs {
     // The config fixes what is not searched: columns, lanes, in_bits, activation, the
     // output format.
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// A budget; repeat for several, all must hold: mean=X, max=X (|output - real| in
     /// output LSBs), mismatch=X (share of codes off the f64 code), fp16 (no worse than the
     /// FP16 baseline), noise[=FRACTION] (added RMS at most FRACTION of the analog noise).
-    /// Default: noise=0.1
+    /// Default: noise=0.1. Or, alone: accuracy=POINTS, a network's test accuracy at most
+    /// POINTS below the FP16 NMPU's on the same analog draws (see --dataset)
     #[arg(long = "budget", short = 'b')]
-    budgets: Vec<String>,
+    pub(crate) budgets: Vec<String>,
+    /// With accuracy=POINTS: the dataset whose network judges (its validation images
+    /// judge, its test images check)
+    #[arg(long, value_enum, default_value_t = crate::accuracy::Dataset::Fashion)]
+    pub(crate) dataset: crate::accuracy::Dataset,
     /// Analog noise RMS per column as a fraction of the ADC half range, for noise budgets
     /// (default 0.005: IBM aihwkit's output noise 0.06 on an output bound of 12)
     #[arg(long, default_value_t = DEFAULT_NOISE)]
-    noise: f64,
+    pub(crate) noise: f64,
     /// Synthetic tiles the search is judged on (seeds seed, seed + 1, ...); ignored with
-    /// --coeffs or --input (the search is judged on that data)
+    /// --coeffs or --input (the search is judged on that data). With accuracy=POINTS:
+    /// the analog seeds the network is judged on
     #[arg(long, default_value_t = job::TILES)]
-    tiles: usize,
+    pub(crate) tiles: usize,
     /// Standard deviations of the tiles' budget usage the answer keeps as margin
     #[arg(long, default_value_t = nmpu_tune::judge::MARGIN)]
-    margin: f64,
+    pub(crate) margin: f64,
     /// Held-out synthetic tiles the answer is checked on (0: none; none with --coeffs or
-    /// --input)
+    /// --input). With accuracy=POINTS: unseen analog seeds of the test-set check
     #[arg(long, default_value_t = job::HOLDOUT_TILES)]
-    holdout_tiles: usize,
+    pub(crate) holdout_tiles: usize,
     /// Seed of the first held-out tile (default: seed + 1000)
     #[arg(long)]
-    holdout_seed: Option<u64>,
+    pub(crate) holdout_seed: Option<u64>,
     /// Write the tuned config even when it misses its budget on a held-out tile (the run
     /// still says so); without it such a run writes only the Pareto fronts and fails
     #[arg(long)]
-    allow_miss: bool,
+    pub(crate) allow_miss: bool,
     /// The tuned config; its Pareto fronts go next to it (.pareto.csv, .pareto.json,
     /// .pareto.svg)
     #[arg(long, short, default_value = "tuned.toml")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Cost model JSON (default: the shipped one, crates/nmpu-tune/lane_cost.json)
     #[arg(long, conflicts_with = "fit_cost")]
-    cost: Option<PathBuf>,
+    pub(crate) cost: Option<PathBuf>,
     /// Synthesize the fit plan's lanes, fit the cost model, write it here and use it
     #[arg(long)]
-    fit_cost: Option<PathBuf>,
+    pub(crate) fit_cost: Option<PathBuf>,
     /// Pareto points to confirm by synthesis: the tuned lane and the K-1 points of the
     /// first budget's front nearest it in area, with the FP16 and base lanes beside them
     /// (0: no synthesis)
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
-    confirm: u32,
+    pub(crate) confirm: u32,
     /// Working directory for the synthesis files (default: a fresh temporary one, removed)
     #[arg(long)]
-    work: Option<PathBuf>,
+    pub(crate) work: Option<PathBuf>,
     /// Run only shard I of N (descents j with j % N == I) and write its part to
     /// `<out>.shard-I-of-N.json`; `nmpu tune merge` the N parts for the full result
     #[arg(long, value_parser = job::parse_shard)]
-    shard: Option<(usize, usize)>,
+    pub(crate) shard: Option<(usize, usize)>,
 }
 
 pub fn tune(a: &TuneArgs) -> Result<()> {
@@ -121,7 +127,7 @@ pub fn tune(a: &TuneArgs) -> Result<()> {
     }
 }
 
-fn create_parent(path: &Path) -> Result<()> {
+pub(crate) fn create_parent(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
@@ -130,6 +136,9 @@ fn create_parent(path: &Path) -> Result<()> {
 }
 
 fn run(a: &RunArgs) -> Result<()> {
+    if let Some(points) = accuracy_budget(&a.budgets)? {
+        return crate::tune_accuracy::run(a, points);
+    }
     let cfg = load_config(a.data.config.as_deref())?;
     ensure!(
         a.noise > 0.0 && a.noise.is_finite(),
@@ -157,7 +166,7 @@ fn run(a: &RunArgs) -> Result<()> {
         cost: shipped(),
     };
     let p = job::prepare(&request)?;
-    request.cost = cost_model(a, &p, &work)?;
+    request.cost = cost_model(a, &p.space, &work)?;
 
     let start = std::time::Instant::now();
     let bar = ProgressBar::new_spinner();
@@ -199,14 +208,39 @@ fn run(a: &RunArgs) -> Result<()> {
     )
 }
 
+/// The points of an `accuracy=POINTS` budget, which stands alone.
+fn accuracy_budget(budgets: &[String]) -> Result<Option<f64>> {
+    let Some(b) = budgets
+        .iter()
+        .find(|b| b.trim_start().starts_with("accuracy"))
+    else {
+        return Ok(None);
+    };
+    ensure!(
+        budgets.len() == 1,
+        "--budget {b} stands alone: the accuracy decides, element budgets only prescreen"
+    );
+    let value = b.split_once('=').map(|(_, v)| v.trim());
+    match value.map(str::parse::<f64>) {
+        Some(Ok(v)) if v.is_finite() && v > 0.0 => Ok(Some(v)),
+        _ => anyhow::bail!(
+            "budget `{b}`: give the accuracy drop against FP16 in points, e.g. accuracy=0.1"
+        ),
+    }
+}
+
 /// The shipped model, the user's, or one fitted to lanes synthesized now.
-fn cost_model(a: &RunArgs, p: &Prepared, work: &WorkDir) -> Result<CostModel> {
+pub(crate) fn cost_model(
+    a: &RunArgs,
+    space: &nmpu_tune::Space,
+    work: &WorkDir,
+) -> Result<CostModel> {
     if let Some(path) = &a.fit_cost {
         eprintln!("tune: synthesizing the fit plan's lanes to fit the cost model");
         let lanes = YosysLanes {
             dir: work.sub("fit")?,
         };
-        let m = job::fit_cost(&p.space, &lanes)?;
+        let m = job::fit_cost(space, &lanes)?;
         job::write_atomic(path, &(serde_json::to_string_pretty(&m)? + "\n"))?;
         eprintln!(
             "tune: cost model fitted to {} lanes: mean error {:.1} %, largest {:.1} %; written to {}",

@@ -287,13 +287,24 @@ pub fn accuracy(
     seeds: &[u64],
     progress: &dyn Fn(usize),
 ) -> Result<Report> {
+    accuracy_on(setup, cfg, &setup.data.test, 0, seeds, progress)
+}
+
+/// [`accuracy`] on `split`, whose image `i` uses noise draw `draws + i`.
+pub fn accuracy_on(
+    setup: &Setup,
+    cfg: &NmpuConfig,
+    split: &Split,
+    draws: u64,
+    seeds: &[u64],
+    progress: &dyn Fn(usize),
+) -> Result<Report> {
     ensure!(!seeds.is_empty(), "at least one analog seed is needed");
     cfg.validate().context("the NMPU config")?;
-    let split = &setup.data.test;
     let codes = split_codes(split);
     let mut outcomes = vec![];
     for (i, &seed) in seeds.iter().enumerate() {
-        outcomes.push(one_seed(setup, cfg, split, &codes, 0, seed)?);
+        outcomes.push(one_seed(setup, cfg, split, &codes, draws, seed)?);
         progress(i + 1);
     }
     let variants = Variant::ALL

@@ -9,7 +9,7 @@
 //! - [`infer`]: images through tiles and NMPUs, paired noise per image, on all cores;
 //! - [`stats`]: spreads, the paired interval, McNemar's test;
 //! - [`accuracy`]: the `nmpu accuracy` report, and [`report`] its table and plot;
-//! - [`tune`]: the accuracy budget of `nmpu tune`.
+//! - [`tune`]: the accuracy budget of `nmpu tune`, and [`tune_report`] its outputs.
 
 pub mod accuracy;
 pub mod analog;
@@ -21,3 +21,4 @@ pub mod stage;
 pub mod stats;
 pub mod train;
 pub mod tune;
+pub mod tune_report;

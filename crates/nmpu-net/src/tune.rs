@@ -373,8 +373,6 @@ pub fn holdout(
 
 /// What the run tells its caller as it goes.
 pub enum Step<'s> {
-    /// Tuning seeds programmed and run (done, of).
-    Seeds(usize, usize),
     /// A ladder level searched: its limit and the candidates evaluated so far.
     Level(f64, usize),
     /// Configs judged by accuracy so far, and their message.
