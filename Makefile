@@ -13,7 +13,7 @@ RTL_OUT ?= $(if $(filter $(DEFAULT),$(CONFIG)),rtl_out,build/rtl/$(basename $(no
 # The tests that run Verilator, Icarus, Yosys or nextpnr.
 TOOLS   := --features nmpu-verification/tools,nmpu-cli/tools,nmpu-eda/tools
 
-.PHONY: all build run rtl lint compare cosim synth report lanes tune test check pure fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes tune accuracy tune-accuracy test check pure fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -28,7 +28,9 @@ help:
 	@echo "make report   fixed point vs FP16 side by side: area, depth, latency, accuracy -> synth_out/ (minutes)"
 	@echo "make lanes    generated lane vs the hand-written reference on the four reference configs (about 1 min)"
 	@echo "make tune     precision search on $(CONFIG)'s synthetic tile -> synth_out/tuned.toml (+ Pareto CSV/JSON/SVG; minutes)"
-	@echo "make bench    golden-model and co-simulation throughput (elements/s), model build time"
+	@echo "make accuracy Fashion-MNIST through the tiles with the f64, FP16 and $(CONFIG)'s NMPU, 5 seeds -> synth_out/ (a minute)"
+	@echo "make tune-accuracy  the precision search judged by that accuracy (0.1 points below FP16) -> synth_out/ (minutes)"
+	@echo "make bench    golden-model, co-simulation and network-accuracy throughput, model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus, nextpnr-ice40, the osu018 cell library if missing"
 
 build:
@@ -73,6 +75,16 @@ tune: deps build
 	mkdir -p synth_out
 	$(NMPU) tune --config $(CONFIG) --out synth_out/tuned.toml | tee synth_out/tune.txt
 
+# Opt-in: the network's test accuracy through the tiles (trains the network once, cached).
+accuracy: deps build
+	mkdir -p synth_out
+	$(NMPU) accuracy --config $(CONFIG) --json synth_out/accuracy.json --plot synth_out/accuracy.svg | tee synth_out/accuracy.txt
+
+# Opt-in: the precision search with the network's accuracy as its budget, lanes confirmed.
+tune-accuracy: deps build
+	mkdir -p synth_out
+	$(NMPU) tune --config $(CONFIG) --budget accuracy=0.1 --out synth_out/tuned-accuracy.toml | tee synth_out/tune-accuracy.txt
+
 deps:
 	@scripts/install-tools.sh
 
@@ -99,8 +111,8 @@ check: fmt-check clippy pure
 test: deps fmt-check clippy unit
 	scripts/lint-rtl.sh rtl_out
 
-bench:
-	$(CARGO) bench --locked -p nmpu-model -p nmpu-tune -p nmpu-verification --features nmpu-verification/tools
+bench: deps
+	$(CARGO) bench --locked -p nmpu-model -p nmpu-tune -p nmpu-verification -p nmpu-net --features nmpu-verification/tools
 
 clean:
 	$(CARGO) clean

@@ -163,7 +163,9 @@ fn config_prints_the_default_and_validates() {
 fn help_describes_every_command() {
     let o = nmpu(&["--help"]);
     let h = stdout(&o);
-    for c in ["run", "compare", "config", "gen-data", "generate", "cosim"] {
+    for c in [
+        "run", "compare", "config", "gen-data", "generate", "cosim", "tune", "accuracy",
+    ] {
         assert!(h.contains(c), "{h}");
     }
     let o = nmpu(&["run", "--help"]);
@@ -882,4 +884,109 @@ fn gen_data_measurements_calibrate_to_its_own_coefficients() {
             cal.b[c]
         );
     }
+}
+
+/// `nmpu accuracy` on the digits: the table, the JSON (its figures consistent with the
+/// table's), the plot; bad arguments and a missing Fashion-MNIST are clear errors.
+#[test]
+fn accuracy_prints_the_table_and_writes_json_and_plot() {
+    let d = Dir::new();
+    let (json, plot) = (d.path("a.json"), d.path("a.svg"));
+    let o = nmpu(&[
+        "accuracy",
+        "--dataset",
+        "digits",
+        "--seeds",
+        "2",
+        "--json",
+        s(&json),
+        "--plot",
+        s(&plot),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}{text}", stderr(&o));
+    for needle in [
+        "UCI digits (360 test images)",
+        "float network",
+        "tile + FP16 NMPU",
+        "tile + fixed NMPU",
+        "uncalibrated (f64)",
+        "mismatch-free (f64)",
+        "95 % interval",
+        "McNemar",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["seeds"], serde_json::json!([1, 2]));
+    let fixed = &v["variants"][2];
+    assert_eq!(fixed["variant"], "fixed");
+    let mean = fixed["spread"]["mean"].as_f64().unwrap();
+    assert!(text.contains(&format!("{:.2}", 100.0 * mean)), "{text}");
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+    fails(
+        &["accuracy", "--dataset", "digits", "--seeds", "0"],
+        "--seeds must be at least 1",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_nmpu"))
+        .args(["accuracy", "--seeds", "1"])
+        .env("NMPU_FASHION_DIR", "/nonexistent")
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("dataset-fashion-mnist") && e.contains("make deps"),
+        "{e}"
+    );
+}
+
+/// The accuracy budget on the digits: the tuned config and its files are written, the
+/// summary reports the test-set check; malformed or combined budgets are refused.
+#[test]
+fn tune_by_accuracy_writes_a_checked_config() {
+    let d = Dir::new();
+    let out = d.path("t/tuned.toml");
+    let o = nmpu(&[
+        "tune",
+        "--budget",
+        "accuracy=0.5",
+        "--dataset",
+        "digits",
+        "--tiles",
+        "3",
+        "--holdout-tiles",
+        "2",
+        "--confirm",
+        "0",
+        "--allow-miss",
+        "--out",
+        s(&out),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}{text}", stderr(&o));
+    assert!(
+        text.contains("test set (360 images, unseen seeds 1001 ..= 1002)"),
+        "{text}"
+    );
+    let tuned = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        tuned.starts_with("# Tuned by `nmpu tune --budget accuracy=0.5`"),
+        "{tuned}"
+    );
+    nmpu_config::NmpuConfig::from_toml_str(&tuned).unwrap();
+    for ext in ["accuracy.csv", "accuracy.json", "accuracy.svg"] {
+        assert!(out.with_extension(ext).is_file(), "{ext}");
+    }
+    fails(&["tune", "--budget", "accuracy=x"], "accuracy=0.1");
+    fails(&["tune", "--budget", "accuracy=0"], "accuracy=0.1");
+    fails(
+        &["tune", "--budget", "accuracy=0.1", "--budget", "mean=1"],
+        "stands alone",
+    );
+    fails(
+        &["tune", "--budget", "accuracy=0.1", "--input", "x.csv"],
+        "drop --coeffs and --input",
+    );
 }
