@@ -71,14 +71,14 @@ pub fn discordant(x: &[bool], y: &[bool]) -> Discordant {
 /// Bootstrap replicates of an interval.
 pub const REPLICATES: usize = 2000;
 
-/// The 95 % interval of the mean over seeds of a paired accuracy difference (`per_seed`,
-/// each seed's discordant images of `images` test images), by a two-level bootstrap: each
-/// replicate draws the seeds and the test images with replacement (the same images for
-/// every seed: the test set is one), so the interval covers both another set of tiles and
-/// another sample of images. Percentile interval, in accuracy units (not points).
-pub fn paired_interval(per_seed: &[Discordant], images: usize, seed: u64) -> (f64, f64) {
+/// Bootstrap replicates of the mean over seeds of a paired accuracy difference
+/// (`per_seed`, each seed's discordant images of `images` images): each replicate draws
+/// the seeds and the images with replacement (the same images for every seed: the image
+/// set is one), so the replicates spread as the mean would over another set of tiles and
+/// another sample of images. Sorted, in accuracy units.
+pub fn replicates(per_seed: &[Discordant], images: usize, seed: u64) -> Vec<f64> {
     if per_seed.is_empty() || images == 0 {
-        return (0.0, 0.0);
+        return vec![0.0; REPLICATES];
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut counts = vec![0u32; images];
@@ -101,8 +101,19 @@ pub fn paired_interval(per_seed: &[Discordant], images: usize, seed: u64) -> (f6
         })
         .collect();
     means.sort_by(f64::total_cmp);
-    let at = |q: f64| means[((q * (REPLICATES - 1) as f64).round() as usize).min(REPLICATES - 1)];
+    means
+}
+
+/// The 95 % percentile interval of [`replicates`].
+pub fn paired_interval(per_seed: &[Discordant], images: usize, seed: u64) -> (f64, f64) {
+    let r = replicates(per_seed, images, seed);
+    let at = |q: f64| r[((q * (REPLICATES - 1) as f64).round() as usize).min(REPLICATES - 1)];
     (at(0.025), at(0.975))
+}
+
+/// The standard error of the mean difference: the standard deviation of [`replicates`].
+pub fn paired_se(per_seed: &[Discordant], images: usize, seed: u64) -> f64 {
+    Spread::of(&replicates(per_seed, images, seed)).sd
 }
 
 #[cfg(test)]
@@ -171,6 +182,19 @@ mod tests {
             s.mean
         );
         assert_eq!(paired_interval(&[vec![], vec![]], images, 1), (0.0, 0.0));
+    }
+
+    /// Seeds that differ shift every image of theirs: the images alone miss that spread,
+    /// the two-level replicates see it. Two seeds, one +1 on a tenth of the images, the
+    /// other -1 on another tenth: the mean is 0 and its spread about that of two seeds
+    /// of +-0.1, 0.07.
+    #[test]
+    fn the_interval_covers_the_seeds_spread() {
+        let images = 2000;
+        let up: Discordant = (0..images / 10).map(|i| (i, 1)).collect();
+        let down: Discordant = (images / 10..images / 5).map(|i| (i, -1)).collect();
+        let se = paired_se(&[up, down], images, 3);
+        assert!(se > 0.05 && se < 0.09, "{se}");
     }
 
     #[test]

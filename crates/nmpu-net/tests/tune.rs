@@ -27,7 +27,7 @@ fn the_accuracy_search_answers_with_the_cheapest_accepted_config() {
         assert_eq!(a.meets, a.usage <= 1.0);
         assert!(
             (a.mean - a.drops.iter().sum::<f64>() / a.drops.len() as f64).abs() < 1e-12,
-            "the image-clustered mean is the seeds' mean"
+            "the mean is the seeds' mean"
         );
         if j.area < best.area {
             assert!(!a.meets, "a cheaper accepted config: {}", j.formats);

@@ -28,7 +28,18 @@ pub fn metrics_of(data: &TuneData, outputs: &[i64]) -> Metrics {
 pub const ROWS_PER_TASK: usize = 16;
 
 /// `cfg`'s fixed-point golden model with `data`'s coefficients quantized to its formats.
+/// Data of another column count than the config's (one layer of a network judged by one
+/// design) get `cfg`'s formats over their columns: the formats are what is judged.
 pub fn fixed_model(cfg: &NmpuConfig, data: &TuneData) -> Result<FixedModel> {
+    let mut shaped;
+    let cfg = if cfg.columns as usize == data.columns {
+        cfg
+    } else {
+        shaped = cfg.clone();
+        shaped.columns = data.columns as u32;
+        shaped.lanes = 1;
+        &shaped
+    };
     let (codes, _) = nmpu_model::quantize(cfg, &data.coeffs).context("quantizing")?;
     FixedModel::new(cfg, codes).context("the fixed-point model")
 }
