@@ -5,8 +5,11 @@
 use crate::tune::{Judged, Outcome};
 use anyhow::{anyhow, Result};
 use nmpu_config::NmpuConfig;
-use nmpu_tune::lanes::{LaneFigures, LaneJob, LaneKind};
+use nmpu_tune::job::{lane_jobs, model_error_percent, nearest_in_area};
+use nmpu_tune::lanes::{LaneFigures, LaneJob};
+use nmpu_tune::summary::confirmed_lanes;
 use plotters::prelude::*;
+use std::cmp::Ordering;
 use std::fmt::Write;
 
 fn pts(x: f64) -> String {
@@ -294,28 +297,18 @@ pub fn confirmation<'a>(
     let Some(best) = o.best() else {
         return (vec![], vec![]);
     };
-    let mut others: Vec<&Judged> = o
+    let front: Vec<&Judged> = o
         .front()
         .into_iter()
         .filter(|j| !std::ptr::eq(*j, best))
         .collect();
-    others.sort_by(|a, b| {
-        (a.area - best.area)
-            .abs()
-            .total_cmp(&(b.area - best.area).abs())
-    });
-    others.truncate(k.saturating_sub(1) as usize);
-    let lane = |config: &NmpuConfig, kind| LaneJob {
-        config: config.clone(),
-        words: o.words,
-        kind,
-    };
-    let mut jobs = vec![
-        lane(&best.config, LaneKind::Fixed),
-        lane(base, LaneKind::Fp16),
-        lane(base, LaneKind::Fixed),
-    ];
-    jobs.extend(others.iter().map(|j| lane(&j.config, LaneKind::Fixed)));
+    let others = nearest_in_area(front, |j| j.area, best.area, k, |_, _| Ordering::Equal);
+    let jobs = lane_jobs(
+        &best.config,
+        base,
+        o.words,
+        others.iter().map(|j| &j.config),
+    );
     (jobs, others)
 }
 
@@ -324,34 +317,8 @@ pub fn confirmed(o: &Outcome, others: &[&Judged], got: &[LaneFigures]) -> String
     let Some(best) = o.best() else {
         return String::new();
     };
-    let (t, h, b) = (&got[0], &got[1], &got[2]);
-    let err = |model: f64, g: &LaneFigures| (model / g.area_um2 - 1.0) * 100.0;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "confirmed by synthesis (one lane, {} words, osu018): tuned {:.0} um^2 (model {:.0}, {:+.1} %), {} transistors, Fmax {:.0} MHz",
-        o.words,
-        t.area_um2,
-        best.area,
-        err(best.area, t),
-        t.transistors,
-        t.fmax_mhz
-    );
-    let _ = writeln!(
-        s,
-        "  FP16 lane {:.0} um^2, {} transistors, Fmax {:.0} MHz: FP16/tuned lane area = {:.2}",
-        h.area_um2,
-        h.transistors,
-        h.fmax_mhz,
-        h.area_um2 / t.area_um2
-    );
-    let _ = writeln!(
-        s,
-        "  base lane {:.0} um^2 (model {:.0}): base/tuned = {:.2}",
-        b.area_um2,
-        o.base.area,
-        b.area_um2 / t.area_um2
-    );
+    let mut s = confirmed_lanes(o.words, got, best.area, o.base.area);
+    let fp16 = &got[1];
     for (j, g) in others.iter().zip(&got[3..]) {
         let _ = writeln!(
             s,
@@ -360,8 +327,8 @@ pub fn confirmed(o: &Outcome, others: &[&Judged], got: &[LaneFigures]) -> String
             if j.accuracy.meets { " (meets)" } else { "" },
             g.area_um2,
             j.area,
-            err(j.area, g),
-            h.area_um2 / g.area_um2,
+            model_error_percent(j.area, g),
+            fp16.area_um2 / g.area_um2,
             j.formats
         );
     }

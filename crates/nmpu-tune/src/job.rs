@@ -426,32 +426,67 @@ pub fn confirmation(
     k: u32,
 ) -> Confirmation {
     let best = &f.best;
-    let mut others: Vec<&Evaluated> = pareto(&outcome.evaluated, f.shown)
+    let front: Vec<&Evaluated> = pareto(&outcome.evaluated, f.shown)
         .into_iter()
         .filter(|e| e.knobs != best.knobs)
         .collect();
-    others.sort_by(|a, b| {
-        (a.area - best.area)
+    let others = nearest_in_area(
+        front,
+        |e| e.area,
+        best.area,
+        k,
+        |a, b| a.knobs.cmp(&b.knobs),
+    );
+    Confirmation {
+        jobs: lane_jobs(
+            &best.config,
+            &r.config,
+            p.words,
+            others.iter().map(|e| &e.config),
+        ),
+        others: others.into_iter().cloned().collect(),
+    }
+}
+
+/// The `k - 1` of `points` nearest `area` (by `area_of`), nearest first, ties by `tie`:
+/// the front points a confirmation synthesizes beside the answer.
+pub fn nearest_in_area<T>(
+    mut points: Vec<T>,
+    area_of: impl Fn(&T) -> f64,
+    area: f64,
+    k: u32,
+    tie: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    points.sort_by(|a, b| {
+        (area_of(a) - area)
             .abs()
-            .total_cmp(&(b.area - best.area).abs())
-            .then(a.knobs.cmp(&b.knobs))
+            .total_cmp(&(area_of(b) - area).abs())
+            .then_with(|| tie(a, b))
     });
-    others.truncate(k.saturating_sub(1) as usize);
+    points.truncate(k.saturating_sub(1) as usize);
+    points
+}
+
+/// The lanes of a confirmation, in the order [`crate::summary::confirmed_lanes`] reads
+/// them: the answer, the FP16 and the base config's lanes, then `others`.
+pub fn lane_jobs<'a>(
+    best: &NmpuConfig,
+    base: &NmpuConfig,
+    words: u32,
+    others: impl IntoIterator<Item = &'a NmpuConfig>,
+) -> Vec<LaneJob> {
     let lane = |config: &NmpuConfig, kind| LaneJob {
         config: config.clone(),
-        words: p.words,
+        words,
         kind,
     };
     let mut jobs = vec![
-        lane(&best.config, LaneKind::Fixed),
-        lane(&r.config, LaneKind::Fp16),
-        lane(&r.config, LaneKind::Fixed),
+        lane(best, LaneKind::Fixed),
+        lane(base, LaneKind::Fp16),
+        lane(base, LaneKind::Fixed),
     ];
-    jobs.extend(others.iter().map(|e| lane(&e.config, LaneKind::Fixed)));
-    Confirmation {
-        jobs,
-        others: others.into_iter().cloned().collect(),
-    }
+    jobs.extend(others.into_iter().map(|c| lane(c, LaneKind::Fixed)));
+    jobs
 }
 
 /// A model's relative error against a synthesized area, in percent.

@@ -89,15 +89,34 @@ pub fn summary(r: &Request, p: &Prepared, outcome: &Outcome, f: &Finished) -> St
 
 /// The confirming syntheses `got` (in the order of `c.jobs`) against the cost model.
 pub fn confirmed(c: &Confirmation, got: &[LaneFigures], f: &Finished, words: u32) -> String {
+    let mut s = confirmed_lanes(words, got, f.best.area, f.base.1);
+    for (e, g) in c.others.iter().zip(&got[3..]) {
+        let _ = writeln!(
+            s,
+            "  front point, {} {:.4}{}: {:.0} um^2 (model {:.0}, {:+.1} %); {}",
+            f.shown,
+            metric(&e.metrics, f.shown),
+            if e.meets { " (meets the budget)" } else { "" },
+            g.area_um2,
+            e.area,
+            model_error_percent(e.area, g),
+            formats(&e.config)
+        );
+    }
+    s
+}
+
+/// The first lines of a confirmation: the answer's, the FP16 and the base config's lanes
+/// (`got[0..3]`, as [`crate::job::lane_jobs`] orders them) against their modelled areas.
+pub fn confirmed_lanes(words: u32, got: &[LaneFigures], model: f64, base_model: f64) -> String {
     let (tuned, h, b) = (&got[0], &got[1], &got[2]);
-    let best = &f.best;
     let mut s = String::new();
     let _ = writeln!(
         s,
         "confirmed by synthesis (one lane, {words} words, osu018): tuned {:.0} um^2 (model {:.0}, {:+.1} %), {} transistors, Fmax {:.0} MHz",
         tuned.area_um2,
-        best.area,
-        model_error_percent(best.area, tuned),
+        model,
+        model_error_percent(model, tuned),
         tuned.transistors,
         tuned.fmax_mhz
     );
@@ -113,22 +132,9 @@ pub fn confirmed(c: &Confirmation, got: &[LaneFigures], f: &Finished, words: u32
         s,
         "  base lane {:.0} um^2 (model {:.0}), {} transistors: base/tuned = {:.2}",
         b.area_um2,
-        f.base.1,
+        base_model,
         b.transistors,
         b.area_um2 / tuned.area_um2
     );
-    for (e, g) in c.others.iter().zip(&got[3..]) {
-        let _ = writeln!(
-            s,
-            "  front point, {} {:.4}{}: {:.0} um^2 (model {:.0}, {:+.1} %); {}",
-            f.shown,
-            metric(&e.metrics, f.shown),
-            if e.meets { " (meets the budget)" } else { "" },
-            g.area_um2,
-            e.area,
-            model_error_percent(e.area, g),
-            formats(&e.config)
-        );
-    }
     s
 }
