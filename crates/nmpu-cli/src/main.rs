@@ -5,6 +5,7 @@ mod accuracy;
 mod commands;
 mod cosim;
 mod io;
+mod prove;
 mod tune;
 mod tune_accuracy;
 
@@ -89,10 +90,24 @@ enum Command {
     /// bootstrap interval and each seed with McNemar's test. Also: uncalibrated and
     /// mismatch-free tiles, and per layer the element errors of each NMPU.
     Accuracy(accuracy::AccuracyArgs),
+    /// Formal proof (Yosys SAT) that every generated lane equals the arithmetic spec
+    ///
+    /// For every ADC code and every coefficient code: the lane, its banks and multipliers
+    /// cut out, beside a spec written independently from docs/arithmetic.md; each
+    /// multiplier's operands must equal the spec's, and its product is the spec's. Exit 0
+    /// proved, 1 counterexample (printed: code, coefficients, spec and lane values) or
+    /// error, 3 timeout.
+    Prove(prove::ProveArgs),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
+        Command::Prove(a) => {
+            return prove::prove(&a).unwrap_or_else(|e| {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            })
+        }
         Command::Run(a) => commands::run(&a),
         Command::Compare(a) => commands::compare(&a),
         Command::Generate(a) => commands::generate(&a),

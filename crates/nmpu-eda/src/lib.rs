@@ -20,6 +20,7 @@ pub mod lanes;
 pub mod liberty;
 pub mod parse;
 pub mod process;
+pub mod prove;
 pub mod report;
 pub mod synth;
 pub mod tools;

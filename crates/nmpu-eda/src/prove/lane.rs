@@ -1,0 +1,197 @@
+//! What the proof needs to know of a lane's netlist, read from Yosys's JSON: its ports,
+//! its multipliers (operand widths and signedness) and the register depth of each from the
+//! ADC code, the lane's latency, and that every flip-flop holds while `en` is low.
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A multiplier cell of the lane (`$mul`), renamed `proof_mulN` by the flow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mul {
+    pub cell: String,
+    pub a: (u32, bool),
+    pub b: (u32, bool),
+    pub y: u32,
+    /// Registers between the lane's `x` and the multiplier's operands.
+    pub depth: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneNetlist {
+    /// Port name -> width.
+    pub ports: HashMap<String, u32>,
+    /// The coefficient banks' outputs (instance `banks`): name -> width.
+    pub banks: HashMap<String, u32>,
+    /// Multipliers in pipeline order.
+    pub muls: Vec<Mul>,
+    /// Registers between `x` and `y`.
+    pub latency: u32,
+    pub flip_flops: usize,
+}
+
+fn bits(v: &Value) -> Vec<Option<u64>> {
+    v.as_array()
+        .map(|a| a.iter().map(Value::as_u64).collect())
+        .unwrap_or_default()
+}
+
+fn param(cell: &Value, name: &str) -> Result<u32> {
+    let p = &cell["parameters"][name];
+    let n = match p {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => u64::from_str_radix(s, 2).ok(),
+        _ => None,
+    };
+    n.map(|n| n as u32)
+        .ok_or_else(|| anyhow!("multiplier parameter {name} unreadable: {p}"))
+}
+
+fn is_flip_flop(kind: &str) -> bool {
+    kind.to_ascii_lowercase().contains("dff")
+}
+
+/// Reads `module` of Yosys's `write_json` output.
+pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
+    let v: Value = serde_json::from_str(json).context("Yosys JSON")?;
+    let m = &v["modules"][module];
+    if m.is_null() {
+        bail!("module {module} missing from the netlist");
+    }
+    let mut ports = HashMap::new();
+    let mut port_bits: HashMap<String, Vec<Option<u64>>> = HashMap::new();
+    for (name, p) in m["ports"].as_object().into_iter().flatten() {
+        let b = bits(&p["bits"]);
+        ports.insert(name.clone(), b.len() as u32);
+        port_bits.insert(name.clone(), b);
+    }
+    let cells = m["cells"].as_object().cloned().unwrap_or_default();
+    let mut driver: HashMap<u64, String> = HashMap::new();
+    for (name, c) in &cells {
+        for (port, dir) in c["port_directions"].as_object().into_iter().flatten() {
+            if dir == "output" {
+                for b in bits(&c["connections"][port]).into_iter().flatten() {
+                    driver.insert(b, name.clone());
+                }
+            }
+        }
+    }
+    let x: Vec<u64> = port_bits
+        .get("x")
+        .ok_or_else(|| anyhow!("the lane has no input x"))?
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let en = port_bits
+        .get("en")
+        .and_then(|b| b.first().copied().flatten())
+        .ok_or_else(|| anyhow!("the lane has no input en"))?;
+    let mut memo: HashMap<u64, Option<u32>> = HashMap::new();
+    let mut flip_flops = 0;
+    for (name, c) in &cells {
+        let kind = c["type"].as_str().unwrap_or("");
+        if !is_flip_flop(kind) {
+            continue;
+        }
+        flip_flops += 1;
+        let enabled = kind == "$dffe"
+            && bits(&c["connections"]["EN"]) == vec![Some(en)]
+            && param(c, "EN_POLARITY").ok() == Some(1);
+        if !enabled {
+            bail!(
+                "flip-flop {name} ({kind}) is not held by the lane's en: a stall would change it"
+            );
+        }
+    }
+    let depth = |bit: u64, memo: &mut HashMap<u64, Option<u32>>| {
+        depth_of(bit, &x, &cells, &driver, memo, 0)
+    };
+    let mut muls = vec![];
+    for (name, c) in &cells {
+        if c["type"] != "$mul" {
+            continue;
+        }
+        let mut d = None;
+        for port in ["A", "B"] {
+            for b in bits(&c["connections"][port]).into_iter().flatten() {
+                d = d.max(depth(b, &mut memo)?);
+            }
+        }
+        muls.push(Mul {
+            cell: name.clone(),
+            a: (param(c, "A_WIDTH")?, param(c, "A_SIGNED")? == 1),
+            b: (param(c, "B_WIDTH")?, param(c, "B_SIGNED")? == 1),
+            y: param(c, "Y_WIDTH")?,
+            depth: d.ok_or_else(|| anyhow!("multiplier {name} does not depend on x"))?,
+        });
+    }
+    muls.sort_by_key(|m| m.depth);
+    let b = cells
+        .get("banks")
+        .ok_or_else(|| anyhow!("the lane has no coefficient bank instance `banks`"))?;
+    let banks = b["port_directions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, d)| *d == "output")
+        .map(|(p, _)| (p.clone(), bits(&b["connections"][p]).len() as u32))
+        .collect();
+    let mut latency = None;
+    for b in port_bits["y"].iter().flatten() {
+        latency = latency.max(depth(*b, &mut memo)?);
+    }
+    let latency = latency.ok_or_else(|| anyhow!("the lane's y does not depend on x"))?;
+    Ok(LaneNetlist {
+        ports,
+        banks,
+        muls,
+        latency,
+        flip_flops,
+    })
+}
+
+/// Registers on the longest path from `x` to `bit` (`None`: not reached from `x`).
+fn depth_of(
+    bit: u64,
+    x: &[u64],
+    cells: &serde_json::Map<String, Value>,
+    driver: &HashMap<u64, String>,
+    memo: &mut HashMap<u64, Option<u32>>,
+    level: u32,
+) -> Result<Option<u32>> {
+    if let Some(d) = memo.get(&bit) {
+        return Ok(*d);
+    }
+    if x.contains(&bit) {
+        return Ok(Some(0));
+    }
+    if level > 10_000 {
+        bail!("the lane has a combinational loop");
+    }
+    let Some(name) = driver.get(&bit) else {
+        return Ok(None);
+    };
+    let c = &cells[name];
+    let kind = c["type"].as_str().unwrap_or("");
+    let inputs: Vec<&str> = if is_flip_flop(kind) {
+        vec!["D"]
+    } else {
+        c["port_directions"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, d)| *d == "input")
+            .map(|(p, _)| p.as_str())
+            .collect()
+    };
+    let mut d = None;
+    for p in inputs {
+        for b in bits(&c["connections"][p]).into_iter().flatten() {
+            d = d.max(depth_of(b, x, cells, driver, memo, level + 1)?);
+        }
+    }
+    let d = d.map(|d| d + u32::from(is_flip_flop(kind)));
+    memo.insert(bit, d);
+    Ok(d)
+}
