@@ -2,7 +2,7 @@
 
 use crate::io::{describe_config, load_config};
 use anyhow::{Context, Result};
-use nmpu_eda::prove::{prove as run, LaneProof, Verdict};
+use nmpu_eda::prove::{prove as run, Bounded, BoundedProof, LaneProof, Step, Verdict};
 use nmpu_eda::{Tool, WorkDir};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,35 @@ fn line(p: &LaneProof) -> String {
     )
 }
 
+fn bounded(what: &str, p: &BoundedProof) -> String {
+    let v = match &p.verdict {
+        Bounded::Proved => "proved",
+        Bounded::Counterexample(_) => "COUNTEREXAMPLE",
+        Bounded::Timeout => "TIMEOUT",
+    };
+    format!("  {what}: {v} to depth {} in {:.1} s", p.depth, p.seconds)
+}
+
+fn step(s: Step) {
+    match s {
+        Step::Lane(p) => println!("{}", line(p)),
+        Step::Banks(m, p) => println!(
+            "{}",
+            bounded(
+                &format!("{m} banks (a write lands in its word only; reads hold)"),
+                p
+            )
+        ),
+        Step::Stream(p) => println!(
+            "{}",
+            bounded(
+                "stream (order, no loss or duplicate, latency, reset, s_ready, config decode)",
+                p
+            )
+        ),
+    }
+}
+
 pub fn prove(a: &ProveArgs) -> Result<ExitCode> {
     Tool::Yosys.require()?;
     let cfg = load_config(a.config.as_deref())?;
@@ -61,35 +90,58 @@ pub fn prove(a: &ProveArgs) -> Result<ExitCode> {
     );
     let dir = WorkDir::new(a.work_dir.as_deref(), "nmpu-prove")?;
     let start = Instant::now();
-    let lanes = run(&cfg, &rtl, dir.path(), a.timeout, &|p| {
-        println!("{}", line(p))
-    })?;
-    let last = lanes.last().context("no lane proved")?;
-    match &last.verdict {
-        Verdict::Proved => {
-            println!(
-                "proved: every lane equals docs/arithmetic.md's function for every ADC code and every coefficient code ({} lanes, {:.1} s)",
-                lanes.len(),
-                start.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Verdict::Counterexample(c) => {
-            println!("counterexample in {}: {} differs", last.module, c.what);
+    let proof = run(&cfg, &rtl, dir.path(), a.timeout, &step)?;
+    let secs = start.elapsed().as_secs_f64();
+    if proof.proved() {
+        println!(
+            "proved in {secs:.1} s: every lane equals docs/arithmetic.md's function for every ADC code and coefficient code; banks and stream to depth {}",
+            proof.stream.as_ref().map_or(0, |s| s.depth)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(l) = proof.lanes.last().filter(|l| l.verdict != Verdict::Proved) {
+        if let Verdict::Counterexample(c) = &l.verdict {
+            println!("counterexample in {}: {} differs", l.module, c.what);
             println!("  ADC code x = {}", c.x);
             for (n, code, v) in &c.coefficients {
                 println!("  coefficient {n} = {code} (value {v})");
             }
             println!("  spec: {} (value {})", c.want.0, c.want.1);
             println!("  lane: {} (value {})", c.got.0, c.got.1);
+            return Ok(ExitCode::FAILURE);
+        }
+        return timeout(&l.module, a.timeout);
+    }
+    let (what, p) = match proof
+        .banks
+        .last()
+        .filter(|(_, b)| b.verdict != Bounded::Proved)
+    {
+        Some((m, b)) => (m.clone(), b),
+        None => (
+            "the stream".to_string(),
+            proof.stream.as_ref().context("no stream check")?,
+        ),
+    };
+    match &p.verdict {
+        Bounded::Counterexample(trace) => {
+            println!("counterexample in {what} (--work-dir keeps the solver's whole trace)");
+            for (t, (reset, valid, ready)) in trace.iter().enumerate() {
+                println!(
+                    "  step {:2}: reset {} s_valid {} m_ready {}",
+                    t + 1,
+                    u8::from(*reset),
+                    u8::from(*valid),
+                    u8::from(*ready)
+                );
+            }
             Ok(ExitCode::FAILURE)
         }
-        Verdict::Timeout => {
-            println!(
-                "timeout: the solver did not finish {} within {} s; nothing is proved (raise --timeout)",
-                last.module, a.timeout
-            );
-            Ok(ExitCode::from(TIMEOUT_EXIT))
-        }
+        _ => timeout(&what, a.timeout),
     }
+}
+
+fn timeout(what: &str, limit: u64) -> Result<ExitCode> {
+    println!("timeout: the solver did not finish {what} within {limit} s; nothing is proved (raise --timeout)");
+    Ok(ExitCode::from(TIMEOUT_EXIT))
 }

@@ -19,9 +19,11 @@
 //!   step covers every state and input. A low `en` holds every flip-flop (checked on the
 //!   netlist: each is a `$dffe` enabled by `en`), so stalls change nothing.
 
+pub mod banks;
 pub mod harness;
 pub mod lane;
 pub mod spec;
+pub mod stream;
 
 use crate::process::run;
 use crate::tools::Tool;
@@ -116,9 +118,7 @@ pub fn prove_lane(
         evert.push(format!("dut_lane/{}", m.cell));
     }
     s += &format!("expose -evert -sep _ {}\n", evert.join(" "));
-    s += &format!(
-        "read_verilog spec.v {tag}.proof.v\nhierarchy -top nmpu_proof\nproc\nflatten\nopt -fast\n"
-    );
+    s += &format!("read_verilog spec.v {tag}.proof.v\nhierarchy -top nmpu_proof\nproc\nflatten\n");
     let steps = netlist.latency + 2;
     s += &format!(
         "sat -seq {steps} -prove-skip {} -prove ok 1 -timeout {timeout_s} -show-inputs -show-outputs nmpu_proof\n",
@@ -245,19 +245,54 @@ pub fn verdict(cfg: &NmpuConfig, log: &str, step: u32) -> Result<Verdict> {
     }
 }
 
-/// Proves every lane of the NMPU Verilog `rtl` (the generated `nmpu.v` for `cfg`, or a
-/// user's file with the same modules) in `dir`; `progress` hears of each lane.
+/// Everything `nmpu prove` proves of one NMPU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proof {
+    /// Every lane's datapath against the spec, in lane order (up to the first that fails).
+    pub lanes: Vec<LaneProof>,
+    /// Every lane's coefficient banks: (banks module, bounded check).
+    pub banks: Vec<(String, BoundedProof)>,
+    /// The stream's handshake and the configuration decode.
+    pub stream: Option<BoundedProof>,
+}
+
+impl Proof {
+    /// Every part ran and proved.
+    pub fn proved(&self) -> bool {
+        self.lanes.iter().all(|l| l.verdict == Verdict::Proved)
+            && self.banks.iter().all(|(_, b)| b.verdict == Bounded::Proved)
+            && self
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.verdict == Bounded::Proved)
+    }
+}
+
+/// What [`prove`] reports as it goes.
+pub enum Step<'a> {
+    Lane(&'a LaneProof),
+    Banks(&'a str, &'a BoundedProof),
+    Stream(&'a BoundedProof),
+}
+
+/// Proves the NMPU Verilog `rtl` (the generated `nmpu.v` for `cfg`, or a user's file with
+/// the same modules) in `dir`: every lane's datapath, then every lane's banks, then the
+/// stream; stops at the first part that does not prove. `progress` hears of each part.
 pub fn prove(
     cfg: &NmpuConfig,
     rtl: &str,
     dir: &Path,
     timeout_s: u64,
-    progress: &dyn Fn(&LaneProof),
-) -> Result<Vec<LaneProof>> {
+    progress: &dyn Fn(Step),
+) -> Result<Proof> {
     cfg.validate()?;
     std::fs::write(dir.join("nmpu.v"), rtl)?;
     std::fs::write(dir.join("spec.v"), spec::spec_verilog(cfg))?;
-    let mut out = vec![];
+    let mut proof = Proof {
+        lanes: vec![],
+        banks: vec![],
+        stream: None,
+    };
     for module in lane_modules(cfg) {
         if !rtl.contains(&format!("module {module}(")) {
             bail!(
@@ -266,12 +301,171 @@ pub fn prove(
             );
         }
         let p = prove_lane(cfg, dir, "nmpu.v", &module, timeout_s)?;
-        progress(&p);
+        progress(Step::Lane(&p));
         let stop = p.verdict != Verdict::Proved;
-        out.push(p);
+        proof.lanes.push(p);
         if stop {
-            break;
+            return Ok(proof);
         }
     }
-    Ok(out)
+    let latency = proof.lanes[0].latency;
+    if let Some(l) = proof.lanes.iter().find(|l| l.latency != latency) {
+        bail!(
+            "lane {} has latency {}, lane 0 {latency}: the lanes would part",
+            l.module,
+            l.latency
+        );
+    }
+    for (i, module) in lane_modules(cfg).iter().enumerate() {
+        let p = prove_banks(
+            cfg,
+            dir,
+            "nmpu.v",
+            module,
+            i as u32,
+            banks::DEPTH,
+            timeout_s,
+        )?;
+        progress(Step::Banks(module, &p));
+        let stop = p.verdict != Bounded::Proved;
+        proof.banks.push((format!("{module}$banks"), p));
+        if stop {
+            return Ok(proof);
+        }
+    }
+    let s = prove_stream(cfg, dir, "nmpu.v", latency, timeout_s)?;
+    progress(Step::Stream(&s));
+    proof.stream = Some(s);
+    Ok(proof)
+}
+
+/// The stream check's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bounded {
+    Proved,
+    /// The failing trace: per step, the handshake inputs `(reset, s_valid, m_ready)`.
+    Counterexample(Vec<(bool, bool, bool)>),
+    Timeout,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundedProof {
+    pub depth: u32,
+    pub verdict: Bounded,
+    pub seconds: f64,
+}
+
+/// The bounded model check of the stream ([`stream`]) of the NMPU Verilog `file` in `dir`,
+/// its lanes abstracted with `latency` registers (the latency the lane proof found).
+pub fn prove_stream(
+    cfg: &NmpuConfig,
+    dir: &Path,
+    file: &str,
+    latency: u32,
+    timeout_s: u64,
+) -> Result<BoundedProof> {
+    let start = Instant::now();
+    std::fs::write(dir.join("stream.v"), stream::stream_harness(cfg, latency))?;
+    let lanes: Vec<String> = stream::lane_instances(cfg)
+        .iter()
+        .map(|i| format!("nmpu_core/{i}"))
+        .collect();
+    let depth = stream::depth(latency);
+    let script = format!(
+        "read_verilog {file}\nhierarchy -top nmpu_core\nproc\nexpose -evert -sep _ {}\nflatten\nopt_clean\n\
+         read_verilog -formal stream.v\nhierarchy -top nmpu_stream_proof\nproc\nflatten\n\
+         sat -seq {depth} -set-at 1 reset 1 -set-assumes -prove-asserts -prove-skip 1 -show-inputs -timeout {timeout_s} nmpu_stream_proof\n",
+        lanes.join(" ")
+    );
+    std::fs::write(dir.join("stream.ys"), script)?;
+    let log = run(
+        Tool::Yosys,
+        Tool::Yosys.command().args(["-s", "stream.ys"]),
+        dir,
+    )
+    .context("the stream check")?;
+    std::fs::write(dir.join("stream.log"), &log)?;
+    let verdict = if log.contains("SAT proof finished - no model found: SUCCESS!") {
+        Bounded::Proved
+    } else if log.contains("TIMEOUT") || log.contains("timed out") {
+        Bounded::Timeout
+    } else if log.contains("model found: FAIL!") {
+        let mut steps = vec![(false, false, false); depth as usize];
+        for line in log.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let Some(t) = f.first().and_then(|t| t.parse::<usize>().ok()) else {
+                continue;
+            };
+            if f.len() < 3 || t == 0 || t > steps.len() {
+                continue;
+            }
+            let on = f[f.len() - 1] == "1";
+            match f[1] {
+                "\\reset" => steps[t - 1].0 = on,
+                "\\s_valid" => steps[t - 1].1 = on,
+                "\\m_ready" => steps[t - 1].2 = on,
+                _ => {}
+            }
+        }
+        Bounded::Counterexample(steps)
+    } else {
+        bail!(
+            "no verdict in the stream check's log:\n{}",
+            crate::process::tail(&log, 20)
+        );
+    };
+    Ok(BoundedProof {
+        depth,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The bounded check of lane `index`'s banks (`{lane}$banks` in `file`, [`banks`]): its
+/// verdict as for the stream (a counterexample's trace is not shown).
+pub fn prove_banks(
+    cfg: &NmpuConfig,
+    dir: &Path,
+    file: &str,
+    lane: &str,
+    index: u32,
+    depth: u32,
+    timeout_s: u64,
+) -> Result<BoundedProof> {
+    let start = Instant::now();
+    let module = format!("{lane}$banks");
+    let tag = module.replace('$', "_");
+    std::fs::write(
+        dir.join(format!("{tag}.proof.v")),
+        banks::banks_harness(cfg, &module, index),
+    )?;
+    let script = format!(
+        "read_verilog {file}\nread_verilog -formal {tag}.proof.v\nhierarchy -top nmpu_banks_proof\nproc\nflatten\nmemory -nomap\nmemory_map\n\
+         sat -seq {depth} -set-at 1 known 0 -set-at 1 expect_known 0 -set-at 1 held_t 0 -set-assumes -prove-asserts -timeout {timeout_s} nmpu_banks_proof\n"
+    );
+    std::fs::write(dir.join(format!("{tag}.ys")), script)?;
+    let log = run(
+        Tool::Yosys,
+        Tool::Yosys.command().args(["-s", &format!("{tag}.ys")]),
+        dir,
+    )
+    .with_context(|| format!("the check of {module}"))?;
+    std::fs::write(dir.join(format!("{tag}.log")), &log)?;
+    let verdict = if log.contains("SAT proof finished - no model found: SUCCESS!") {
+        Bounded::Proved
+    } else if log.contains("TIMEOUT") || log.contains("timed out") {
+        Bounded::Timeout
+    } else if log.contains("model found: FAIL!") {
+        Bounded::Counterexample(vec![])
+    } else {
+        bail!(
+            "no verdict in the log of {module}:\n{}",
+            crate::process::tail(&log, 20)
+        );
+    };
+    Ok(BoundedProof {
+        depth,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
