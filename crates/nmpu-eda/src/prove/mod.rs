@@ -245,6 +245,17 @@ pub fn verdict(cfg: &NmpuConfig, log: &str, step: u32) -> Result<Verdict> {
     }
 }
 
+/// Whether Verilog `text` defines `module` (plain or escaped name, as Yosys writes it).
+fn has_module(text: &str, module: &str) -> bool {
+    [
+        format!("module {module}("),
+        format!("module {module} ("),
+        format!("module \\{module} ("),
+    ]
+    .iter()
+    .any(|m| text.contains(m.as_str()))
+}
+
 /// Everything `nmpu prove` proves of one NMPU.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proof {
@@ -294,7 +305,7 @@ pub fn prove(
         stream: None,
     };
     for module in lane_modules(cfg) {
-        if !rtl.contains(&format!("module {module}(")) {
+        if !has_module(rtl, &module) {
             bail!(
                 "the Verilog has no module {module} (lane of the config's {} lanes)",
                 cfg.lanes
