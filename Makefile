@@ -13,7 +13,7 @@ RTL_OUT ?= $(if $(filter $(DEFAULT),$(CONFIG)),rtl_out,build/rtl/$(basename $(no
 # The tests that run Verilator, Icarus, Yosys or nextpnr.
 TOOLS   := --features nmpu-verification/tools,nmpu-cli/tools,nmpu-eda/tools
 
-.PHONY: all build run rtl lint compare cosim synth report lanes tune accuracy tune-accuracy test check pure fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes tune accuracy tune-accuracy prove test check pure fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -30,6 +30,7 @@ help:
 	@echo "make tune     precision search on $(CONFIG)'s synthetic tile -> synth_out/tuned.toml (+ Pareto CSV/JSON/SVG; minutes)"
 	@echo "make accuracy Fashion-MNIST through the tiles with the f64, FP16 and $(CONFIG)'s NMPU, 5 seeds -> synth_out/ (a minute)"
 	@echo "make tune-accuracy  the precision search judged by that accuracy (0.1 points below FP16) -> synth_out/ (minutes)"
+	@echo "make prove    formal proof (Yosys SAT) of $(CONFIG)'s lanes, banks and stream (a minute)"
 	@echo "make bench    golden-model, co-simulation and network-accuracy throughput, model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus, nextpnr-ice40, the osu018 cell library if missing"
 
@@ -84,6 +85,10 @@ accuracy: deps build
 tune-accuracy: deps build
 	mkdir -p synth_out
 	$(NMPU) tune --config $(CONFIG) --budget accuracy=0.1 --out synth_out/tuned-accuracy.toml | tee synth_out/tune-accuracy.txt
+
+# Opt-in: the formal proof of the config's NMPU (lanes, banks, stream); about a minute.
+prove: deps build
+	$(NMPU) prove --config $(CONFIG)
 
 deps:
 	@scripts/install-tools.sh
