@@ -5,7 +5,12 @@
 //! a read of the wrong word, would break it. The core's decode of `cfg_col` into lane and
 //! word is checked by the stream check ([`super::stream`]).
 
+use super::bounded::{Bounded, BoundedProof};
+use super::sat::{run_script, Sat};
 use super::spec::coefficients;
+use anyhow::Result;
+use std::path::Path;
+use std::time::Instant;
 
 /// Steps of the check: a write to the followed word, any other write, a read of the word,
 /// its result. The check starts from an arbitrary state (memory, read registers), so a
@@ -96,4 +101,39 @@ pub fn banks_harness(cfg: &NmpuConfig, module: &str, index: u32) -> String {
     }
     let _ = writeln!(o, "endmodule");
     o
+}
+
+/// The bounded check of lane `index`'s banks (`{lane}$banks` in `file`, [`banks`]): its
+/// verdict as for the stream (a counterexample's trace is not shown).
+pub fn prove_banks(
+    cfg: &NmpuConfig,
+    dir: &Path,
+    file: &str,
+    lane: &str,
+    index: u32,
+    depth: u32,
+    timeout_s: u64,
+) -> Result<BoundedProof> {
+    let start = Instant::now();
+    let module = format!("{lane}$banks");
+    let tag = module.replace('$', "_");
+    std::fs::write(
+        dir.join(format!("{tag}.proof.v")),
+        banks_harness(cfg, &module, index),
+    )?;
+    let script = format!(
+        "read_verilog {file}\nread_verilog -formal {tag}.proof.v\nhierarchy -top nmpu_banks_proof\nproc\nflatten\nmemory -nomap\nmemory_map\n\
+         sat -seq {depth} -set-at 1 known 0 -set-at 1 expect_known 0 -set-at 1 held_t 0 -set-assumes -prove-asserts -timeout {timeout_s} nmpu_banks_proof\n"
+    );
+    let (outcome, _) = run_script(dir, &tag, &script, &format!("the check of {module}"))?;
+    let verdict = match outcome {
+        Sat::Proved => Bounded::Proved,
+        Sat::Timeout => Bounded::Timeout,
+        Sat::Failed => Bounded::Counterexample(vec![]),
+    };
+    Ok(BoundedProof {
+        depth,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }

@@ -14,8 +14,13 @@
 //!
 //! `s_valid`, `m_ready`, `reset` and every data input are free at every step.
 
+use super::bounded::{Bounded, BoundedProof};
+use super::sat::{run_script, Sat};
+use anyhow::Result;
 use nmpu_config::{ports, NmpuConfig};
 use std::fmt::Write;
+use std::path::Path;
+use std::time::Instant;
 
 /// The instance names of the core's lanes.
 pub fn lane_instances(cfg: &NmpuConfig) -> Vec<String> {
@@ -201,4 +206,50 @@ pub fn stream_harness(cfg: &NmpuConfig, latency: u32) -> String {
     let _ = writeln!(checks, "        end");
     let _ = writeln!(o, "    always @* begin\n{checks}    end\nendmodule");
     o
+}
+
+/// The bounded model check of the stream ([`stream`]) of the NMPU Verilog `file` in `dir`,
+/// its lanes abstracted with `latency` registers (the latency the lane proof found).
+pub fn prove_stream(
+    cfg: &NmpuConfig,
+    dir: &Path,
+    file: &str,
+    latency: u32,
+    timeout_s: u64,
+) -> Result<BoundedProof> {
+    let start = Instant::now();
+    std::fs::write(dir.join("stream.v"), stream_harness(cfg, latency))?;
+    let lanes: Vec<String> = lane_instances(cfg)
+        .iter()
+        .map(|i| format!("nmpu_core/{i}"))
+        .collect();
+    let steps = depth(latency);
+    let script = format!(
+        "read_verilog {file}\nhierarchy -top nmpu_core\nproc\nexpose -evert -sep _ {}\nflatten\nopt_clean\n\
+         read_verilog -formal stream.v\nhierarchy -top nmpu_stream_proof\nproc\nflatten\n\
+         sat -seq {steps} -set-at 1 reset 1 -set-assumes -prove-asserts -prove-skip 1 -show-inputs -timeout {timeout_s} nmpu_stream_proof\n",
+        lanes.join(" ")
+    );
+    let (outcome, log) = run_script(dir, "stream", &script, "the stream check")?;
+    let verdict = match outcome {
+        Sat::Proved => Bounded::Proved,
+        Sat::Timeout => Bounded::Timeout,
+        Sat::Failed => Bounded::Counterexample(trace(&log, steps)),
+    };
+    Ok(BoundedProof {
+        depth: steps,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// A failing trace's handshake inputs per step `(reset, s_valid, m_ready)`.
+fn trace(log: &str, depth: u32) -> Vec<(bool, bool, bool)> {
+    (1..=depth)
+        .map(|t| {
+            let m = super::sat::model_at(log, t);
+            let on = |n: &str| m.get(n) == Some(&1);
+            (on("reset"), on("s_valid"), on("m_ready"))
+        })
+        .collect()
 }

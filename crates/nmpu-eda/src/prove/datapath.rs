@@ -1,0 +1,185 @@
+//! The proof of one lane's datapath against the spec (the module docs of [`super`] say
+//! how): the Yosys scripts, the run, the verdict and its counterexample.
+
+use super::sat::{model_at, run_script, Sat};
+use super::{harness, lane, spec};
+use crate::process::run;
+use crate::tools::Tool;
+use anyhow::{bail, Context, Result};
+use nmpu_config::{NmpuConfig, QFormat};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// One lane's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Proved,
+    Counterexample(Counterexample),
+    Timeout,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneProof {
+    pub module: String,
+    pub latency: u32,
+    pub multipliers: usize,
+    pub flip_flops: usize,
+    pub verdict: Verdict,
+    pub seconds: f64,
+}
+
+/// Yosys commands that read `file`, keep `module` as `dut_lane` with its banks as an
+/// instance, and name its multipliers `proof_mul*`.
+fn prefix(file: &str, module: &str) -> String {
+    format!(
+        "read_verilog {file}\nhierarchy -top {module}\nrename {module} dut_lane\nproc\nopt_dff\n\
+         setattr -mod -set keep_hierarchy 1 {module}$banks\nflatten\nopt_clean\n\
+         rename -enumerate -pattern proof_mul% t:$mul\n"
+    )
+}
+
+/// Proves one lane module of the Verilog file `rtl` (in `dir`) against the spec of `cfg`.
+pub fn prove_lane(
+    cfg: &NmpuConfig,
+    dir: &Path,
+    rtl: &str,
+    module: &str,
+    timeout_s: u64,
+) -> Result<LaneProof> {
+    let start = Instant::now();
+    let tag = module.replace('$', "_");
+    let script = format!("{}write_json {tag}.json\n", prefix(rtl, module));
+    std::fs::write(dir.join(format!("{tag}.analyse.ys")), script)?;
+    run(
+        Tool::Yosys,
+        Tool::Yosys
+            .command()
+            .args(["-q", "-s", &format!("{tag}.analyse.ys")]),
+        dir,
+    )
+    .with_context(|| format!("reading lane {module}"))?;
+    let json = std::fs::read_to_string(dir.join(format!("{tag}.json")))?;
+    let netlist = lane::analyse(&json, "dut_lane").with_context(|| format!("lane {module}"))?;
+    let stages = spec::mac_stages(cfg).len();
+    if netlist.muls.len() != stages {
+        bail!(
+            "lane {module} has {} multipliers, the config's pipeline {stages} multiply-add stage(s)",
+            netlist.muls.len()
+        );
+    }
+    let Some(top) = harness::harness(cfg, &netlist) else {
+        bail!("lane {module}: a multiplier or the output at register depth 0 (before the coefficients arrive), or a coefficient bank output missing");
+    };
+    std::fs::write(
+        dir.join(format!("{tag}.cut.v")),
+        harness::cut_modules(&netlist),
+    )?;
+    std::fs::write(dir.join(format!("{tag}.proof.v")), top)?;
+    let mut s = prefix(rtl, module);
+    s += &format!("read_verilog {tag}.cut.v\n");
+    let mut evert = vec!["dut_lane/banks".to_string()];
+    for (i, m) in netlist.muls.iter().enumerate() {
+        s += &format!("chtype -set proof_cut_{i} dut_lane/{}\n", m.cell);
+        evert.push(format!("dut_lane/{}", m.cell));
+    }
+    s += &format!("expose -evert -sep _ {}\n", evert.join(" "));
+    s += &format!("read_verilog spec.v {tag}.proof.v\nhierarchy -top nmpu_proof\nproc\nflatten\n");
+    let steps = netlist.latency + 2;
+    s += &format!(
+        "sat -seq {steps} -prove-skip {} -prove ok 1 -timeout {timeout_s} -show-inputs -show-outputs nmpu_proof\n",
+        steps - 1
+    );
+    let (outcome, log) = run_script(
+        dir,
+        &format!("{tag}.prove"),
+        &s,
+        &format!("proving lane {module}"),
+    )?;
+    let verdict = match outcome {
+        Sat::Proved => Verdict::Proved,
+        Sat::Timeout => Verdict::Timeout,
+        Sat::Failed => match Counterexample::from_model(cfg, &model_at(&log, steps)) {
+            Some(c) => Verdict::Counterexample(c),
+            None => {
+                bail!("lane {module}: the SAT model names no failing check (log: {tag}.prove.log)")
+            }
+        },
+    };
+    Ok(LaneProof {
+        module: module.to_string(),
+        latency: netlist.latency,
+        multipliers: netlist.muls.len(),
+        flip_flops: netlist.flip_flops,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// A beat the lane gets wrong: its ADC code and coefficients, and the first value (in
+/// pipeline order) where the lane and the spec part, as codes and as fixed-point values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counterexample {
+    /// What differs: the output code, or a multiplier's operand (the stage before it).
+    pub what: String,
+    pub x: i64,
+    /// Coefficient name, code, value.
+    pub coefficients: Vec<(String, i64, f64)>,
+    /// Code and value the spec gives, and the lane.
+    pub want: (i64, f64),
+    pub got: (i64, f64),
+}
+
+/// The low `f.width()` bits of `bits` as a code of `f`, and its value.
+fn code(bits: u128, f: QFormat) -> (i64, f64) {
+    let w = f.width();
+    let low = (bits & ((1u128 << w) - 1)) as i64;
+    let c = if f.signed && low >= 1 << (w - 1) {
+        low - (1 << w)
+    } else {
+        low
+    };
+    (c, c as f64 * f.lsb())
+}
+
+impl Counterexample {
+    /// From the solver's model (signal -> bits) of the failing step.
+    fn from_model(cfg: &NmpuConfig, model: &HashMap<String, u128>) -> Option<Counterexample> {
+        let stages = spec::mac_stages(cfg);
+        let i = (0..=stages.len()).find(|i| model.get(&format!("pass{i}")) == Some(&0))?;
+        let (what, f) = match stages.get(i) {
+            Some(s) if i == 0 => (
+                format!("the {} multiplier's input (the ADC code)", s.name),
+                s.v,
+            ),
+            Some(s) => (
+                format!(
+                    "the {} multiplier's input (the {} result)",
+                    s.name,
+                    stages[i - 1].name
+                ),
+                s.v,
+            ),
+            None => ("the output code".to_string(), cfg.output.format),
+        };
+        let x = code(
+            model[&format!("x{i}")],
+            QFormat::new(true, cfg.in_bits as i32, 0),
+        )
+        .0;
+        let coefficients = spec::coefficients(cfg)
+            .into_iter()
+            .map(|(n, f)| {
+                let (c, v) = code(model[&format!("c{i}_{n}")], f);
+                (n.to_string(), c, v)
+            })
+            .collect();
+        Some(Counterexample {
+            what,
+            x,
+            coefficients,
+            want: code(model[&format!("want{i}")], f),
+            got: code(model[&format!("got{i}")], f),
+        })
+    }
+}
