@@ -42,6 +42,21 @@ fn plant(rtl: &str, from: &str, to: &str) -> String {
     rtl.replacen(from, to, 1)
 }
 
+/// A lane whose banks read while it stalls is refused: its coefficients would move under
+/// a held code.
+#[test]
+fn banks_read_with_the_lanes_enable() {
+    let cfg = small(false);
+    let rtl = nmpu_rtl::generate::Datapath::Fixed.generate(&cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = plant(&rtl, "banks$re = en;", "banks$re = 1'b1;");
+    let e = prove(&cfg, &bad, dir.path(), 300, &|_| {}).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("the banks' re is not the lane's en"),
+        "{e:#}"
+    );
+}
+
 #[test]
 fn planted_one_lsb_errors_give_counterexamples() {
     let cfg = small(false);

@@ -143,6 +143,24 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
         .filter(|(_, d)| *d == "output")
         .map(|(p, _)| (p.clone(), bits(&b["connections"][p]).len() as u32))
         .collect();
+    // The banks read with the lane's pipeline and write from the lane's port: a read
+    // enable other than `en` would move the coefficients under a stalled code.
+    for (port, lane_port) in [
+        ("clock", "clock"),
+        ("re", "en"),
+        ("raddr", "rd_addr"),
+        ("wr_en", "wr_en"),
+        ("wr_lane", "wr_lane"),
+        ("wr_sel", "wr_sel"),
+        ("wr_addr", "wr_addr"),
+        ("wr_data", "wr_data"),
+    ] {
+        let got = bits(&b["connections"][port]);
+        let want = port_bits.get(lane_port).cloned().unwrap_or_default();
+        if got != want {
+            bail!("the banks' {port} is not the lane's {lane_port}");
+        }
+    }
     let mut latency = None;
     for b in port_bits["y"].iter().flatten() {
         latency = latency.max(depth(*b, &mut memo)?);

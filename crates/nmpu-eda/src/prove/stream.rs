@@ -1,5 +1,5 @@
-//! The stream's handshake, a bounded model check from reset: the core (`nmpu_core`) with
-//! its lanes cut out and replaced by abstract lanes (the lane's latency in registers held
+//! The stream's handshake, a bounded model check from reset: the top (`nmpu`, its packed
+//! ports and the core) with its lanes cut out and replaced by abstract lanes (the lane's latency in registers held
 //! by the lane's `en`, carrying the beat's code and coefficient address), checked by a
 //! scoreboard that follows one arbitrary beat (the n-th accepted, n unconstrained):
 //! - it comes out as the n-th output beat, never before it was accepted, with its column
@@ -88,8 +88,7 @@ pub fn stream_harness(cfg: &NmpuConfig, latency: u32) -> String {
             s = ports::CFG_SEL_BITS - 1,
             d = dw - 1
         );
-        conns.push(format!(".\\s_x${k} (s_x{k})"));
-        conns.push(format!(".\\m_y${k} (m_y{k})"));
+
         for (p, s) in [
             ("en", "en"),
             ("x", "x"),
@@ -101,7 +100,7 @@ pub fn stream_harness(cfg: &NmpuConfig, latency: u32) -> String {
             ("wr_data", "wr_data"),
             ("y", "y"),
         ] {
-            conns.push(format!(".\\{inst}_{p} ({s}{k})"));
+            conns.push(format!(".\\core.{inst}_{p} ({s}{k})"));
         }
         // The abstract lane: `latency` registers held by its en, carrying {address, code}.
         for i in 1..=l {
@@ -117,7 +116,17 @@ pub fn stream_harness(cfg: &NmpuConfig, latency: u32) -> String {
         );
         let _ = writeln!(o, "    assign y{k} = tag{k}_{l}[{}:0];", yw - 1);
     }
-    let _ = writeln!(o, "    nmpu_core dut({});", conns.join(", "));
+    // The top's packed lanes: lane k in bits [w*k + w - 1 : w*k].
+    let rev = |name: &str| {
+        (0..lanes)
+            .rev()
+            .map(|k| format!("{name}{k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    conns.push(format!(".s_x({{{}}})", rev("s_x")));
+    conns.push(format!(".m_y({{{}}})", rev("m_y")));
+    let _ = writeln!(o, "    nmpu dut({});", conns.join(", "));
     let _ = writeln!(
         o,
         "    // The beat followed, the n-th accepted: free, and the same at every step.
@@ -221,13 +230,18 @@ pub fn prove_stream(
     std::fs::write(dir.join("stream.v"), stream_harness(cfg, latency))?;
     let lanes: Vec<String> = lane_instances(cfg)
         .iter()
-        .map(|i| format!("nmpu_core/{i}"))
+        .map(|i| format!("nmpu/core.{i}"))
+        .collect();
+    let modules: Vec<String> = lane_instances(cfg)
+        .iter()
+        .map(|i| format!("nmpu_core${i}"))
         .collect();
     let steps = depth(latency);
     let script = format!(
-        "read_verilog {file}\nhierarchy -top nmpu_core\nproc\nexpose -evert -sep _ {}\nflatten\nopt_clean\n\
+        "read_verilog {file}\nhierarchy -top nmpu\nproc\nsetattr -mod -set keep_hierarchy 1 {}\nflatten\nexpose -evert -sep _ {}\nopt_clean\n\
          read_verilog -formal stream.v\nhierarchy -top nmpu_stream_proof\nproc\nflatten\n\
          sat -seq {steps} -set-at 1 reset 1 -set-assumes -prove-asserts -prove-skip 1 -show-inputs -timeout {timeout_s} nmpu_stream_proof\n",
+        modules.join(" "),
         lanes.join(" ")
     );
     let (outcome, log) = run_script(dir, "stream", &script, "the stream check")?;
