@@ -5,7 +5,7 @@
 //! must equal the spec's, delayed by the lane's latency.
 
 use super::lane::LaneNetlist;
-use super::spec::{coefficients, mac_stages};
+use super::spec::{coefficients, mac_stages, widen_bits as widen};
 use nmpu_config::NmpuConfig;
 use std::fmt::Write;
 
@@ -22,14 +22,6 @@ pub fn cut_modules(lane: &LaneNetlist) -> String {
         );
     }
     o
-}
-
-fn widen(name: &str, width: u32, signed: bool) -> String {
-    if signed {
-        format!("{{{{{}{{{name}[{}]}}}}, {name}}}", 64 - width, width - 1)
-    } else {
-        format!("{{{}'d0, {name}}}", 64 - width)
-    }
 }
 
 /// A chain of `n` registers behind `src`; returns the chain's end.

@@ -93,11 +93,15 @@ fn lit(v: i64) -> String {
 
 /// A code's bits as a 64-bit signed integer (section 1: signed or unsigned formats).
 fn widen(name: &str, f: QFormat) -> String {
-    let w = f.width();
-    if f.signed {
-        format!("{{{{{}{{{name}[{}]}}}}, {name}}}", 64 - w, w - 1)
+    widen_bits(name, f.width(), f.signed)
+}
+
+/// The `width` bits of `name` sign- (or zero-) extended to a 64-bit word.
+pub fn widen_bits(name: &str, width: u32, signed: bool) -> String {
+    if signed {
+        format!("{{{{{}{{{name}[{}]}}}}, {name}}}", 64 - width, width - 1)
     } else {
-        format!("{{{}'d0, {name}}}", 64 - w)
+        format!("{{{}'d0, {name}}}", 64 - width)
     }
 }
 
