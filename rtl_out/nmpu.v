@@ -855,17 +855,70 @@ module nmpu_core$lanes$0$affine$multiply_add(v,k,o,t);
     input wire  [63:0] o;
     output reg  [63:0] t;
     
+    // Stub signals
+    reg  [63:0] multiply$v;
+    reg  [63:0] multiply$k;
+    wire  [63:0] multiply$p;
+    reg  [63:0] add$p;
+    reg  [63:0] add$o;
+    wire  [63:0] add$t;
+    
+    // Sub module instances
+    nmpu_core$lanes$0$affine$multiply_add$multiply multiply(
+        .v(multiply$v),
+        .k(multiply$k),
+        .p(multiply$p)
+    );
+    nmpu_core$lanes$0$affine$multiply_add$add add(
+        .p(add$p),
+        .o(add$o),
+        .t(add$t)
+    );
+    
+    // Update code
+    always @(*) begin
+        multiply$v = v;
+        multiply$k = k;
+        add$p = multiply$p;
+        add$o = o;
+        t = add$t;
+    end
+    
+endmodule // nmpu_core$lanes$0$affine$multiply_add
+
+
+module nmpu_core$lanes$0$affine$multiply_add$add(p,o,t);
+    
+    // Module arguments
+    input wire  [63:0] p;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
+    
     // Update code (custom)
-    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), o [-8192, 8191] (14 bits)
-    // product [-67104768, 67088385] (27 bits), sum [-83881984, 83863553] (28 bits)
+    // product [-67104768, 67088385] (27 bits), o [-8192, 8191] (14 bits), sum [-83881984, 83863553] (28 bits)
+    wire signed [26:0] p_s = p[26:0];
+    wire signed [13:0] o_s = o[13:0];
+    wire signed [27:0] sum = (p_s <<< 0) + (o_s <<< 11);
+    always @(*) t = {{36{sum[27]}}, sum};
+    wire unused_hi = &{1'b0, p[63:27], o[63:14]};
+endmodule // nmpu_core$lanes$0$affine$multiply_add$add
+
+
+module nmpu_core$lanes$0$affine$multiply_add$multiply(v,k,p);
+    
+    // Module arguments
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    output reg  [63:0] p;
+    
+    // Update code (custom)
+    // v [-4096, 4095] (13 bits), k [0, 16383] (14 bits), product [-67104768, 67088385] (27 bits)
     wire signed [12:0] v_s = v[12:0];
     wire signed [14:0] k_s = {1'b0, k[13:0]};
-    wire signed [13:0] o_s = o[13:0];
     wire signed [26:0] product = v_s * k_s;
-    wire signed [27:0] sum = (product <<< 0) + (o_s <<< 11);
-    always @(*) t = {{36{sum[27]}}, sum};
-    wire unused_hi = &{1'b0, v[63:13], k[63:14], o[63:14]};
-endmodule // nmpu_core$lanes$0$affine$multiply_add
+    always @(*) p = {{37{product[26]}}, product};
+    wire unused_hi = &{1'b0, v[63:13], k[63:14]};
+endmodule // nmpu_core$lanes$0$affine$multiply_add$multiply
 
 
 module nmpu_core$lanes$0$affine$quantize(t,r);
@@ -1201,17 +1254,70 @@ module nmpu_core$lanes$0$batch_norm$multiply_add(v,k,o,t);
     input wire  [63:0] o;
     output reg  [63:0] t;
     
+    // Stub signals
+    reg  [63:0] multiply$v;
+    reg  [63:0] multiply$k;
+    wire  [63:0] multiply$p;
+    reg  [63:0] add$p;
+    reg  [63:0] add$o;
+    wire  [63:0] add$t;
+    
+    // Sub module instances
+    nmpu_core$lanes$0$batch_norm$multiply_add$multiply multiply(
+        .v(multiply$v),
+        .k(multiply$k),
+        .p(multiply$p)
+    );
+    nmpu_core$lanes$0$batch_norm$multiply_add$add add(
+        .p(add$p),
+        .o(add$o),
+        .t(add$t)
+    );
+    
+    // Update code
+    always @(*) begin
+        multiply$v = v;
+        multiply$k = k;
+        add$p = multiply$p;
+        add$o = o;
+        t = add$t;
+    end
+    
+endmodule // nmpu_core$lanes$0$batch_norm$multiply_add
+
+
+module nmpu_core$lanes$0$batch_norm$multiply_add$add(p,o,t);
+    
+    // Module arguments
+    input wire  [63:0] p;
+    input wire  [63:0] o;
+    output reg  [63:0] t;
+    
     // Update code (custom)
-    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), o [-16384, 16383] (15 bits)
-    // product [-2147467264, 2147483648] (33 bits), sum [-2684338176, 2684321792] (33 bits)
+    // product [-2147467264, 2147483648] (33 bits), o [-16384, 16383] (15 bits), sum [-2684338176, 2684321792] (33 bits)
+    wire signed [32:0] p_s = p[32:0];
+    wire signed [14:0] o_s = o[14:0];
+    wire signed [32:0] sum = (p_s <<< 0) + (o_s <<< 15);
+    always @(*) t = {{31{sum[32]}}, sum};
+    wire unused_hi = &{1'b0, p[63:33], o[63:15]};
+endmodule // nmpu_core$lanes$0$batch_norm$multiply_add$add
+
+
+module nmpu_core$lanes$0$batch_norm$multiply_add$multiply(v,k,p);
+    
+    // Module arguments
+    input wire  [63:0] v;
+    input wire  [63:0] k;
+    output reg  [63:0] p;
+    
+    // Update code (custom)
+    // v [-16384, 16383] (15 bits), k [-131072, 131071] (18 bits), product [-2147467264, 2147483648] (33 bits)
     wire signed [14:0] v_s = v[14:0];
     wire signed [17:0] k_s = k[17:0];
-    wire signed [14:0] o_s = o[14:0];
     wire signed [32:0] product = v_s * k_s;
-    wire signed [32:0] sum = (product <<< 0) + (o_s <<< 15);
-    always @(*) t = {{31{sum[32]}}, sum};
-    wire unused_hi = &{1'b0, v[63:15], k[63:18], o[63:15]};
-endmodule // nmpu_core$lanes$0$batch_norm$multiply_add
+    always @(*) p = {{31{product[32]}}, product};
+    wire unused_hi = &{1'b0, v[63:15], k[63:18]};
+endmodule // nmpu_core$lanes$0$batch_norm$multiply_add$multiply
 
 
 module nmpu_core$lanes$0$batch_norm$quantize(t,r);
@@ -1585,6 +1691,10 @@ endmodule // nmpu_core$lanes$1
 
 
 
+
+
+
+
 module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -1713,6 +1823,10 @@ module nmpu_core$lanes$1$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$1$banks
+
+
+
+
 
 
 
@@ -1945,6 +2059,10 @@ endmodule // nmpu_core$lanes$2
 
 
 
+
+
+
+
 module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -2073,6 +2191,10 @@ module nmpu_core$lanes$2$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$2$banks
+
+
+
+
 
 
 
@@ -2305,6 +2427,10 @@ endmodule // nmpu_core$lanes$3
 
 
 
+
+
+
+
 module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -2433,6 +2559,10 @@ module nmpu_core$lanes$3$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$3$banks
+
+
+
+
 
 
 
@@ -2665,6 +2795,10 @@ endmodule // nmpu_core$lanes$4
 
 
 
+
+
+
+
 module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -2793,6 +2927,10 @@ module nmpu_core$lanes$4$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$4$banks
+
+
+
+
 
 
 
@@ -3025,6 +3163,10 @@ endmodule // nmpu_core$lanes$5
 
 
 
+
+
+
+
 module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -3153,6 +3295,10 @@ module nmpu_core$lanes$5$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$5$banks
+
+
+
+
 
 
 
@@ -3385,6 +3531,10 @@ endmodule // nmpu_core$lanes$6
 
 
 
+
+
+
+
 module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -3513,6 +3663,10 @@ module nmpu_core$lanes$6$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$6$banks
+
+
+
+
 
 
 
@@ -3745,6 +3899,10 @@ endmodule // nmpu_core$lanes$7
 
 
 
+
+
+
+
 module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_data,a,b,g,h);
     
     // Module arguments
@@ -3873,6 +4031,10 @@ module nmpu_core$lanes$7$banks(clock,re,raddr,wr_en,wr_lane,wr_sel,wr_addr,wr_da
     end
     
 endmodule // nmpu_core$lanes$7$banks
+
+
+
+
 
 
 

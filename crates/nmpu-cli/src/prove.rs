@@ -31,7 +31,7 @@ pub struct ProveArgs {
 fn line(p: &LaneProof) -> String {
     let v = match &p.verdict {
         Verdict::Proved => "proved".to_string(),
-        Verdict::Counterexample(_) => "COUNTEREXAMPLE".to_string(),
+        Verdict::Counterexample(_) | Verdict::WrongProduct(_) => "COUNTEREXAMPLE".to_string(),
         Verdict::Timeout => "TIMEOUT".to_string(),
     };
     format!(
@@ -51,7 +51,19 @@ fn bounded(what: &str, p: &BoundedProof) -> String {
 
 fn step(s: Step) {
     match s {
-        Step::Lane(p) => println!("{}", line(p)),
+        Step::Lane(p) => {
+            for m in &p.products {
+                println!(
+                    "  {} ({} multiplier, gate level): {} on all 2^{} operand pairs, exhaustively, in {:.1} s",
+                    m.module,
+                    m.stage,
+                    if m.wrong.is_none() { "v*k" } else { "WRONG" },
+                    m.pairs_log2(),
+                    m.seconds
+                );
+            }
+            println!("{}", line(p))
+        }
         Step::Banks(m, p) => println!(
             "{}",
             bounded(
@@ -108,6 +120,20 @@ pub fn prove(a: &ProveArgs) -> Result<ExitCode> {
             }
             println!("  spec: {} (value {})", c.want.0, c.want.1);
             println!("  lane: {} (value {})", c.got.0, c.got.1);
+            return Ok(ExitCode::FAILURE);
+        }
+        if let Verdict::WrongProduct(m) = &l.verdict {
+            if let Some(w) = &m.wrong {
+                println!(
+                    "counterexample in {}: its {} multiplier ({}) multiplies wrongly",
+                    l.module, m.stage, m.module
+                );
+                println!(
+                    "  v = {} (code of {}), k = {} (code of {})",
+                    w.v, m.v, w.k, m.k
+                );
+                println!("  v*k: {:#x}; the netlist: {:#x}", w.want, w.got);
+            }
             return Ok(ExitCode::FAILURE);
         }
         return timeout(&l.module, a.timeout);

@@ -224,3 +224,85 @@ fn random_configs_are_proved() {
         assert!(p.proved(), "{}\n{p:?}", cfg.to_toml_string());
     }
 }
+
+/// The lines of module `module` in Verilog `text` (as Yosys writes it, escaped name).
+fn module_span(text: &str, module: &str) -> std::ops::Range<usize> {
+    let start = text
+        .find(&format!("module \\{module} "))
+        .unwrap_or_else(|| panic!("no module {module}"));
+    let end = start + text[start..].find("endmodule").unwrap();
+    start..end
+}
+
+/// `text` with the first line of `module` starting `line` having `from` replaced by `to`.
+fn plant_in(text: &str, module: &str, line: &str, from: &str, to: &str) -> String {
+    let span = module_span(text, module);
+    let at = span.start
+        + text[span.clone()]
+            .find(line)
+            .unwrap_or_else(|| panic!("no `{line}` in {module}: pick another gate"));
+    let end = at + text[at..].find('\n').unwrap();
+    let changed = text[at..end].replacen(from, to, 1);
+    assert_ne!(
+        changed,
+        text[at..end],
+        "no `{from}` in `{}`",
+        &text[at..end]
+    );
+    format!("{}{changed}{}", &text[..at], &text[end..])
+}
+
+/// The default config's post-synthesis netlist (`yosys synth`, hierarchy kept): lane 0
+/// proves, its multipliers exhaustively; a gate changed in a multiplier or in the
+/// requantizer is caught.
+#[test]
+fn a_synthesized_default_lane_is_proved_and_a_changed_gate_is_caught() {
+    use nmpu_eda::prove::{prove_lane, spec, synthesize};
+    let cfg = NmpuConfig::default();
+    let rtl = nmpu_rtl::generate::Datapath::Fixed.generate(&cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let net = synthesize(&rtl, dir.path()).unwrap();
+    assert!(
+        !net.contains(" * "),
+        "the netlist still multiplies with `*`"
+    );
+    std::fs::write(dir.path().join("spec.v"), spec::spec_verilog(&cfg)).unwrap();
+    let lane = "nmpu_core$lanes$0";
+    let prove = |text: &str, proved: &mut Vec<_>| {
+        std::fs::write(dir.path().join("net.v"), text).unwrap();
+        prove_lane(&cfg, dir.path(), "net.v", lane, 300, proved).unwrap()
+    };
+    let mut proved = vec![];
+    let p = prove(&net, &mut proved);
+    assert_eq!(p.verdict, Verdict::Proved, "{p:?}");
+    let pairs: Vec<u32> = p.products.iter().map(|m| m.pairs_log2()).collect();
+    // Affine: 13-bit codes x 14-bit a; batch-norm: 15-bit results x 18-bit g.
+    assert_eq!(pairs, [27, 33]);
+
+    // Bit 1 of the affine product: an XOR of two partial products made an OR.
+    let m = format!("{lane}$affine$multiply_add$multiply");
+    let bad = prove(
+        &plant_in(&net, &m, "assign p[1] = ", " ^ ", " | "),
+        &mut proved,
+    );
+    match &bad.verdict {
+        Verdict::WrongProduct(w) => {
+            let w = w.wrong.as_ref().unwrap();
+            assert_eq!(w.want, (w.v * w.k) as u64, "{w:?}");
+            assert_ne!(w.got, w.want);
+        }
+        v => panic!("{v:?}"),
+    }
+    // The requantizer's bit 0 on overflow: an OR made an AND. The multipliers are the
+    // proved ones (same gates), so only the lane's SAT check runs again.
+    let q = format!("{lane}$requantize$quantize");
+    let bad = prove(
+        &plant_in(&net, &q, "assign r[0] = ", " | ", " & "),
+        &mut proved,
+    );
+    assert!(bad.products.is_empty(), "{:?}", bad.products);
+    match &bad.verdict {
+        Verdict::Counterexample(c) => assert_ne!(c.want, c.got, "{c:?}"),
+        v => panic!("{v:?}"),
+    }
+}

@@ -172,15 +172,23 @@ impl Logic for ExactReg {
     }
 }
 
-/// The exact aligned sum of a multiply-add stage, `t = v*k*2^ps + o*2^os`
-/// (docs/arithmetic.md section 3, steps 1-2). Combinational.
+/// A multiply-add stage's exact aligned sum, `t = v*k*2^ps + o*2^os`
+/// (docs/arithmetic.md section 3, steps 1-2): the product in a module of its own, then the
+/// aligned addition. Combinational.
+///
+/// The product has its own module so that a synthesis that keeps the hierarchy (Yosys
+/// `synth` without `-flatten`) keeps the multiplier apart: `nmpu prove` cuts a
+/// synthesized lane at its multipliers and proves each on its own, exhaustively, since no
+/// SAT solver shows two different multiplier circuits equal at these widths. A flattening
+/// synthesis (the area flows) sees the same logic as one module.
 #[derive(LogicBlock)]
 pub struct MulAdd {
     pub v: Signal<In, Bits<WORD>>,
     pub k: Signal<In, Bits<WORD>>,
     pub o: Signal<In, Bits<WORD>>,
     pub t: Signal<Out, Bits<WORD>>,
-    p: Spec<MacParams>,
+    multiply: Multiply,
+    add: Align,
 }
 
 impl MulAdd {
@@ -190,56 +198,134 @@ impl MulAdd {
             k: Default::default(),
             o: Default::default(),
             t: Default::default(),
-            p: Spec(*p),
+            multiply: Multiply::new(p),
+            add: Align::new(p),
         }
     }
 }
 
 impl Logic for MulAdd {
+    #[hdl_gen]
     fn update(&mut self) {
-        let p = &self.p.0;
+        self.multiply.v.next = self.v.val();
+        self.multiply.k.next = self.k.val();
+        self.add.p.next = self.multiply.p.val();
+        self.add.o.next = self.o.val();
+        self.t.next = self.add.t.val();
+    }
+}
+
+/// The exact product `p = v*k` of a multiply-add stage, extended to the word.
+#[derive(LogicBlock)]
+pub struct Multiply {
+    pub v: Signal<In, Bits<WORD>>,
+    pub k: Signal<In, Bits<WORD>>,
+    pub p: Signal<Out, Bits<WORD>>,
+    params: Spec<MacParams>,
+}
+
+impl Multiply {
+    pub fn new(p: &MacParams) -> Self {
+        Multiply {
+            v: Default::default(),
+            k: Default::default(),
+            p: Default::default(),
+            params: Spec(*p),
+        }
+    }
+}
+
+impl Logic for Multiply {
+    fn update(&mut self) {
+        let p = &self.params.0;
         let v = field(self.v.val().to_u64(), p.v);
         let k = field(self.k.val().to_u64(), Range::of_format(&p.k));
+        self.p.next = word(v * k);
+    }
+    fn connect(&mut self) {
+        self.p.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let p = &self.params.0;
+        let kr = Range::of_format(&p.k);
+        let pr = p.product();
+        let mut v = String::new();
+        let _ = writeln!(
+            v,
+            "// v {}, k {}, product {}",
+            range_note(p.v),
+            range_note(kr),
+            range_note(pr)
+        );
+        operand(&mut v, "v_s", "v", p.v);
+        operand(&mut v, "k_s", "k", kr);
+        let pw = pr.signed_width();
+        let _ = writeln!(v, "wire signed [{}:0] product = v_s * k_s;", pw - 1);
+        extend(&mut v, "p", "product", pw, true);
+        let hi: Vec<String> = [above("v", p.v.width()), above("k", kr.width())]
+            .into_iter()
+            .flatten()
+            .collect();
+        unused(&mut v, "hi", &hi);
+        Verilog::Custom(v)
+    }
+}
+
+/// The aligned sum `t = p*2^ps + o*2^os` of a product `p` and an offset `o`.
+#[derive(LogicBlock)]
+pub struct Align {
+    pub p: Signal<In, Bits<WORD>>,
+    pub o: Signal<In, Bits<WORD>>,
+    pub t: Signal<Out, Bits<WORD>>,
+    params: Spec<MacParams>,
+}
+
+impl Align {
+    pub fn new(p: &MacParams) -> Self {
+        Align {
+            p: Default::default(),
+            o: Default::default(),
+            t: Default::default(),
+            params: Spec(*p),
+        }
+    }
+}
+
+impl Logic for Align {
+    fn update(&mut self) {
+        let p = &self.params.0;
+        let product = field(self.p.val().to_u64(), p.product());
         let o = field(self.o.val().to_u64(), Range::of_format(&p.o));
-        self.t.next = word(((v * k) << p.product_shift) + (o << p.offset_shift));
+        self.t.next = word((product << p.product_shift) + (o << p.offset_shift));
     }
     fn connect(&mut self) {
         self.t.connect();
     }
     fn hdl(&self) -> Verilog {
-        let p = &self.p.0;
-        let (kr, or) = (Range::of_format(&p.k), Range::of_format(&p.o));
-        let (pr, tr) = (p.product(), p.sum());
+        let p = &self.params.0;
+        let (pr, or, tr) = (p.product(), Range::of_format(&p.o), p.sum());
         let mut v = String::new();
         let _ = writeln!(
             v,
-            "// v {}, k {}, o {}",
-            range_note(p.v),
-            range_note(kr),
-            range_note(or)
+            "// product {}, o {}, sum {}",
+            range_note(pr),
+            range_note(or),
+            range_note(tr)
         );
-        let _ = writeln!(v, "// product {}, sum {}", range_note(pr), range_note(tr));
-        operand(&mut v, "v_s", "v", p.v);
-        operand(&mut v, "k_s", "k", kr);
+        operand(&mut v, "p_s", "p", pr);
         operand(&mut v, "o_s", "o", or);
-        let (pw, tw) = (pr.signed_width(), tr.signed_width());
-        let _ = writeln!(v, "wire signed [{}:0] product = v_s * k_s;", pw - 1);
         let _ = writeln!(
             v,
-            "wire signed [{}:0] sum = (product <<< {}) + (o_s <<< {});",
-            tw - 1,
+            "wire signed [{}:0] sum = (p_s <<< {}) + (o_s <<< {});",
+            tr.signed_width() - 1,
             p.product_shift,
             p.offset_shift
         );
-        extend(&mut v, "t", "sum", tw, true);
-        let hi: Vec<String> = [
-            above("v", p.v.width()),
-            above("k", kr.width()),
-            above("o", or.width()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        extend(&mut v, "t", "sum", tr.signed_width(), true);
+        let hi: Vec<String> = [above("p", pr.width()), above("o", or.width())]
+            .into_iter()
+            .flatten()
+            .collect();
         unused(&mut v, "hi", &hi);
         Verilog::Custom(v)
     }

@@ -1,6 +1,7 @@
 //! The proof of one lane's datapath against the spec (the module docs of [`super`] say
 //! how): the Yosys scripts, the run, the verdict and its counterexample.
 
+use super::product::{self, ProductProof};
 use super::sat::{model_at, run_script, Sat};
 use super::{harness, lane, spec};
 use crate::process::run;
@@ -16,6 +17,8 @@ use std::time::Instant;
 pub enum Verdict {
     Proved,
     Counterexample(Counterexample),
+    /// A gate-level multiplier of the lane computes a wrong product.
+    WrongProduct(ProductProof),
     Timeout,
 }
 
@@ -25,27 +28,36 @@ pub struct LaneProof {
     pub latency: u32,
     pub multipliers: usize,
     pub flip_flops: usize,
+    /// The exhaustive checks of the lane's gate-level multipliers run for this lane (one
+    /// already run for an earlier lane is not repeated).
+    pub products: Vec<ProductProof>,
     pub verdict: Verdict,
     pub seconds: f64,
 }
 
-/// Yosys commands that read `file`, keep `module` as `dut_lane` with its banks as an
-/// instance, and name its multipliers `proof_mul*`.
+/// Yosys commands that read `file`, keep `module` as `dut_lane` with its banks and its
+/// gate-level multipliers (a netlist's `...$multiply` modules without a `$mul`) as
+/// instances, and name its `$mul` cells `proof_mul*`.
 fn prefix(file: &str, module: &str) -> String {
     format!(
         "read_verilog {file}\nhierarchy -top {module}\nrename {module} dut_lane\nproc\nopt_dff\n\
-         setattr -mod -set keep_hierarchy 1 {module}$banks\nflatten\nopt_clean\n\
+         setattr -mod -set keep_hierarchy 1 {module}$banks *$multiply\nsimplemap *$multiply\n\
+         setattr -mod -unset keep_hierarchy t:$mul %m\nflatten\nopt_clean\n\
          rename -enumerate -pattern proof_mul% t:$mul\n"
     )
 }
 
 /// Proves one lane module of the Verilog file `rtl` (in `dir`) against the spec of `cfg`.
+/// `proved` holds the gate-level multipliers already checked (by earlier lanes; a module
+/// with the same gates and formats is not checked again); the ones this lane checks are
+/// added.
 pub fn prove_lane(
     cfg: &NmpuConfig,
     dir: &Path,
     rtl: &str,
     module: &str,
     timeout_s: u64,
+    proved: &mut Vec<ProductProof>,
 ) -> Result<LaneProof> {
     let start = Instant::now();
     let tag = module.replace('$', "_");
@@ -67,6 +79,30 @@ pub fn prove_lane(
             "lane {module} has {} multipliers, the config's pipeline {stages} multiply-add stage(s)",
             netlist.muls.len()
         );
+    }
+    let mut products = vec![];
+    let design: serde_json::Value = serde_json::from_str(&json).context("Yosys JSON")?;
+    for (m, stage) in netlist.muls.iter().zip(spec::mac_stages(cfg)) {
+        let Some(g) = &m.gates else { continue };
+        let f = product::fingerprint(&design, &g.module);
+        let done = |p: &ProductProof| p.fingerprint == f && p.v == stage.v && p.k == stage.k.1;
+        if proved.iter().any(done) {
+            continue;
+        }
+        let p = product::prove_module(&design, &g.module, &stage)?;
+        proved.push(p.clone());
+        products.push(p.clone());
+        if p.wrong.is_some() {
+            return Ok(LaneProof {
+                module: module.to_string(),
+                latency: netlist.latency,
+                multipliers: netlist.muls.len(),
+                flip_flops: netlist.flip_flops,
+                products,
+                verdict: Verdict::WrongProduct(p),
+                seconds: start.elapsed().as_secs_f64(),
+            });
+        }
     }
     let Some(top) = harness::harness(cfg, &netlist) else {
         bail!("lane {module}: a multiplier or the output at register depth 0 (before the coefficients arrive), or a coefficient bank output missing");
@@ -111,6 +147,7 @@ pub fn prove_lane(
         latency: netlist.latency,
         multipliers: netlist.muls.len(),
         flip_flops: netlist.flip_flops,
+        products,
         verdict,
         seconds: start.elapsed().as_secs_f64(),
     })

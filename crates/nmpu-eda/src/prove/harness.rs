@@ -13,15 +13,26 @@ use std::fmt::Write;
 pub fn cut_modules(lane: &LaneNetlist) -> String {
     let mut o = String::new();
     for (i, m) in lane.muls.iter().enumerate() {
+        let [a, b, y] = &m.ports;
         let _ = writeln!(
             o,
-            "(* blackbox *) module proof_cut_{i}(A, B, Y); input [{}:0] A; input [{}:0] B; output [{}:0] Y; endmodule",
+            "(* blackbox *) module proof_cut_{i}({a}, {b}, {y}); input [{}:0] {a}; input [{}:0] {b}; output [{}:0] {y}; endmodule",
             m.a.0 - 1,
             m.b.0 - 1,
             m.y - 1
         );
     }
     o
+}
+
+/// The 64-bit literal with bit i set where `read[i]`.
+fn mask(read: &[bool]) -> String {
+    let m = read
+        .iter()
+        .take(64)
+        .enumerate()
+        .fold(0u64, |m, (i, r)| m | (u64::from(*r) << i));
+    format!("64'h{m:016x}")
 }
 
 /// A chain of `n` registers behind `src`; returns the chain's end.
@@ -82,7 +93,7 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
             m.b.0 - 1,
             m.y - 1
         );
-        for (p, s) in [("A", "a"), ("B", "b"), ("Y", "y")] {
+        for (p, s) in m.ports.iter().zip(["a", "b", "y"]) {
             conns.push(format!(".{}_{p}(m{i}_{s})", m.cell));
         }
     }
@@ -137,10 +148,23 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
             "    wire [63:0] m{i}_bi = {};",
             widen(&format!("m{i}_b"), m.b.0, m.b.1)
         );
-        let _ = writeln!(
-            o,
-            "    assign pass{i} = (m{i}_ai == {v} && m{i}_bi == {k}) || (m{i}_ai == {k} && m{i}_bi == {v});"
-        );
+        match &m.gates {
+            None => {
+                let _ = writeln!(
+                    o,
+                    "    assign pass{i} = (m{i}_ai == {v} && m{i}_bi == {k}) || (m{i}_ai == {k} && m{i}_bi == {v});"
+                );
+            }
+            // A gate-level multiplier is proved (super::product) for the bits it reads
+            // being those of the spec's operands, in its port order.
+            Some(g) => {
+                let (mv, mk) = (mask(&g.read_v), mask(&g.read_k));
+                let _ = writeln!(
+                    o,
+                    "    assign pass{i} = (m{i}_ai & {mv}) == ({v} & {mv}) && (m{i}_bi & {mk}) == ({k} & {mk});"
+                );
+            }
+        }
         let _ = writeln!(o, "    assign want{i} = {v};");
         let _ = writeln!(o, "    assign got{i} = m{i}_bi == {k} ? m{i}_ai : m{i}_bi;");
         outs.push((i, 64));

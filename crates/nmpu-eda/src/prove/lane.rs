@@ -2,19 +2,33 @@
 //! its multipliers (operand widths and signedness) and the register depth of each from the
 //! ADC code, the lane's latency, and that every flip-flop holds while `en` is low.
 
+use super::gates::Gates;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// A multiplier cell of the lane (`$mul`), renamed `proof_mulN` by the flow.
+/// A multiplier of the lane: a `$mul` cell (renamed `proof_mulN` by the flow), or an
+/// instance of a gate-level multiplier module (a synthesized netlist's `...$multiply`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mul {
     pub cell: String,
+    /// Its operand and product ports: `A B Y` of a `$mul`, `v k p` of a module.
+    pub ports: [String; 3],
     pub a: (u32, bool),
     pub b: (u32, bool),
     pub y: u32,
     /// Registers between the lane's `x` and the multiplier's operands.
     pub depth: u32,
+    /// A gate-level module: its name and the operand bits its product depends on (bit i
+    /// of port `v`, of port `k`); `None` for a `$mul`.
+    pub gates: Option<GateMul>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateMul {
+    pub module: String,
+    pub read_v: Vec<bool>,
+    pub read_k: Vec<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +63,20 @@ fn param(cell: &Value, name: &str) -> Result<u32> {
 
 fn is_flip_flop(kind: &str) -> bool {
     kind.to_ascii_lowercase().contains("dff")
+}
+
+/// Whether `name` is a gate-level multiplier module of a synthesized netlist: a module
+/// the generator named `...$multiply` (the product of a multiply-add stage) without a
+/// `$mul` cell.
+pub fn is_gate_multiplier(json: &Value, name: &str) -> bool {
+    let m = &json["modules"][name];
+    name.ends_with("$multiply")
+        && !m.is_null()
+        && m["cells"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(_, c)| c["type"] != "$mul")
 }
 
 /// Reads `module` of Yosys's `write_json` output.
@@ -93,26 +121,45 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
     };
     let mut muls = vec![];
     for (name, c) in &cells {
-        if c["type"] != "$mul" {
+        let kind = c["type"].as_str().unwrap_or("");
+        let (ports, signs, gates) = if kind == "$mul" {
+            let signs = (param(c, "A_SIGNED")? == 1, param(c, "B_SIGNED")? == 1);
+            (["A", "B", "Y"], signs, None)
+        } else if is_gate_multiplier(&v, kind) {
+            let g = Gates::from_json(&v, kind)?;
+            let gates = GateMul {
+                module: kind.to_string(),
+                read_v: g.read_bits("v"),
+                read_k: g.read_bits("k"),
+            };
+            // Its operands are codes sign-extended to the ports (see super::product).
+            (["v", "k", "p"], (true, true), Some(gates))
+        } else {
             continue;
+        };
+        let width = |p: &str| bits(&c["connections"][p]).len() as u32;
+        if gates.is_some() && ports.iter().any(|p| width(p) > 64) {
+            bail!("multiplier {name}: a port wider than 64 bits (the proof reads 64)");
         }
         let mut d = None;
-        for port in ["A", "B"] {
-            for b in bits(&c["connections"][port]).into_iter().flatten() {
+        for port in &ports[..2] {
+            for b in bits(&c["connections"][*port]).into_iter().flatten() {
                 d = d.max(depth(b, &mut memo)?);
             }
         }
         muls.push(Mul {
             cell: name.clone(),
-            a: (param(c, "A_WIDTH")?, param(c, "A_SIGNED")? == 1),
-            b: (param(c, "B_WIDTH")?, param(c, "B_SIGNED")? == 1),
-            y: param(c, "Y_WIDTH")?,
+            a: (width(ports[0]), signs.0),
+            b: (width(ports[1]), signs.1),
+            y: width(ports[2]),
+            ports: ports.map(String::from),
             depth: d.ok_or_else(|| anyhow!("multiplier {name} does not depend on x"))?,
+            gates,
         });
     }
     if muls.is_empty() {
         bail!(
-            "no multiplier cell ($mul) in the lane: a post-synthesis netlist has its multipliers as gates, which this proof does not follow yet (README, \"Formal proof\"); prove the generated Verilog"
+            "no multiplier in the lane: neither a $mul cell nor a gate-level module named ...$multiply (a netlist synthesized with -flatten has its multipliers mixed into the lane; synthesize without -flatten, README \"Formal proof\")"
         );
     }
     muls.sort_by_key(|m| m.depth);
@@ -123,9 +170,15 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
             continue;
         }
         flip_flops += 1;
-        let enabled = kind == "$dffe"
-            && bits(&c["connections"]["EN"]) == vec![Some(en)]
-            && param(c, "EN_POLARITY").ok() == Some(1);
+        let enabled = match kind {
+            "$dffe" => {
+                bits(&c["connections"]["EN"]) == vec![Some(en)]
+                    && param(c, "EN_POLARITY").ok() == Some(1)
+            }
+            // A synthesized netlist's flip-flop with an active-high enable.
+            "$_DFFE_PP_" => bits(&c["connections"]["E"]) == vec![Some(en)],
+            _ => false,
+        };
         if !enabled {
             bail!(
                 "flip-flop {name} ({kind}) is not held by the lane's en: a stall would change it"

@@ -22,8 +22,10 @@
 pub mod banks;
 pub mod bounded;
 pub mod datapath;
+pub mod gates;
 pub mod harness;
 pub mod lane;
+pub mod product;
 pub mod sat;
 pub mod spec;
 pub mod stream;
@@ -31,9 +33,11 @@ pub mod stream;
 pub use banks::prove_banks;
 pub use bounded::{Bounded, BoundedProof};
 pub use datapath::{prove_lane, Counterexample, LaneProof, Verdict};
+pub use product::{ProductProof, WrongProduct};
 pub use stream::prove_stream;
 
-use anyhow::{bail, Result};
+use crate::tools::Tool;
+use anyhow::{bail, Context, Result};
 use nmpu_config::NmpuConfig;
 use std::path::Path;
 
@@ -54,6 +58,24 @@ fn has_module(text: &str, module: &str) -> bool {
     ]
     .iter()
     .any(|m| text.contains(m.as_str()))
+}
+
+/// A post-synthesis netlist of the NMPU Verilog `rtl`: Yosys `synth` (generic gates and
+/// flip-flops) with the hierarchy kept, written back as Verilog. Kept hierarchy is what
+/// lets the proof find each stage's multiplier (`...$multiply`) and prove it on its own.
+pub fn synthesize(rtl: &str, dir: &Path) -> Result<String> {
+    std::fs::write(dir.join("rtl.v"), rtl)?;
+    crate::process::run(
+        Tool::Yosys,
+        Tool::Yosys.command().args([
+            "-q",
+            "-p",
+            "read_verilog rtl.v; synth -top nmpu; write_verilog -noattr netlist.v",
+        ]),
+        dir,
+    )
+    .context("synthesizing the NMPU with Yosys")?;
+    Ok(std::fs::read_to_string(dir.join("netlist.v"))?)
 }
 
 /// Everything `nmpu prove` proves of one NMPU.
@@ -104,6 +126,7 @@ pub fn prove(
         banks: vec![],
         stream: None,
     };
+    let mut products = vec![];
     for module in lane_modules(cfg) {
         if !has_module(rtl, &module) {
             bail!(
@@ -111,7 +134,7 @@ pub fn prove(
                 cfg.lanes
             );
         }
-        let p = prove_lane(cfg, dir, "nmpu.v", &module, timeout_s)?;
+        let p = prove_lane(cfg, dir, "nmpu.v", &module, timeout_s, &mut products)?;
         progress(Step::Lane(&p));
         let stop = p.verdict != Verdict::Proved;
         proof.lanes.push(p);
