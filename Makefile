@@ -13,7 +13,7 @@ RTL_OUT ?= $(if $(filter $(DEFAULT),$(CONFIG)),rtl_out,build/rtl/$(basename $(no
 # The tests that run Verilator, Icarus, Yosys or nextpnr.
 TOOLS   := --features nmpu-verification/tools,nmpu-cli/tools,nmpu-eda/tools
 
-.PHONY: all build run rtl lint compare cosim synth report lanes tune accuracy tune-accuracy prove test check pure fmt-check clippy unit deps bench clean help
+.PHONY: all build run rtl lint compare cosim synth report lanes tune accuracy tune-accuracy prove prove-netlist test check pure fmt-check clippy unit deps bench clean help
 
 all: rtl
 
@@ -31,6 +31,7 @@ help:
 	@echo "make accuracy Fashion-MNIST through the tiles with the f64, FP16 and $(CONFIG)'s NMPU, 5 seeds -> synth_out/ (a minute)"
 	@echo "make tune-accuracy  the precision search judged by that accuracy (0.1 points below FP16) -> synth_out/ (minutes)"
 	@echo "make prove    formal proof (Yosys SAT) of $(CONFIG)'s lanes, banks and stream (a minute)"
+	@echo "make prove-netlist  the same proof of $(CONFIG)'s post-synthesis netlist (Yosys synth; minutes)"
 	@echo "make bench    golden-model, co-simulation and network-accuracy throughput, model build time"
 	@echo "make deps     install Verilator, Yosys, Icarus, nextpnr-ice40, the osu018 cell library if missing"
 
@@ -89,6 +90,10 @@ tune-accuracy: deps build
 # Opt-in: the formal proof of the config's NMPU (lanes, banks, stream); about a minute.
 prove: deps build
 	$(NMPU) prove --config $(CONFIG)
+
+# The same proof on the post-synthesis netlist (Yosys synth, hierarchy kept).
+prove-netlist: deps build
+	$(NMPU) prove --netlist --config $(CONFIG)
 
 deps:
 	@scripts/install-tools.sh

@@ -20,6 +20,10 @@ pub struct ProveArgs {
     /// freshly generated one
     #[arg(long)]
     rtl: Option<PathBuf>,
+    /// Prove the post-synthesis netlist of that Verilog instead (Yosys `synth`, hierarchy
+    /// kept; its multipliers are proved exhaustively, about a minute for the default)
+    #[arg(long)]
+    netlist: bool,
     /// Seconds the SAT solver may spend on one lane before the proof is a timeout
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -94,14 +98,21 @@ pub fn prove(a: &ProveArgs) -> Result<ExitCode> {
             "generated".to_string(),
         ),
     };
+    let dir = WorkDir::new(a.work_dir.as_deref(), "nmpu-prove")?;
+    let start = Instant::now();
+    let (rtl, source) = if a.netlist {
+        println!("nmpu prove: synthesizing the {source} Verilog (Yosys synth, hierarchy kept)");
+        let net = nmpu_eda::prove::synthesize(&rtl, dir.path())?;
+        (net, format!("{source}, synthesized (netlist.v)"))
+    } else {
+        (rtl, source)
+    };
     println!(
         "nmpu prove: config {}, Verilog {source}, {} lane(s), Yosys SAT, {} s per lane at most",
         describe_config(a.config.as_deref()),
         cfg.lanes,
         a.timeout
     );
-    let dir = WorkDir::new(a.work_dir.as_deref(), "nmpu-prove")?;
-    let start = Instant::now();
     let proof = run(&cfg, &rtl, dir.path(), a.timeout, &step)?;
     let secs = start.elapsed().as_secs_f64();
     if proof.proved() {

@@ -1044,3 +1044,42 @@ fn prove_proves_and_finds_planted_errors() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("missing.v"), "{}", stderr(&o));
 }
+
+/// `nmpu prove --netlist`: a fused lane's post-synthesis netlist proves, its multiplier
+/// exhaustively; a netlist synthesized flat (its multiplier mixed into the lane) is
+/// refused with the way out.
+#[test]
+#[cfg_attr(
+    not(feature = "tools"),
+    ignore = "needs Yosys: cargo test --features tools"
+)]
+fn prove_netlist_proves_a_synthesized_lane() {
+    let d = Dir::new();
+    let cfg = d.file("f.toml", "columns = 4\nlanes = 1\nfuse_affine_bn = true\n");
+    let o = nmpu(&["prove", "--netlist", "-c", s(&cfg)]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(text.contains("synthesized"), "{text}");
+    assert!(
+        text.contains("(batch_norm multiplier, gate level): v*k on all 2^27 operand pairs"),
+        "{text}"
+    );
+    assert!(text.contains("\nproved in "), "{text}");
+
+    let o = nmpu(&["generate", "-c", s(&cfg), "-o", s(&d.path("rtl"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let flat = d.path("flat.v");
+    let script = format!(
+        "read_verilog {}; synth -flatten -top nmpu; write_verilog -noattr {}",
+        s(&d.path("rtl/nmpu.v")),
+        s(&flat)
+    );
+    let y = Command::new("yosys")
+        .args(["-q", "-p", &script])
+        .output()
+        .unwrap();
+    assert!(y.status.success(), "{}", String::from_utf8_lossy(&y.stderr));
+    let o = nmpu(&["prove", "-c", s(&cfg), "--rtl", s(&flat)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("without -flatten"), "{}", stderr(&o));
+}

@@ -130,7 +130,7 @@ pub fn prove(
     for module in lane_modules(cfg) {
         if !has_module(rtl, &module) {
             bail!(
-                "the Verilog has no module {module} (lane of the config's {} lanes)",
+                "the Verilog has no module {module} (lane of the config's {} lanes); a netlist synthesized with -flatten has no lane modules: synthesize without -flatten (hierarchy kept), or use `nmpu prove --netlist`",
                 cfg.lanes
             );
         }
