@@ -55,6 +55,11 @@ fn bounded(what: &str, p: &BoundedProof) -> String {
 
 fn step(s: Step) {
     match s {
+        Step::Enumerating(m, stage, pairs) => {
+            println!(
+                "  {m} ({stage} multiplier, gate level): enumerating 2^{pairs} operand pairs ..."
+            )
+        }
         Step::Lane(p) => {
             for m in &p.products {
                 println!(

@@ -270,7 +270,7 @@ fn a_synthesized_default_lane_is_proved_and_a_changed_gate_is_caught() {
     let lane = "nmpu_core$lanes$0";
     let prove = |text: &str, proved: &mut Vec<_>| {
         std::fs::write(dir.path().join("net.v"), text).unwrap();
-        prove_lane(&cfg, dir.path(), "net.v", lane, 300, proved).unwrap()
+        prove_lane(&cfg, dir.path(), "net.v", lane, 300, proved, &|_| {}).unwrap()
     };
     let mut proved = vec![];
     let p = prove(&net, &mut proved);

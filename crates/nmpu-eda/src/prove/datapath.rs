@@ -3,7 +3,7 @@
 
 use super::product::{self, ProductProof};
 use super::sat::{model_at, run_script, Sat};
-use super::{harness, lane, spec};
+use super::{harness, lane, spec, Step};
 use crate::process::run;
 use crate::tools::Tool;
 use anyhow::{bail, Context, Result};
@@ -58,6 +58,7 @@ pub fn prove_lane(
     module: &str,
     timeout_s: u64,
     proved: &mut Vec<ProductProof>,
+    progress: &dyn Fn(Step),
 ) -> Result<LaneProof> {
     let start = Instant::now();
     let tag = module.replace('$', "_");
@@ -89,6 +90,8 @@ pub fn prove_lane(
         if proved.iter().any(done) {
             continue;
         }
+        let pairs = stage.v.width() + stage.k.1.width();
+        progress(Step::Enumerating(&g.module, stage.name, pairs));
         let p = product::prove_module(&design, &g.module, &stage)?;
         proved.push(p.clone());
         products.push(p.clone());

@@ -103,6 +103,8 @@ impl Proof {
 
 /// What [`prove`] reports as it goes.
 pub enum Step<'a> {
+    /// A gate-level multiplier about to be enumerated: module, stage, log2 of its pairs.
+    Enumerating(&'a str, &'a str, u32),
     Lane(&'a LaneProof),
     Banks(&'a str, &'a BoundedProof),
     Stream(&'a BoundedProof),
@@ -134,7 +136,15 @@ pub fn prove(
                 cfg.lanes
             );
         }
-        let p = prove_lane(cfg, dir, "nmpu.v", &module, timeout_s, &mut products)?;
+        let p = prove_lane(
+            cfg,
+            dir,
+            "nmpu.v",
+            &module,
+            timeout_s,
+            &mut products,
+            progress,
+        )?;
         progress(Step::Lane(&p));
         let stop = p.verdict != Verdict::Proved;
         proof.lanes.push(p);
