@@ -212,7 +212,9 @@ fn random_configs_are_proved() {
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[21; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    for _ in 0..3 {
+    // NMPU_PROVE_CONFIGS=N draws more (the same first ones).
+    let n = std::env::var("NMPU_PROVE_CONFIGS").map_or(4, |n| n.parse().unwrap());
+    for _ in 0..n {
         let mut cfg = nmpu_config::strategies::config(16)
             .new_tree(&mut runner)
             .unwrap()
@@ -220,7 +222,8 @@ fn random_configs_are_proved() {
         cfg.lanes = 1;
         let rtl = nmpu_rtl::generate::Datapath::Fixed.generate(&cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let p = prove(&cfg, &rtl, dir.path(), 300, &|_| {}).unwrap();
+        let p = prove(&cfg, &rtl, dir.path(), 300, &|_| {})
+            .unwrap_or_else(|e| panic!("{}\n{e:#}", cfg.to_toml_string()));
         assert!(p.proved(), "{}\n{p:?}", cfg.to_toml_string());
     }
 }

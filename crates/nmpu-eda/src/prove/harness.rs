@@ -1,11 +1,15 @@
 //! The proof's top module `nmpu_proof`: the lane (its banks and multipliers cut out) beside
 //! the spec. The spec sees the code one cycle late, as the lane's coefficients arrive from
-//! their banks; each lane multiplier receives the spec's exact product, delayed to the
-//! cycle the lane multiplies, and its operands must equal the spec's; the lane's output
-//! must equal the spec's, delayed by the lane's latency.
+//! their banks; each stage's product is a free input (`<stage>_pin`) the spec uses and the
+//! lane's multiplier receives, delayed to the cycle the lane multiplies, and the lane's
+//! operands must equal the spec's; the lane's output must equal the spec's, delayed by the
+//! lane's latency. `ok` asks this only when the products of every cycle it depends on lie
+//! in their ranges, and asks unconditionally that each later stage's input lies in the
+//! range its products were drawn from (given the stages before it in range): together,
+//! every real product is covered.
 
 use super::lane::LaneNetlist;
-use super::spec::{coefficients, mac_stages, widen_bits as widen};
+use super::spec::{coefficients, mac_stages, reachable, widen_bits as widen};
 use nmpu_config::NmpuConfig;
 use std::fmt::Write;
 
@@ -23,6 +27,15 @@ pub fn cut_modules(lane: &LaneNetlist) -> String {
         );
     }
     o
+}
+
+/// A 64-bit signed Verilog constant.
+fn lit(v: i128) -> String {
+    if v < 0 {
+        format!("-64'sd{}", v.unsigned_abs())
+    } else {
+        format!("64'sd{v}")
+    }
 }
 
 /// The 64-bit literal with bit i set where `read[i]`.
@@ -66,12 +79,17 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
         ]);
         names.extend(coeffs.iter().map(|(n, _)| format!("c{i}_{n}")));
     }
+    let pins: Vec<String> = stages.iter().map(|s| format!("{}_pin", s.name)).collect();
     let _ = writeln!(
         o,
-        "module nmpu_proof(clock, x, {}, ok, got, want, {});",
+        "module nmpu_proof(clock, x, {}, {}, ok, got, want, {});",
         inputs.join(", "),
+        pins.join(", "),
         names.join(", ")
     );
+    for p in &pins {
+        let _ = writeln!(o, "    input signed [63:0] {p};");
+    }
     let _ = writeln!(o, "    input clock;\n    input [{}:0] x;", xw - 1);
     for (n, _) in &coeffs {
         let w = lane.banks.get(*n).copied()?;
@@ -113,8 +131,33 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
             .iter()
             .map(|(n, f)| format!(".{n}(c_{n}[{}:0])", f.width() - 1)),
     );
-    for s in &stages {
-        let _ = writeln!(o, "    wire [63:0] {0}_v, {0}_k, {0}_p;", s.name);
+    // Each product is a free input within its range: stage 0's from the formats; a later
+    // stage's from its input's range, which `ranges` must hold (proved here, given the
+    // stages before it in range), so every real product is in range.
+    let ranges = reachable(cfg);
+    let mut given = vec![];
+    let mut obligations = vec![];
+    for (s, ((vlo, vhi), (plo, phi))) in stages.iter().zip(&ranges) {
+        let n = s.name;
+        let _ = writeln!(o, "    wire signed [63:0] {n}_v, {n}_k;");
+        let _ = writeln!(o, "    wire signed [63:0] {n}_p = {n}_pin;");
+        let _ = writeln!(
+            o,
+            "    wire {n}_in = {n}_p >= {} && {n}_p <= {};",
+            lit(*plo),
+            lit(*phi)
+        );
+        if !given.is_empty() {
+            let _ = writeln!(
+                o,
+                "    wire {n}_v_holds = !({}) || ({n}_v >= {} && {n}_v <= {});",
+                given.join(" && "),
+                lit(*vlo),
+                lit(*vhi)
+            );
+            obligations.push(format!("{n}_v_holds"));
+        }
+        given.push(format!("{n}_in"));
         for p in ["v", "k", "p"] {
             sc.push(format!(".{0}_{p}({0}_{p})", s.name));
         }
@@ -181,7 +224,21 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
     outs.push((i, yw));
     beat(&mut o, i, lane.latency - 1);
     checks.push(format!("pass{i}"));
-    let _ = writeln!(o, "    assign ok = {};", checks.join(" & "));
+    // The products of every cycle a check depends on, in range.
+    let mut in_range = vec![];
+    for g in &given {
+        in_range.push(g.clone());
+        for d in 1..=lane.latency {
+            in_range.push(format!("{g}_d{d}"));
+        }
+        delay(&mut o, g, 1, lane.latency);
+    }
+    obligations.push(format!(
+        "(!({}) || ({}))",
+        in_range.join(" && "),
+        checks.join(" & ")
+    ));
+    let _ = writeln!(o, "    assign ok = {};", obligations.join(" & "));
     let mut decl = String::new();
     for (i, w) in outs {
         let _ = writeln!(

@@ -119,6 +119,13 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
     let depth = |bit: u64, memo: &mut HashMap<u64, Option<u32>>| {
         depth_of(bit, &x, &cells, &driver, memo, 0)
     };
+    let mut latency = None;
+    for b in port_bits.get("y").into_iter().flatten().flatten() {
+        latency = latency.max(depth(*b, &mut memo)?);
+    }
+    let latency = latency.ok_or_else(|| {
+        anyhow!("the lane's y does not depend on x: its formats make the output one constant for every ADC code, and the proof, which reads the lane's latency from the path from x to y, does not cover such a lane")
+    })?;
     let mut muls = vec![];
     for (name, c) in &cells {
         let kind = c["type"].as_str().unwrap_or("");
@@ -214,11 +221,6 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
             bail!("the banks' {port} is not the lane's {lane_port}");
         }
     }
-    let mut latency = None;
-    for b in port_bits["y"].iter().flatten() {
-        latency = latency.max(depth(*b, &mut memo)?);
-    }
-    let latency = latency.ok_or_else(|| anyhow!("the lane's y does not depend on x"))?;
     Ok(LaneNetlist {
         ports,
         banks,

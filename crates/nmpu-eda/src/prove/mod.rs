@@ -7,12 +7,16 @@
 //!   coefficient banks cut out: their outputs become free inputs, so every coefficient
 //!   code is covered (the banks are a memory, not arithmetic);
 //! - SAT cannot show two different multiplier circuits equal beyond about 10 bits, so the
-//!   lane's multipliers are cut too: each `$mul` becomes a pair of outputs (its operands)
-//!   and an input (its product). The harness ([`harness`]) drives that input with the
-//!   spec's exact product of the spec's operands and asserts that the lane's operands
-//!   equal the spec's (in either order). Where that holds, the lane's own `$mul` (Verilog's
-//!   `*`: the low `Y_WIDTH` bits of the operands' product) gives the same bits, so
-//!   the cut lane equals the real one;
+//!   lane's multipliers are cut too: each `$mul` (or a netlist's gate-level multiplier
+//!   module, proved on its own by [`product`]) becomes a pair of outputs (its operands)
+//!   and an input (its product). The harness ([`harness`]) asserts that the lane's
+//!   operands equal the spec's (in either order) and gives the lane and the spec the same
+//!   product: a free input within the range of the stage's products ([`spec::reachable`]:
+//!   corners of the input's range and the coefficient's format). Where the operands are
+//!   equal the lane's own `$mul` (Verilog's `*`) gives that product, and every real
+//!   product is in its range (a later stage's input range is itself checked, given the
+//!   stages before it in range), so the cut lane equals the real one. No multiplier is
+//!   left on either side, which keeps wide formats as quick as narrow ones;
 //! - the lane runs with `en` high from an arbitrary state; after its latency every
 //!   register holds data of the inputs, so the output one cycle later is checked for all
 //!   inputs of the cycles before it: a bounded check of `latency + 2` steps whose last

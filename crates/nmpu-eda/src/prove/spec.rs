@@ -1,13 +1,14 @@
 //! The specification the generated lane is proved against: plain Verilog written straight
-//! from docs/arithmetic.md (sections 2 to 4), exact integers in 64-bit signed words, `*`,
+//! from docs/arithmetic.md (sections 2 to 4), exact integers in 64-bit signed words,
 //! shifts and compares. It shares no code with the RTL generator (nmpu-rtl) or the golden
 //! model (nmpu-model): it reads only the configuration.
 //!
 //! The module `nmpu_spec` is combinational: the ADC code and the coefficients' codes in,
 //! the output code out (16 bits, sign- or zero-extended as the lane's `y`). For each
-//! multiply-add it also shows its operands and exact product (`<stage>_v`, `_k`, `_p`),
-//! which the proof feeds to the lane in place of the lane's own multiplier (see
-//! [`super`]).
+//! multiply-add it shows its operands (`<stage>_v`, `_k`) and takes their exact product
+//! `<stage>_p` as an input: the proof hands the spec and the lane's multiplier the same
+//! product, free within its range ([`reachable`]), and checks the lane's operands are the
+//! spec's (see [`super`]).
 
 use nmpu_config::{Activation, NmpuConfig, Overflow, QFormat, Rounding, StageConfig};
 use std::fmt::Write;
@@ -61,25 +62,16 @@ pub fn coefficients(cfg: &NmpuConfig) -> Vec<(&'static str, QFormat)> {
     mac_stages(cfg).iter().flat_map(|s| [s.k, s.o]).collect()
 }
 
-/// Smallest two's-complement width holding every integer in `[lo, hi]`.
-pub fn bits_for(lo: i128, hi: i128) -> u32 {
-    (1..=127)
-        .find(|&w| lo >= -(1i128 << (w - 1)) && hi < (1i128 << (w - 1)))
-        .unwrap_or(128)
-}
-
-/// The exact product's range: the extremes are at the operands' extremes.
-pub fn product_range(v: QFormat, k: QFormat) -> (i128, i128) {
-    let corners = [
-        v.min_code() as i128 * k.min_code() as i128,
-        v.min_code() as i128 * k.max_code() as i128,
-        v.max_code() as i128 * k.min_code() as i128,
-        v.max_code() as i128 * k.max_code() as i128,
+/// The range of `v * k` for `v` in `[lo, hi]` and `k` a code of `f`: its extremes are at
+/// the corners.
+fn corners((lo, hi): (i128, i128), f: QFormat) -> (i128, i128) {
+    let c = [
+        lo * f.min_code() as i128,
+        lo * f.max_code() as i128,
+        hi * f.min_code() as i128,
+        hi * f.max_code() as i128,
     ];
-    (
-        *corners.iter().min().unwrap(),
-        *corners.iter().max().unwrap(),
-    )
+    (*c.iter().min().unwrap(), *c.iter().max().unwrap())
 }
 
 /// A 64-bit signed Verilog constant.
@@ -163,6 +155,51 @@ fn quantize(out: &mut String, p: &str, t: &str, s: u32, f: QFormat, st: &StageCo
     }
 }
 
+/// The range of stage `i`'s input `v` and of its product `v*k` (corners of the input's
+/// range and the coefficient's format), the input's range being the image of the stage
+/// before under its quantization (monotone: rounding and saturation keep order; a wrap
+/// that can happen gives the whole format).
+pub fn reachable(cfg: &NmpuConfig) -> Vec<((i128, i128), (i128, i128))> {
+    let x = QFormat::new(true, cfg.in_bits as i32, 0);
+    let mut v = (x.min_code() as i128, x.max_code() as i128);
+    let mut out = vec![];
+    for s in mac_stages(cfg) {
+        let (kf, of) = (s.k.1, s.o.1);
+        let p = corners(v, kf);
+        out.push((v, p));
+        let frac_p = s.v.frac + kf.frac;
+        let r = s.stage.format;
+        let f = frac_p.max(of.frac).max(r.frac);
+        let t = |p: i128, o: i64| (p << (f - frac_p)) + ((o as i128) << (f - of.frac));
+        let q = |t: i128| round(t, f - r.frac, s.stage.rounding);
+        let (lo, hi) = (q(t(p.0, of.min_code())), q(t(p.1, of.max_code())));
+        let (fmin, fmax) = (r.min_code() as i128, r.max_code() as i128);
+        v = match s.stage.overflow {
+            Overflow::Saturate => (lo.clamp(fmin, fmax), hi.clamp(fmin, fmax)),
+            Overflow::Wrap if lo >= fmin && hi <= fmax => (lo, hi),
+            Overflow::Wrap => (fmin, fmax),
+        };
+    }
+    out
+}
+
+/// `t / 2^s` rounded by `mode` (section 2), exactly.
+fn round(t: i128, s: u32, mode: Rounding) -> i128 {
+    if s == 0 {
+        return t;
+    }
+    let q = t >> s;
+    let rem = t - (q << s);
+    let half = 1i128 << (s - 1);
+    let up = match mode {
+        Rounding::Floor => false,
+        Rounding::HalfUp => rem >= half,
+        Rounding::HalfEven => rem > half || (rem == half && q & 1 == 1),
+        Rounding::HalfAway => rem > half || (rem == half && t >= 0),
+    };
+    q + i128::from(up)
+}
+
 /// The Verilog of `nmpu_spec` for `cfg`.
 pub fn spec_verilog(cfg: &NmpuConfig) -> String {
     let stages = mac_stages(cfg);
@@ -190,7 +227,8 @@ pub fn spec_verilog(cfg: &NmpuConfig) -> String {
     }
     let _ = writeln!(o, "    output [15:0] y;");
     for s in &stages {
-        let _ = writeln!(o, "    output signed [63:0] {0}_v, {0}_k, {0}_p;", s.name);
+        let _ = writeln!(o, "    output signed [63:0] {0}_v, {0}_k;", s.name);
+        let _ = writeln!(o, "    input signed [63:0] {0}_p;", s.name);
     }
     let x = QFormat::new(true, cfg.in_bits as i32, 0);
     let _ = writeln!(o, "    wire signed [63:0] x_i = {};", widen("x", x));
@@ -198,31 +236,19 @@ pub fn spec_verilog(cfg: &NmpuConfig) -> String {
         let _ = writeln!(o, "    wire signed [63:0] {n}_i = {};", widen(n, f));
     }
     let mut input = "x_i".to_string();
-    for s in &stages {
+    for (s, (_, (plo, phi))) in stages.iter().zip(reachable(cfg)) {
         let n = s.name;
         let (k, kf) = s.k;
         let (off, of) = s.o;
-        let (plo, phi) = product_range(s.v, kf);
-        let pw = bits_for(plo, phi);
-        let vw = s.v.signed_width();
-        let kw = kf.signed_width();
         let frac_p = s.v.frac + kf.frac;
         let r = s.stage.format;
         let f = frac_p.max(of.frac).max(r.frac);
         let _ = writeln!(
             o,
-            "    // {n}: MAC({input}, {k}, {off}) -> {r:?}; product [{plo}, {phi}]"
+            "    // {n}: MAC({input}, {k}, {off}) -> {r:?}; product {n}_p = {input} * {k} in [{plo}, {phi}] (given)"
         );
         let _ = writeln!(o, "    assign {n}_v = {input};");
         let _ = writeln!(o, "    assign {n}_k = {k}_i;");
-        let _ = writeln!(
-            o,
-            "    wire signed [{}:0] {n}_product = $signed({input}[{}:0]) * $signed({k}_i[{}:0]);",
-            pw - 1,
-            vw - 1,
-            kw - 1
-        );
-        let _ = writeln!(o, "    assign {n}_p = {n}_product;");
         let _ = writeln!(
             o,
             "    wire signed [63:0] {n}_t = ({n}_p <<< {}) + ({off}_i <<< {});",
@@ -263,14 +289,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widths_hold_their_ranges_and_no_less() {
-        assert_eq!(bits_for(-128, 127), 8);
-        assert_eq!(bits_for(-129, 127), 9);
-        assert_eq!(bits_for(0, 128), 9);
-        assert_eq!(bits_for(0, 0), 1);
-        let v = QFormat::new(true, 13, 0);
+    fn products_range_over_the_corners() {
         let k = QFormat::new(false, 1, 13);
-        assert_eq!(product_range(v, k), (-4096 * 16383, 4095 * 16383));
+        assert_eq!(corners((-4096, 4095), k), (-4096 * 16383, 4095 * 16383));
+        let g = QFormat::new(true, 4, 0);
+        assert_eq!(corners((-3, 5), g), (-40, 35));
+    }
+
+    /// The ranges the proof gives its free products are the generator's own (nmpu-rtl's
+    /// range analysis, written apart): wider would make false counterexamples where the
+    /// lane sized an adder for what it can reach; narrower would fail the proof's check
+    /// that each stage's input stays in its range.
+    #[test]
+    fn reachable_ranges_are_the_generators() {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        for _ in 0..500 {
+            let cfg = nmpu_config::strategies::config(16)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            let hw = nmpu_rtl::params::NmpuParams::new(&cfg);
+            let macs: Vec<_> = hw.affine.iter().chain([&hw.batch_norm]).collect();
+            let ours = reachable(&cfg);
+            assert_eq!(ours.len(), macs.len());
+            for (m, (v, p)) in macs.iter().zip(ours) {
+                let pr = m.product();
+                assert_eq!((v, p), ((m.v.lo, m.v.hi), (pr.lo, pr.hi)), "{cfg:?}");
+            }
+        }
     }
 
     #[test]
