@@ -81,6 +81,15 @@ pub fn prove_lane(
             netlist.muls.len()
         );
     }
+    for (s, (_, (lo, hi))) in spec::mac_stages(cfg).iter().zip(spec::reachable(cfg)) {
+        let word = i64::MIN as i128..=i64::MAX as i128;
+        if !word.contains(&lo) || !word.contains(&hi) {
+            bail!(
+                "the {} products reach [{lo}, {hi}], beyond the proof's 64-bit words",
+                s.name
+            );
+        }
+    }
     let mut products = vec![];
     let design: serde_json::Value = serde_json::from_str(&json).context("Yosys JSON")?;
     for (m, stage) in netlist.muls.iter().zip(spec::mac_stages(cfg)) {
