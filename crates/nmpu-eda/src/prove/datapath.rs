@@ -150,7 +150,7 @@ pub fn prove_lane(
         Sat::Failed => match Counterexample::from_model(cfg, &model_at(&log, steps)) {
             Some(c) => Verdict::Counterexample(c),
             None => {
-                bail!("lane {module}: the SAT model names no failing check (log: {tag}.prove.log)")
+                bail!("lane {module}: the SAT model names no failing check of the lane, so a stage's input left the range the proof drew its products from: a fault of the proof's range analysis (spec::reachable), not of the lane (log: {tag}.prove.log)")
             }
         },
     };
