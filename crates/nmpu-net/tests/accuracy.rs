@@ -9,7 +9,6 @@ use nmpu_net::data::Which;
 use nmpu_net::infer::{first_codes, run};
 use nmpu_net::stage::{Affine, Nmpu, Stage};
 use nmpu_net::train::cache_dir;
-use nmpu_tile::TileParams;
 
 fn setup() -> Setup {
     Setup::new(
@@ -19,20 +18,6 @@ fn setup() -> Setup {
         &|_, _| {},
     )
     .unwrap()
-}
-
-/// A tile without noise, mismatch or programming error: only the ADC's rounding.
-fn ideal(p: &TileParams) -> TileParams {
-    TileParams {
-        prog_coeff: [0.0; 3],
-        read_noise: false,
-        out_noise: 0.0,
-        adc_gain_sigma: 0.0,
-        adc_offset_sigma: 0.0,
-        drift: false,
-        levels: 0,
-        ..p.clone()
-    }
 }
 
 /// The next layer's codes as the float network computes them from this layer's input
@@ -55,7 +40,7 @@ fn expected(s: &Setup, l: usize, x: &[i64]) -> Vec<f64> {
 #[test]
 fn ideal_tiles_compute_the_float_layers() {
     let mut s = setup();
-    s.params = ideal(&s.params);
+    s.params = s.params.without_errors();
     let cfg = NmpuConfig::default();
     let net = s.program(1, true).unwrap();
     for t in &net.layers {

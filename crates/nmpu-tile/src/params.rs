@@ -73,6 +73,22 @@ impl Default for TileParams {
 }
 
 impl TileParams {
+    /// The same tile without programming, read or output noise, ADC mismatch, drift or
+    /// conductance levels: only the ADC's rounding and saturation remain, so its codes can
+    /// be worked out by hand.
+    pub fn without_errors(&self) -> TileParams {
+        TileParams {
+            prog_coeff: [0.0; 3],
+            read_noise: false,
+            out_noise: 0.0,
+            adc_gain_sigma: 0.0,
+            adc_offset_sigma: 0.0,
+            drift: false,
+            levels: 0,
+            ..self.clone()
+        }
+    }
+
     /// The defaults with the ADC codes of `cfg`'s NMPU and the rows its DAC drives.
     pub fn for_config(cfg: &nmpu_config::NmpuConfig) -> Self {
         TileParams {

@@ -244,14 +244,7 @@ mod tests {
     /// No device or ADC error and no noise: codes are the rounded ideal output times the
     /// nominal gain, worked by hand.
     fn clean() -> TileParams {
-        TileParams {
-            prog_coeff: [0.0; 3],
-            read_noise: false,
-            out_noise: 0.0,
-            adc_gain_sigma: 0.0,
-            adc_offset_sigma: 0.0,
-            ..TileParams::default()
-        }
+        TileParams::default().without_errors()
     }
 
     #[test]
