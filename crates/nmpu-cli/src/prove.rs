@@ -38,10 +38,18 @@ fn line(p: &LaneProof) -> String {
         Verdict::Counterexample(_) | Verdict::WrongProduct(_) => "COUNTEREXAMPLE".to_string(),
         Verdict::Timeout => "TIMEOUT".to_string(),
     };
-    format!(
-        "  {}: {v} in {:.1} s (latency {}, {} multiplier(s) cut, {} flip-flops held by en)",
-        p.module, p.seconds, p.latency, p.multipliers, p.flip_flops
-    )
+    let shape = if p.constant_output {
+        format!(
+            "its output one constant for every input, documented latency {}",
+            p.latency
+        )
+    } else {
+        format!(
+            "latency {}, {} multiplier(s) cut, {} flip-flops held by en",
+            p.latency, p.multipliers, p.flip_flops
+        )
+    };
+    format!("  {}: {v} in {:.1} s ({shape})", p.module, p.seconds)
 }
 
 fn bounded(what: &str, p: &BoundedProof) -> String {

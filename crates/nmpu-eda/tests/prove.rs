@@ -213,7 +213,7 @@ fn random_configs_are_proved() {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[21; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     // NMPU_PROVE_CONFIGS=N draws more (the same first ones).
-    let n = std::env::var("NMPU_PROVE_CONFIGS").map_or(4, |n| n.parse().unwrap());
+    let n = std::env::var("NMPU_PROVE_CONFIGS").map_or(8, |n| n.parse().unwrap());
     for _ in 0..n {
         let mut cfg = nmpu_config::strategies::config(16)
             .new_tree(&mut runner)
@@ -305,6 +305,28 @@ fn a_synthesized_default_lane_is_proved_and_a_changed_gate_is_caught() {
     );
     assert!(bad.products.is_empty(), "{:?}", bad.products);
     match &bad.verdict {
+        Verdict::Counterexample(c) => assert_ne!(c.want, c.got, "{c:?}"),
+        v => panic!("{v:?}"),
+    }
+}
+
+/// A lane whose output is one constant for every input (its datapath dropped by Yosys)
+/// proves at the documented latency; the constant flipped is caught.
+#[test]
+fn a_constant_output_lane_is_proved_and_a_wrong_constant_caught() {
+    let text = include_str!("fixtures/constant_output.toml");
+    let cfg = NmpuConfig::from_toml_str(text).unwrap();
+    let rtl = nmpu_rtl::generate::Datapath::Fixed.generate(&cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = prove(&cfg, &rtl, dir.path(), 300, &|_| {}).unwrap();
+    assert!(p.proved(), "{p:?}");
+    assert!(p.lanes[0].constant_output && p.lanes[0].multipliers == 0);
+    let bad = plant(
+        &rtl,
+        "always @(*) r = {63'd0, code};",
+        "always @(*) r = {63'd0, ~code};",
+    );
+    match &run(&cfg, &bad)[0].verdict {
         Verdict::Counterexample(c) => assert_ne!(c.want, c.got, "{c:?}"),
         v => panic!("{v:?}"),
     }

@@ -91,9 +91,14 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
         let _ = writeln!(o, "    input signed [63:0] {p};");
     }
     let _ = writeln!(o, "    input clock;\n    input [{}:0] x;", xw - 1);
-    for (n, _) in &coeffs {
-        let w = lane.banks.get(*n).copied()?;
-        let _ = writeln!(o, "    input [{}:0] c_{n};", w - 1);
+    // A coefficient the lane does not read (its banks dropped: a constant output) is as
+    // wide as its code.
+    let width = |n: &str, f: &nmpu_config::QFormat| lane.banks.get(n).copied().unwrap_or(f.width());
+    if lane.banks.is_empty() && !lane.constant_output {
+        return None;
+    }
+    for (n, f) in &coeffs {
+        let _ = writeln!(o, "    input [{}:0] c_{n};", width(n, f) - 1);
     }
     let _ = writeln!(o, "    output ok;\n    output [{0}:0] got, want;", yw - 1);
     let mut conns = vec![
@@ -102,7 +107,12 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
         ".x(x)".into(),
         ".y(got)".into(),
     ];
-    conns.extend(coeffs.iter().map(|(n, _)| format!(".banks_{n}(c_{n})")));
+    conns.extend(
+        coeffs
+            .iter()
+            .filter(|(n, _)| lane.banks.contains_key(*n))
+            .map(|(n, _)| format!(".banks_{n}(c_{n})")),
+    );
     for (i, m) in lane.muls.iter().enumerate() {
         let _ = writeln!(
             o,
@@ -169,9 +179,8 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
     let beat = |o: &mut String, i: usize, d: u32| {
         let bx = delay(o, "x_d", xw, d);
         let _ = writeln!(o, "    assign x{i} = {bx};");
-        for (n, _) in &coeffs {
-            let w = lane.banks[*n];
-            let c = delay(o, &format!("c_{n}"), w, d);
+        for (n, f) in &coeffs {
+            let c = delay(o, &format!("c_{n}"), width(n, f), d);
             let _ = writeln!(o, "    assign c{i}_{n} = {c};");
         }
     };
@@ -247,8 +256,8 @@ pub fn harness(cfg: &NmpuConfig, lane: &LaneNetlist) -> Option<String> {
             w - 1,
             xw - 1
         );
-        for (n, _) in &coeffs {
-            let _ = writeln!(decl, "    output [{}:0] c{i}_{n};", lane.banks[*n] - 1);
+        for (n, f) in &coeffs {
+            let _ = writeln!(decl, "    output [{}:0] c{i}_{n};", width(n, f) - 1);
         }
     }
     o = o.replacen("    output ok;\n", &format!("    output ok;\n{decl}"), 1);

@@ -39,8 +39,11 @@ pub struct LaneNetlist {
     pub banks: HashMap<String, u32>,
     /// Multipliers in pipeline order.
     pub muls: Vec<Mul>,
-    /// Registers between `x` and `y`.
+    /// Registers between `x` and `y` (the NMPU's documented latency when `y` does not
+    /// depend on `x`).
     pub latency: u32,
+    /// `y` does not depend on `x`: the formats make the output one constant.
+    pub constant_output: bool,
     pub flip_flops: usize,
 }
 
@@ -79,8 +82,9 @@ pub fn is_gate_multiplier(json: &Value, name: &str) -> bool {
             .all(|(_, c)| c["type"] != "$mul")
 }
 
-/// Reads `module` of Yosys's `write_json` output.
-pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
+/// Reads `module` of Yosys's `write_json` output; `latency` is the NMPU's documented
+/// latency, taken when the lane's output depends on no input (it cannot be read then).
+pub fn analyse(json: &str, module: &str, latency_if_constant: u32) -> Result<LaneNetlist> {
     let v: Value = serde_json::from_str(json).context("Yosys JSON")?;
     let m = &v["modules"][module];
     if m.is_null() {
@@ -123,9 +127,8 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
     for b in port_bits.get("y").into_iter().flatten().flatten() {
         latency = latency.max(depth(*b, &mut memo)?);
     }
-    let latency = latency.ok_or_else(|| {
-        anyhow!("the lane's y does not depend on x: its formats make the output one constant for every ADC code, and the proof, which reads the lane's latency from the path from x to y, does not cover such a lane")
-    })?;
+    let constant_output = latency.is_none();
+    let latency = latency.unwrap_or(latency_if_constant);
     let mut muls = vec![];
     for (name, c) in &cells {
         let kind = c["type"].as_str().unwrap_or("");
@@ -164,7 +167,7 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
             gates,
         });
     }
-    if muls.is_empty() {
+    if muls.is_empty() && !constant_output {
         bail!(
             "no multiplier in the lane: neither a $mul cell nor a gate-level module named ...$multiply (a netlist synthesized with -flatten has its multipliers mixed into the lane; synthesize without -flatten, README \"Formal proof\")"
         );
@@ -193,16 +196,27 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
         }
     }
 
-    let b = cells
-        .get("banks")
-        .ok_or_else(|| anyhow!("the lane has no coefficient bank instance `banks`"))?;
-    let banks = b["port_directions"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, d)| *d == "output")
-        .map(|(p, _)| (p.clone(), bits(&b["connections"][p]).len() as u32))
-        .collect();
+    // A lane whose output is constant reads no coefficient: Yosys drops its banks.
+    let banks = match cells.get("banks") {
+        Some(b) => check_banks(b, &port_bits)?,
+        None if constant_output => HashMap::new(),
+        None => bail!("the lane has no coefficient bank instance `banks`"),
+    };
+    Ok(LaneNetlist {
+        ports,
+        banks,
+        muls,
+        latency,
+        constant_output,
+        flip_flops,
+    })
+}
+
+/// The banks instance's output widths, once its ports are checked to be the lane's.
+fn check_banks(
+    b: &Value,
+    port_bits: &HashMap<String, Vec<Option<u64>>>,
+) -> Result<HashMap<String, u32>> {
     // The banks read with the lane's pipeline and write from the lane's port: a read
     // enable other than `en` would move the coefficients under a stalled code.
     for (port, lane_port) in [
@@ -221,13 +235,13 @@ pub fn analyse(json: &str, module: &str) -> Result<LaneNetlist> {
             bail!("the banks' {port} is not the lane's {lane_port}");
         }
     }
-    Ok(LaneNetlist {
-        ports,
-        banks,
-        muls,
-        latency,
-        flip_flops,
-    })
+    Ok(b["port_directions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, d)| *d == "output")
+        .map(|(p, _)| (p.clone(), bits(&b["connections"][p]).len() as u32))
+        .collect())
 }
 
 /// Registers on the longest path from `x` to `bit` (`None`: not reached from `x`).
