@@ -21,7 +21,10 @@
 //!   register holds data of the inputs, so the output one cycle later is checked for all
 //!   inputs of the cycles before it: a bounded check of `latency + 2` steps whose last
 //!   step covers every state and input. A low `en` holds every flip-flop (checked on the
-//!   netlist: each is a `$dffe` enabled by `en`), so stalls change nothing.
+//!   netlist: each is a `$dffe` enabled by `en`), so stalls change nothing. The latency
+//!   is read from the netlist (registers from `x` to `y`); a lane whose output depends on
+//!   no input (formats that leave one constant; Yosys drops the rest) takes the
+//!   documented latency, which any constant meets.
 
 pub mod banks;
 pub mod bounded;
