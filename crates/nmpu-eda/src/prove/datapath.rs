@@ -77,8 +77,9 @@ pub fn prove_lane(
     .with_context(|| format!("reading lane {module}"))?;
     let json = std::fs::read_to_string(dir.join(format!("{tag}.json")))?;
     let documented = nmpu_rtl::LATENCY as u32;
+    let design: serde_json::Value = serde_json::from_str(&json).context("Yosys JSON")?;
     let netlist =
-        lane::analyse(&json, "dut_lane", documented).with_context(|| format!("lane {module}"))?;
+        lane::analyse(&design, "dut_lane", documented).with_context(|| format!("lane {module}"))?;
     let stages = spec::mac_stages(cfg).len();
     if netlist.muls.len() != stages && !netlist.constant_output {
         bail!(
@@ -95,8 +96,17 @@ pub fn prove_lane(
             );
         }
     }
+    let lane_proof = |products, verdict| LaneProof {
+        module: module.to_string(),
+        latency: netlist.latency,
+        constant_output: netlist.constant_output,
+        multipliers: netlist.muls.len(),
+        flip_flops: netlist.flip_flops,
+        products,
+        verdict,
+        seconds: start.elapsed().as_secs_f64(),
+    };
     let mut products = vec![];
-    let design: serde_json::Value = serde_json::from_str(&json).context("Yosys JSON")?;
     for (m, stage) in netlist.muls.iter().zip(spec::mac_stages(cfg)) {
         let Some(g) = &m.gates else { continue };
         let f = product::fingerprint(&design, &g.module);
@@ -110,16 +120,7 @@ pub fn prove_lane(
         proved.push(p.clone());
         products.push(p.clone());
         if p.wrong.is_some() {
-            return Ok(LaneProof {
-                module: module.to_string(),
-                latency: netlist.latency,
-                constant_output: netlist.constant_output,
-                multipliers: netlist.muls.len(),
-                flip_flops: netlist.flip_flops,
-                products,
-                verdict: Verdict::WrongProduct(p),
-                seconds: start.elapsed().as_secs_f64(),
-            });
+            return Ok(lane_proof(products, Verdict::WrongProduct(p)));
         }
     }
     let Some(top) = harness::harness(cfg, &netlist) else {
@@ -165,16 +166,7 @@ pub fn prove_lane(
             }
         },
     };
-    Ok(LaneProof {
-        module: module.to_string(),
-        latency: netlist.latency,
-        constant_output: netlist.constant_output,
-        multipliers: netlist.muls.len(),
-        flip_flops: netlist.flip_flops,
-        products,
-        verdict,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(lane_proof(products, verdict))
 }
 
 /// A beat the lane gets wrong: its ADC code and coefficients, and the first value (in

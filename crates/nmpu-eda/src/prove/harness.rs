@@ -9,7 +9,7 @@
 //! every real product is covered.
 
 use super::lane::LaneNetlist;
-use super::spec::{coefficients, mac_stages, reachable, widen_bits as widen};
+use super::spec::{coefficients, lit, mac_stages, reachable, widen_bits as widen};
 use nmpu_config::NmpuConfig;
 use std::fmt::Write;
 
@@ -27,15 +27,6 @@ pub fn cut_modules(lane: &LaneNetlist) -> String {
         );
     }
     o
-}
-
-/// A 64-bit signed Verilog constant.
-fn lit(v: i128) -> String {
-    if v < 0 {
-        format!("-64'sd{}", v.unsigned_abs())
-    } else {
-        format!("64'sd{v}")
-    }
 }
 
 /// The 64-bit literal with bit i set where `read[i]`.

@@ -3,7 +3,7 @@
 //! ADC code, the lane's latency, and that every flip-flop holds while `en` is low.
 
 use super::gates::Gates;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -84,8 +84,7 @@ pub fn is_gate_multiplier(json: &Value, name: &str) -> bool {
 
 /// Reads `module` of Yosys's `write_json` output; `latency` is the NMPU's documented
 /// latency, taken when the lane's output depends on no input (it cannot be read then).
-pub fn analyse(json: &str, module: &str, latency_if_constant: u32) -> Result<LaneNetlist> {
-    let v: Value = serde_json::from_str(json).context("Yosys JSON")?;
+pub fn analyse(v: &Value, module: &str, latency_if_constant: u32) -> Result<LaneNetlist> {
     let m = &v["modules"][module];
     if m.is_null() {
         bail!("module {module} missing from the netlist");
@@ -135,8 +134,8 @@ pub fn analyse(json: &str, module: &str, latency_if_constant: u32) -> Result<Lan
         let (ports, signs, gates) = if kind == "$mul" {
             let signs = (param(c, "A_SIGNED")? == 1, param(c, "B_SIGNED")? == 1);
             (["A", "B", "Y"], signs, None)
-        } else if is_gate_multiplier(&v, kind) {
-            let g = Gates::from_json(&v, kind)?;
+        } else if is_gate_multiplier(v, kind) {
+            let g = Gates::from_json(v, kind)?;
             let gates = GateMul {
                 module: kind.to_string(),
                 read_v: g.read_bits("v"),

@@ -75,9 +75,10 @@ fn corners((lo, hi): (i128, i128), f: QFormat) -> (i128, i128) {
 }
 
 /// A 64-bit signed Verilog constant.
-fn lit(v: i64) -> String {
+pub fn lit(v: impl Into<i128>) -> String {
+    let v = v.into();
     if v < 0 {
-        format!("-64'sd{}", (v as i128).unsigned_abs())
+        format!("-64'sd{}", v.unsigned_abs())
     } else {
         format!("64'sd{v}")
     }
